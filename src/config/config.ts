@@ -1,0 +1,78 @@
+import path from 'node:path';
+import { envSchema, type LogLevel, type NodeEnv } from './schema';
+
+export interface Config {
+  readonly env: NodeEnv;
+  readonly production: boolean;
+  readonly port: number;
+  readonly host: string;
+  /** Public base URL, without a trailing slash. */
+  readonly issuer: string;
+  /** Unset: the embedded PGlite database under dataDir. */
+  readonly databaseUrl: string | undefined;
+  /** Unset: the in-process token store (development only). */
+  readonly redisUrl: string | undefined;
+  readonly redisKeyPrefix: string;
+  readonly dataDir: string;
+  readonly logLevel: LogLevel;
+  readonly migrateOnStart: boolean;
+  readonly signingKeys: string | undefined;
+  readonly signingKeysFile: string | undefined;
+  readonly shutdownTimeoutSec: number;
+  readonly readinessTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads the environment once into a frozen, typed Config. Every problem is collected and
+ * reported together, so an operator fixes them in one pass rather than one restart each.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
+  }
+  const parsed = result.data;
+  const production = parsed.NODE_ENV === 'production';
+
+  const problems: string[] = [];
+  if (parsed.SIGNING_KEYS && parsed.SIGNING_KEYS_FILE) {
+    problems.push('SIGNING_KEYS and SIGNING_KEYS_FILE: set one, not both');
+  }
+  if (production) {
+    // The embedded defaults (PGlite, in-process store, generated key) are for development:
+    // they lose state across instances and would let a misconfigured deploy look healthy.
+    if (!parsed.DATABASE_URL) problems.push('DATABASE_URL: required when NODE_ENV=production');
+    if (!parsed.REDIS_URL) problems.push('REDIS_URL: required when NODE_ENV=production');
+    if (!parsed.SIGNING_KEYS && !parsed.SIGNING_KEYS_FILE) {
+      problems.push('SIGNING_KEYS or SIGNING_KEYS_FILE: required when NODE_ENV=production');
+    }
+    if (!parsed.ISSUER) problems.push('ISSUER: required when NODE_ENV=production');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const issuer = (parsed.ISSUER ?? `http://localhost:${parsed.PORT}`).replace(/\/+$/, '');
+  return Object.freeze({
+    env: parsed.NODE_ENV,
+    production,
+    port: parsed.PORT,
+    host: parsed.HOST,
+    issuer,
+    databaseUrl: parsed.DATABASE_URL,
+    redisUrl: parsed.REDIS_URL,
+    redisKeyPrefix: parsed.REDIS_KEY_PREFIX,
+    dataDir: path.resolve(parsed.DATA_DIR),
+    logLevel: parsed.LOG_LEVEL,
+    migrateOnStart: parsed.MIGRATE_ON_START ?? !production,
+    signingKeys: parsed.SIGNING_KEYS,
+    signingKeysFile: parsed.SIGNING_KEYS_FILE,
+    shutdownTimeoutSec: parsed.SHUTDOWN_TIMEOUT,
+    readinessTimeoutMs: parsed.READINESS_TIMEOUT_MS,
+  });
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { parseDuration } from './duration';
+
+// The single description of every environment variable the service reads. README's
+// configuration table mirrors this file; keep them in step.
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const NODE_ENVS = ['development', 'production', 'test'] as const;
+
+const optionalText = z
+  .string()
+  .transform((value) => value.trim())
+  .optional()
+  .transform((value) => (value ? value : undefined));
+
+function duration(fallback: string, { min = 0, max = 10 * 365 * 86400 } = {}) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const seconds = parseDuration(text);
+      if (seconds === undefined || seconds < min || seconds > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a duration between ${min}s and ${max}s, like 900, 15m or 7d (got "${text}")` });
+        return z.NEVER;
+      }
+      return seconds;
+    });
+}
+
+function integer(fallback: number, min: number, max: number) {
+  return z
+    .string()
+    .default(String(fallback))
+    .transform((text, ctx) => {
+      const value = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+      if (!Number.isSafeInteger(value) || value < min || value > max) {
+        ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max} (got "${text}")` });
+        return z.NEVER;
+      }
+      return value;
+    });
+}
+
+function boolean() {
+  return z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text.trim() === '') return undefined;
+      const normalised = text.trim().toLowerCase();
+      if (['true', '1', 'yes'].includes(normalised)) return true;
+      if (['false', '0', 'no'].includes(normalised)) return false;
+      ctx.addIssue({ code: 'custom', message: `must be true or false (got "${text}")` });
+      return z.NEVER;
+    });
+}
+
+function url(protocols: readonly string[]) {
+  return optionalText.superRefine((value, ctx) => {
+    if (value === undefined) return;
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a URL' });
+      return;
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      ctx.addIssue({ code: 'custom', message: `must use ${protocols.join(' or ')}` });
+    }
+  });
+}
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(NODE_ENVS).default('development'),
+  PORT: integer(8080, 0, 65535),
+  HOST: z.string().default('127.0.0.1'),
+  ISSUER: url(['http:', 'https:']),
+  DATABASE_URL: url(['postgres:', 'postgresql:']),
+  REDIS_URL: url(['redis:', 'rediss:']),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{0,32}$/, 'letters, digits, ":", "_" or "-", at most 32').default('portcullis:'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  MIGRATE_ON_START: boolean(),
+  SIGNING_KEYS: optionalText,
+  SIGNING_KEYS_FILE: optionalText,
+  SHUTDOWN_TIMEOUT: duration('10s', { min: 1, max: 300 }),
+  READINESS_TIMEOUT_MS: integer(1000, 50, 30000),
+});
+
+export type RawEnv = z.input<typeof envSchema>;
+export type ParsedEnv = z.output<typeof envSchema>;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type NodeEnv = (typeof NODE_ENVS)[number];

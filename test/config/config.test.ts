@@ -1,0 +1,109 @@
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config/config';
+import { parseDuration } from '../../src/config/duration';
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration from the environment', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      env: 'development',
+      port: 8080,
+      host: '127.0.0.1',
+      issuer: 'http://localhost:8080',
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      dataDir: path.resolve('./data'),
+      logLevel: 'info',
+      migrateOnStart: true,
+      shutdownTimeoutSec: 10,
+    });
+  });
+
+  it('derives the default issuer from PORT and drops a trailing slash from ISSUER', () => {
+    expect(loadConfig({ PORT: '9000' }).issuer).toBe('http://localhost:9000');
+    expect(loadConfig({ ISSUER: 'https://auth.example.com/' }).issuer).toBe('https://auth.example.com');
+  });
+
+  it('is frozen', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+
+  it('lists every problem at once', () => {
+    const problems = problemsOf({ PORT: 'eighty', LOG_LEVEL: 'loud', REDIS_URL: 'http://x', SHUTDOWN_TIMEOUT: '5 fortnights', MIGRATE_ON_START: 'maybe' });
+    expect(problems).toHaveLength(5);
+    expect(problems.join('\n')).toEqual(expect.stringContaining('PORT'));
+    for (const name of ['PORT', 'LOG_LEVEL', 'REDIS_URL', 'SHUTDOWN_TIMEOUT', 'MIGRATE_ON_START']) {
+      expect(problems.some((problem) => problem.startsWith(`${name}:`))).toBe(true);
+    }
+  });
+
+  it('rejects a port out of range and a database URL of the wrong kind', () => {
+    expect(problemsOf({ PORT: '70000' })[0]).toMatch(/^PORT: must be an integer from 0 to 65535/);
+    expect(problemsOf({ DATABASE_URL: 'mysql://db/x' })[0]).toMatch(/^DATABASE_URL: must use postgres:/);
+    expect(problemsOf({ ISSUER: 'not a url' })[0]).toMatch(/^ISSUER: must be a URL/);
+  });
+
+  it('reads booleans strictly', () => {
+    expect(loadConfig({ MIGRATE_ON_START: 'false' }).migrateOnStart).toBe(false);
+    expect(loadConfig({ MIGRATE_ON_START: 'TRUE' }).migrateOnStart).toBe(true);
+  });
+
+  describe('production guard', () => {
+    it('refuses the embedded defaults and names each missing variable', () => {
+      const problems = problemsOf({ NODE_ENV: 'production' });
+      expect(problems).toEqual([
+        'DATABASE_URL: required when NODE_ENV=production',
+        'REDIS_URL: required when NODE_ENV=production',
+        'SIGNING_KEYS or SIGNING_KEYS_FILE: required when NODE_ENV=production',
+        'ISSUER: required when NODE_ENV=production',
+      ]);
+    });
+
+    it('accepts a complete production configuration and does not migrate by default', () => {
+      const config = loadConfig({
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgres://u@db/portcullis',
+        REDIS_URL: 'redis://cache:6379',
+        SIGNING_KEYS_FILE: '/run/secrets/jwks.json',
+        ISSUER: 'https://auth.example.com',
+      });
+      expect(config.production).toBe(true);
+      expect(config.migrateOnStart).toBe(false);
+    });
+
+    it('rejects both key sources at once', () => {
+      expect(problemsOf({ SIGNING_KEYS: '{}', SIGNING_KEYS_FILE: '/k.json' })).toEqual(['SIGNING_KEYS and SIGNING_KEYS_FILE: set one, not both']);
+    });
+  });
+});
+
+describe('durations', () => {
+  it.each([
+    ['900', 900],
+    ['30s', 30],
+    ['15m', 900],
+    ['12h', 43200],
+    ['7d', 604800],
+    [' 5m ', 300],
+  ])('reads %p as %p seconds', (text, seconds) => {
+    expect(parseDuration(text)).toBe(seconds);
+  });
+
+  it.each(['', 'm', '15x', '-5', '1.5h', '15 minutes', '1e3'])('rejects %p', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
+});
