@@ -1,0 +1,24 @@
+import type { Config } from '../config/config';
+import type { Logger } from '../logging/logger';
+import { MemoryTokenStore } from './memory/memory-store';
+import { createRedisClient, RedisTokenStore } from './redis/redis-store';
+import type { TokenStore } from './token-store';
+
+export async function createTokenStore(config: Config, log: Logger): Promise<TokenStore> {
+  if (!config.redisUrl) {
+    log.warn(
+      { event: 'store.embedded' },
+      'REDIS_URL is not set: token state is kept in this process only (development only; revocations are lost on restart and not shared between instances)',
+    );
+    return new MemoryTokenStore();
+  }
+  const redis = createRedisClient({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix });
+  redis.on('error', (error: Error) => log.warn({ event: 'redis.error', err: { message: error.message } }, 'redis connection problem'));
+  const store = new RedisTokenStore(redis);
+  try {
+    await store.connect();
+  } catch (error) {
+    log.error({ event: 'redis.unavailable', err: { message: (error as Error).message } }, 'redis is not reachable at start; retrying in the background');
+  }
+  return store;
+}

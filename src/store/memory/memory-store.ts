@@ -1,0 +1,65 @@
+import type { RevocationState, TokenStore } from '../token-store';
+
+const PRUNE_EVERY = 256;
+
+interface Entry {
+  readonly value: number;
+  readonly expiresAt: number;
+}
+
+/**
+ * In-process token state for development and single-process demos. State lives in this
+ * process only: two instances would not see each other's revocations. Production refuses it.
+ */
+export class MemoryTokenStore implements TokenStore {
+  readonly kind = 'memory' as const;
+  private readonly blacklist = new Map<string, Entry>();
+  private readonly userEpochs = new Map<string, Entry>();
+  private closed = false;
+  private writesSincePrune = 0;
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new Error('memory store is closed');
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.blacklist.clear();
+    this.userEpochs.clear();
+  }
+
+  async blacklistAccessToken(jti: string, expiresAt: number, now: number): Promise<void> {
+    if (expiresAt <= now) return;
+    this.prune(now);
+    this.blacklist.set(jti, { value: 1, expiresAt });
+  }
+
+  async revokeUserTokensBefore(userId: string, epoch: number, ttlSec: number, now: number): Promise<void> {
+    this.prune(now);
+    const previous = live(this.userEpochs.get(userId), now);
+    // Epochs only move forward: a late writer must not un-revoke tokens.
+    const value = Math.max(epoch, previous?.value ?? 0);
+    this.userEpochs.set(userId, { value, expiresAt: Math.max(now + ttlSec, previous?.expiresAt ?? 0) });
+  }
+
+  async revocationState(jti: string, userId: string, now: number): Promise<RevocationState> {
+    return {
+      blacklisted: live(this.blacklist.get(jti), now) !== undefined,
+      userRevokedBefore: live(this.userEpochs.get(userId), now)?.value ?? 0,
+    };
+  }
+
+  // Amortised clean-up on writes keeps memory bounded without a timer.
+  private prune(now: number): void {
+    this.writesSincePrune += 1;
+    if (this.writesSincePrune < PRUNE_EVERY) return;
+    this.writesSincePrune = 0;
+    for (const map of [this.blacklist, this.userEpochs]) {
+      for (const [key, entry] of map) if (entry.expiresAt <= now) map.delete(key);
+    }
+  }
+}
+
+function live(entry: Entry | undefined, now: number): Entry | undefined {
+  return entry && entry.expiresAt > now ? entry : undefined;
+}

@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import type { RevocationState, TokenStore } from '../token-store';
+import { keys } from './keys';
+
+interface Scripts {
+  revokeUser(key: string, epoch: number, expiresAt: number, ttlSec: number): Promise<number>;
+}
+
+type ScriptedRedis = Redis & Scripts;
+
+function script(name: string): string {
+  return readFileSync(path.join(__dirname, `${name}.lua`), 'utf8');
+}
+
+export interface RedisStoreOptions {
+  readonly url: string;
+  readonly keyPrefix: string;
+  readonly connectTimeoutMs?: number;
+}
+
+/** Creates the client. Commands fail fast while disconnected instead of queueing: an auth
+ *  check that waits for Redis to return is worse than a prompt 503 the caller can retry. */
+export function createRedisClient({ url, keyPrefix, connectTimeoutMs = 2000 }: RedisStoreOptions): Redis {
+  return new Redis(url, {
+    keyPrefix,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: connectTimeoutMs,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+  });
+}
+
+export class RedisTokenStore implements TokenStore {
+  readonly kind = 'redis' as const;
+  private readonly redis: ScriptedRedis;
+
+  constructor(redis: Redis) {
+    redis.defineCommand('revokeUser', { numberOfKeys: 1, lua: script('revoke-user') });
+    this.redis = redis as ScriptedRedis;
+  }
+
+  /** Connects, waiting at most the client's connect timeout. A failure is not fatal: the
+   *  client keeps retrying in the background and /readyz reports the outage meanwhile. */
+  async connect(): Promise<void> {
+    if (this.redis.status === 'wait') await this.redis.connect();
+  }
+
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.redis.quit();
+    } catch {
+      this.redis.disconnect();
+    }
+  }
+
+  async blacklistAccessToken(jti: string, expiresAt: number, now: number): Promise<void> {
+    const ttl = expiresAt - now;
+    if (ttl <= 0) return;
+    await this.redis.set(keys.blacklist(jti), String(expiresAt), 'EX', ttl);
+  }
+
+  async revokeUserTokensBefore(userId: string, epoch: number, ttlSec: number, now: number): Promise<void> {
+    await this.redis.revokeUser(keys.userEpoch(userId), epoch, now + ttlSec, ttlSec);
+  }
+
+  async revocationState(jti: string, userId: string, now: number): Promise<RevocationState> {
+    // One pipeline, one round trip. The keys live in different slots, so this is a pipeline
+    // rather than a script; on a cluster ioredis sends one batch per node, in parallel.
+    const replies = await this.redis
+      .pipeline()
+      .get(keys.blacklist(jti))
+      .hmget(keys.userEpoch(userId), 'epoch', 'exp')
+      .exec();
+    if (!replies) throw new Error('redis pipeline returned no replies');
+    const [blacklistReply, epochReply] = replies;
+    if (blacklistReply?.[0]) throw blacklistReply[0];
+    if (epochReply?.[0]) throw epochReply[0];
+    const blacklistedUntil = Number(blacklistReply?.[1] ?? 0);
+    const [epoch, epochExpires] = (epochReply?.[1] as (string | null)[] | undefined) ?? [];
+    return {
+      blacklisted: blacklistedUntil > now,
+      userRevokedBefore: Number(epochExpires ?? 0) > now ? Number(epoch ?? 0) : 0,
+    };
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * Token state that must be shared by every instance and checked on hot paths: revoked access
+ * tokens and per-user revocation epochs (refresh-token families join in a later change). Redis in
+ * production; an in-process map for development. Both pass test/store/contract.test.ts.
+ *
+ * Times are Unix seconds taken from the caller's clock, so expiry is decided the same way on
+ * both backends (Redis TTLs only garbage-collect entries that are already logically dead).
+ */
+export interface RevocationState {
+  /** The token's jti is on the blacklist and has not yet expired. */
+  readonly blacklisted: boolean;
+  /** Tokens of this user issued before this time (Unix seconds) are revoked; 0 when none. */
+  readonly userRevokedBefore: number;
+}
+
+export interface TokenStore {
+  readonly kind: 'redis' | 'memory';
+  /** Resolves when the backend answers; rejects otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  /** RFC 7009: an access token stays revoked until its own expiry, then the entry goes too. */
+  blacklistAccessToken(jti: string, expiresAt: number, now: number): Promise<void>;
+
+  /** Every token of the user issued at or before `epoch` is revoked; kept for `ttlSec`. */
+  revokeUserTokensBefore(userId: string, epoch: number, ttlSec: number, now: number): Promise<void>;
+
+  /** Hot path: everything introspection needs to know, in one round trip. */
+  revocationState(jti: string, userId: string, now: number): Promise<RevocationState>;
+}

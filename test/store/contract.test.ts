@@ -1,0 +1,70 @@
+import type { TokenStore } from '../../src/store/token-store';
+import { createTestStore, storeKinds } from '../support/env';
+
+// One contract, every backend: the in-process store must behave exactly like Redis.
+describe.each(storeKinds())('token store contract (%s)', (kind) => {
+  let store: TokenStore;
+  const now = 1_800_000_000;
+
+  beforeEach(async () => {
+    store = await createTestStore(kind);
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('answers ping while open', async () => {
+    await expect(store.ping()).resolves.toBeUndefined();
+  });
+
+  it('reports nothing revoked for unknown tokens and users', async () => {
+    await expect(store.revocationState('unknown-jti', 'unknown-user', now)).resolves.toEqual({ blacklisted: false, userRevokedBefore: 0 });
+  });
+
+  describe('access-token blacklist (RFC 7009)', () => {
+    it('keeps a revoked token blacklisted until its expiry, then forgets it', async () => {
+      await store.blacklistAccessToken('jti-1', now + 60, now);
+      expect((await store.revocationState('jti-1', 'u', now)).blacklisted).toBe(true);
+      expect((await store.revocationState('jti-1', 'u', now + 59)).blacklisted).toBe(true);
+      expect((await store.revocationState('jti-1', 'u', now + 60)).blacklisted).toBe(false);
+    });
+
+    it('blacklists one jti only', async () => {
+      await store.blacklistAccessToken('jti-a', now + 60, now);
+      expect((await store.revocationState('jti-b', 'u', now)).blacklisted).toBe(false);
+    });
+
+    it('ignores a token that has already expired', async () => {
+      await store.blacklistAccessToken('jti-old', now - 1, now);
+      expect((await store.revocationState('jti-old', 'u', now - 10)).blacklisted).toBe(false);
+    });
+  });
+
+  describe('user revocation epoch', () => {
+    it('revokes the user\'s tokens issued up to the epoch, for the given time', async () => {
+      await store.revokeUserTokensBefore('user-1', now, 900, now);
+      expect((await store.revocationState('j', 'user-1', now)).userRevokedBefore).toBe(now);
+      expect((await store.revocationState('j', 'user-2', now)).userRevokedBefore).toBe(0);
+      expect((await store.revocationState('j', 'user-1', now + 899)).userRevokedBefore).toBe(now);
+      expect((await store.revocationState('j', 'user-1', now + 900)).userRevokedBefore).toBe(0);
+    });
+
+    it('only moves forward: an older epoch written later does not un-revoke', async () => {
+      await store.revokeUserTokensBefore('user-1', now + 100, 900, now);
+      await store.revokeUserTokensBefore('user-1', now, 900, now);
+      expect((await store.revocationState('j', 'user-1', now)).userRevokedBefore).toBe(now + 100);
+    });
+
+    it('keeps the longer of two lifetimes', async () => {
+      await store.revokeUserTokensBefore('user-1', now, 900, now);
+      await store.revokeUserTokensBefore('user-1', now + 1, 10, now + 1);
+      expect((await store.revocationState('j', 'user-1', now + 800)).userRevokedBefore).toBe(now + 1);
+    });
+  });
+
+  it('fails ping after close', async () => {
+    await store.close();
+    await expect(store.ping()).rejects.toThrow();
+    store = await createTestStore(kind);
+  });
+});

@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import knex from 'knex';
+import { Redis } from 'ioredis';
+import { loadConfig, type Config } from '../../src/config/config';
+import { createDatabase, type Database, type DatabaseTarget } from '../../src/db/database';
+import { migrateLatest } from '../../src/db/migrate';
+import { MemoryTokenStore } from '../../src/store/memory/memory-store';
+import { createRedisClient, RedisTokenStore } from '../../src/store/redis/redis-store';
+import type { TokenStore } from '../../src/store/token-store';
+
+export const redisUrl = (): string | undefined => process.env.TEST_REDIS_URL;
+export const postgresUrl = (): string | undefined => process.env.TEST_DATABASE_URL;
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}${randomBytes(6).toString('hex')}`;
+}
+
+export function tempDir(prefix = 'portcullis-test-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** A config as the service would load it, with quiet, test-friendly defaults. */
+export function testConfig(overrides: Record<string, string | undefined> = {}): Config {
+  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', DATA_DIR: tempDir(), ...overrides });
+}
+
+export type StoreKind = TokenStore['kind'];
+export type DatabaseKind = DatabaseTarget['kind'];
+
+/** Every token-store backend this run can reach: the in-process one always, Redis when up. */
+export function storeKinds(): StoreKind[] {
+  return redisUrl() ? ['memory', 'redis'] : ['memory'];
+}
+
+/** Every database backend this run can reach: PGlite always, PostgreSQL when up. */
+export function databaseKinds(): DatabaseKind[] {
+  return postgresUrl() ? ['pglite', 'postgres'] : ['pglite'];
+}
+
+export async function createTestStore(kind: StoreKind, url = redisUrl()): Promise<TokenStore> {
+  if (kind === 'memory') return new MemoryTokenStore();
+  if (!url) throw new Error('no Redis for this run');
+  // A fresh key prefix per store keeps parallel test files apart on one server.
+  const store = new RedisTokenStore(createRedisClient({ url, keyPrefix: uniqueName('t') + ':' }));
+  await store.connect();
+  return store;
+}
+
+/** A raw client on the test Redis, for looking at what the store wrote. */
+export function rawRedis(url = redisUrl()): Redis {
+  if (!url) throw new Error('no Redis for this run');
+  return new Redis(url);
+}
+
+/** A new, empty database: an in-memory PGlite, or a fresh database on the test PostgreSQL. */
+export async function createTestDatabase(kind: DatabaseKind, { migrate = true } = {}): Promise<{ db: Database; url?: string; drop(): Promise<void> }> {
+  if (kind === 'pglite') {
+    const db = createDatabase({ kind: 'pglite', dir: 'memory' });
+    if (migrate) await migrateLatest(db);
+    return { db, drop: async () => db.destroy() };
+  }
+  const adminUrl = postgresUrl();
+  if (!adminUrl) throw new Error('no PostgreSQL for this run');
+  const name = uniqueName('t_');
+  const admin = knex({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } });
+  await admin.raw(`create database ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const db = createDatabase({ kind: 'postgres', url: url.toString() });
+  if (migrate) await migrateLatest(db);
+  return {
+    db,
+    url: url.toString(),
+    drop: async () => {
+      await db.destroy();
+      await admin.raw(`drop database if exists ${name} with (force)`);
+      await admin.destroy();
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { commandExists, postgresAvailable, startPostgres, startRedis, type Backend } from './backends';
+
+// Real backends for the whole run. REDIS_URL / DATABASE_URL, when set, name servers to use (CI
+// starts its own); otherwise throwaway ones are started from local binaries. With CI=true a
+// missing backend fails the run: a suite that silently skipped Redis would prove nothing.
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __portcullisBackends: Backend[] | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const ci = process.env.CI === 'true';
+  const started: Backend[] = [];
+  const missing: string[] = [];
+
+  if (process.env.REDIS_URL) process.env.TEST_REDIS_URL = process.env.REDIS_URL;
+  else if (commandExists('redis-server')) {
+    const redis = await startRedis();
+    started.push(redis);
+    process.env.TEST_REDIS_URL = redis.url;
+  } else missing.push('Redis (set REDIS_URL or install redis-server)');
+
+  if (process.env.DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.DATABASE_URL;
+  else if (postgresAvailable()) {
+    const postgres = await startPostgres();
+    started.push(postgres);
+    process.env.TEST_DATABASE_URL = postgres.url;
+  } else missing.push('PostgreSQL (set DATABASE_URL or install PostgreSQL server binaries)');
+
+  globalThis.__portcullisBackends = started;
+  if (missing.length > 0) {
+    if (ci) {
+      await Promise.all(started.map((backend) => backend.destroy()));
+      throw new Error(`CI=true requires real backends; missing: ${missing.join('; ')}`);
+    }
+    process.stderr.write(`\n[portcullis tests] running without: ${missing.join('; ')}. Only the embedded backends are tested.\n`);
+  }
+  // Tests must never pick up the shared servers through the service's own variables.
+  delete process.env.REDIS_URL;
+  delete process.env.DATABASE_URL;
+}
