@@ -1,5 +1,7 @@
 // jose 6 ships ESM only. Jest's module loader is CommonJS, so swc transforms jose (and our
 // TypeScript) to CommonJS; compiled code in dist/ uses Node 20.19+'s native require(esm).
+// PGlite loads its WASM build with a dynamic import(), which jest's sandbox allows only when
+// node runs with --experimental-vm-modules: `npm test` passes that flag.
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',

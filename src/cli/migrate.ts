@@ -1,0 +1,26 @@
+import { Command } from 'commander';
+import { loadConfig } from '../config/config';
+import { createDatabase, databaseTarget } from '../db/database';
+import { migrateLatest, migrateRollbackAll, migrationStatus } from '../db/migrate';
+
+export function migrateCommand(): Command {
+  return new Command('migrate')
+    .description('apply pending database migrations')
+    .option('--status', 'list applied and pending migrations, change nothing')
+    .option('--down-all', 'revert every migration (destroys data)')
+    .option('--json', 'machine-readable output')
+    .action(async (options: { status?: boolean; downAll?: boolean; json?: boolean }) => {
+      const config = loadConfig(process.env);
+      const db = createDatabase(databaseTarget(config));
+      try {
+        let result: Record<string, string[]>;
+        if (options.status) result = await migrationStatus(db);
+        else if (options.downAll) result = { reverted: await migrateRollbackAll(db) };
+        else result = { applied: await migrateLatest(db) };
+        if (options.json) console.log(JSON.stringify(result));
+        else for (const [label, names] of Object.entries(result)) console.log(`${label}: ${names.length ? names.join(', ') : '(none)'}`);
+      } finally {
+        await db.destroy();
+      }
+    });
+}

@@ -1,0 +1,15 @@
+import type { Clock } from './clock';
+import type { Config } from './config/config';
+import type { Database, DatabaseTarget } from './db/database';
+import type { Logger } from './logging/logger';
+import type { TokenStore } from './store/token-store';
+
+/** Everything a request handler may use, built once by main.ts (or by a test) and passed down. */
+export interface Deps {
+  readonly config: Config;
+  readonly db: Database;
+  readonly dbKind: DatabaseTarget['kind'];
+  readonly store: TokenStore;
+  readonly log: Logger;
+  readonly clock: Clock;
+}

@@ -1,0 +1,28 @@
+import Koa from 'koa';
+import type { Deps } from '../deps';
+import type { AppState } from './context';
+import { body } from './middleware/body';
+import { errorHandler } from './middleware/errors';
+import { requestId } from './middleware/request-id';
+import { requestLog } from './middleware/request-log';
+import { securityHeaders } from './middleware/security-headers';
+import { healthRoutes } from './routes/health';
+
+/** Builds the Koa application without listening, so tests drive it with supertest. */
+export function createApp(deps: Deps): Koa<AppState> {
+  const app = new Koa<AppState>();
+  // Errors are rendered and logged by errorHandler; koa's own stderr printing stays off.
+  app.silent = true;
+
+  app.use(requestId(deps.log));
+  app.use(requestLog());
+  app.use(securityHeaders());
+  app.use(errorHandler());
+  app.use(body());
+
+  for (const router of [healthRoutes(deps)]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
+  return app;
+}

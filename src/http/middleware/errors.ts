@@ -1,0 +1,95 @@
+import type { Middleware } from 'koa';
+import { OAuthError } from '../../oauth/errors';
+import { ApiError } from '../api-error';
+import type { AppContext, AppState } from '../context';
+
+interface ErrorBody {
+  error: string;
+  error_description: string;
+  details?: Readonly<Record<string, string>>;
+  request_id?: string;
+}
+
+const OAUTH_PATH = /^\/oauth\//;
+
+// Codes for errors raised by koa and its body parser (http-errors), by status.
+const GENERIC_CODES: Readonly<Record<number, string>> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'request_too_large',
+  415: 'unsupported_media_type',
+  429: 'too_many_requests',
+};
+
+const DESCRIPTIONS: Readonly<Record<number, string>> = {
+  404: 'no such endpoint',
+  405: 'method not allowed for this endpoint',
+};
+
+interface HttpLikeError {
+  status?: unknown;
+  expose?: unknown;
+  message?: unknown;
+}
+
+/**
+ * The one place that writes error bodies. OAuth endpoints answer in RFC 6749 §5.2 form
+ * ({error, error_description}); every other endpoint gets the same shape with its own codes.
+ * Unexpected failures become a generic 500 with the request id; the stack goes only to the log.
+ */
+export function errorHandler(): Middleware<AppState> {
+  return async (ctx, next) => {
+    try {
+      await next();
+      // Nothing answered (404), or the router refused the method (405): still a JSON body.
+      if (ctx.body === undefined && ctx.status >= 400) {
+        const status = ctx.status;
+        render(ctx, status, { error: GENERIC_CODES[status] ?? 'invalid_request', error_description: DESCRIPTIONS[status] ?? 'request refused' });
+      }
+    } catch (thrown) {
+      handle(ctx, thrown);
+    }
+  };
+}
+
+function handle(ctx: AppContext, thrown: unknown): void {
+  const oauth = OAUTH_PATH.test(ctx.path);
+  if (thrown instanceof OAuthError) {
+    if (thrown.wwwAuthenticate) ctx.set('WWW-Authenticate', thrown.wwwAuthenticate);
+    render(ctx, thrown.status, { error: thrown.code, error_description: thrown.description });
+    return;
+  }
+  if (thrown instanceof ApiError) {
+    render(ctx, thrown.status, {
+      error: thrown.code,
+      error_description: thrown.message,
+      ...(thrown.details ? { details: thrown.details } : {}),
+    });
+    return;
+  }
+  const { status, expose, message } = (thrown ?? {}) as HttpLikeError;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    // Raised by koa or the body parser: client errors whose message is safe only when exposed.
+    const description = expose === true && typeof message === 'string' ? message : 'bad request';
+    const code = oauth ? 'invalid_request' : (GENERIC_CODES[status] ?? 'invalid_request');
+    render(ctx, status, { error: code, error_description: description });
+    return;
+  }
+  ctx.state.log.error({ event: 'http.unhandled_error', err: thrown }, 'unhandled error');
+  render(ctx, 500, {
+    error: 'server_error',
+    error_description: 'internal server error',
+    request_id: ctx.state.requestId,
+  });
+}
+
+function render(ctx: AppContext, status: number, body: ErrorBody): void {
+  ctx.status = status;
+  ctx.body = body;
+  // RFC 6749 §5.1/§5.2: responses from the token endpoints must not be cached; errors elsewhere
+  // are not worth caching either.
+  ctx.set('Cache-Control', 'no-store');
+}

@@ -1,0 +1,88 @@
+import type { DestinationStream } from 'pino';
+import { systemClock, type Clock } from './clock';
+import { loadConfig, type Config } from './config/config';
+import { createDatabase, databaseTarget } from './db/database';
+import { migrateLatest } from './db/migrate';
+import type { Deps } from './deps';
+import { createApp } from './http/app';
+import { listen, type ListeningServer } from './http/server';
+import { createLogger, type Logger } from './logging/logger';
+import { createTokenStore } from './store/create-store';
+
+export interface BuildOptions {
+  readonly clock?: Clock;
+  readonly logDestination?: DestinationStream;
+}
+
+/** Builds every dependency from config: database (migrated when configured), token store, log. */
+export async function buildDeps(config: Config, options: BuildOptions = {}): Promise<Deps> {
+  const log = createLogger(config.logLevel, options.logDestination);
+  const target = databaseTarget(config);
+  if (target.kind === 'pglite') {
+    log.warn({ event: 'database.embedded', dir: target.dir }, 'DATABASE_URL is not set: using embedded PGlite (development only)');
+  }
+  const db = createDatabase(target, log);
+  try {
+    if (config.migrateOnStart) {
+      const applied = await migrateLatest(db);
+      if (applied.length > 0) log.info({ event: 'database.migrated', applied }, 'migrations applied');
+    }
+    const store = await createTokenStore(config, log);
+    return { config, db, dbKind: target.kind, store, log, clock: options.clock ?? systemClock };
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+}
+
+export async function closeDeps(deps: Deps): Promise<void> {
+  await Promise.allSettled([deps.store.close(), deps.db.destroy()]);
+}
+
+export interface Service {
+  readonly deps: Deps;
+  readonly http: ListeningServer;
+  /** Drains HTTP, then closes the store and the database. Safe to call more than once. */
+  stop(reason: string): Promise<void>;
+}
+
+export async function startService(env: NodeJS.ProcessEnv, options: BuildOptions = {}): Promise<Service> {
+  const config = loadConfig(env);
+  const deps = await buildDeps(config, options);
+  const app = createApp(deps);
+  const http = await listen(app, config.port, config.host, deps.log);
+  deps.log.info(
+    { event: 'server.started', port: http.port, host: config.host, issuer: config.issuer, env: config.env },
+    'portcullis listening',
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      deps.log.info({ event: 'server.stopping', reason }, 'shutting down');
+      await http.close(config.shutdownTimeoutSec * 1000);
+      await closeDeps(deps);
+      deps.log.info({ event: 'server.stopped' }, 'shutdown complete');
+    })();
+    return stopping;
+  };
+  return { deps, http, stop };
+}
+
+/** Process entry for `portcullis serve`: start, then drain and exit 0 on SIGTERM/SIGINT. */
+export async function runServer(env: NodeJS.ProcessEnv): Promise<void> {
+  const service = await startService(env);
+  const onSignal = (signal: NodeJS.Signals): void => {
+    service
+      .stop(signal)
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        service.deps.log.error({ event: 'server.stop_failed', err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
+
+export type { Logger };

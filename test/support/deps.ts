@@ -1,0 +1,40 @@
+import type { Clock } from '../../src/clock';
+import type { Config } from '../../src/config/config';
+import type { Deps } from '../../src/deps';
+import { createLogger } from '../../src/logging/logger';
+import { createTestDatabase, createTestStore, testConfig, type DatabaseKind, type StoreKind } from './env';
+import { FakeClock } from './clock';
+import { LogCapture } from './logs';
+
+export interface TestDeps extends Deps {
+  readonly logs: LogCapture;
+  cleanup(): Promise<void>;
+}
+
+export interface TestDepsOptions {
+  readonly db?: DatabaseKind;
+  readonly store?: StoreKind;
+  readonly config?: Config;
+  readonly clock?: Clock;
+}
+
+/** Dependencies as main.ts builds them, on the requested real backends, with captured logs. */
+export async function createTestDeps(options: TestDepsOptions = {}): Promise<TestDeps> {
+  const config = options.config ?? testConfig({ LOG_LEVEL: 'info' });
+  const logs = new LogCapture();
+  const database = await createTestDatabase(options.db ?? 'pglite');
+  const store = await createTestStore(options.store ?? 'memory');
+  return {
+    config,
+    db: database.db,
+    dbKind: options.db ?? 'pglite',
+    store,
+    log: createLogger(config.logLevel, logs),
+    clock: options.clock ?? new FakeClock(),
+    logs,
+    cleanup: async () => {
+      await store.close();
+      await database.drop();
+    },
+  };
+}
