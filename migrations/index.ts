@@ -1,0 +1,11 @@
+import type { Knex } from 'knex';
+
+export interface Migration {
+  readonly name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/** Every migration, in order. Listed explicitly (not read from a directory) so that the same
+ *  list runs from TypeScript under test and from dist/ in production. Append; never reorder. */
+export const migrations: readonly Migration[] = [];

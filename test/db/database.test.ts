@@ -1,0 +1,35 @@
+import { createDatabase, pingDatabase } from '../../src/db/database';
+import { migrateLatest, migrationStatus } from '../../src/db/migrate';
+import { migrations } from '../../migrations';
+import { createTestDatabase, databaseKinds, tempDir } from '../support/env';
+
+describe.each(databaseKinds())('database (%s)', (kind) => {
+  it('answers ping and applies every migration once', async () => {
+    const { db, drop } = await createTestDatabase(kind, { migrate: false });
+    try {
+      await pingDatabase(db);
+      expect(await migrateLatest(db)).toEqual(migrations.map((migration) => migration.name));
+      expect(await migrateLatest(db)).toEqual([]);
+      expect(await migrationStatus(db)).toEqual({ applied: migrations.map((migration) => migration.name), pending: [] });
+    } finally {
+      await drop();
+    }
+  });
+});
+
+describe('embedded PGlite', () => {
+  it('persists under DATA_DIR across restarts', async () => {
+    const dir = `${tempDir()}/pgdata`;
+    const first = createDatabase({ kind: 'pglite', dir });
+    await first.schema.createTable('probe', (table) => table.text('value'));
+    await first('probe').insert({ value: 'kept' });
+    await first.destroy();
+
+    const second = createDatabase({ kind: 'pglite', dir });
+    try {
+      expect(await second('probe').pluck('value')).toEqual(['kept']);
+    } finally {
+      await second.destroy();
+    }
+  });
+});
