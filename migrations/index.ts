@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { identity } from './0001-identity';
 
 export interface Migration {
   readonly name: string;
@@ -8,4 +9,4 @@ export interface Migration {
 
 /** Every migration, in order. Listed explicitly (not read from a directory) so that the same
  *  list runs from TypeScript under test and from dist/ in production. Append; never reorder. */
-export const migrations: readonly Migration[] = [];
+export const migrations: readonly Migration[] = [identity];

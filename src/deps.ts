@@ -1,6 +1,7 @@
 import type { Clock } from './clock';
 import type { Config } from './config/config';
 import type { Database, DatabaseTarget } from './db/database';
+import type { Passwords } from './identity/passwords';
 import type { Logger } from './logging/logger';
 import type { TokenStore } from './store/token-store';
 
@@ -10,6 +11,7 @@ export interface Deps {
   readonly db: Database;
   readonly dbKind: DatabaseTarget['kind'];
   readonly store: TokenStore;
+  readonly passwords: Passwords;
   readonly log: Logger;
   readonly clock: Clock;
 }

@@ -4,6 +4,8 @@ import { loadConfig, type Config } from './config/config';
 import { createDatabase, databaseTarget } from './db/database';
 import { migrateLatest } from './db/migrate';
 import type { Deps } from './deps';
+import { seedDemoData } from './identity/demo-data';
+import { Passwords } from './identity/passwords';
 import { createApp } from './http/app';
 import { listen, type ListeningServer } from './http/server';
 import { createLogger, type Logger } from './logging/logger';
@@ -28,7 +30,9 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
       if (applied.length > 0) log.info({ event: 'database.migrated', applied }, 'migrations applied');
     }
     const store = await createTokenStore(config, log);
-    return { config, db, dbKind: target.kind, store, log, clock: options.clock ?? systemClock };
+    const deps: Deps = { config, db, dbKind: target.kind, store, passwords: new Passwords(config.argon2), log, clock: options.clock ?? systemClock };
+    if (!config.production && config.migrateOnStart) await seedDemoData(deps);
+    return deps;
   } catch (error) {
     await db.destroy();
     throw error;

@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { ConfigError } from '../config/config';
+import { clientCommand } from './client';
+import { CliError } from './context';
 import { migrateCommand } from './migrate';
+import { roleCommand } from './role';
 import { serveCommand } from './serve';
+import { userCommand } from './user';
 
 // The `portcullis` command. Each command group lives in its own file and registers itself here.
 const program = new Command()
@@ -12,10 +16,13 @@ const program = new Command()
 
 program.addCommand(serveCommand(), { isDefault: true });
 program.addCommand(migrateCommand());
+program.addCommand(userCommand());
+program.addCommand(clientCommand());
+program.addCommand(roleCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`);
+  if (error instanceof ConfigError || error instanceof CliError) {
+    process.stderr.write(`${error instanceof CliError ? 'portcullis: ' : ''}${error.message}\n`);
   } else {
     process.stderr.write(`portcullis: ${error instanceof Error ? error.message : String(error)}\n`);
   }

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { envSchema, type LogLevel, type NodeEnv } from './schema';
 
@@ -20,6 +21,25 @@ export interface Config {
   readonly signingKeysFile: string | undefined;
   readonly shutdownTimeoutSec: number;
   readonly readinessTimeoutMs: number;
+  readonly accessTokenTtlSec: number;
+  readonly argon2: Argon2Settings;
+  readonly passwordMinLength: number;
+}
+
+export interface Argon2Settings {
+  readonly memoryKib: number;
+  readonly timeCost: number;
+  readonly parallelism: number;
+  /** Hashes computed at once; the rest wait in a queue of at most maxQueue. */
+  readonly maxConcurrent: number;
+  readonly maxQueue: number;
+}
+
+// argon2 and WebCrypto share libuv's threadpool (4 threads unless UV_THREADPOOL_SIZE says
+// otherwise). Hashing may take all cores but must leave a thread for everything else.
+function defaultHashConcurrency(threadpoolSize: string | undefined): number {
+  const pool = Number(threadpoolSize) || 4;
+  return Math.max(1, Math.min(os.availableParallelism(), pool - 1));
 }
 
 export class ConfigError extends Error {
@@ -74,5 +94,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     signingKeysFile: parsed.SIGNING_KEYS_FILE,
     shutdownTimeoutSec: parsed.SHUTDOWN_TIMEOUT,
     readinessTimeoutMs: parsed.READINESS_TIMEOUT_MS,
+    accessTokenTtlSec: parsed.ACCESS_TOKEN_TTL,
+    argon2: Object.freeze({
+      memoryKib: parsed.ARGON2_MEMORY_KIB,
+      timeCost: parsed.ARGON2_TIME_COST,
+      parallelism: parsed.ARGON2_PARALLELISM,
+      maxConcurrent: parsed.ARGON2_MAX_CONCURRENT || defaultHashConcurrency(env.UV_THREADPOOL_SIZE),
+      maxQueue: parsed.ARGON2_MAX_QUEUE,
+    }),
+    passwordMinLength: parsed.PASSWORD_MIN_LENGTH,
   });
 }

@@ -86,6 +86,14 @@ export const envSchema = z.object({
   SIGNING_KEYS_FILE: optionalText,
   SHUTDOWN_TIMEOUT: duration('10s', { min: 1, max: 300 }),
   READINESS_TIMEOUT_MS: integer(1000, 50, 30000),
+  ACCESS_TOKEN_TTL: duration('15m', { min: 30, max: 86400 }),
+  // OWASP's minimum argon2id settings (19 MiB, 2 passes, 1 lane).
+  ARGON2_MEMORY_KIB: integer(19456, 8192, 4 * 1024 * 1024),
+  ARGON2_TIME_COST: integer(2, 1, 20),
+  ARGON2_PARALLELISM: integer(1, 1, 16),
+  ARGON2_MAX_CONCURRENT: integer(0, 0, 64),
+  ARGON2_MAX_QUEUE: integer(1000, 0, 100000),
+  PASSWORD_MIN_LENGTH: integer(8, 8, 128),
 });
 
 export type RawEnv = z.input<typeof envSchema>;

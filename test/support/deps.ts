@@ -1,6 +1,7 @@
 import type { Clock } from '../../src/clock';
 import type { Config } from '../../src/config/config';
 import type { Deps } from '../../src/deps';
+import { Passwords } from '../../src/identity/passwords';
 import { createLogger } from '../../src/logging/logger';
 import { createTestDatabase, createTestStore, testConfig, type DatabaseKind, type StoreKind } from './env';
 import { FakeClock } from './clock';
@@ -29,6 +30,7 @@ export async function createTestDeps(options: TestDepsOptions = {}): Promise<Tes
     db: database.db,
     dbKind: options.db ?? 'pglite',
     store,
+    passwords: new Passwords(config.argon2),
     log: createLogger(config.logLevel, logs),
     clock: options.clock ?? new FakeClock(),
     logs,

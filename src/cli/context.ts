@@ -1,0 +1,66 @@
+import { systemClock } from '../clock';
+import { loadConfig } from '../config/config';
+import { createDatabase, databaseTarget } from '../db/database';
+import { migrateLatest } from '../db/migrate';
+import type { Deps } from '../deps';
+import { IdentityError } from '../identity/errors';
+import { Passwords } from '../identity/passwords';
+import { createLogger } from '../logging/logger';
+import { createTokenStore } from '../store/create-store';
+import { MemoryTokenStore } from '../store/memory/memory-store';
+
+/** Thrown for bad command input: printed as one line, exit code 1. */
+export class CliError extends Error {}
+
+/** Runs a command with the service's own dependencies (logs go to stderr). Only commands that
+ *  revoke tokens open the token store (`revokes`); the others never touch it. */
+export async function withDeps<T>(run: (deps: Deps) => Promise<T>, { revokes = false } = {}): Promise<T> {
+  const config = loadConfig(process.env);
+  const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr);
+  const target = databaseTarget(config);
+  const db = createDatabase(target, log);
+  try {
+    if (config.migrateOnStart) await migrateLatest(db);
+    if (revokes && !config.redisUrl) {
+      log.warn(
+        { event: 'cli.no_shared_store' },
+        'REDIS_URL is not set: the change is saved, but tokens a running service already issued stay valid until they expire',
+      );
+    }
+    const store = revokes && config.redisUrl ? await createTokenStore(config, log) : new MemoryTokenStore();
+    try {
+      return await run({ config, db, dbKind: target.kind, store, passwords: new Passwords(config.argon2), log, clock: systemClock });
+    } finally {
+      await store.close();
+    }
+  } catch (error) {
+    if (error instanceof IdentityError) throw new CliError(error.message);
+    throw error;
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** Prints a result: JSON for scripts with --json, otherwise the given lines. */
+export function emit(json: boolean | undefined, value: unknown, lines: () => string[]): void {
+  process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${lines().join('\n')}\n`);
+}
+
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function list(value: string): string[] {
+  return value.split(/[\s,]+/).filter((item) => item !== '');
+}
+
+/** --password P or --password-stdin (one trailing newline is dropped), exactly one of them. */
+export async function readPassword(options: { password?: string; passwordStdin?: boolean }): Promise<string> {
+  if ((options.password === undefined) === !options.passwordStdin) {
+    throw new CliError('give exactly one of --password or --password-stdin');
+  }
+  if (options.password !== undefined) return options.password;
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}

@@ -1,0 +1,65 @@
+import { Command } from 'commander';
+import { setUserDisabled, setUserPassword, registerUser } from '../identity/user-lifecycle';
+import { listUsers, type User } from '../identity/users';
+import { collect, emit, readPassword, withDeps } from './context';
+
+const describe = (user: User): string =>
+  `${user.username}\t${user.id}\t${user.disabled ? 'disabled' : 'enabled'}\troles=${user.roles.join(',') || '-'}\tscopes=${user.scopes.join(' ') || '-'}`;
+
+export function userCommand(): Command {
+  const user = new Command('user').description('manage users');
+
+  user
+    .command('create')
+    .description('create a user')
+    .requiredOption('--username <username>')
+    .option('--password <password>', 'the password (visible in the process list: prefer --password-stdin)')
+    .option('--password-stdin', 'read the password from standard input')
+    .option('--email <email>')
+    .option('--name <name>', 'full name')
+    .option('--role <role>', 'a role (repeatable)', collect, [])
+    .option('--scope <scope>', 'a scope granted directly (repeatable)', collect, [])
+    .option('--json', 'machine-readable output')
+    .action(async (options: { username: string; password?: string; passwordStdin?: boolean; email?: string; name?: string; role: string[]; scope: string[]; json?: boolean }) => {
+      const password = await readPassword(options);
+      const created = await withDeps((deps) =>
+        registerUser(deps, { username: options.username, password, email: options.email, fullName: options.name, roles: options.role, scopes: options.scope }),
+      );
+      emit(options.json, created, () => [`created user ${describe(created)}`]);
+    });
+
+  user
+    .command('list')
+    .description('list users')
+    .option('--prefix <prefix>', 'only usernames starting with this')
+    .option('--json', 'machine-readable output')
+    .action(async (options: { prefix?: string; json?: boolean }) => {
+      const users = await withDeps((deps) => listUsers(deps.db, { prefix: options.prefix, limit: 10_000 }));
+      emit(options.json, users, () => (users.length ? users.map(describe) : ['(no users)']));
+    });
+
+  for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
+    user
+      .command(`${name} <username>`)
+      .description(disabled ? 'disable a user; their tokens stop working at once' : 'enable a disabled user')
+      .option('--json', 'machine-readable output')
+      .action(async (username: string, options: { json?: boolean }) => {
+        const changed = await withDeps((deps) => setUserDisabled(deps, username, disabled), { revokes: disabled });
+        emit(options.json, changed, () => [`${name}d user ${changed.username}`]);
+      });
+  }
+
+  user
+    .command('set-password <username>')
+    .description("set a user's password; tokens issued before stop working")
+    .option('--password <password>')
+    .option('--password-stdin', 'read the password from standard input')
+    .option('--json', 'machine-readable output')
+    .action(async (username: string, options: { password?: string; passwordStdin?: boolean; json?: boolean }) => {
+      const password = await readPassword(options);
+      const changed = await withDeps((deps) => setUserPassword(deps, username, password), { revokes: true });
+      emit(options.json, changed, () => [`password set for ${changed.username}`]);
+    });
+
+  return user;
+}

@@ -1,0 +1,160 @@
+import type { Database } from '../db/database';
+import { generateClientSecret, hashClientSecret, MIN_SECRET_LENGTH } from './client-secrets';
+import { IdentityError } from './errors';
+import { hasScope, isValidScope } from './scopes';
+
+export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];
+export type ClientType = 'confidential' | 'public';
+
+export interface Client {
+  readonly id: string;
+  readonly name: string;
+  readonly type: ClientType;
+  readonly grantTypes: readonly GrantType[];
+  /** Scopes the client may ever be granted. */
+  readonly scopes: readonly string[];
+  /** Granted when a request names no scope. */
+  readonly defaultScopes: readonly string[];
+  /** Values the client may ask for as `resource` / token `aud` (RFC 8707). */
+  readonly audiences: readonly string[];
+  readonly corsOrigins: readonly string[];
+  readonly canIntrospect: boolean;
+  readonly createdAt: Date;
+  readonly secretRotatedAt: Date | null;
+}
+
+export interface ClientWithSecret extends Client {
+  readonly secretHash: string | null;
+}
+
+interface ClientRow {
+  id: string;
+  name: string;
+  type: ClientType;
+  secret_hash: string | null;
+  grant_types: GrantType[];
+  scopes: string[];
+  default_scopes: string[];
+  audiences: string[];
+  cors_origins: string[];
+  can_introspect: boolean;
+  created_at: Date | string;
+  secret_rotated_at: Date | string | null;
+}
+
+const CLIENT_ID = /^[A-Za-z0-9._~-]{1,64}$/;
+
+function fromRow(row: ClientRow): ClientWithSecret {
+  return {
+    id: row.id,
+    name: row.name,
+    type: row.type,
+    secretHash: row.secret_hash,
+    grantTypes: row.grant_types,
+    scopes: row.scopes,
+    defaultScopes: row.default_scopes,
+    audiences: row.audiences,
+    corsOrigins: row.cors_origins,
+    canIntrospect: row.can_introspect,
+    createdAt: new Date(row.created_at),
+    secretRotatedAt: row.secret_rotated_at === null ? null : new Date(row.secret_rotated_at),
+  };
+}
+
+export function publicClient({ secretHash: _hash, ...client }: ClientWithSecret): Client {
+  return client;
+}
+
+export interface NewClient {
+  readonly id: string;
+  readonly name?: string | undefined;
+  readonly type: ClientType;
+  /** For a confidential client: use this secret (at least 32 characters) instead of a generated one. */
+  readonly secret?: string | undefined;
+  readonly grantTypes: readonly string[];
+  readonly scopes: readonly string[];
+  readonly defaultScopes?: readonly string[];
+  readonly audiences?: readonly string[];
+  readonly corsOrigins?: readonly string[];
+  readonly canIntrospect?: boolean;
+}
+
+function invalid(message: string): never {
+  throw new IdentityError('invalid_client', message);
+}
+
+function validate(input: NewClient): void {
+  if (!CLIENT_ID.test(input.id)) invalid('client id must be 1-64 characters of A-Z a-z 0-9 . _ ~ -');
+  if (input.type !== 'confidential' && input.type !== 'public') invalid('client type must be confidential or public');
+  const unknownGrants = input.grantTypes.filter((grant) => !(GRANT_TYPES as readonly string[]).includes(grant));
+  if (unknownGrants.length > 0) invalid(`unknown grant type: ${unknownGrants.join(', ')} (known: ${GRANT_TYPES.join(', ')})`);
+  if (input.grantTypes.length === 0) invalid('a client needs at least one grant type');
+  // RFC 6749 §4.4: client_credentials needs a client that can authenticate.
+  if (input.type === 'public' && input.grantTypes.includes('client_credentials')) invalid('a public client cannot use client_credentials');
+  if (input.type === 'public' && input.secret !== undefined) invalid('a public client has no secret');
+  if (input.secret !== undefined && input.secret.length < MIN_SECRET_LENGTH) invalid(`a client secret must be at least ${MIN_SECRET_LENGTH} characters`);
+  const badScopes = [...input.scopes, ...(input.defaultScopes ?? [])].filter((scope) => !isValidScope(scope));
+  if (badScopes.length > 0) throw new IdentityError('invalid_scope', `invalid scope: ${badScopes.join(', ')}`);
+  const outside = (input.defaultScopes ?? []).filter((scope) => !hasScope(input.scopes, scope));
+  if (outside.length > 0) throw new IdentityError('invalid_scope', `default scopes must be within the allowed scopes: ${outside.join(', ')}`);
+  for (const origin of input.corsOrigins ?? []) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin) invalid(`not an origin (scheme://host[:port]): ${origin}`);
+  }
+  for (const audience of input.audiences ?? []) if (!/^\S{1,256}$/.test(audience)) invalid(`invalid audience: ${audience}`);
+}
+
+/** Creates a client; returns it with the plain secret, which is never stored or shown again. */
+export async function createClient(db: Database, input: NewClient, now: Date): Promise<{ client: Client; secret?: string }> {
+  validate(input);
+  const secret = input.type === 'confidential' ? (input.secret ?? generateClientSecret()) : undefined;
+  const [row] = await db('clients')
+    .insert({
+      id: input.id,
+      name: input.name ?? input.id,
+      type: input.type,
+      secret_hash: secret === undefined ? null : hashClientSecret(secret),
+      grant_types: [...new Set(input.grantTypes)],
+      scopes: [...new Set(input.scopes)],
+      default_scopes: [...new Set(input.defaultScopes ?? [])],
+      audiences: [...new Set(input.audiences ?? [])],
+      cors_origins: [...new Set(input.corsOrigins ?? [])],
+      can_introspect: input.canIntrospect ?? false,
+      secret_rotated_at: secret === undefined ? null : now,
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict('id')
+    .ignore()
+    .returning<ClientRow[]>('*');
+  if (!row) throw new IdentityError('duplicate_client', `client id already exists: ${input.id}`);
+  const client = publicClient(fromRow(row));
+  return secret === undefined ? { client } : { client, secret: input.secret === undefined ? secret : undefined };
+}
+
+export async function findClient(db: Database, id: string): Promise<ClientWithSecret | undefined> {
+  if (!CLIENT_ID.test(id)) return undefined;
+  const row = await db('clients').where({ id }).first<ClientRow | undefined>();
+  return row ? fromRow(row) : undefined;
+}
+
+export async function listClients(db: Database): Promise<Client[]> {
+  const rows = await db('clients').orderBy('id').select<ClientRow[]>('*');
+  return rows.map((row) => publicClient(fromRow(row)));
+}
+
+/** Replaces a confidential client's secret; the old one stops working at once. */
+export async function rotateClientSecret(db: Database, id: string, now: Date): Promise<string> {
+  const client = await findClient(db, id);
+  if (!client) throw new IdentityError('unknown_client', `no such client: ${id}`);
+  if (client.type !== 'confidential') throw new IdentityError('invalid_client', 'a public client has no secret to rotate');
+  const secret = generateClientSecret();
+  await db('clients').where({ id }).update({ secret_hash: hashClientSecret(secret), secret_rotated_at: now, updated_at: now });
+  return secret;
+}

@@ -1,0 +1,41 @@
+import type { Deps } from '../deps';
+import { createClient } from './clients';
+import { registerUser } from './user-lifecycle';
+
+/** The demo-api client's secret: published in README, so it exists only outside production. */
+export const DEMO_API_SECRET = 'demo-api-secret-for-local-development-only';
+
+/**
+ * The seed chapter's users and two clients, created when a development database has no users
+ * yet, so `npm start` gives something to log in with. Never in production.
+ */
+export async function seedDemoData(deps: Deps): Promise<boolean> {
+  if (deps.config.production) return false;
+  const existing = await deps.db('users').count<Array<{ count: string | number }>>({ count: '*' });
+  if (Number(existing[0]?.count ?? 0) > 0) return false;
+
+  await registerUser(deps, { username: 'alice', password: 'secret123', fullName: 'Alice Wonderson', email: 'alice@example.com', scopes: ['items:read', 'items:write', 'users:read'] });
+  await registerUser(deps, { username: 'bob', password: 'builder456', fullName: 'Bob Builder', email: 'bob@example.com', scopes: ['users:read'] });
+  await registerUser(deps, { username: 'admin', password: 'adminsecret', fullName: 'Administrator', roles: ['admin'] });
+  const now = new Date(deps.clock.now());
+  await createClient(
+    deps.db,
+    {
+      id: 'demo-spa',
+      name: 'Demo single-page app',
+      type: 'public',
+      grantTypes: ['password', 'refresh_token'],
+      scopes: ['items:read', 'items:write', 'items:delete', 'users:read', 'users:read:own', 'users:write', 'users:write:own', 'users:delete'],
+      defaultScopes: ['items:read'],
+      corsOrigins: ['http://localhost:5173'],
+    },
+    now,
+  );
+  await createClient(
+    deps.db,
+    { id: 'demo-api', name: 'Demo resource service', type: 'confidential', secret: DEMO_API_SECRET, grantTypes: ['client_credentials'], scopes: ['items:read'], canIntrospect: true },
+    now,
+  );
+  deps.log.warn({ event: 'demo.seeded', users: ['alice', 'bob', 'admin'], clients: ['demo-spa', 'demo-api'] }, 'created demo users and clients (development only)');
+  return true;
+}

@@ -1,0 +1,21 @@
+export type IdentityErrorCode =
+  | 'invalid_username'
+  | 'duplicate_username'
+  | 'unknown_user'
+  | 'unknown_role'
+  | 'weak_password'
+  | 'invalid_scope'
+  | 'invalid_client'
+  | 'duplicate_client'
+  | 'unknown_client';
+
+/** A rule of the identity model was broken; the CLI prints it, HTTP APIs map it to 400/404/409. */
+export class IdentityError extends Error {
+  constructor(
+    readonly code: IdentityErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'IdentityError';
+  }
+}

@@ -1,0 +1,45 @@
+// The scope language, shared by the server (granting, admin checks) and the verifier middleware
+// that resource services import. One rule set:
+//   - a held scope grants exactly itself;
+//   - `*` and `admin` grant everything;
+//   - `a:b:*` grants `a:b` and anything below it (`a:b:c`, `a:b:c:d`), nothing beside it.
+
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3 scope-token
+const MAX_SCOPE_LENGTH = 128;
+const UNIVERSAL = new Set(['*', 'admin']);
+
+export function isValidScope(scope: string): boolean {
+  return scope.length <= MAX_SCOPE_LENGTH && SCOPE_TOKEN.test(scope);
+}
+
+/** Splits an RFC 6749 §3.3 scope string. Returns undefined when any token is malformed;
+ *  duplicates collapse, order is kept. */
+export function parseScope(text: string): string[] | undefined {
+  const tokens = text.split(' ').filter((token) => token !== '');
+  if (!tokens.every(isValidScope)) return undefined;
+  return [...new Set(tokens)];
+}
+
+export function formatScope(scopes: Iterable<string>): string {
+  return [...scopes].join(' ');
+}
+
+/** Does one held scope grant the required one? */
+export function grants(held: string, required: string): boolean {
+  if (held === required || UNIVERSAL.has(held)) return true;
+  if (!held.endsWith(':*')) return false;
+  const base = held.slice(0, -2);
+  return required === base || required.startsWith(`${base}:`);
+}
+
+/** Does any held scope grant the required one? */
+export function hasScope(held: Iterable<string>, required: string): boolean {
+  for (const scope of held) if (grants(scope, required)) return true;
+  return false;
+}
+
+export function hasAllScopes(held: Iterable<string>, required: Iterable<string>): boolean {
+  const heldList = [...held];
+  for (const scope of required) if (!hasScope(heldList, scope)) return false;
+  return true;
+}

@@ -1,0 +1,164 @@
+import type { Database } from '../db/database';
+import { IdentityError } from './errors';
+import { isValidScope } from './scopes';
+import { normaliseUsername, usernameKey } from './usernames';
+
+export interface User {
+  readonly id: string;
+  readonly username: string;
+  readonly email: string | null;
+  readonly fullName: string | null;
+  readonly disabled: boolean;
+  readonly passwordChangedAt: Date;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly roles: readonly string[];
+  /** Scopes granted to the user directly (roles add more: see effectiveScopes). */
+  readonly scopes: readonly string[];
+}
+
+/** A user with the password hash: only for the credential check, never for output. */
+export interface UserWithCredentials extends User {
+  readonly passwordHash: string;
+}
+
+interface UserRow {
+  id: string;
+  username: string;
+  email: string | null;
+  full_name: string | null;
+  password_hash: string;
+  disabled: boolean;
+  password_changed_at: Date | string;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+const asDate = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
+
+async function attach(db: Database, rows: UserRow[]): Promise<UserWithCredentials[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map((row) => row.id);
+  const [roles, scopes] = await Promise.all([
+    db('user_roles').whereIn('user_id', ids).orderBy('role').select<Array<{ user_id: string; role: string }>>('user_id', 'role'),
+    db('user_scopes').whereIn('user_id', ids).orderBy('scope').select<Array<{ user_id: string; scope: string }>>('user_id', 'scope'),
+  ]);
+  return rows.map((row) => ({
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    fullName: row.full_name,
+    disabled: row.disabled,
+    passwordChangedAt: asDate(row.password_changed_at),
+    createdAt: asDate(row.created_at),
+    updatedAt: asDate(row.updated_at),
+    passwordHash: row.password_hash,
+    roles: roles.filter((link) => link.user_id === row.id).map((link) => link.role),
+    scopes: scopes.filter((link) => link.user_id === row.id).map((link) => link.scope),
+  }));
+}
+
+/** Drops the password hash. */
+export function publicUser({ passwordHash: _hash, ...user }: UserWithCredentials): User {
+  return user;
+}
+
+export interface NewUser {
+  readonly username: string;
+  readonly passwordHash: string;
+  readonly email?: string | undefined;
+  readonly fullName?: string | undefined;
+  readonly roles?: readonly string[];
+  readonly scopes?: readonly string[];
+}
+
+async function checkRoles(db: Database, roles: readonly string[]): Promise<void> {
+  if (roles.length === 0) return;
+  const known = await db('roles').whereIn('name', [...roles]).pluck<string[]>('name');
+  const unknown = roles.filter((role) => !known.includes(role));
+  if (unknown.length > 0) throw new IdentityError('unknown_role', `unknown role: ${unknown.join(', ')}`);
+}
+
+function checkScopes(scopes: readonly string[]): void {
+  const bad = scopes.filter((scope) => !isValidScope(scope));
+  if (bad.length > 0) throw new IdentityError('invalid_scope', `invalid scope: ${bad.join(', ')}`);
+}
+
+export async function createUser(db: Database, input: NewUser, now: Date): Promise<User> {
+  const username = normaliseUsername(input.username);
+  const roles = [...new Set(input.roles ?? [])];
+  const scopes = [...new Set(input.scopes ?? [])];
+  checkScopes(scopes);
+  return db.transaction(async (trx) => {
+    await checkRoles(trx, roles);
+    const key = usernameKey(username);
+    const [row] = await trx('users')
+      .insert({
+        username,
+        username_key: key,
+        email: input.email ?? null,
+        full_name: input.fullName ?? null,
+        password_hash: input.passwordHash,
+        password_changed_at: now,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict('username_key')
+      .ignore()
+      .returning<UserRow[]>('*');
+    if (!row) throw new IdentityError('duplicate_username', `username already taken: ${username}`);
+    if (roles.length > 0) await trx('user_roles').insert(roles.map((role) => ({ user_id: row.id, role })));
+    if (scopes.length > 0) await trx('user_scopes').insert(scopes.map((scope) => ({ user_id: row.id, scope })));
+    const [user] = await attach(trx, [row]);
+    return publicUser(user!);
+  });
+}
+
+export async function findUserByUsername(db: Database, username: string): Promise<UserWithCredentials | undefined> {
+  const rows = await db('users').where({ username_key: usernameKey(username) }).select<UserRow[]>('*');
+  return (await attach(db, rows))[0];
+}
+
+/** For a login attempt: an already computed key, no validation errors. */
+export async function findUserByKey(db: Database, key: string): Promise<UserWithCredentials | undefined> {
+  const rows = await db('users').where({ username_key: key }).select<UserRow[]>('*');
+  return (await attach(db, rows))[0];
+}
+
+export async function findUserById(db: Database, id: string): Promise<UserWithCredentials | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  const rows = await db('users').where({ id }).select<UserRow[]>('*');
+  return (await attach(db, rows))[0];
+}
+
+export async function listUsers(db: Database, { prefix, limit = 100, offset = 0 }: { prefix?: string; limit?: number; offset?: number } = {}): Promise<User[]> {
+  const query = db('users').orderBy('username_key').limit(limit).offset(offset);
+  if (prefix) query.whereLike('username_key', `${prefix.normalize('NFKC').toLowerCase().replace(/[\\%_]/g, '\\$&')}%`);
+  return (await attach(db, await query.select<UserRow[]>('*'))).map(publicUser);
+}
+
+export async function updateUserRow(db: Database, id: string, changes: Partial<Pick<UserRow, 'disabled' | 'password_hash' | 'email' | 'full_name'>> & { password_changed_at?: Date }, now: Date): Promise<boolean> {
+  const count = await db('users').where({ id }).update({ ...changes, updated_at: now });
+  return count > 0;
+}
+
+/**
+ * The scopes a user holds: those of each of their roles and every role below it in the
+ * hierarchy, plus the user's direct scopes. The depth bound stops a misconfigured cycle.
+ */
+export async function effectiveScopes(db: Database, userId: string): Promise<string[]> {
+  const result = await db.raw<{ rows: Array<{ scope: string }> }>(
+    `with recursive chain(name, depth) as (
+       select role, 0 from user_roles where user_id = ?
+       union
+       select r.parent, c.depth + 1 from roles r join chain c on r.name = c.name
+        where r.parent is not null and c.depth < 16
+     )
+     select scope from role_scopes where role in (select name from chain)
+     union
+     select scope from user_scopes where user_id = ?
+     order by scope`,
+    [userId, userId],
+  );
+  return result.rows.map((row) => row.scope);
+}
