@@ -1,0 +1,122 @@
+import { createTestDatabase, databaseKinds, rawRedis, redisUrl, tempDir, uniqueName } from '../support/env';
+import { runCli } from '../support/process';
+
+// The ops CLI as an operator runs it: the compiled binary, a real database, output and exit codes.
+describe.each(databaseKinds())('portcullis CLI on %s', (dbKind) => {
+  let env: Record<string, string>;
+  let drop: () => Promise<void> = async () => undefined;
+  const prefix = `${uniqueName('cli')}:`;
+
+  beforeAll(async () => {
+    env = { DATA_DIR: tempDir(), ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', REDIS_KEY_PREFIX: prefix };
+    if (dbKind === 'postgres') {
+      const database = await createTestDatabase('postgres', { migrate: false });
+      env.DATABASE_URL = database.url!;
+      drop = database.drop;
+    }
+    if (redisUrl()) env.REDIS_URL = redisUrl()!;
+  });
+  afterAll(async () => drop());
+
+  const cli = (args: string[], input?: string) => runCli(args, env, input);
+
+  it('migrate applies migrations once and reports status', async () => {
+    const first = await cli(['migrate', '--json']);
+    expect(first.code).toBe(0);
+    const status = await cli(['migrate', '--status', '--json']);
+    expect(JSON.parse(status.stdout)).toEqual({ applied: ['0001-identity'], pending: [] });
+  });
+
+  it('role list shows the hierarchy with inherited scopes', async () => {
+    const result = await cli(['role', 'list', '--json']);
+    expect(result.code).toBe(0);
+    const roles = JSON.parse(result.stdout) as Array<{ name: string; effectiveScopes: string[] }>;
+    expect(roles.find((role) => role.name === 'moderator')?.effectiveScopes).toEqual(expect.arrayContaining(['items:read', 'users:read:own', 'items:write']));
+  });
+
+  it('user create, with the password on stdin, roles and scopes; list shows it', async () => {
+    const created = await cli(['user', 'create', '--username', 'Olivia', '--password-stdin', '--email', 'o@example.com', '--name', 'Olivia O', '--role', 'user', '--role', 'moderator', '--scope', 'reports:read', '--json'], 'olivias-password\n');
+    expect(created.code).toBe(0);
+    const user = JSON.parse(created.stdout);
+    expect(user).toMatchObject({ username: 'Olivia', email: 'o@example.com', fullName: 'Olivia O', roles: ['moderator', 'user'], scopes: ['reports:read'], disabled: false });
+    expect(created.stdout).not.toContain('olivias-password');
+    expect(created.stdout).not.toContain('argon2');
+
+    const listed = await cli(['user', 'list']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^Olivia\t[0-9a-f-]{36}\tenabled\troles=moderator,user\tscopes=reports:read$/m);
+  });
+
+  it.each([
+    [['user', 'create', '--username', 'olivia', '--password', 'another-password'], /username already taken/],
+    [['user', 'create', '--username', 'pat', '--password', 'short'], /at least 8 characters/],
+    [['user', 'create', '--username', 'pat', '--password', 'long-enough', '--role', 'wizard'], /unknown role: wizard/],
+    [['user', 'create', '--username', 'pat'], /exactly one of --password or --password-stdin/],
+    [['user', 'create', '--username', 'bad name', '--password', 'long-enough'], /username must be/],
+    [['user', 'create', '--password', 'long-enough'], /required option '--username/],
+    [['user', 'disable', 'nobody'], /no such user: nobody/],
+    [['user', 'set-password', 'olivia', '--password', 'tiny'], /at least 8 characters/],
+    [['client', 'create', '--id', 'x', '--type', 'public', '--grants', 'client_credentials', '--scopes', 'a'], /public client cannot use client_credentials/],
+    [['client', 'create', '--id', 'x', '--type', 'robot', '--grants', 'password', '--scopes', 'a'], /confidential or public/],
+    [['client', 'create', '--id', 'x', '--type', 'public', '--grants', 'teleport', '--scopes', 'a'], /unknown grant type: teleport/],
+    [['client', 'create', '--id', 'x', '--type', 'public', '--grants', 'password', '--scopes', 'a"b'], /not a valid scope list/],
+    [['client', 'rotate-secret', 'missing'], /no such client: missing/],
+  ])('%p fails clearly with exit 1', async (args, message) => {
+    const result = await cli(args);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('user disable and enable; disabling revokes access at once in the shared store', async () => {
+    const disabled = await cli(['user', 'disable', 'OLIVIA', '--json']);
+    expect(disabled.code).toBe(0);
+    const user = JSON.parse(disabled.stdout) as { id: string; disabled: boolean };
+    expect(user.disabled).toBe(true);
+    if (redisUrl()) {
+      const redis = rawRedis();
+      try {
+        const epoch = await redis.hget(`${prefix}user:{${user.id}}:revoked`, 'epoch');
+        expect(Number(epoch)).toBeGreaterThan(Date.now() / 1000 - 60);
+      } finally {
+        redis.disconnect();
+      }
+    }
+    const enabled = await cli(['user', 'enable', 'olivia']);
+    expect(enabled.code).toBe(0);
+    expect(enabled.stdout.trim()).toBe('enabled user Olivia');
+  });
+
+  it('user set-password from stdin', async () => {
+    const result = await cli(['user', 'set-password', 'olivia', '--password-stdin'], 'a-brand-new-password\n');
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe('password set for Olivia');
+  });
+
+  it('client create prints a generated secret once; list never shows it; rotate-secret replaces it', async () => {
+    const created = await cli(['client', 'create', '--id', 'svc', '--type', 'confidential', '--grants', 'client_credentials', '--scopes', 'items:read items:write', '--default-scopes', 'items:read', '--audiences', 'https://api.example.com', '--introspect', '--json']);
+    expect(created.code).toBe(0);
+    const client = JSON.parse(created.stdout);
+    expect(client).toMatchObject({ id: 'svc', type: 'confidential', scopes: ['items:read', 'items:write'], defaultScopes: ['items:read'], audiences: ['https://api.example.com'], canIntrospect: true });
+    expect(client.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+
+    const listed = await cli(['client', 'list', '--json']);
+    expect(listed.stdout).not.toContain(client.client_secret);
+    expect(listed.stdout).not.toContain('hmac');
+    expect(JSON.parse(listed.stdout).map((c: { id: string }) => c.id)).toContain('svc');
+
+    const rotated = await cli(['client', 'rotate-secret', 'svc', '--json']);
+    expect(rotated.code).toBe(0);
+    const { client_secret: next } = JSON.parse(rotated.stdout);
+    expect(next).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(next).not.toBe(client.client_secret);
+  });
+
+  it('client create with a given secret does not echo it', async () => {
+    const result = await cli(['client', 'create', '--id', 'given', '--type', 'confidential', '--secret', 's'.repeat(40), '--grants', 'client_credentials', '--scopes', 'a']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain('s'.repeat(40));
+    const duplicate = await cli(['client', 'create', '--id', 'given', '--type', 'public', '--grants', 'password', '--scopes', 'a']);
+    expect(duplicate.code).toBe(1);
+    expect(duplicate.stderr).toMatch(/already exists/);
+  });
+});

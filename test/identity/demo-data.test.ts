@@ -1,0 +1,50 @@
+import { loadConfig } from '../../src/config/config';
+import { verifyClientSecret } from '../../src/identity/client-secrets';
+import { findClient } from '../../src/identity/clients';
+import { DEMO_API_SECRET, seedDemoData } from '../../src/identity/demo-data';
+import { authenticate } from '../../src/identity/authenticate';
+import { effectiveScopes, findUserByUsername } from '../../src/identity/users';
+import { buildDeps, closeDeps } from '../../src/main';
+import type { Deps } from '../../src/deps';
+import { LogCapture } from '../support/logs';
+import { tempDir } from '../support/env';
+
+describe('demo data for the embedded default', () => {
+  let deps: Deps;
+  const logs = new LogCapture();
+
+  beforeAll(async () => {
+    deps = await buildDeps(loadConfig({ DATA_DIR: tempDir(), ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' }), { logDestination: logs });
+  });
+  afterAll(async () => closeDeps(deps));
+
+  it("creates the seed chapter's users with their scopes", async () => {
+    const now = new Date();
+    const alice = await authenticate(deps, 'alice', 'secret123', now);
+    expect(await effectiveScopes(deps.db, alice!.id)).toEqual(['items:read', 'items:write', 'users:read']);
+    const bob = await authenticate(deps, 'bob', 'builder456', now);
+    expect(await effectiveScopes(deps.db, bob!.id)).toEqual(['users:read']);
+    const admin = await authenticate(deps, 'admin', 'adminsecret', now);
+    expect(admin?.roles).toEqual(['admin']);
+    expect(logs.events('demo.seeded')).toHaveLength(1);
+  });
+
+  it('creates a public SPA client and a confidential resource-service client that may introspect', async () => {
+    expect(await findClient(deps.db, 'demo-spa')).toMatchObject({ type: 'public', grantTypes: ['password', 'refresh_token'], secretHash: null });
+    const api = (await findClient(deps.db, 'demo-api'))!;
+    expect(api).toMatchObject({ type: 'confidential', grantTypes: ['client_credentials'], canIntrospect: true });
+    expect(verifyClientSecret(DEMO_API_SECRET, api.secretHash!)).toBe(true);
+  });
+
+  it('does nothing when users exist', async () => {
+    await expect(seedDemoData(deps)).resolves.toBe(false);
+  });
+
+  it('never runs in production', async () => {
+    await deps.db('clients').del();
+    await deps.db('users').del();
+    const production = { ...deps, config: { ...deps.config, production: true } };
+    await expect(seedDemoData(production)).resolves.toBe(false);
+    expect(await findUserByUsername(deps.db, 'alice')).toBeUndefined();
+  });
+});
