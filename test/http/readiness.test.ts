@@ -4,6 +4,7 @@ import { createDatabase } from '../../src/db/database';
 import { createLogger } from '../../src/logging/logger';
 import { createRedisClient, RedisTokenStore } from '../../src/store/redis/redis-store';
 import type { Deps } from '../../src/deps';
+import { Passwords } from '../../src/identity/passwords';
 import { startPostgres, startRedis, type Backend } from '../support/backends';
 import { FakeClock } from '../support/clock';
 import { createTestDeps, type TestDeps } from '../support/deps';
@@ -54,6 +55,7 @@ if (redisUrl() && postgresUrl()) describe('GET /readyz with real Redis and Postg
       db: createDatabase({ kind: 'postgres', url: postgres.url }, log),
       dbKind: 'postgres',
       store,
+      passwords: new Passwords(config.argon2),
       log,
       clock: new FakeClock(),
     };
