@@ -4,6 +4,7 @@ import type { Database, DatabaseTarget } from './db/database';
 import type { Passwords } from './identity/passwords';
 import type { Logger } from './logging/logger';
 import type { TokenStore } from './store/token-store';
+import type { Keyring } from './tokens/keyring';
 
 /** Everything a request handler may use, built once by main.ts (or by a test) and passed down. */
 export interface Deps {
@@ -12,6 +13,7 @@ export interface Deps {
   readonly dbKind: DatabaseTarget['kind'];
   readonly store: TokenStore;
   readonly passwords: Passwords;
+  readonly keyring: Keyring;
   readonly log: Logger;
   readonly clock: Clock;
 }

@@ -10,6 +10,9 @@ import { createApp } from './http/app';
 import { listen, type ListeningServer } from './http/server';
 import { createLogger, type Logger } from './logging/logger';
 import { createTokenStore } from './store/create-store';
+import { loadSigningKeys } from './config/signing-keys';
+import { watchSigningKeys } from './config/key-reload';
+import { Keyring } from './tokens/keyring';
 
 export interface BuildOptions {
   readonly clock?: Clock;
@@ -23,6 +26,11 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
   if (target.kind === 'pglite') {
     log.warn({ event: 'database.embedded', dir: target.dir }, 'DATABASE_URL is not set: using embedded PGlite (development only)');
   }
+  const loaded = loadSigningKeys(config);
+  if (loaded.generatedAt) {
+    log.warn({ event: 'keys.generated', file: loaded.generatedAt }, 'no signing keys configured: generated a development ES256 key (development only)');
+  }
+  const keyring = new Keyring(loaded.keys);
   const db = createDatabase(target, log);
   try {
     if (config.migrateOnStart) {
@@ -30,7 +38,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
       if (applied.length > 0) log.info({ event: 'database.migrated', applied }, 'migrations applied');
     }
     const store = await createTokenStore(config, log);
-    const deps: Deps = { config, db, dbKind: target.kind, store, passwords: new Passwords(config.argon2), log, clock: options.clock ?? systemClock };
+    const deps: Deps = { config, db, dbKind: target.kind, store, passwords: new Passwords(config.argon2), keyring, log, clock: options.clock ?? systemClock };
     if (!config.production && config.migrateOnStart) await seedDemoData(deps);
     return deps;
   } catch (error) {
@@ -55,6 +63,7 @@ export async function startService(env: NodeJS.ProcessEnv, options: BuildOptions
   const deps = await buildDeps(config, options);
   const app = createApp(deps);
   const http = await listen(app, config.port, config.host, deps.log);
+  const stopWatchingKeys = watchSigningKeys(config, deps.keyring, deps.log);
   deps.log.info(
     { event: 'server.started', port: http.port, host: config.host, issuer: config.issuer, env: config.env },
     'portcullis listening',
@@ -64,6 +73,7 @@ export async function startService(env: NodeJS.ProcessEnv, options: BuildOptions
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       deps.log.info({ event: 'server.stopping', reason }, 'shutting down');
+      stopWatchingKeys();
       await http.close(config.shutdownTimeoutSec * 1000);
       await closeDeps(deps);
       deps.log.info({ event: 'server.stopped' }, 'shutdown complete');

@@ -14,7 +14,9 @@ export class CliError extends Error {}
 
 /** Runs a command with the service's own dependencies (logs go to stderr). Only commands that
  *  revoke tokens open the token store (`revokes`); the others never touch it. */
-export async function withDeps<T>(run: (deps: Deps) => Promise<T>, { revokes = false } = {}): Promise<T> {
+export type CliDeps = Omit<Deps, 'keyring'>;
+
+export async function withDeps<T>(run: (deps: CliDeps) => Promise<T>, { revokes = false } = {}): Promise<T> {
   const config = loadConfig(process.env);
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr);
   const target = databaseTarget(config);

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/config';
 import { clientCommand } from './client';
-import { CliError } from './context';
+import { keysCommand } from './keys';
 import { migrateCommand } from './migrate';
 import { roleCommand } from './role';
 import { serveCommand } from './serve';
@@ -19,10 +19,11 @@ program.addCommand(migrateCommand());
 program.addCommand(userCommand());
 program.addCommand(clientCommand());
 program.addCommand(roleCommand());
+program.addCommand(keysCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof CliError) {
-    process.stderr.write(`${error instanceof CliError ? 'portcullis: ' : ''}${error.message}\n`);
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
   } else {
     process.stderr.write(`portcullis: ${error instanceof Error ? error.message : String(error)}\n`);
   }

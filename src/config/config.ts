@@ -22,6 +22,11 @@ export interface Config {
   readonly shutdownTimeoutSec: number;
   readonly readinessTimeoutMs: number;
   readonly accessTokenTtlSec: number;
+  /** `aud` of access tokens when the request names no resource (RFC 8707). */
+  readonly defaultAudience: string;
+  /** Cache-Control max-age of the JWKS document. */
+  readonly jwksMaxAgeSec: number;
+  readonly allowHs256: boolean;
   readonly argon2: Argon2Settings;
   readonly passwordMinLength: number;
 }
@@ -95,6 +100,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     shutdownTimeoutSec: parsed.SHUTDOWN_TIMEOUT,
     readinessTimeoutMs: parsed.READINESS_TIMEOUT_MS,
     accessTokenTtlSec: parsed.ACCESS_TOKEN_TTL,
+    defaultAudience: parsed.DEFAULT_AUDIENCE ?? issuer,
+    jwksMaxAgeSec: parsed.JWKS_MAX_AGE,
+    allowHs256: parsed.ALLOW_HS256 ?? false,
     argon2: Object.freeze({
       memoryKib: parsed.ARGON2_MEMORY_KIB,
       timeCost: parsed.ARGON2_TIME_COST,

@@ -87,6 +87,9 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT: duration('10s', { min: 1, max: 300 }),
   READINESS_TIMEOUT_MS: integer(1000, 50, 30000),
   ACCESS_TOKEN_TTL: duration('15m', { min: 30, max: 86400 }),
+  DEFAULT_AUDIENCE: optionalText,
+  JWKS_MAX_AGE: duration('5m', { min: 0, max: 86400 }),
+  ALLOW_HS256: boolean(),
   // OWASP's minimum argon2id settings (19 MiB, 2 passes, 1 lane).
   ARGON2_MEMORY_KIB: integer(19456, 8192, 4 * 1024 * 1024),
   ARGON2_TIME_COST: integer(2, 1, 20),

@@ -7,6 +7,7 @@ import { requestId } from './middleware/request-id';
 import { requestLog } from './middleware/request-log';
 import { securityHeaders } from './middleware/security-headers';
 import { healthRoutes } from './routes/health';
+import { oauthRoutes } from './routes/oauth';
 
 /** Builds the Koa application without listening, so tests drive it with supertest. */
 export function createApp(deps: Deps): Koa<AppState> {
@@ -20,7 +21,7 @@ export function createApp(deps: Deps): Koa<AppState> {
   app.use(errorHandler());
   app.use(body());
 
-  for (const router of [healthRoutes(deps)]) {
+  for (const router of [healthRoutes(deps), oauthRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

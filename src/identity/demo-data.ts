@@ -9,7 +9,7 @@ export const DEMO_API_SECRET = 'demo-api-secret-for-local-development-only';
  * The seed chapter's users and two clients, created when a development database has no users
  * yet, so `npm start` gives something to log in with. Never in production.
  */
-export async function seedDemoData(deps: Deps): Promise<boolean> {
+export async function seedDemoData(deps: Pick<Deps, 'config' | 'db' | 'store' | 'passwords' | 'clock' | 'log'>): Promise<boolean> {
   if (deps.config.production) return false;
   const existing = await deps.db('users').count<Array<{ count: string | number }>>({ count: '*' });
   if (Number(existing[0]?.count ?? 0) > 0) return false;
@@ -33,7 +33,7 @@ export async function seedDemoData(deps: Deps): Promise<boolean> {
   );
   await createClient(
     deps.db,
-    { id: 'demo-api', name: 'Demo resource service', type: 'confidential', secret: DEMO_API_SECRET, grantTypes: ['client_credentials'], scopes: ['items:read'], canIntrospect: true },
+    { id: 'demo-api', name: 'Demo resource service', type: 'confidential', secret: DEMO_API_SECRET, grantTypes: ['client_credentials'], scopes: ['items:read'], defaultScopes: ['items:read'], canIntrospect: true },
     now,
   );
   deps.log.warn({ event: 'demo.seeded', users: ['alice', 'bob', 'admin'], clients: ['demo-spa', 'demo-api'] }, 'created demo users and clients (development only)');

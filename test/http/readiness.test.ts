@@ -5,6 +5,8 @@ import { createLogger } from '../../src/logging/logger';
 import { createRedisClient, RedisTokenStore } from '../../src/store/redis/redis-store';
 import type { Deps } from '../../src/deps';
 import { Passwords } from '../../src/identity/passwords';
+import { generateJwk } from '../../src/tokens/generate';
+import { Keyring, parseKeySet } from '../../src/tokens/keyring';
 import { startPostgres, startRedis, type Backend } from '../support/backends';
 import { FakeClock } from '../support/clock';
 import { createTestDeps, type TestDeps } from '../support/deps';
@@ -56,6 +58,7 @@ if (redisUrl() && postgresUrl()) describe('GET /readyz with real Redis and Postg
       dbKind: 'postgres',
       store,
       passwords: new Passwords(config.argon2),
+      keyring: new Keyring(parseKeySet(JSON.stringify({ keys: [generateJwk()] }))),
       log,
       clock: new FakeClock(),
     };

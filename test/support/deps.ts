@@ -3,6 +3,8 @@ import type { Config } from '../../src/config/config';
 import type { Deps } from '../../src/deps';
 import { Passwords } from '../../src/identity/passwords';
 import { createLogger } from '../../src/logging/logger';
+import { generateJwk } from '../../src/tokens/generate';
+import { Keyring, parseKeySet } from '../../src/tokens/keyring';
 import { createTestDatabase, createTestStore, testConfig, type DatabaseKind, type StoreKind } from './env';
 import { FakeClock } from './clock';
 import { LogCapture } from './logs';
@@ -21,7 +23,7 @@ export interface TestDepsOptions {
 
 /** Dependencies as main.ts builds them, on the requested real backends, with captured logs. */
 export async function createTestDeps(options: TestDepsOptions = {}): Promise<TestDeps> {
-  const config = options.config ?? testConfig({ LOG_LEVEL: 'info' });
+  const config = options.config ?? testConfig({ LOG_LEVEL: 'info', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' });
   const logs = new LogCapture();
   const database = await createTestDatabase(options.db ?? 'pglite');
   const store = await createTestStore(options.store ?? 'memory');
@@ -31,6 +33,7 @@ export async function createTestDeps(options: TestDepsOptions = {}): Promise<Tes
     dbKind: options.db ?? 'pglite',
     store,
     passwords: new Passwords(config.argon2),
+    keyring: new Keyring(parseKeySet(JSON.stringify({ keys: [generateJwk('ES256', 'test-key', 'active')] }))),
     log: createLogger(config.logLevel, logs),
     clock: options.clock ?? new FakeClock(),
     logs,

@@ -92,4 +92,5 @@ function render(ctx: AppContext, status: number, body: ErrorBody): void {
   // RFC 6749 §5.1/§5.2: responses from the token endpoints must not be cached; errors elsewhere
   // are not worth caching either.
   ctx.set('Cache-Control', 'no-store');
+  if (OAUTH_PATH.test(ctx.path)) ctx.set('Pragma', 'no-cache');
 }

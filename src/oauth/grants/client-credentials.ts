@@ -1,0 +1,18 @@
+import { issueAccessToken } from '../../tokens/access-token';
+import { pickAudience } from '../audience';
+import { OAuthError } from '../errors';
+import { grantScope } from '../scope-policy';
+import { tokenResponse, type Grant } from './grant';
+
+/** RFC 6749 §4.4: a confidential client acting on its own behalf. No refresh token (§4.4.3). */
+export const clientCredentialsGrant: Grant = {
+  type: 'client_credentials',
+  async handle({ client, params }, deps) {
+    if (client.type !== 'confidential') throw new OAuthError('unauthorized_client', 'public clients cannot use client_credentials');
+    const scope = grantScope(params.get('scope'), client.defaultScopes, [client.scopes]);
+    const audience = pickAudience(params.get('resource'), client, deps.config.defaultAudience);
+    const issued = issueAccessToken(deps, { sub: client.id, clientId: client.id, scope, audience });
+    deps.log.info({ event: 'token.issued', grant: 'client_credentials', clientId: client.id, jti: issued.jti, scope: scope.join(' ') }, 'access token issued');
+    return tokenResponse(issued, scope);
+  },
+};

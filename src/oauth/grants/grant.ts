@@ -1,0 +1,37 @@
+import type { Deps } from '../../deps';
+import type { ClientWithSecret } from '../../identity/clients';
+import type { OAuthParams } from '../params';
+
+/** RFC 6749 §5.1 successful response. */
+export interface TokenResponse {
+  readonly access_token: string;
+  readonly token_type: 'Bearer';
+  readonly expires_in: number;
+  readonly scope?: string;
+  readonly refresh_token?: string;
+}
+
+/** The §5.1 body for an issued access token; `scope` is left out when none was granted. */
+export function tokenResponse(issued: { token: string; expiresIn: number }, scope: readonly string[], refreshToken?: string): TokenResponse {
+  return {
+    access_token: issued.token,
+    token_type: 'Bearer',
+    expires_in: issued.expiresIn,
+    ...(scope.length > 0 ? { scope: scope.join(' ') } : {}),
+    ...(refreshToken !== undefined ? { refresh_token: refreshToken } : {}),
+  };
+}
+
+export interface GrantRequest {
+  readonly client: ClientWithSecret;
+  readonly params: OAuthParams;
+  readonly ip: string | undefined;
+}
+
+export type GrantDeps = Pick<Deps, 'db' | 'store' | 'passwords' | 'keyring' | 'clock' | 'config' | 'log'>;
+
+/** One grant type: the token endpoint looks it up by `grant_type`. */
+export interface Grant {
+  readonly type: string;
+  handle(request: GrantRequest, deps: GrantDeps): Promise<TokenResponse>;
+}

@@ -1,0 +1,6 @@
+import { clientCredentialsGrant } from './client-credentials';
+import type { Grant } from './grant';
+import { passwordGrant } from './password';
+
+/** Every grant the token endpoint serves, by grant_type. Adding a grant: one file, one line. */
+export const GRANTS: ReadonlyMap<string, Grant> = new Map([passwordGrant, clientCredentialsGrant].map((grant) => [grant.type, grant]));

@@ -1,0 +1,44 @@
+import { authenticate } from '../../identity/authenticate';
+import { QueueFullError } from '../../identity/semaphore';
+import { effectiveScopes } from '../../identity/users';
+import { issueAccessToken } from '../../tokens/access-token';
+import { pickAudience } from '../audience';
+import { OAuthError } from '../errors';
+import { required } from '../params';
+import { grantScope } from '../scope-policy';
+import { tokenResponse, type Grant } from './grant';
+
+/** RFC 6749 §4.3: resource owner password credentials, for first-party clients. */
+export const passwordGrant: Grant = {
+  type: 'password',
+  async handle({ client, params, ip }, deps) {
+    const username = required(params, 'username');
+    const password = required(params, 'password');
+    const now = new Date(deps.clock.now());
+
+    let user;
+    try {
+      user = await authenticate(deps, username, password, now);
+    } catch (error) {
+      if (error instanceof QueueFullError) {
+        throw new OAuthError('temporarily_unavailable', 'too many logins in progress; retry shortly');
+      }
+      throw error;
+    }
+    if (!user) {
+      deps.log.info({ event: 'login.failed', clientId: client.id, ip }, 'password grant refused');
+      // One answer for an unknown user and a wrong password (no user enumeration).
+      throw new OAuthError('invalid_grant', 'invalid username or password');
+    }
+    if (user.disabled) {
+      deps.log.info({ event: 'login.disabled', userId: user.id, clientId: client.id, ip }, 'disabled user refused');
+      throw new OAuthError('invalid_grant', 'user is disabled');
+    }
+
+    const scope = grantScope(params.get('scope'), client.defaultScopes, [await effectiveScopes(deps.db, user.id), client.scopes]);
+    const audience = pickAudience(params.get('resource'), client, deps.config.defaultAudience);
+    const issued = issueAccessToken(deps, { sub: user.id, clientId: client.id, scope, audience, username: user.username, roles: user.roles });
+    deps.log.info({ event: 'token.issued', grant: 'password', userId: user.id, clientId: client.id, jti: issued.jti, scope: scope.join(' ') }, 'access token issued');
+    return tokenResponse(issued, scope);
+  },
+};

@@ -1,0 +1,23 @@
+import { authenticateClient } from './client-auth';
+import { OAuthError } from './errors';
+import type { GrantDeps, TokenResponse } from './grants/grant';
+import { GRANTS } from './grants';
+import { required, type OAuthParams } from './params';
+
+export interface TokenRequest {
+  readonly params: OAuthParams;
+  readonly authorization: string | undefined;
+  readonly ip: string | undefined;
+}
+
+/** RFC 6749 §3.2: the token endpoint, independent of HTTP framework. */
+export async function handleTokenRequest(deps: GrantDeps, request: TokenRequest): Promise<TokenResponse> {
+  const grantType = required(request.params, 'grant_type');
+  const grant = GRANTS.get(grantType);
+  if (!grant) throw new OAuthError('unsupported_grant_type', `unsupported grant_type: ${grantType}`);
+  const { client } = await authenticateClient(deps.db, request.authorization, request.params);
+  if (!(client.grantTypes as readonly string[]).includes(grantType)) {
+    throw new OAuthError('unauthorized_client', `client is not allowed the ${grantType} grant`);
+  }
+  return grant.handle({ client, params: request.params, ip: request.ip }, deps);
+}

@@ -1,0 +1,71 @@
+import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject, type JsonWebKey } from 'node:crypto';
+
+export type SigningAlg = 'ES256' | 'EdDSA' | 'RS256' | 'HS256';
+export type KeyState = 'next' | 'active' | 'retired';
+
+/** A key of the configured set, imported once. */
+export interface RingKey {
+  readonly kid: string;
+  readonly alg: SigningAlg;
+  readonly state: KeyState;
+  /** Present when the JWK carries private material (or is a shared secret). */
+  readonly signingKey: KeyObject | undefined;
+  readonly verifyKey: KeyObject;
+  /** The public JWK to publish; undefined for HS256, which is never published. */
+  readonly publicJwk: JsonWebKey | undefined;
+}
+
+export class KeySetError extends Error {
+  constructor(problems: readonly string[]) {
+    super(`invalid signing key set: ${problems.join('; ')}`);
+    this.name = 'KeySetError';
+  }
+}
+
+const PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = {
+  EC: ['kty', 'crv', 'x', 'y'],
+  OKP: ['kty', 'crv', 'x'],
+  RSA: ['kty', 'n', 'e'],
+};
+
+function inferAlg(jwk: JsonWebKey): SigningAlg | undefined {
+  if (jwk.kty === 'EC' && jwk.crv === 'P-256') return 'ES256';
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'EdDSA';
+  if (jwk.kty === 'RSA') return 'RS256';
+  if (jwk.kty === 'oct') return 'HS256';
+  return undefined;
+}
+
+/** Imports one JWK of the set; returns problems instead of throwing, to report them all. */
+export function importJwk(jwk: JsonWebKey & { kid?: unknown; alg?: unknown; state?: unknown; use?: unknown }, defaultState: KeyState | undefined, allowHs256: boolean): RingKey | string {
+  const kid = typeof jwk.kid === 'string' && /^[\x21-\x7E]{1,128}$/.test(jwk.kid) ? jwk.kid : undefined;
+  if (!kid) return 'every key needs a kid (1-128 printable characters)';
+  const inferred = inferAlg(jwk);
+  if (!inferred) return `key ${kid}: unsupported key type (use EC P-256, OKP Ed25519, RSA or, when enabled, oct)`;
+  if (jwk.alg !== undefined && jwk.alg !== inferred) return `key ${kid}: alg ${String(jwk.alg)} does not match its key type (${inferred})`;
+  const alg = inferred;
+  if (alg === 'HS256' && !allowHs256) return `key ${kid}: HS256 keys are refused unless ALLOW_HS256=true`;
+  if (jwk.use !== undefined && jwk.use !== 'sig') return `key ${kid}: use must be "sig"`;
+  const state = jwk.state ?? defaultState;
+  if (state !== 'next' && state !== 'active' && state !== 'retired') return `key ${kid}: state must be next, active or retired`;
+
+  try {
+    if (alg === 'HS256') {
+      const secret = Buffer.from(String(jwk.k ?? ''), 'base64url');
+      if (secret.length < 32) return `key ${kid}: an HS256 secret needs at least 256 bits`;
+      const key = createSecretKey(secret);
+      return { kid, alg, state, signingKey: key, verifyKey: key, publicJwk: undefined };
+    }
+    const hasPrivate = typeof jwk.d === 'string';
+    const signingKey = hasPrivate ? createPrivateKey({ key: jwk, format: 'jwk' }) : undefined;
+    const verifyKey = signingKey ? createPublicKey(signingKey) : createPublicKey({ key: jwk, format: 'jwk' });
+    if (alg === 'RS256' && (verifyKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) return `key ${kid}: RSA keys need at least 2048 bits`;
+    // Publish only the public members, whatever else the configured JWK carried.
+    const exported = verifyKey.export({ format: 'jwk' });
+    const publicJwk: JsonWebKey = { kid, alg, use: 'sig' };
+    for (const member of PUBLIC_MEMBERS[String(exported.kty)] ?? []) publicJwk[member] = exported[member];
+    return { kid, alg, state, signingKey, verifyKey, publicJwk };
+  } catch (error) {
+    return `key ${kid}: not a valid key (${(error as Error).message})`;
+  }
+}
