@@ -1,19 +1,23 @@
 /**
  * Token state that must be shared by every instance and checked on hot paths: revoked access
- * tokens and per-user revocation epochs (refresh-token families join in a later change). Redis in
+ * tokens, per-user revocation epochs and refresh-token families. Redis in
  * production; an in-process map for development. Both pass test/store/contract.test.ts.
  *
  * Times are Unix seconds taken from the caller's clock, so expiry is decided the same way on
  * both backends (Redis TTLs only garbage-collect entries that are already logically dead).
  */
+import type { FamilyStore } from './families';
+
 export interface RevocationState {
   /** The token's jti is on the blacklist and has not yet expired. */
   readonly blacklisted: boolean;
   /** Tokens of this user issued before this time (Unix seconds) are revoked; 0 when none. */
   readonly userRevokedBefore: number;
+  /** The token's refresh-token family has been revoked (false when it has none). */
+  readonly familyRevoked: boolean;
 }
 
-export interface TokenStore {
+export interface TokenStore extends FamilyStore {
   readonly kind: 'redis' | 'memory';
   /** Resolves when the backend answers; rejects otherwise. */
   ping(): Promise<void>;
@@ -26,5 +30,5 @@ export interface TokenStore {
   revokeUserTokensBefore(userId: string, epoch: number, ttlSec: number, now: number): Promise<void>;
 
   /** Hot path: everything introspection needs to know, in one round trip. */
-  revocationState(jti: string, userId: string, now: number): Promise<RevocationState>;
+  revocationState(jti: string, userId: string, now: number, familyId?: string): Promise<RevocationState>;
 }

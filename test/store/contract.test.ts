@@ -18,7 +18,7 @@ describe.each(storeKinds())('token store contract (%s)', (kind) => {
   });
 
   it('reports nothing revoked for unknown tokens and users', async () => {
-    await expect(store.revocationState('unknown-jti', 'unknown-user', now)).resolves.toEqual({ blacklisted: false, userRevokedBefore: 0 });
+    await expect(store.revocationState('unknown-jti', 'unknown-user', now)).resolves.toEqual({ blacklisted: false, userRevokedBefore: 0, familyRevoked: false });
   });
 
   describe('access-token blacklist (RFC 7009)', () => {

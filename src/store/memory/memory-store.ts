@@ -1,4 +1,6 @@
+import type { Family, FamilyPolicy, NewFamily, Rotation, RotationResult } from '../families';
 import type { RevocationState, TokenStore } from '../token-store';
+import { MemoryFamilies } from './memory-families';
 
 const PRUNE_EVERY = 256;
 
@@ -15,6 +17,7 @@ export class MemoryTokenStore implements TokenStore {
   readonly kind = 'memory' as const;
   private readonly blacklist = new Map<string, Entry>();
   private readonly userEpochs = new Map<string, Entry>();
+  private readonly families = new MemoryFamilies();
   private closed = false;
   private writesSincePrune = 0;
 
@@ -26,6 +29,7 @@ export class MemoryTokenStore implements TokenStore {
     this.closed = true;
     this.blacklist.clear();
     this.userEpochs.clear();
+    this.families.clear();
   }
 
   async blacklistAccessToken(jti: string, expiresAt: number, now: number): Promise<void> {
@@ -42,11 +46,37 @@ export class MemoryTokenStore implements TokenStore {
     this.userEpochs.set(userId, { value, expiresAt: Math.max(now + ttlSec, previous?.expiresAt ?? 0) });
   }
 
-  async revocationState(jti: string, userId: string, now: number): Promise<RevocationState> {
+  async revocationState(jti: string, userId: string, now: number, familyId?: string): Promise<RevocationState> {
+    const family = familyId === undefined ? undefined : await this.families.getFamily(familyId, now * 1000);
     return {
       blacklisted: live(this.blacklist.get(jti), now) !== undefined,
       userRevokedBefore: live(this.userEpochs.get(userId), now)?.value ?? 0,
+      familyRevoked: family?.revoked ?? false,
     };
+  }
+
+  createFamily(family: NewFamily, policy: FamilyPolicy, now: number): Promise<{ evicted: string[] }> {
+    return this.families.createFamily(family, policy, now);
+  }
+
+  rotate(rotation: Rotation, policy: FamilyPolicy, now: number): Promise<RotationResult> {
+    return this.families.rotate(rotation, policy, now);
+  }
+
+  getFamily(familyId: string, now: number): Promise<Family | undefined> {
+    return this.families.getFamily(familyId, now);
+  }
+
+  revokeFamily(familyId: string, policy: FamilyPolicy, now: number): Promise<Family | undefined> {
+    return this.families.revokeFamily(familyId, policy, now);
+  }
+
+  listFamilies(userId: string, now: number): Promise<Family[]> {
+    return this.families.listFamilies(userId, now);
+  }
+
+  revokeUserFamilies(userId: string, policy: FamilyPolicy, now: number): Promise<number> {
+    return this.families.revokeUserFamilies(userId, policy, now);
   }
 
   // Amortised clean-up on writes keeps memory bounded without a timer.

@@ -3,4 +3,9 @@
 export const keys = {
   blacklist: (jti: string) => `at:bl:${jti}`,
   userEpoch: (userId: string) => `user:{${userId}}:revoked`,
+  family: (familyId: string) => `rf:{${familyId}}`,
+  familyUsed: (familyId: string) => `rf:{${familyId}}:used`,
+  /** The user's families (zset: family id → created ms). Another slot than the families, so
+   *  it is maintained beside the scripts and pruned when read. */
+  userFamilies: (userId: string) => `user:{${userId}}:families`,
 };

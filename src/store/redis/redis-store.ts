@@ -1,14 +1,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import type { Family, FamilyPolicy, NewFamily, Rotation, RotationResult } from '../families';
 import type { RevocationState, TokenStore } from '../token-store';
 import { keys } from './keys';
+import { RedisFamilies, type FamilyScripts } from './redis-families';
 
 interface Scripts {
   revokeUser(key: string, epoch: number, expiresAt: number, ttlSec: number): Promise<number>;
 }
 
-type ScriptedRedis = Redis & Scripts;
+type ScriptedRedis = Redis & Scripts & FamilyScripts;
 
 function script(name: string): string {
   return readFileSync(path.join(__dirname, `${name}.lua`), 'utf8');
@@ -36,10 +38,14 @@ export function createRedisClient({ url, keyPrefix, connectTimeoutMs = 2000 }: R
 export class RedisTokenStore implements TokenStore {
   readonly kind = 'redis' as const;
   private readonly redis: ScriptedRedis;
+  private readonly families: RedisFamilies;
 
   constructor(redis: Redis) {
     redis.defineCommand('revokeUser', { numberOfKeys: 1, lua: script('revoke-user') });
+    redis.defineCommand('rotateFamily', { numberOfKeys: 2, lua: script('rotate-family') });
+    redis.defineCommand('revokeFamily', { numberOfKeys: 2, lua: script('revoke-family') });
     this.redis = redis as ScriptedRedis;
+    this.families = new RedisFamilies(this.redis);
   }
 
   /** Connects, waiting at most the client's connect timeout. A failure is not fatal: the
@@ -70,23 +76,45 @@ export class RedisTokenStore implements TokenStore {
     await this.redis.revokeUser(keys.userEpoch(userId), epoch, now + ttlSec, ttlSec);
   }
 
-  async revocationState(jti: string, userId: string, now: number): Promise<RevocationState> {
+  async revocationState(jti: string, userId: string, now: number, familyId?: string): Promise<RevocationState> {
     // One pipeline, one round trip. The keys live in different slots, so this is a pipeline
     // rather than a script; on a cluster ioredis sends one batch per node, in parallel.
-    const replies = await this.redis
-      .pipeline()
-      .get(keys.blacklist(jti))
-      .hmget(keys.userEpoch(userId), 'epoch', 'exp')
-      .exec();
+    const pipeline = this.redis.pipeline().get(keys.blacklist(jti)).hmget(keys.userEpoch(userId), 'epoch', 'exp');
+    if (familyId !== undefined) pipeline.hget(keys.family(familyId), 'state');
+    const replies = await pipeline.exec();
     if (!replies) throw new Error('redis pipeline returned no replies');
-    const [blacklistReply, epochReply] = replies;
-    if (blacklistReply?.[0]) throw blacklistReply[0];
-    if (epochReply?.[0]) throw epochReply[0];
+    const [blacklistReply, epochReply, familyReply] = replies;
+    for (const reply of replies) if (reply[0]) throw reply[0];
     const blacklistedUntil = Number(blacklistReply?.[1] ?? 0);
     const [epoch, epochExpires] = (epochReply?.[1] as (string | null)[] | undefined) ?? [];
     return {
       blacklisted: blacklistedUntil > now,
       userRevokedBefore: Number(epochExpires ?? 0) > now ? Number(epoch ?? 0) : 0,
+      familyRevoked: familyReply?.[1] === 'revoked',
     };
+  }
+
+  createFamily(family: NewFamily, policy: FamilyPolicy, now: number): Promise<{ evicted: string[] }> {
+    return this.families.createFamily(family, policy, now);
+  }
+
+  rotate(rotation: Rotation, policy: FamilyPolicy, now: number): Promise<RotationResult> {
+    return this.families.rotate(rotation, policy, now);
+  }
+
+  getFamily(familyId: string): Promise<Family | undefined> {
+    return this.families.getFamily(familyId);
+  }
+
+  revokeFamily(familyId: string, policy: FamilyPolicy, now: number): Promise<Family | undefined> {
+    return this.families.revokeFamily(familyId, policy, now);
+  }
+
+  listFamilies(userId: string, now: number): Promise<Family[]> {
+    return this.families.listFamilies(userId, now);
+  }
+
+  revokeUserFamilies(userId: string, policy: FamilyPolicy, now: number): Promise<number> {
+    return this.families.revokeUserFamilies(userId, policy, now);
   }
 }

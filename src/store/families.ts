@@ -1,0 +1,72 @@
+/** One login: the state of a refresh-token family. Times are Unix milliseconds. */
+export interface Family {
+  readonly id: string;
+  readonly userId: string;
+  readonly clientId: string;
+  readonly scope: readonly string[];
+  readonly audience: string;
+  readonly createdAt: number;
+  readonly lastUsedAt: number;
+  readonly generation: number;
+  readonly absoluteExpiresAt: number;
+  readonly idleExpiresAt: number;
+  readonly revoked: boolean;
+  readonly ip: string | undefined;
+  readonly userAgent: string | undefined;
+}
+
+export interface NewFamily {
+  readonly id: string;
+  readonly userId: string;
+  readonly clientId: string;
+  readonly scope: readonly string[];
+  readonly audience: string;
+  readonly secretHash: string;
+  readonly ip?: string | undefined;
+  readonly userAgent?: string | undefined;
+}
+
+export interface FamilyPolicy {
+  readonly absoluteTtlMs: number;
+  readonly idleTtlMs: number;
+  /** 0 turns the idempotent-retry window off. */
+  readonly graceMs: number;
+  /** How long a revoked family is remembered (access tokens of the family must see it). */
+  readonly revokedRetentionMs: number;
+  readonly maxPerUserClient: number;
+}
+
+export interface Rotation {
+  readonly familyId: string;
+  readonly presentedHash: string;
+  readonly nextHash: string;
+  /** The successor token, sealed under a key derived from the presented token. */
+  readonly successorBox: string;
+}
+
+export type RotationResult =
+  | { readonly outcome: 'rotated'; readonly family: Family }
+  /** The previous token again within the grace window: the same successor, sealed. */
+  | { readonly outcome: 'replayed'; readonly family: Family; readonly successorBox: string }
+  /** A used token of the family came back: theft. The family is now revoked. */
+  | { readonly outcome: 'reused'; readonly family: Family }
+  | { readonly outcome: 'revoked' | 'expired' | 'unknown' | 'invalid' };
+
+/** Refresh-token families. Rotation is one atomic step; see the contract tests. */
+export interface FamilyStore {
+  createFamily(family: NewFamily, policy: FamilyPolicy, now: number): Promise<{ evicted: string[] }>;
+  rotate(rotation: Rotation, policy: FamilyPolicy, now: number): Promise<RotationResult>;
+  getFamily(familyId: string, now: number): Promise<Family | undefined>;
+  /** Revokes one family; returns it as it was, or undefined when unknown or already dead. */
+  revokeFamily(familyId: string, policy: FamilyPolicy, now: number): Promise<Family | undefined>;
+  /** The user's live families, oldest first; dead index entries are pruned on the way. */
+  listFamilies(userId: string, now: number): Promise<Family[]>;
+  revokeUserFamilies(userId: string, policy: FamilyPolicy, now: number): Promise<number>;
+}
+
+/** How many used secrets of one family are remembered for theft detection. */
+export const MAX_TRACKED_GENERATIONS = 1024;
+
+export function isLive(family: Family, now: number): boolean {
+  return !family.revoked && now < family.absoluteExpiresAt && now < family.idleExpiresAt;
+}

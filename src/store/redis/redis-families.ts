@@ -1,0 +1,98 @@
+import type { Redis } from 'ioredis';
+import { isLive, MAX_TRACKED_GENERATIONS, type Family, type FamilyPolicy, type FamilyStore, type NewFamily, type Rotation, type RotationResult } from '../families';
+import { decodeFamily, familyFields } from './family-codec';
+import { keys } from './keys';
+
+export interface FamilyScripts {
+  rotateFamily(familyKey: string, usedKey: string, ...args: Array<string | number>): Promise<string[]>;
+  revokeFamily(familyKey: string, usedKey: string, now: number, retentionMs: number): Promise<string[]>;
+}
+
+type FamilyRedis = Redis & FamilyScripts;
+
+/** Refresh-token families on Redis: rotation and revocation are Lua scripts, one round trip. */
+export class RedisFamilies implements FamilyStore {
+  constructor(private readonly redis: FamilyRedis) {}
+
+  async createFamily(family: NewFamily, policy: FamilyPolicy, now: number): Promise<{ evicted: string[] }> {
+    const absolute = now + policy.absoluteTtlMs;
+    const idle = Math.min(now + policy.idleTtlMs, absolute);
+    const index = keys.userFamilies(family.userId);
+    // Two slots (family, user index): a pipeline, not a transaction. An index entry without its
+    // family is harmless — it is pruned on the next read.
+    await this.redis
+      .pipeline()
+      .hset(keys.family(family.id), familyFields(family, now, absolute, idle))
+      .pexpire(keys.family(family.id), idle - now)
+      .zadd(index, now, family.id)
+      .pexpire(index, policy.absoluteTtlMs)
+      .exec();
+    const sameClient = (await this.listFamilies(family.userId, now)).filter((f) => f.clientId === family.clientId);
+    const excess = sameClient.slice(0, Math.max(0, sameClient.length - policy.maxPerUserClient));
+    for (const oldest of excess) await this.revokeFamily(oldest.id, policy, now);
+    return { evicted: excess.map((f) => f.id) };
+  }
+
+  async rotate(rotation: Rotation, policy: FamilyPolicy, now: number): Promise<RotationResult> {
+    const reply = await this.redis.rotateFamily(
+      keys.family(rotation.familyId),
+      keys.familyUsed(rotation.familyId),
+      rotation.presentedHash,
+      rotation.nextHash,
+      rotation.successorBox,
+      now,
+      policy.idleTtlMs,
+      policy.graceMs,
+      policy.revokedRetentionMs,
+      MAX_TRACKED_GENERATIONS,
+    );
+    const [outcome, ...rest] = reply;
+    if (outcome === 'rotated' || outcome === 'reused') {
+      const family = decodeFamily(rotation.familyId, rest);
+      if (family) return { outcome, family };
+    }
+    if (outcome === 'replayed') {
+      const [box, ...fields] = rest;
+      const family = decodeFamily(rotation.familyId, fields);
+      if (family && box) return { outcome, family, successorBox: box };
+    }
+    if (outcome === 'revoked' || outcome === 'expired' || outcome === 'unknown' || outcome === 'invalid') return { outcome };
+    throw new Error(`unexpected rotation reply: ${String(outcome)}`);
+  }
+
+  async getFamily(familyId: string): Promise<Family | undefined> {
+    return decodeFamily(familyId, await this.redis.hgetall(keys.family(familyId)));
+  }
+
+  async revokeFamily(familyId: string, policy: FamilyPolicy, now: number): Promise<Family | undefined> {
+    const before = await this.redis.revokeFamily(keys.family(familyId), keys.familyUsed(familyId), now, policy.revokedRetentionMs);
+    return before.length > 0 ? decodeFamily(familyId, before) : undefined;
+  }
+
+  async listFamilies(userId: string, now: number): Promise<Family[]> {
+    const index = keys.userFamilies(userId);
+    const ids = await this.redis.zrange(index, '0', '-1');
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(keys.family(id));
+    const replies = (await pipeline.exec()) ?? [];
+    const live: Family[] = [];
+    const dead: string[] = [];
+    ids.forEach((id, i) => {
+      const family = decodeFamily(id, (replies[i]?.[1] as Record<string, string> | undefined) ?? {});
+      if (family && isLive(family, now)) live.push(family);
+      else dead.push(id);
+    });
+    if (dead.length > 0) await this.redis.zrem(index, ...dead);
+    return live.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async revokeUserFamilies(userId: string, policy: FamilyPolicy, now: number): Promise<number> {
+    let revoked = 0;
+    for (const family of await this.listFamilies(userId, now)) {
+      if (await this.revokeFamily(family.id, policy, now)) revoked += 1;
+    }
+    await this.redis.del(keys.userFamilies(userId));
+    return revoked;
+  }
+}

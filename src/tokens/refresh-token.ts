@@ -1,0 +1,60 @@
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+
+// Refresh tokens are opaque: `<familyId>.<secret>`, 128 bits of family id and 256 bits of secret,
+// base64url. The store keeps only SHA-256(secret): the secret is random, so a fast hash suffices
+// and a leaked store yields no usable token.
+
+const FAMILY_ID = /^[A-Za-z0-9_-]{22}$/;
+const SECRET = /^[A-Za-z0-9_-]{43}$/;
+
+export interface RefreshToken {
+  readonly familyId: string;
+  readonly secret: string;
+  readonly token: string;
+}
+
+export function newFamilyId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export function newRefreshToken(familyId: string): RefreshToken {
+  const secret = randomBytes(32).toString('base64url');
+  return { familyId, secret, token: `${familyId}.${secret}` };
+}
+
+export function parseRefreshToken(token: string): RefreshToken | undefined {
+  const dot = token.indexOf('.');
+  const familyId = token.slice(0, dot);
+  const secret = token.slice(dot + 1);
+  return dot > 0 && FAMILY_ID.test(familyId) && SECRET.test(secret) ? { familyId, secret, token } : undefined;
+}
+
+export function hashRefreshSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('base64url');
+}
+
+// The idle-retry window must hand out the *same* successor again, yet the store must never hold
+// a usable refresh token. So the successor is kept sealed (AES-256-GCM) under a key only the
+// holder of the presented token can derive.
+function successorKey(presented: RefreshToken): Buffer {
+  return Buffer.from(hkdfSync('sha256', presented.secret, presented.familyId, 'portcullis refresh successor v1', 32));
+}
+
+export function sealSuccessor(presented: RefreshToken, successor: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', successorKey(presented), iv);
+  const sealed = Buffer.concat([cipher.update(successor, 'utf8'), cipher.final()]);
+  return [iv, cipher.getAuthTag(), sealed].map((part) => part.toString('base64url')).join('.');
+}
+
+export function openSuccessor(presented: RefreshToken, box: string): string | undefined {
+  const [iv, tag, sealed] = box.split('.').map((part) => Buffer.from(part, 'base64url'));
+  if (!iv || !tag || !sealed) return undefined;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', successorKey(presented), iv);
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(sealed), decipher.final()]).toString('utf8');
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,212 @@
+import type { FamilyPolicy, NewFamily } from '../../src/store/families';
+import type { TokenStore } from '../../src/store/token-store';
+import { hashRefreshSecret, newFamilyId, newRefreshToken, openSuccessor, parseRefreshToken, sealSuccessor, type RefreshToken } from '../../src/tokens/refresh-token';
+import { createTestStore, rawRedis, storeKinds, uniqueName } from '../support/env';
+
+const MIN = 60_000;
+const POLICY: FamilyPolicy = { absoluteTtlMs: 60 * MIN, idleTtlMs: 10 * MIN, graceMs: 5000, revokedRetentionMs: 15 * MIN, maxPerUserClient: 100 };
+const NO_GRACE: FamilyPolicy = { ...POLICY, graceMs: 0 };
+
+describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
+  let store: TokenStore;
+  let now: number;
+  let userId: string;
+
+  beforeEach(async () => {
+    store = await createTestStore(kind);
+    now = 1_800_000_000_000;
+    userId = uniqueName('user-');
+  });
+  afterEach(async () => store.close());
+
+  async function login(policy = POLICY, clientId = 'spa'): Promise<RefreshToken> {
+    const token = newRefreshToken(newFamilyId());
+    const family: NewFamily = { id: token.familyId, userId, clientId, scope: ['items:read', 'items:write'], audience: 'https://api', secretHash: hashRefreshSecret(token.secret), ip: '10.1.2.3', userAgent: 'test' };
+    await store.createFamily(family, policy, now);
+    return token;
+  }
+
+  function rotate(presented: RefreshToken, policy = POLICY, next = newRefreshToken(presented.familyId)) {
+    return {
+      next,
+      result: store.rotate({ familyId: presented.familyId, presentedHash: hashRefreshSecret(presented.secret), nextHash: hashRefreshSecret(next.secret), successorBox: sealSuccessor(presented, next.token) }, policy, now),
+    };
+  }
+
+  it('rotates: the presented token becomes stale, the successor current', async () => {
+    const first = await login();
+    const { next, result } = rotate(first);
+    const rotated = await result;
+    expect(rotated.outcome).toBe('rotated');
+    if (rotated.outcome !== 'rotated') return;
+    expect(rotated.family).toMatchObject({ id: first.familyId, userId, clientId: 'spa', scope: ['items:read', 'items:write'], audience: 'https://api', generation: 1, revoked: false, ip: '10.1.2.3', userAgent: 'test' });
+    expect((await rotate(next).result).outcome).toBe('rotated');
+  });
+
+  it('theft: a stale token revokes the whole family, current token included', async () => {
+    const first = await login(NO_GRACE);
+    const { next, result } = rotate(first, NO_GRACE);
+    expect((await result).outcome).toBe('rotated');
+    const reuse = await rotate(first, NO_GRACE).result;
+    expect(reuse.outcome).toBe('reused');
+    expect((await rotate(next, NO_GRACE).result).outcome).toBe('revoked');
+    expect((await store.getFamily(first.familyId, now))?.revoked).toBe(true);
+    expect((await store.revocationState('j', userId, Math.floor(now / 1000), first.familyId)).familyRevoked).toBe(true);
+  });
+
+  it('theft: an older generation is detected too, grace window or not', async () => {
+    const t0 = await login();
+    const r1 = rotate(t0);
+    await r1.result;
+    now += 10_000;
+    const r2 = rotate(r1.next);
+    await r2.result;
+    expect((await rotate(t0).result).outcome).toBe('reused');
+  });
+
+  it('grace window: the previous token again returns the identical successor, family intact', async () => {
+    const first = await login();
+    const { next, result } = rotate(first);
+    await result;
+    now += 4_000;
+    const replay = await rotate(first).result;
+    expect(replay.outcome).toBe('replayed');
+    if (replay.outcome !== 'replayed') return;
+    expect(openSuccessor(first, replay.successorBox)).toBe(next.token);
+    expect(replay.family.revoked).toBe(false);
+    expect((await rotate(next).result).outcome).toBe('rotated');
+  });
+
+  it('grace window: after it closes, the same presentation is theft', async () => {
+    const first = await login();
+    await rotate(first).result;
+    now += 5_001;
+    expect((await rotate(first).result).outcome).toBe('reused');
+  });
+
+  it('keeps the successor only sealed: the store never holds a usable token', async () => {
+    const first = await login();
+    const { next, result } = rotate(first);
+    await result;
+    if (kind !== 'redis') return;
+    const redis = rawRedis();
+    try {
+      const all: string[] = [];
+      for (const key of await redis.keys('*')) {
+        const type = await redis.type(key);
+        if (type === 'hash') all.push(JSON.stringify(await redis.hgetall(key)));
+        if (type === 'zset') all.push(JSON.stringify(await redis.zrange(key, 0, -1)));
+        if (type === 'string') all.push((await redis.get(key)) ?? '');
+      }
+      const dump = all.join('\n');
+      expect(dump).not.toContain(first.secret);
+      expect(dump).not.toContain(next.secret);
+      expect(dump).toContain(hashRefreshSecret(next.secret));
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('refuses a secret never issued for the family, without revoking it', async () => {
+    const first = await login();
+    const forged = parseRefreshToken(`${first.familyId}.${newRefreshToken(first.familyId).secret}`)!;
+    expect((await rotate(forged).result).outcome).toBe('invalid');
+    expect((await rotate(first).result).outcome).toBe('rotated');
+  });
+
+  it('answers unknown for a family that does not exist', async () => {
+    expect((await rotate(newRefreshToken(newFamilyId())).result).outcome).toBe('unknown');
+  });
+
+  describe('lifetimes', () => {
+    it('expires after the idle lifetime without use', async () => {
+      const first = await login();
+      now += 10 * MIN;
+      expect((await rotate(first).result).outcome).toBe('expired');
+    });
+
+    it('extends the idle lifetime on each rotation, never past the absolute end', async () => {
+      let token = await login();
+      for (let i = 0; i < 5; i += 1) {
+        now += 9 * MIN;
+        const step = rotate(token);
+        const result = await step.result;
+        expect(result.outcome).toBe('rotated');
+        if (result.outcome === 'rotated') expect(result.family.idleExpiresAt).toBe(Math.min(now + 10 * MIN, result.family.absoluteExpiresAt));
+        token = step.next;
+      }
+      now += 9 * MIN; // 54 min since login: still inside both lifetimes
+      const sixth = rotate(token);
+      const last = await sixth.result;
+      expect(last.outcome).toBe('rotated');
+      if (last.outcome === 'rotated') expect(last.family.idleExpiresAt).toBe(last.family.absoluteExpiresAt);
+      now += 6 * MIN; // 60 min: the absolute end
+      expect((await rotate(sixth.next).result).outcome).toBe('expired');
+    });
+  });
+
+  describe('revocation', () => {
+    it('revokes one family; a rotation after it fails, a second revoke finds nothing', async () => {
+      const first = await login();
+      const revoked = await store.revokeFamily(first.familyId, POLICY, now);
+      expect(revoked?.id).toBe(first.familyId);
+      expect(await store.revokeFamily(first.familyId, POLICY, now)).toBeUndefined();
+      expect((await rotate(first).result).outcome).toBe('revoked');
+    });
+
+    it('a revocation racing rotations wins: no successor survives', async () => {
+      for (let round = 0; round < 20; round += 1) {
+        let token = await login();
+        const racers = Array.from({ length: 5 }, () => rotate(token));
+        const revoke = store.revokeFamily(token.familyId, POLICY, now);
+        await Promise.all([revoke, ...racers.map((r) => r.result)]);
+        for (const racer of racers) expect((await rotate(racer.next).result).outcome).toBe('revoked');
+        token = racers[0]!.next;
+        expect((await store.getFamily(token.familyId, now))?.revoked).toBe(true);
+      }
+    });
+
+    it('does not resurrect an expired family', async () => {
+      const first = await login();
+      now += 11 * MIN;
+      expect(await store.revokeFamily(first.familyId, POLICY, now)).toBeUndefined();
+    });
+  });
+
+  describe('sessions', () => {
+    it('lists live families oldest first, pruning revoked and expired ones', async () => {
+      const a = await login();
+      now += 1000;
+      const b = await login();
+      now += 1000;
+      const c = await login();
+      await store.revokeFamily(b.familyId, POLICY, now);
+      expect((await store.listFamilies(userId, now)).map((f) => f.id)).toEqual([a.familyId, c.familyId]);
+      now += 10 * MIN - 1500; // a expired (idle), c still live
+      expect((await store.listFamilies(userId, now)).map((f) => f.id)).toEqual([c.familyId]);
+    });
+
+    it('revokes every family of a user ("log out everywhere")', async () => {
+      const tokens = [await login(), await login(), await login()];
+      expect(await store.revokeUserFamilies(userId, POLICY, now)).toBe(3);
+      expect(await store.listFamilies(userId, now)).toEqual([]);
+      for (const token of tokens) expect((await rotate(token).result).outcome).toBe('revoked');
+    });
+
+    it('keeps at most maxPerUserClient families per client, revoking the oldest', async () => {
+      const policy = { ...POLICY, maxPerUserClient: 2 };
+      const first = await login(policy);
+      now += 1;
+      const second = await login(policy);
+      now += 1;
+      const other = await login(policy, 'mobile');
+      now += 1;
+      await login(policy);
+      const live = await store.listFamilies(userId, now);
+      expect(live.filter((f) => f.clientId === 'spa')).toHaveLength(2);
+      expect(live.map((f) => f.id)).not.toContain(first.familyId);
+      expect(live.map((f) => f.id)).toEqual(expect.arrayContaining([second.familyId, other.familyId]));
+      expect((await rotate(first, policy).result).outcome).toBe('revoked');
+    });
+  });
+});
