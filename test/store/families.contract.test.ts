@@ -95,7 +95,7 @@ describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
       for (const key of await redis.keys('*')) {
         const type = await redis.type(key);
         if (type === 'hash') all.push(JSON.stringify(await redis.hgetall(key)));
-        if (type === 'zset') all.push(JSON.stringify(await redis.zrange(key, 0, -1)));
+        if (type === 'zset') all.push(JSON.stringify(await redis.zrange(key, '0', '-1')));
         if (type === 'string') all.push((await redis.get(key)) ?? '');
       }
       const dump = all.join('\n');
