@@ -26,9 +26,20 @@ export interface Config {
   readonly defaultAudience: string;
   /** Cache-Control max-age of the JWKS document. */
   readonly jwksMaxAgeSec: number;
+  readonly refresh: RefreshSettings;
   readonly allowHs256: boolean;
   readonly argon2: Argon2Settings;
   readonly passwordMinLength: number;
+}
+
+export interface RefreshSettings {
+  /** Absolute lifetime of a login (family), from its start. */
+  readonly absoluteTtlSec: number;
+  /** Lifetime without use; each rotation extends it, never past the absolute end. */
+  readonly idleTtlSec: number;
+  /** Idempotent-retry window for the just-rotated token; 0 = off. */
+  readonly graceSec: number;
+  readonly maxSessionsPerUserClient: number;
 }
 
 export interface Argon2Settings {
@@ -102,6 +113,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     accessTokenTtlSec: parsed.ACCESS_TOKEN_TTL,
     defaultAudience: parsed.DEFAULT_AUDIENCE ?? issuer,
     jwksMaxAgeSec: parsed.JWKS_MAX_AGE,
+    refresh: Object.freeze({
+      absoluteTtlSec: parsed.REFRESH_TOKEN_TTL,
+      idleTtlSec: Math.min(parsed.REFRESH_IDLE_TTL, parsed.REFRESH_TOKEN_TTL),
+      graceSec: parsed.REFRESH_REUSE_GRACE,
+      maxSessionsPerUserClient: parsed.MAX_SESSIONS_PER_USER,
+    }),
     allowHs256: parsed.ALLOW_HS256 ?? false,
     argon2: Object.freeze({
       memoryKib: parsed.ARGON2_MEMORY_KIB,

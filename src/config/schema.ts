@@ -88,6 +88,10 @@ export const envSchema = z.object({
   READINESS_TIMEOUT_MS: integer(1000, 50, 30000),
   ACCESS_TOKEN_TTL: duration('15m', { min: 30, max: 86400 }),
   DEFAULT_AUDIENCE: optionalText,
+  REFRESH_TOKEN_TTL: duration('30d', { min: 60, max: 366 * 86400 }),
+  REFRESH_IDLE_TTL: duration('7d', { min: 60, max: 366 * 86400 }),
+  REFRESH_REUSE_GRACE: duration('5s', { min: 0, max: 60 }),
+  MAX_SESSIONS_PER_USER: integer(100, 1, 10000),
   JWKS_MAX_AGE: duration('5m', { min: 0, max: 86400 }),
   ALLOW_HS256: boolean(),
   // OWASP's minimum argon2id settings (19 MiB, 2 passes, 1 lane).

@@ -38,6 +38,8 @@ export interface FamilyPolicy {
 
 export interface Rotation {
   readonly familyId: string;
+  /** The authenticated client presenting the token: it must be the family's. */
+  readonly clientId: string;
   readonly presentedHash: string;
   readonly nextHash: string;
   /** The successor token, sealed under a key derived from the presented token. */
@@ -50,7 +52,7 @@ export type RotationResult =
   | { readonly outcome: 'replayed'; readonly family: Family; readonly successorBox: string }
   /** A used token of the family came back: theft. The family is now revoked. */
   | { readonly outcome: 'reused'; readonly family: Family }
-  | { readonly outcome: 'revoked' | 'expired' | 'unknown' | 'invalid' };
+  | { readonly outcome: 'revoked' | 'expired' | 'unknown' | 'invalid' | 'wrong_client' };
 
 /** Refresh-token families. Rotation is one atomic step; see the contract tests. */
 export interface FamilyStore {

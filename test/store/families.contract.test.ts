@@ -26,10 +26,10 @@ describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
     return token;
   }
 
-  function rotate(presented: RefreshToken, policy = POLICY, next = newRefreshToken(presented.familyId)) {
+  function rotate(presented: RefreshToken, policy = POLICY, next = newRefreshToken(presented.familyId), clientId = 'spa') {
     return {
       next,
-      result: store.rotate({ familyId: presented.familyId, presentedHash: hashRefreshSecret(presented.secret), nextHash: hashRefreshSecret(next.secret), successorBox: sealSuccessor(presented, next.token) }, policy, now),
+      result: store.rotate({ familyId: presented.familyId, clientId, presentedHash: hashRefreshSecret(presented.secret), nextHash: hashRefreshSecret(next.secret), successorBox: sealSuccessor(presented, next.token) }, policy, now),
     };
   }
 
@@ -111,6 +111,12 @@ describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
     const first = await login();
     const forged = parseRefreshToken(`${first.familyId}.${newRefreshToken(first.familyId).secret}`)!;
     expect((await rotate(forged).result).outcome).toBe('invalid');
+    expect((await rotate(first).result).outcome).toBe('rotated');
+  });
+
+  it("refuses another client's presentation without rotating or revoking", async () => {
+    const first = await login();
+    expect((await rotate(first, POLICY, newRefreshToken(first.familyId), 'mobile').result).outcome).toBe('wrong_client');
     expect((await rotate(first).result).outcome).toBe('rotated');
   });
 

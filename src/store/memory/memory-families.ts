@@ -59,6 +59,7 @@ export class MemoryFamilies implements FamilyStore {
     const record = this.record(rotation.familyId, now);
     if (!record) return { outcome: 'unknown' };
     const { family } = record;
+    if (family.clientId !== rotation.clientId) return { outcome: 'wrong_client' };
     if (family.revoked) return { outcome: 'revoked' };
     if (now >= family.absoluteExpiresAt || now >= family.idleExpiresAt) return { outcome: 'expired' };
 

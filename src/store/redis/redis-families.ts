@@ -45,6 +45,7 @@ export class RedisFamilies implements FamilyStore {
       policy.graceMs,
       policy.revokedRetentionMs,
       MAX_TRACKED_GENERATIONS,
+      rotation.clientId,
     );
     const [outcome, ...rest] = reply;
     if (outcome === 'rotated' || outcome === 'reused') {
@@ -56,7 +57,7 @@ export class RedisFamilies implements FamilyStore {
       const family = decodeFamily(rotation.familyId, fields);
       if (family && box) return { outcome, family, successorBox: box };
     }
-    if (outcome === 'revoked' || outcome === 'expired' || outcome === 'unknown' || outcome === 'invalid') return { outcome };
+    if (outcome === 'revoked' || outcome === 'expired' || outcome === 'unknown' || outcome === 'invalid' || outcome === 'wrong_client') return { outcome };
     throw new Error(`unexpected rotation reply: ${String(outcome)}`);
   }
 

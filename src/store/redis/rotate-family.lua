@@ -1,11 +1,13 @@
 -- Check-and-rotate of a refresh-token family in one atomic step.
 -- KEYS[1] family hash   KEYS[2] used-secret zset (same hash tag)
 -- ARGV: 1 presented hash, 2 next hash, 3 sealed successor, 4 now (ms), 5 idle ttl (ms),
---       6 grace (ms, 0 = off), 7 revoked retention (ms), 8 max tracked generations
+--       6 grace (ms, 0 = off), 7 revoked retention (ms), 8 max tracked generations, 9 client id
 -- Returns {outcome, family fields as HGETALL} or {outcome} / {'replayed', box, fields...}.
 local now = tonumber(ARGV[4])
-local f = redis.call('HMGET', KEYS[1], 'state', 'cur', 'prev', 'prev_at', 'box', 'abs', 'idle', 'gen')
+local f = redis.call('HMGET', KEYS[1], 'state', 'cur', 'prev', 'prev_at', 'box', 'abs', 'idle', 'gen', 'cid')
 if not f[1] then return {'unknown'} end
+-- RFC 6749 §10.4: a refresh token is bound to its client; another client's use changes nothing.
+if f[9] ~= ARGV[9] then return {'wrong_client'} end
 if f[1] == 'revoked' then return {'revoked'} end
 local abs = tonumber(f[6])
 if now >= abs or now >= tonumber(f[7]) then return {'expired'} end
