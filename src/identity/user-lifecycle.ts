@@ -1,6 +1,8 @@
 import type { Clock } from '../clock';
 import { nowSeconds } from '../clock';
+import type { Config } from '../config/config';
 import type { Database } from '../db/database';
+import { familyPolicy } from '../oauth/refresh-policy';
 import type { TokenStore } from '../store/token-store';
 import { IdentityError } from './errors';
 import { checkPasswordPolicy, describePasswordProblem, type Passwords } from './passwords';
@@ -11,15 +13,17 @@ export interface LifecycleDeps {
   readonly store: TokenStore;
   readonly passwords: Passwords;
   readonly clock: Clock;
-  readonly config: { readonly accessTokenTtlSec: number; readonly passwordMinLength: number };
+  readonly config: Pick<Config, 'accessTokenTtlSec' | 'passwordMinLength' | 'refresh'>;
 }
 
 // Changes that end a user's access at once. The database is the record; the revocation epoch in
 // the token store is what introspection reads (no database on that hot path), so both are
 // written here, at the moment of the change. The epoch lives as long as an access token can.
+// Every refresh family (login) of the user ends too, so no session outlives the change.
 async function endAccessNow(deps: LifecycleDeps, userId: string): Promise<void> {
   const now = nowSeconds(deps.clock);
   await deps.store.revokeUserTokensBefore(userId, now, deps.config.accessTokenTtlSec, now);
+  await deps.store.revokeUserFamilies(userId, familyPolicy(deps.config), deps.clock.now());
 }
 
 function checkPolicy(deps: LifecycleDeps, password: string): void {

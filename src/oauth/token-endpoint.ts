@@ -8,6 +8,7 @@ export interface TokenRequest {
   readonly params: OAuthParams;
   readonly authorization: string | undefined;
   readonly ip: string | undefined;
+  readonly userAgent: string | undefined;
 }
 
 /** RFC 6749 §3.2: the token endpoint, independent of HTTP framework. */
@@ -19,5 +20,5 @@ export async function handleTokenRequest(deps: GrantDeps, request: TokenRequest)
   if (!(client.grantTypes as readonly string[]).includes(grantType)) {
     throw new OAuthError('unauthorized_client', `client is not allowed the ${grantType} grant`);
   }
-  return grant.handle({ client, params: request.params, ip: request.ip }, deps);
+  return grant.handle({ client, params: request.params, ip: request.ip, userAgent: request.userAgent }, deps);
 }

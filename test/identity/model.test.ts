@@ -9,7 +9,7 @@ import { registerUser, setUserDisabled, setUserPassword, type LifecycleDeps } fr
 import { effectiveScopes, findUserByUsername, listUsers } from '../../src/identity/users';
 import { nowSeconds } from '../../src/clock';
 import { FakeClock } from '../support/clock';
-import { createTestDatabase, createTestStore, databaseKinds, storeKinds } from '../support/env';
+import { createTestDatabase, createTestStore, databaseKinds, storeKinds, testConfig } from '../support/env';
 
 const SETTINGS = { memoryKib: 8192, timeCost: 1, parallelism: 1, maxConcurrent: 2, maxQueue: 100 };
 
@@ -29,7 +29,7 @@ describe.each(databaseKinds())('identity model on %s', (dbKind) => {
       store,
       passwords: new Passwords(SETTINGS),
       clock: new FakeClock(),
-      config: { accessTokenTtlSec: 900, passwordMinLength: 8 },
+      config: { accessTokenTtlSec: 900, passwordMinLength: 8, refresh: testConfig().refresh },
       drop: async () => {
         await store.close();
         await drop();

@@ -30,7 +30,7 @@ describe('RFC 8414 discovery', () => {
       jwks_uri: `${issuer.origin}/.well-known/jwks.json`,
       introspection_endpoint: `${issuer.origin}/oauth/introspect`,
       revocation_endpoint: `${issuer.origin}/oauth/revoke`,
-      grant_types_supported: ['password', 'client_credentials'],
+      grant_types_supported: ['password', 'refresh_token', 'client_credentials'],
       response_types_supported: [],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],

@@ -25,13 +25,12 @@ describe('RFC 6749 token endpoint', () => {
       expect(res.status).toBe(200);
       expect(res.headers['cache-control']).toBe('no-store');
       expect(res.headers.pragma).toBe('no-cache');
-      expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 900, scope: 'items:read items:write' });
+      expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 900, scope: 'items:read items:write', refresh_token: expect.any(String) });
       const claims = await verifyAccessToken({ app, deps }, res.body.access_token);
       expect(claims).toMatchObject({ iss: ISSUER, aud: 'https://api.example.test', client_id: 'spa', scope: 'items:read items:write', username: 'alice', roles: [] });
       expect(claims.sub).toMatch(/^[0-9a-f-]{36}$/);
       expect(claims.exp! - claims.iat!).toBe(900);
       expect(claims.jti).toMatch(/^[0-9a-f-]{36}$/);
-      expect(res.body).not.toHaveProperty('refresh_token');
     });
 
     it('matches the username case-insensitively', async () => {

@@ -6,19 +6,20 @@ import type { AppState } from '../../src/http/context';
 import { createClient } from '../../src/identity/clients';
 import { registerUser } from '../../src/identity/user-lifecycle';
 import { createTestDeps, type TestDeps } from './deps';
-import { databaseKinds, storeKinds, testConfig } from './env';
+import { databaseKinds, storeKinds, testConfig, type StoreKind } from './env';
 
 export const SERVICE_SECRET = 'service-secret-with-at-least-32-characters!';
 export const ISSUER = 'https://auth.example.test';
 
 /** An app with the users and clients most token tests need, on the fastest real backends. */
-export async function oauthFixture(env: Record<string, string> = {}): Promise<{ deps: TestDeps; app: Koa<AppState> }> {
+export async function oauthFixture(env: Record<string, string> = {}, { store = storeKinds().at(-1) }: { store?: StoreKind | undefined } = {}): Promise<{ deps: TestDeps; app: Koa<AppState> }> {
   const config = testConfig({ LOG_LEVEL: 'info', ISSUER, ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', DEFAULT_AUDIENCE: 'https://api.example.test', ...env });
-  const deps = await createTestDeps({ config, db: databaseKinds().at(-1), store: storeKinds().at(-1) });
+  const deps = await createTestDeps({ config, db: databaseKinds().at(-1), store });
   const now = new Date(deps.clock.now());
   await registerUser(deps, { username: 'alice', password: 'alice-password', scopes: ['items:read', 'items:write', 'users:read'] });
   await registerUser(deps, { username: 'mod', password: 'mod-password', roles: ['moderator'] });
   await createClient(deps.db, { id: 'spa', type: 'public', grantTypes: ['password', 'refresh_token'], scopes: ['items:*', 'users:read', 'users:read:own'], defaultScopes: ['items:read', 'users:read:own'], audiences: ['https://items.example.test'] }, now);
+  await createClient(deps.db, { id: 'mobile', type: 'public', grantTypes: ['password', 'refresh_token'], scopes: ['items:*'], defaultScopes: ['items:read'] }, now);
   await createClient(deps.db, { id: 'service', type: 'confidential', secret: SERVICE_SECRET, grantTypes: ['client_credentials'], scopes: ['items:read', 'reports:*'], defaultScopes: ['items:read'], audiences: ['https://items.example.test'] }, now);
   await createClient(deps.db, { id: 'weird.id~_-', type: 'confidential', secret: 'a:secret with spaces & symbols %+/ 0123456789', grantTypes: ['client_credentials', 'password'], scopes: ['items:read'] }, now);
   return { deps, app: createApp(deps) };

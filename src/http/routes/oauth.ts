@@ -7,6 +7,8 @@ import { handleTokenRequest } from '../../oauth/token-endpoint';
 import type { AppContext, AppState } from '../context';
 
 const MULTI_VALUED = new Set(['resource']);
+// Kept with a session for its owner to recognise; a bounded length keeps the store bounded.
+const MAX_USER_AGENT = 256;
 
 /** RFC 6749 §3.2: token requests are form-encoded POSTs; the raw body is parsed strictly. */
 function formParams(ctx: AppContext) {
@@ -31,7 +33,12 @@ export function oauthRoutes(deps: Deps): Router<AppState> {
     // RFC 6749 §5.1: token responses must not be cached.
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Pragma', 'no-cache');
-    ctx.body = await handleTokenRequest(deps, { params: formParams(ctx), authorization: ctx.get('authorization') || undefined, ip: ctx.ip });
+    ctx.body = await handleTokenRequest(deps, {
+      params: formParams(ctx),
+      authorization: ctx.get('authorization') || undefined,
+      ip: ctx.ip,
+      userAgent: ctx.get('user-agent').slice(0, MAX_USER_AGENT) || undefined,
+    });
   });
 
   router.get('/.well-known/jwks.json', (ctx) => {

@@ -26,6 +26,8 @@ export interface GrantRequest {
   readonly client: ClientWithSecret;
   readonly params: OAuthParams;
   readonly ip: string | undefined;
+  /** The User-Agent of the request, already cut to a bounded length. */
+  readonly userAgent: string | undefined;
 }
 
 export type GrantDeps = Pick<Deps, 'db' | 'store' | 'passwords' | 'keyring' | 'clock' | 'config' | 'log'>;

@@ -4,6 +4,7 @@ import { effectiveScopes } from '../../identity/users';
 import { issueAccessToken } from '../../tokens/access-token';
 import { pickAudience } from '../audience';
 import { OAuthError } from '../errors';
+import { startFamily } from '../refresh-family';
 import { required } from '../params';
 import { grantScope } from '../scope-policy';
 import { tokenResponse, type Grant } from './grant';
@@ -11,7 +12,7 @@ import { tokenResponse, type Grant } from './grant';
 /** RFC 6749 §4.3: resource owner password credentials, for first-party clients. */
 export const passwordGrant: Grant = {
   type: 'password',
-  async handle({ client, params, ip }, deps) {
+  async handle({ client, params, ip, userAgent }, deps) {
     const username = required(params, 'username');
     const password = required(params, 'password');
     const now = new Date(deps.clock.now());
@@ -37,8 +38,12 @@ export const passwordGrant: Grant = {
 
     const scope = grantScope(params.get('scope'), client.defaultScopes, [await effectiveScopes(deps.db, user.id), client.scopes]);
     const audience = pickAudience(params.get('resource'), client, deps.config.defaultAudience);
-    const issued = issueAccessToken(deps, { sub: user.id, clientId: client.id, scope, audience, username: user.username, roles: user.roles });
-    deps.log.info({ event: 'token.issued', grant: 'password', userId: user.id, clientId: client.id, jti: issued.jti, scope: scope.join(' ') }, 'access token issued');
-    return tokenResponse(issued, scope);
+    // A client allowed the refresh_token grant gets a refresh token: one new family per login.
+    const family = client.grantTypes.includes('refresh_token')
+      ? await startFamily(deps, { userId: user.id, clientId: client.id, scope, audience, ip, userAgent })
+      : undefined;
+    const issued = issueAccessToken(deps, { sub: user.id, clientId: client.id, scope, audience, username: user.username, roles: user.roles, familyId: family?.familyId });
+    deps.log.info({ event: 'token.issued', grant: 'password', userId: user.id, clientId: client.id, jti: issued.jti, familyId: family?.familyId, scope: scope.join(' ') }, 'access token issued');
+    return tokenResponse(issued, scope, family?.refreshToken);
   },
 };

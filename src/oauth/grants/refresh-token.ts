@@ -1,0 +1,98 @@
+import { findUserById, effectiveScopes, type UserWithCredentials } from '../../identity/users';
+import type { Family, RotationResult } from '../../store/families';
+import { issueAccessToken } from '../../tokens/access-token';
+import { hashRefreshSecret, newRefreshToken, openSuccessor, parseRefreshToken, sealSuccessor, type RefreshToken } from '../../tokens/refresh-token';
+import type { ClientWithSecret } from '../../identity/clients';
+import { OAuthError } from '../errors';
+import { required } from '../params';
+import { familyPolicy } from '../refresh-policy';
+import { grantScope } from '../scope-policy';
+import { parseScope } from '../../identity/scopes';
+import { tokenResponse, type Grant, type GrantDeps, type GrantRequest } from './grant';
+
+// RFC 6749 §5.2: every unusable refresh token is the same invalid_grant, whatever the reason
+// (unknown, expired, revoked, stale, another client's): the reason goes to the log only.
+const unusable = () => new OAuthError('invalid_grant', 'refresh token is invalid, expired or revoked');
+
+/**
+ * A `scope` may only narrow (RFC 6749 §6) and a `resource` must be the login's (RFC 8707 §2.2).
+ * Checked before rotating, so a client asking too much keeps its token; this costs a read only
+ * when a client sends either parameter, never on a plain refresh.
+ */
+async function precheck(deps: GrantDeps, presented: RefreshToken, client: ClientWithSecret, scope: string | undefined, resource: string | undefined): Promise<void> {
+  if (scope === undefined && resource === undefined) return;
+  if (scope !== undefined && !parseScope(scope)) throw new OAuthError('invalid_scope', 'malformed scope');
+  const family = await deps.store.getFamily(presented.familyId, deps.clock.now());
+  if (!family || family.clientId !== client.id) return; // rotation gives the answer
+  checkNarrowing(family, scope, resource);
+}
+
+function checkNarrowing(family: Family, scope: string | undefined, resource: string | undefined): readonly string[] {
+  if (resource !== undefined && resource !== family.audience) throw new OAuthError('invalid_target', 'resource differs from the one originally granted');
+  return scope === undefined ? family.scope : grantScope(scope, [], [family.scope]);
+}
+
+/** The rotation outcome as the token to hand back, or the refusal (logged with its reason). */
+function successorOf(result: RotationResult, presented: RefreshToken, fresh: RefreshToken, request: GrantRequest, deps: GrantDeps): { family: Family; refreshToken: string } {
+  const context = { familyId: presented.familyId, clientId: request.client.id, ip: request.ip };
+  switch (result.outcome) {
+    case 'rotated':
+      return { family: result.family, refreshToken: fresh.token };
+    case 'replayed': {
+      // The same presentation again inside the grace window: the successor already issued.
+      const successor = openSuccessor(presented, result.successorBox);
+      if (successor === undefined) throw unusable();
+      deps.log.info({ event: 'refresh.replayed', ...context, userId: result.family.userId }, 'refresh retried within the grace window: same successor');
+      return { family: result.family, refreshToken: successor };
+    }
+    case 'reused':
+      deps.log.warn({ event: 'refresh.reuse_detected', ...context, userId: result.family.userId, generation: result.family.generation }, 'stale refresh token presented: family revoked');
+      throw unusable();
+    default:
+      deps.log.info({ event: 'refresh.refused', reason: result.outcome, ...context }, 'refresh token refused');
+      throw unusable();
+  }
+}
+
+/** The user behind a family must still be allowed in; if not, the whole family ends now. */
+async function currentUser(deps: GrantDeps, family: Family, ip: string | undefined): Promise<UserWithCredentials> {
+  const user = await findUserById(deps.db, family.userId);
+  const reason = !user ? 'user_deleted' : user.disabled ? 'user_disabled' : user.passwordChangedAt.getTime() > family.createdAt ? 'password_changed' : undefined;
+  if (!user || reason) {
+    await deps.store.revokeFamily(family.id, familyPolicy(deps.config), deps.clock.now());
+    deps.log.info({ event: 'refresh.refused', reason, familyId: family.id, userId: family.userId, clientId: family.clientId, ip }, 'family revoked: its user may no longer sign in');
+    throw unusable();
+  }
+  return user;
+}
+
+/** RFC 6749 §6 with rotation (OAuth 2.0 Security BCP §4.14): each refresh token works once. */
+export const refreshTokenGrant: Grant = {
+  type: 'refresh_token',
+  async handle(request, deps) {
+    const { client, params } = request;
+    const presented = parseRefreshToken(required(params, 'refresh_token'));
+    if (!presented) throw unusable();
+    const requestedScope = params.get('scope');
+    const resource = params.get('resource');
+    await precheck(deps, presented, client, requestedScope, resource);
+
+    // One atomic step in the store: check the presented token and install its successor.
+    const fresh = newRefreshToken(presented.familyId);
+    const result = await deps.store.rotate(
+      { familyId: presented.familyId, clientId: client.id, presentedHash: hashRefreshSecret(presented.secret), nextHash: hashRefreshSecret(fresh.secret), successorBox: sealSuccessor(presented, fresh.token) },
+      familyPolicy(deps.config),
+      deps.clock.now(),
+    );
+    const { family, refreshToken } = successorOf(result, presented, fresh, request, deps);
+    const user = await currentUser(deps, family, request.ip);
+
+    // Never wider than the login, and never more than the user and client hold today: a role
+    // removed since the login narrows the next access token.
+    const asked = checkNarrowing(family, requestedScope, resource);
+    const scope = grantScope(undefined, asked, [await effectiveScopes(deps.db, user.id), client.scopes]);
+    const issued = issueAccessToken(deps, { sub: user.id, clientId: client.id, scope, audience: family.audience, username: user.username, roles: user.roles, familyId: family.id });
+    deps.log.info({ event: 'token.refreshed', userId: user.id, clientId: client.id, familyId: family.id, jti: issued.jti, scope: scope.join(' ') }, 'access token issued by refresh');
+    return tokenResponse(issued, scope, refreshToken);
+  },
+};
