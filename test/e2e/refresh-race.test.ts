@@ -1,0 +1,79 @@
+import { rawRedis } from '../support/env';
+import { raceLogin, refreshWith, sharedBackends, sharedDeployment, startInstances, stopInstances, type SharedBackends, type TokenReply } from '../support/instances';
+import type { ServiceProcess } from '../support/process';
+
+// Several instances of the service on one Redis and one PostgreSQL, the way it is deployed,
+// racing on one refresh token. Rotation is one Lua script, so whichever instance gets there
+// first rotates and every other presentation sees the rotated family.
+
+const INSTANCES = 3;
+const CONCURRENT = 50;
+const ROUNDS = 20;
+
+const familyOf = (token: string) => token.split('.')[0]!;
+
+/** Fires CONCURRENT refreshes of one token at once, spread round-robin over the instances. */
+function race(instances: readonly ServiceProcess[], token: string): Promise<TokenReply[]> {
+  return Promise.all(Array.from({ length: CONCURRENT }, (_, i) => refreshWith(instances[i % instances.length]!, token)));
+}
+
+if (!sharedBackends()) {
+  it('needs real Redis and PostgreSQL, which only a run outside CI may lack', () => {
+    expect(process.env.CI).not.toBe('true');
+  });
+} else {
+  describe.each([
+    ['on', '5s'],
+    ['off', '0'],
+  ])(`${CONCURRENT} concurrent refreshes of one token across ${INSTANCES} instances, grace window %s`, (grace, value) => {
+    let shared: SharedBackends;
+    let instances: ServiceProcess[];
+
+    beforeAll(async () => {
+      shared = await sharedDeployment();
+      instances = await startInstances(INSTANCES, { ...shared.env, REFRESH_REUSE_GRACE: value });
+    }, 60_000);
+    afterAll(async () => {
+      await stopInstances(instances ?? []);
+      await shared?.drop();
+    });
+
+    it(`holds for ${ROUNDS} rounds in a row`, async () => {
+      const redis = rawRedis();
+      try {
+        for (let round = 0; round < ROUNDS; round += 1) {
+          const token = await raceLogin(instances[round % INSTANCES]!);
+          const replies = await race(instances, token);
+          const successes = replies.filter((reply) => reply.status === 200);
+          const failures = replies.filter((reply) => reply.status !== 200);
+          const state = await redis.hget(`${shared.prefix}rf:{${familyOf(token)}}`, 'state');
+          const generation = await redis.hget(`${shared.prefix}rf:{${familyOf(token)}}`, 'gen');
+
+          if (grace === 'on') {
+            // Every presentation is the rotation or its idempotent retry: one successor for all.
+            expect({ round, successes: successes.length }).toEqual({ round, successes: CONCURRENT });
+            expect(new Set(successes.map((reply) => reply.body.refresh_token)).size).toBe(1);
+            expect(new Set(successes.map((reply) => reply.body.access_token)).size).toBe(CONCURRENT);
+            expect({ round, state, generation }).toEqual({ round, state: 'active', generation: '1' });
+            const next = await refreshWith(instances[(round + 1) % INSTANCES]!, successes[0]!.body.refresh_token!);
+            expect(next.status).toBe(200);
+          } else {
+            // Exactly one rotation; every other presentation is a stale token: theft, family gone.
+            expect({ round, successes: successes.length }).toEqual({ round, successes: 1 });
+            expect(failures.every((reply) => reply.status === 400 && reply.body.error === 'invalid_grant')).toBe(true);
+            expect({ round, state }).toEqual({ round, state: 'revoked' });
+            const next = await refreshWith(instances[round % INSTANCES]!, successes[0]!.body.refresh_token!);
+            expect(next.body.error).toBe('invalid_grant');
+          }
+        }
+      } finally {
+        redis.disconnect();
+      }
+      if (grace === 'off') {
+        // Each round was detected as theft and audited by whichever instances saw the reuse.
+        const audits = instances.flatMap((instance) => instance.stdout().split('\n').filter((line) => line.includes('"event":"refresh.reuse_detected"')));
+        expect(new Set(audits.map((line) => (JSON.parse(line) as { familyId: string }).familyId)).size).toBe(ROUNDS);
+      }
+    }, 120_000);
+  });
+}
