@@ -6,6 +6,7 @@ import { IdentityError } from '../../src/identity/errors';
 import { Passwords } from '../../src/identity/passwords';
 import { listRoles } from '../../src/identity/roles';
 import { registerUser, setUserDisabled, setUserPassword, type LifecycleDeps } from '../../src/identity/user-lifecycle';
+import { findTokenSubject } from '../../src/identity/token-subject';
 import { effectiveScopes, findUserByUsername, listUsers } from '../../src/identity/users';
 import { nowSeconds } from '../../src/clock';
 import { FakeClock } from '../support/clock';
@@ -88,6 +89,22 @@ describe.each(databaseKinds())('identity model on %s', (dbKind) => {
       expect(await effectiveScopes(deps.db, user.id)).toEqual(['items:read', 'items:write', 'reports:read', 'users:read', 'users:read:own', 'users:write:own']);
       const plain = await registerUser(deps, { username: 'ivan', password: 'long-password' });
       expect(await effectiveScopes(deps.db, plain.id)).toEqual([]);
+    });
+
+    it('read as a token subject in one query: profile, roles and effective scopes', async () => {
+      const user = await registerUser(deps, { username: 'judy', password: 'long-password', roles: ['moderator', 'user'], scopes: ['reports:read'] });
+      expect(await findTokenSubject(deps.db, user.id)).toEqual({
+        id: user.id,
+        username: 'judy',
+        disabled: false,
+        passwordChangedAt: user.passwordChangedAt,
+        roles: ['moderator', 'user'],
+        scopes: await effectiveScopes(deps.db, user.id),
+      });
+      const plain = await registerUser(deps, { username: 'karl', password: 'long-password' });
+      expect(await findTokenSubject(deps.db, plain.id)).toMatchObject({ roles: [], scopes: [] });
+      expect(await findTokenSubject(deps.db, '00000000-0000-0000-0000-000000000000')).toBeUndefined();
+      expect(await findTokenSubject(deps.db, 'not-a-uuid')).toBeUndefined();
     });
 
     it('list by prefix without treating LIKE wildcards as wildcards', async () => {

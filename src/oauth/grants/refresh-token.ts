@@ -1,4 +1,4 @@
-import { findUserById, effectiveScopes, type UserWithCredentials } from '../../identity/users';
+import { findTokenSubject, type TokenSubject } from '../../identity/token-subject';
 import type { Family, RotationResult } from '../../store/families';
 import { issueAccessToken } from '../../tokens/access-token';
 import { hashRefreshSecret, newRefreshToken, openSuccessor, parseRefreshToken, sealSuccessor, type RefreshToken } from '../../tokens/refresh-token';
@@ -55,8 +55,8 @@ function successorOf(result: RotationResult, presented: RefreshToken, fresh: Ref
 }
 
 /** The user behind a family must still be allowed in; if not, the whole family ends now. */
-async function currentUser(deps: GrantDeps, family: Family, ip: string | undefined): Promise<UserWithCredentials> {
-  const user = await findUserById(deps.db, family.userId);
+async function currentUser(deps: GrantDeps, family: Family, ip: string | undefined): Promise<TokenSubject> {
+  const user = await findTokenSubject(deps.db, family.userId);
   const reason = !user ? 'user_deleted' : user.disabled ? 'user_disabled' : user.passwordChangedAt.getTime() > family.createdAt ? 'password_changed' : undefined;
   if (!user || reason) {
     await deps.store.revokeFamily(family.id, familyPolicy(deps.config), deps.clock.now());
@@ -90,7 +90,7 @@ export const refreshTokenGrant: Grant = {
     // Never wider than the login, and never more than the user and client hold today: a role
     // removed since the login narrows the next access token.
     const asked = checkNarrowing(family, requestedScope, resource);
-    const scope = grantScope(undefined, asked, [await effectiveScopes(deps.db, user.id), client.scopes]);
+    const scope = grantScope(undefined, asked, [user.scopes, client.scopes]);
     const issued = issueAccessToken(deps, { sub: user.id, clientId: client.id, scope, audience: family.audience, username: user.username, roles: user.roles, familyId: family.id });
     deps.log.info({ event: 'token.refreshed', userId: user.id, clientId: client.id, familyId: family.id, jti: issued.jti, scope: scope.join(' ') }, 'access token issued by refresh');
     return tokenResponse(issued, scope, refreshToken);
