@@ -13,11 +13,15 @@ import { MemoryTokenStore } from '../store/memory/memory-store';
 export class CliError extends Error {}
 
 /** Runs a command with the service's own dependencies (logs go to stderr). Only commands that
- *  revoke tokens open the token store (`revokes`); the others never touch it. */
+ *  revoke tokens (`revokes`) or read sessions (`readsStore`) open the token store; the others
+ *  never touch it. */
 export type CliDeps = Omit<Deps, 'keyring'>;
 
-export async function withDeps<T>(run: (deps: CliDeps) => Promise<T>, { revokes = false } = {}): Promise<T> {
+export async function withDeps<T>(run: (deps: CliDeps) => Promise<T>, { revokes = false, readsStore = false } = {}): Promise<T> {
   const config = loadConfig(process.env);
+  if (readsStore && !config.redisUrl) {
+    throw new CliError('sessions live in the token store: set REDIS_URL (the embedded store is inside the running service)');
+  }
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr);
   const target = databaseTarget(config);
   const db = createDatabase(target, log);
@@ -29,7 +33,7 @@ export async function withDeps<T>(run: (deps: CliDeps) => Promise<T>, { revokes 
         'REDIS_URL is not set: the change is saved, but tokens a running service already issued stay valid until they expire',
       );
     }
-    const store = revokes && config.redisUrl ? await createTokenStore(config, log) : new MemoryTokenStore();
+    const store = (revokes || readsStore) && config.redisUrl ? await createTokenStore(config, log) : new MemoryTokenStore();
     try {
       return await run({ config, db, dbKind: target.kind, store, passwords: new Passwords(config.argon2), log, clock: systemClock });
     } finally {

@@ -6,6 +6,7 @@ import { keysCommand } from './keys';
 import { migrateCommand } from './migrate';
 import { roleCommand } from './role';
 import { serveCommand } from './serve';
+import { sessionCommand } from './session';
 import { userCommand } from './user';
 
 // The `portcullis` command. Each command group lives in its own file and registers itself here.
@@ -19,6 +20,7 @@ program.addCommand(migrateCommand());
 program.addCommand(userCommand());
 program.addCommand(clientCommand());
 program.addCommand(roleCommand());
+program.addCommand(sessionCommand());
 program.addCommand(keysCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -1,4 +1,7 @@
-import { createTestDatabase, databaseKinds, rawRedis, redisUrl, tempDir, uniqueName } from '../support/env';
+import { familyPolicy } from '../../src/oauth/refresh-policy';
+import { createRedisClient, RedisTokenStore } from '../../src/store/redis/redis-store';
+import { hashRefreshSecret, newFamilyId } from '../../src/tokens/refresh-token';
+import { createTestDatabase, databaseKinds, rawRedis, redisUrl, tempDir, testConfig, uniqueName } from '../support/env';
 import { runCli } from '../support/process';
 
 // The ops CLI as an operator runs it: the compiled binary, a real database, output and exit codes.
@@ -119,4 +122,39 @@ describe.each(databaseKinds())('portcullis CLI on %s', (dbKind) => {
     expect(duplicate.code).toBe(1);
     expect(duplicate.stderr).toMatch(/already exists/);
   });
+  it('session commands need the shared store', async () => {
+    const result = await runCli(['session', 'list', 'olivia'], { ...env, REDIS_URL: '' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('set REDIS_URL');
+  });
+
+  if (redisUrl()) {
+    it('session list, revoke and revoke-all work on the logins in Redis', async () => {
+      const olivia = (JSON.parse((await cli(['user', 'list', '--prefix', 'oli', '--json'])).stdout) as Array<{ id: string }>)[0]!;
+      const store = new RedisTokenStore(createRedisClient({ url: redisUrl()!, keyPrefix: prefix }));
+      await store.connect();
+      const policy = familyPolicy(testConfig());
+      const ids = [newFamilyId(), newFamilyId()];
+      try {
+        for (const [i, id] of ids.entries()) {
+          await store.createFamily({ id, userId: olivia.id, clientId: 'spa', scope: ['items:read'], audience: 'https://api.example.com', secretHash: hashRefreshSecret(`secret-${i}`), ip: '192.0.2.7', userAgent: 'cli-test' }, policy, Date.now() + i);
+        }
+        const listed = await cli(['session', 'list', 'olivia', '--json']);
+        expect(listed.code).toBe(0);
+        expect(JSON.parse(listed.stdout)).toEqual(ids.map((id) => expect.objectContaining({ id, clientId: 'spa', ip: '192.0.2.7', userAgent: 'cli-test', scope: ['items:read'] })));
+
+        expect((await cli(['session', 'revoke', 'olivia', ids[0]!])).stdout.trim()).toBe(`revoked session ${ids[0]}`);
+        const again = await cli(['session', 'revoke', 'olivia', ids[0]!]);
+        expect(again.code).toBe(1);
+        expect(again.stderr).toContain('no live session');
+        expect((await store.getFamily(ids[0]!))?.revoked).toBe(true);
+
+        const all = await cli(['session', 'revoke-all', 'olivia', '--json']);
+        expect(JSON.parse(all.stdout)).toEqual({ revoked: 1 });
+        expect(JSON.parse((await cli(['session', 'list', 'olivia', '--json'])).stdout)).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    });
+  }
 });

@@ -107,7 +107,7 @@ describe.each(storeKinds())('refresh_token grant (%s store)', (store) => {
       expect(audit).toMatchObject({ level: 'warn', userId: alice!.id, clientId: 'spa', ip: expect.any(String) });
       expect(JSON.stringify(audit)).not.toContain(first.refresh_token.split('.')[1]);
       // Access tokens of the family are revoked in the state introspection reads.
-      const state = await deps.store.revocationState('any-jti', alice!.id, clock.now(), familyOf(first.refresh_token));
+      const state = await deps.store.revocationState('any-jti', alice!.id, Math.floor(clock.now() / 1000), familyOf(first.refresh_token));
       expect(state.familyRevoked).toBe(true);
     });
 

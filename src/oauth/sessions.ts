@@ -1,0 +1,58 @@
+import type { Clock } from '../clock';
+import type { Config } from '../config/config';
+import type { Family } from '../store/families';
+import type { TokenStore } from '../store/token-store';
+import { familyPolicy } from './refresh-policy';
+
+/** A login as its owner (or an admin) sees it: one live refresh-token family. */
+export interface Session {
+  readonly id: string;
+  readonly clientId: string;
+  readonly scope: readonly string[];
+  readonly createdAt: string;
+  readonly lastUsedAt: string;
+  /** When it ends without further use (idle), never later than its absolute end. */
+  readonly expiresAt: string;
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+}
+
+export interface SessionDeps {
+  readonly store: TokenStore;
+  readonly clock: Clock;
+  readonly config: Pick<Config, 'refresh' | 'accessTokenTtlSec'>;
+}
+
+export function describeSession(family: Family): Session {
+  return {
+    id: family.id,
+    clientId: family.clientId,
+    scope: family.scope,
+    createdAt: new Date(family.createdAt).toISOString(),
+    lastUsedAt: new Date(family.lastUsedAt).toISOString(),
+    expiresAt: new Date(Math.min(family.idleExpiresAt, family.absoluteExpiresAt)).toISOString(),
+    ip: family.ip ?? null,
+    userAgent: family.userAgent ?? null,
+  };
+}
+
+/** The user's live sessions, oldest first. */
+export async function listSessions(deps: SessionDeps, userId: string): Promise<Session[]> {
+  return (await deps.store.listFamilies(userId, deps.clock.now())).map(describeSession);
+}
+
+/**
+ * Ends one session of the user: its refresh tokens stop at once and its access tokens fail
+ * introspection. False when the user has no such live session (another user's counts as none).
+ */
+export async function revokeSession(deps: SessionDeps, userId: string, sessionId: string): Promise<boolean> {
+  const now = deps.clock.now();
+  const family = await deps.store.getFamily(sessionId, now);
+  if (!family || family.userId !== userId) return false;
+  return (await deps.store.revokeFamily(sessionId, familyPolicy(deps.config), now)) !== undefined;
+}
+
+/** Log out everywhere: ends every session of the user; returns how many were live. */
+export function revokeAllSessions(deps: SessionDeps, userId: string): Promise<number> {
+  return deps.store.revokeUserFamilies(userId, familyPolicy(deps.config), deps.clock.now());
+}
