@@ -92,16 +92,16 @@ describe.each(databaseKinds())('identity model on %s', (dbKind) => {
     });
 
     it('read as a token subject in one query: profile, roles and effective scopes', async () => {
-      const user = await registerUser(deps, { username: 'judy', password: 'long-password', roles: ['moderator', 'user'], scopes: ['reports:read'] });
+      const user = await registerUser(deps, { username: 'subject-one', password: 'long-password', roles: ['moderator', 'user'], scopes: ['reports:read'] });
       expect(await findTokenSubject(deps.db, user.id)).toEqual({
         id: user.id,
-        username: 'judy',
+        username: 'subject-one',
         disabled: false,
         passwordChangedAt: user.passwordChangedAt,
         roles: ['moderator', 'user'],
         scopes: await effectiveScopes(deps.db, user.id),
       });
-      const plain = await registerUser(deps, { username: 'karl', password: 'long-password' });
+      const plain = await registerUser(deps, { username: 'subject-two', password: 'long-password' });
       expect(await findTokenSubject(deps.db, plain.id)).toMatchObject({ roles: [], scopes: [] });
       expect(await findTokenSubject(deps.db, '00000000-0000-0000-0000-000000000000')).toBeUndefined();
       expect(await findTokenSubject(deps.db, 'not-a-uuid')).toBeUndefined();
