@@ -4,6 +4,7 @@ import { familyPolicy } from './refresh-policy';
 
 export interface FamilyStart {
   readonly userId: string;
+  readonly username: string;
   readonly clientId: string;
   readonly scope: readonly string[];
   readonly audience: string;
@@ -19,7 +20,7 @@ export async function startFamily(deps: GrantDeps, start: FamilyStart): Promise<
   const familyId = newFamilyId();
   const first = newRefreshToken(familyId);
   const { evicted } = await deps.store.createFamily(
-    { id: familyId, userId: start.userId, clientId: start.clientId, scope: start.scope, audience: start.audience, secretHash: hashRefreshSecret(first.secret), ip: start.ip, userAgent: start.userAgent },
+    { id: familyId, userId: start.userId, username: start.username, clientId: start.clientId, scope: start.scope, audience: start.audience, secretHash: hashRefreshSecret(first.secret), ip: start.ip, userAgent: start.userAgent },
     familyPolicy(deps.config),
     deps.clock.now(),
   );

@@ -2,6 +2,8 @@
 export interface Family {
   readonly id: string;
   readonly userId: string;
+  /** For introspection answers without a database read (usernames do not change). */
+  readonly username: string | undefined;
   readonly clientId: string;
   readonly scope: readonly string[];
   readonly audience: string;
@@ -22,6 +24,7 @@ export interface NewFamily {
   readonly scope: readonly string[];
   readonly audience: string;
   readonly secretHash: string;
+  readonly username?: string | undefined;
   readonly ip?: string | undefined;
   readonly userAgent?: string | undefined;
 }
@@ -64,7 +67,17 @@ export interface FamilyStore {
   /** The user's live families, oldest first; dead index entries are pruned on the way. */
   listFamilies(userId: string, now: number): Promise<Family[]>;
   revokeUserFamilies(userId: string, policy: FamilyPolicy, now: number): Promise<number>;
+  /** The family, when it is live and `secretHash` is its current token's: one read. */
+  currentFamily(familyId: string, secretHash: string, now: number): Promise<Family | undefined>;
+  /**
+   * RFC 7009 for refresh tokens: revokes the family when `secretHash` is any of its tokens
+   * (current or used) and `clientId` is its client. One atomic step, so a rotation racing it
+   * cannot leave a live successor.
+   */
+  revokeFamilyByToken(familyId: string, clientId: string, secretHash: string, policy: FamilyPolicy, now: number): Promise<RevokeByTokenResult>;
 }
+
+export type RevokeByTokenResult = 'revoked' | 'wrong_client' | 'none';
 
 /** How many used secrets of one family are remembered for theft detection. */
 export const MAX_TRACKED_GENERATIONS = 1024;

@@ -172,6 +172,45 @@ describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
       }
     });
 
+    it('by token (RFC 7009): any token of the family revokes it, for its own client only', async () => {
+      const first = await login();
+      const hash = (token: RefreshToken) => hashRefreshSecret(token.secret);
+      expect(await store.revokeFamilyByToken(first.familyId, 'mobile', hash(first), POLICY, now)).toBe('wrong_client');
+      expect(await store.revokeFamilyByToken(first.familyId, 'spa', hash(newRefreshToken(first.familyId)), POLICY, now)).toBe('none');
+      expect(await store.revokeFamilyByToken(newFamilyId(), 'spa', hash(first), POLICY, now)).toBe('none');
+      const { next } = rotate(first);
+      const second = rotate(next);
+      await second.result;
+      // first is two generations old now: still the family's, so it still revokes it.
+      expect(await store.revokeFamilyByToken(first.familyId, 'spa', hash(first), POLICY, now)).toBe('revoked');
+      expect((await rotate(second.next).result).outcome).toBe('revoked');
+      expect(await store.revokeFamilyByToken(first.familyId, 'spa', hash(second.next), POLICY, now)).toBe('none');
+    });
+
+    it('by token: a revocation racing rotations wins, whichever token it presents', async () => {
+      for (let round = 0; round < 20; round += 1) {
+        const token = await login();
+        const racers = Array.from({ length: 5 }, () => rotate(token));
+        const revoke = store.revokeFamilyByToken(token.familyId, 'spa', hashRefreshSecret(token.secret), POLICY, now);
+        const [outcome] = await Promise.all([revoke, ...racers.map((r) => r.result)]);
+        expect(outcome).toBe('revoked');
+        for (const racer of racers) expect((await rotate(racer.next).result).outcome).toBe('revoked');
+      }
+    });
+
+    it('current family: only for the live family\'s current token', async () => {
+      const token = newRefreshToken(newFamilyId());
+      await store.createFamily({ id: token.familyId, userId, username: 'Alice', clientId: 'spa', scope: ['a'], audience: 'https://api', secretHash: hashRefreshSecret(token.secret) }, POLICY, now);
+      expect(await store.currentFamily(token.familyId, hashRefreshSecret(token.secret), now)).toMatchObject({ id: token.familyId, userId, username: 'Alice', clientId: 'spa' });
+      const { next, result } = rotate(token);
+      await result;
+      expect(await store.currentFamily(token.familyId, hashRefreshSecret(token.secret), now)).toBeUndefined();
+      expect((await store.currentFamily(token.familyId, hashRefreshSecret(next.secret), now))?.generation).toBe(1);
+      expect(await store.currentFamily(token.familyId, hashRefreshSecret(next.secret), now + 11 * MIN)).toBeUndefined();
+      await store.revokeFamily(token.familyId, POLICY, now);
+      expect(await store.currentFamily(token.familyId, hashRefreshSecret(next.secret), now)).toBeUndefined();
+    });
+
     it('does not resurrect an expired family', async () => {
       const first = await login();
       now += 11 * MIN;

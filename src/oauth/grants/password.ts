@@ -40,7 +40,7 @@ export const passwordGrant: Grant = {
     const audience = pickAudience(params.get('resource'), client, deps.config.defaultAudience);
     // A client allowed the refresh_token grant gets a refresh token: one new family per login.
     const family = client.grantTypes.includes('refresh_token')
-      ? await startFamily(deps, { userId: user.id, clientId: client.id, scope, audience, ip, userAgent })
+      ? await startFamily(deps, { userId: user.id, username: user.username, clientId: client.id, scope, audience, ip, userAgent })
       : undefined;
     const issued = issueAccessToken(deps, { sub: user.id, clientId: client.id, scope, audience, username: user.username, roles: user.roles, familyId: family?.familyId });
     deps.log.info({ event: 'token.issued', grant: 'password', userId: user.id, clientId: client.id, jti: issued.jti, familyId: family?.familyId, scope: scope.join(' ') }, 'access token issued');

@@ -1,4 +1,4 @@
-import { isLive, MAX_TRACKED_GENERATIONS, type Family, type FamilyPolicy, type FamilyStore, type NewFamily, type Rotation, type RotationResult } from '../families';
+import { isLive, MAX_TRACKED_GENERATIONS, type RevokeByTokenResult, type Family, type FamilyPolicy, type FamilyStore, type NewFamily, type Rotation, type RotationResult } from '../families';
 
 interface Record {
   family: Family;
@@ -33,6 +33,7 @@ export class MemoryFamilies implements FamilyStore {
     const family: Family = {
       id: input.id,
       userId: input.userId,
+      username: input.username || undefined,
       clientId: input.clientId,
       scope: [...input.scope],
       audience: input.audience,
@@ -117,6 +118,20 @@ export class MemoryFamilies implements FamilyStore {
     }
     this.byUser.delete(userId);
     return revoked;
+  }
+
+  async currentFamily(familyId: string, secretHash: string, now: number): Promise<Family | undefined> {
+    const record = this.record(familyId, now);
+    return record && record.current === secretHash && isLive(record.family, now) ? record.family : undefined;
+  }
+
+  async revokeFamilyByToken(familyId: string, clientId: string, secretHash: string, policy: FamilyPolicy, now: number): Promise<RevokeByTokenResult> {
+    const record = this.record(familyId, now);
+    if (!record || !isLive(record.family, now)) return 'none';
+    if (secretHash !== record.current && secretHash !== record.previous && !record.used.has(secretHash)) return 'none';
+    if (record.family.clientId !== clientId) return 'wrong_client';
+    this.markRevoked(record, policy, now);
+    return 'revoked';
   }
 
   private markRevoked(record: Record, policy: FamilyPolicy, now: number): void {

@@ -1,4 +1,4 @@
-import type { Family, FamilyPolicy, NewFamily, Rotation, RotationResult } from '../families';
+import type { Family, FamilyPolicy, NewFamily, RevokeByTokenResult, Rotation, RotationResult } from '../families';
 import type { RevocationState, TokenStore } from '../token-store';
 import { MemoryFamilies } from './memory-families';
 
@@ -77,6 +77,14 @@ export class MemoryTokenStore implements TokenStore {
 
   revokeUserFamilies(userId: string, policy: FamilyPolicy, now: number): Promise<number> {
     return this.families.revokeUserFamilies(userId, policy, now);
+  }
+
+  currentFamily(familyId: string, secretHash: string, now: number): Promise<Family | undefined> {
+    return this.families.currentFamily(familyId, secretHash, now);
+  }
+
+  revokeFamilyByToken(familyId: string, clientId: string, secretHash: string, policy: FamilyPolicy, now: number): Promise<RevokeByTokenResult> {
+    return this.families.revokeFamilyByToken(familyId, clientId, secretHash, policy, now);
   }
 
   // Amortised clean-up on writes keeps memory bounded without a timer.

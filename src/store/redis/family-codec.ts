@@ -4,6 +4,7 @@ import type { Family, NewFamily } from '../families';
 export function familyFields(family: NewFamily, now: number, absoluteExpiresAt: number, idleExpiresAt: number): Record<string, string> {
   return {
     uid: family.userId,
+    un: family.username ?? '',
     cid: family.clientId,
     scope: family.scope.join(' '),
     aud: family.audience,
@@ -27,6 +28,7 @@ export function decodeFamily(id: string, reply: string[] | Record<string, string
   return {
     id,
     userId: fields.uid,
+    username: fields.un || undefined,
     clientId: fields.cid ?? '',
     scope: fields.scope ? fields.scope.split(' ') : [],
     audience: fields.aud ?? '',

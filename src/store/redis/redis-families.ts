@@ -1,11 +1,12 @@
 import type { Redis } from 'ioredis';
-import { isLive, MAX_TRACKED_GENERATIONS, type Family, type FamilyPolicy, type FamilyStore, type NewFamily, type Rotation, type RotationResult } from '../families';
+import { isLive, MAX_TRACKED_GENERATIONS, type RevokeByTokenResult, type Family, type FamilyPolicy, type FamilyStore, type NewFamily, type Rotation, type RotationResult } from '../families';
 import { decodeFamily, familyFields } from './family-codec';
 import { keys } from './keys';
 
 export interface FamilyScripts {
   rotateFamily(familyKey: string, usedKey: string, ...args: Array<string | number>): Promise<string[]>;
   revokeFamily(familyKey: string, usedKey: string, now: number, retentionMs: number): Promise<string[]>;
+  revokeFamilyByToken(familyKey: string, usedKey: string, secretHash: string, clientId: string, now: number, retentionMs: number): Promise<string>;
 }
 
 type FamilyRedis = Redis & FamilyScripts;
@@ -86,6 +87,18 @@ export class RedisFamilies implements FamilyStore {
     });
     if (dead.length > 0) await this.redis.zrem(index, ...dead);
     return live.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async currentFamily(familyId: string, secretHash: string, now: number): Promise<Family | undefined> {
+    const fields = await this.redis.hgetall(keys.family(familyId));
+    const family = decodeFamily(familyId, fields);
+    return family && fields.cur === secretHash && isLive(family, now) ? family : undefined;
+  }
+
+  async revokeFamilyByToken(familyId: string, clientId: string, secretHash: string, policy: FamilyPolicy, now: number): Promise<RevokeByTokenResult> {
+    const reply = await this.redis.revokeFamilyByToken(keys.family(familyId), keys.familyUsed(familyId), secretHash, clientId, now, policy.revokedRetentionMs);
+    if (reply === 'revoked' || reply === 'wrong_client' || reply === 'none') return reply;
+    throw new Error(`unexpected revocation reply: ${reply}`);
   }
 
   async revokeUserFamilies(userId: string, policy: FamilyPolicy, now: number): Promise<number> {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import type { Family, FamilyPolicy, NewFamily, Rotation, RotationResult } from '../families';
+import type { Family, FamilyPolicy, NewFamily, RevokeByTokenResult, Rotation, RotationResult } from '../families';
 import type { RevocationState, TokenStore } from '../token-store';
 import { keys } from './keys';
 import { RedisFamilies, type FamilyScripts } from './redis-families';
@@ -44,6 +44,7 @@ export class RedisTokenStore implements TokenStore {
     redis.defineCommand('revokeUser', { numberOfKeys: 1, lua: script('revoke-user') });
     redis.defineCommand('rotateFamily', { numberOfKeys: 2, lua: script('rotate-family') });
     redis.defineCommand('revokeFamily', { numberOfKeys: 2, lua: script('revoke-family') });
+    redis.defineCommand('revokeFamilyByToken', { numberOfKeys: 2, lua: script('revoke-family-by-token') });
     this.redis = redis as ScriptedRedis;
     this.families = new RedisFamilies(this.redis);
   }
@@ -116,5 +117,13 @@ export class RedisTokenStore implements TokenStore {
 
   revokeUserFamilies(userId: string, policy: FamilyPolicy, now: number): Promise<number> {
     return this.families.revokeUserFamilies(userId, policy, now);
+  }
+
+  currentFamily(familyId: string, secretHash: string, now: number): Promise<Family | undefined> {
+    return this.families.currentFamily(familyId, secretHash, now);
+  }
+
+  revokeFamilyByToken(familyId: string, clientId: string, secretHash: string, policy: FamilyPolicy, now: number): Promise<RevokeByTokenResult> {
+    return this.families.revokeFamilyByToken(familyId, clientId, secretHash, policy, now);
   }
 }
