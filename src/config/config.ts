@@ -26,6 +26,8 @@ export interface Config {
   readonly defaultAudience: string;
   /** Cache-Control max-age of the JWKS document. */
   readonly jwksMaxAgeSec: number;
+  /** How long introspection and revocation may use a cached client record (0 = no cache). */
+  readonly clientCacheTtlSec: number;
   readonly refresh: RefreshSettings;
   readonly allowHs256: boolean;
   readonly argon2: Argon2Settings;
@@ -113,6 +115,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     accessTokenTtlSec: parsed.ACCESS_TOKEN_TTL,
     defaultAudience: parsed.DEFAULT_AUDIENCE ?? issuer,
     jwksMaxAgeSec: parsed.JWKS_MAX_AGE,
+    clientCacheTtlSec: parsed.CLIENT_CACHE_TTL,
     refresh: Object.freeze({
       absoluteTtlSec: parsed.REFRESH_TOKEN_TTL,
       idleTtlSec: Math.min(parsed.REFRESH_IDLE_TTL, parsed.REFRESH_TOKEN_TTL),

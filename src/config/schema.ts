@@ -93,6 +93,7 @@ export const envSchema = z.object({
   REFRESH_REUSE_GRACE: duration('5s', { min: 0, max: 60 }),
   MAX_SESSIONS_PER_USER: integer(100, 1, 10000),
   JWKS_MAX_AGE: duration('5m', { min: 0, max: 86400 }),
+  CLIENT_CACHE_TTL: duration('10s', { min: 0, max: 300 }),
   ALLOW_HS256: boolean(),
   // OWASP's minimum argon2id settings (19 MiB, 2 passes, 1 lane).
   ARGON2_MEMORY_KIB: integer(19456, 8192, 4 * 1024 * 1024),

@@ -1,6 +1,7 @@
 import Koa from 'koa';
 import type { Deps } from '../deps';
 import type { AppState } from './context';
+import { createHotPaths } from './hot-paths';
 import { body } from './middleware/body';
 import { errorHandler } from './middleware/errors';
 import { requestId } from './middleware/request-id';
@@ -21,7 +22,8 @@ export function createApp(deps: Deps): Koa<AppState> {
   app.use(errorHandler());
   app.use(body());
 
-  for (const router of [healthRoutes(deps), oauthRoutes(deps)]) {
+  const hot = createHotPaths(deps);
+  for (const router of [healthRoutes(deps), oauthRoutes(deps, hot)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

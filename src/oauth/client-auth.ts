@@ -1,10 +1,12 @@
-import type { Database } from '../db/database';
 import { hashClientSecret, verifyClientSecret } from '../identity/client-secrets';
-import { findClient, type ClientWithSecret } from '../identity/clients';
+import type { ClientWithSecret } from '../identity/clients';
 import { OAuthError } from './errors';
 import type { OAuthParams } from './params';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+/** Finds a client by id: the database on the token endpoint, a short-lived cache on hot paths. */
+export type ClientLookup = (id: string) => Promise<ClientWithSecret | undefined>;
 
 export interface AuthenticatedClient {
   readonly client: ClientWithSecret;
@@ -44,7 +46,7 @@ function basicCredentials(header: string): Credentials {
  * client_secret_post (never both at once); public clients identify themselves with client_id.
  * Every failure is the same 401 invalid_client, with a Basic challenge when Basic was tried.
  */
-export async function authenticateClient(db: Database, authorization: string | undefined, params: OAuthParams): Promise<AuthenticatedClient> {
+export async function authenticateClient(lookup: ClientLookup, authorization: string | undefined, params: OAuthParams): Promise<AuthenticatedClient> {
   const usesBasic = authorization !== undefined && /^basic /i.test(authorization);
   const postId = params.get('client_id');
   const postSecret = params.get('client_secret');
@@ -61,7 +63,7 @@ export async function authenticateClient(db: Database, authorization: string | u
   }
 
   const failure = new OAuthError('invalid_client', 'client authentication failed', usesBasic ? { wwwAuthenticate: 'Basic realm="portcullis"' } : {});
-  const client = await findClient(db, credentials.id);
+  const client = await lookup(credentials.id);
   if (!client) {
     if (credentials.secret !== undefined) verifyClientSecret(credentials.secret, DUMMY_HASH);
     throw failure;

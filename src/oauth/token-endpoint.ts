@@ -1,3 +1,4 @@
+import { findClient } from '../identity/clients';
 import { authenticateClient } from './client-auth';
 import { OAuthError } from './errors';
 import type { GrantDeps, TokenResponse } from './grants/grant';
@@ -16,7 +17,7 @@ export async function handleTokenRequest(deps: GrantDeps, request: TokenRequest)
   const grantType = required(request.params, 'grant_type');
   const grant = GRANTS.get(grantType);
   if (!grant) throw new OAuthError('unsupported_grant_type', `unsupported grant_type: ${grantType}`);
-  const { client } = await authenticateClient(deps.db, request.authorization, request.params);
+  const { client } = await authenticateClient((id) => findClient(deps.db, id), request.authorization, request.params);
   if (!(client.grantTypes as readonly string[]).includes(grantType)) {
     throw new OAuthError('unauthorized_client', `client is not allowed the ${grantType} grant`);
   }

@@ -9,6 +9,8 @@ import { createTestDeps, type TestDeps } from './deps';
 import { databaseKinds, storeKinds, testConfig, type StoreKind } from './env';
 
 export const SERVICE_SECRET = 'service-secret-with-at-least-32-characters!';
+/** A resource server's credentials: a confidential client allowed to introspect. */
+export const RS_SECRET = 'resource-server-secret-with-32-characters-or-more';
 export const ISSUER = 'https://auth.example.test';
 
 /** An app with the users and clients most token tests need, on the fastest real backends. */
@@ -19,6 +21,7 @@ export async function oauthFixture(env: Record<string, string> = {}, { store = s
   await registerUser(deps, { username: 'alice', password: 'alice-password', scopes: ['items:read', 'items:write', 'users:read'] });
   await registerUser(deps, { username: 'mod', password: 'mod-password', roles: ['moderator'] });
   await createClient(deps.db, { id: 'spa', type: 'public', grantTypes: ['password', 'refresh_token'], scopes: ['items:*', 'users:read', 'users:read:own'], defaultScopes: ['items:read', 'users:read:own'], audiences: ['https://items.example.test'] }, now);
+  await createClient(deps.db, { id: 'rs', type: 'confidential', secret: RS_SECRET, grantTypes: ['client_credentials'], scopes: ['items:read'], canIntrospect: true }, now);
   await createClient(deps.db, { id: 'mobile', type: 'public', grantTypes: ['password', 'refresh_token'], scopes: ['items:*'], defaultScopes: ['items:read'] }, now);
   await createClient(deps.db, { id: 'service', type: 'confidential', secret: SERVICE_SECRET, grantTypes: ['client_credentials'], scopes: ['items:read', 'reports:*'], defaultScopes: ['items:read'], audiences: ['https://items.example.test'] }, now);
   await createClient(deps.db, { id: 'weird.id~_-', type: 'confidential', secret: 'a:secret with spaces & symbols %+/ 0123456789', grantTypes: ['client_credentials', 'password'], scopes: ['items:read'] }, now);

@@ -3,7 +3,11 @@ import type { Deps } from '../../deps';
 import { authorizationServerMetadata } from '../../oauth/metadata';
 import { OAuthError } from '../../oauth/errors';
 import { parseFormParams } from '../../oauth/params';
+import { forwardAuth } from '../../oauth/forward-auth';
+import { introspect } from '../../oauth/introspection';
+import { revoke } from '../../oauth/revocation';
 import { handleTokenRequest } from '../../oauth/token-endpoint';
+import type { HotPaths } from '../hot-paths';
 import type { AppContext, AppState } from '../context';
 
 const MULTI_VALUED = new Set(['resource']);
@@ -26,7 +30,7 @@ async function scopesSupported(deps: Deps): Promise<string[]> {
   return result.rows.map((row) => row.scope);
 }
 
-export function oauthRoutes(deps: Deps): Router<AppState> {
+export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   const router = new Router<AppState>();
 
   router.post('/oauth/token', async (ctx) => {
@@ -39,6 +43,30 @@ export function oauthRoutes(deps: Deps): Router<AppState> {
       ip: ctx.ip,
       userAgent: ctx.get('user-agent').slice(0, MAX_USER_AGENT) || undefined,
     });
+  });
+
+  router.post('/oauth/introspect', async (ctx) => {
+    // RFC 7662 §2.2 responses carry token state: never cached.
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = await introspect({ ...deps, ...hot }, { params: formParams(ctx), authorization: ctx.get('authorization') || undefined });
+  });
+
+  router.post('/oauth/revoke', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    await revoke({ ...deps, ...hot }, { params: formParams(ctx), authorization: ctx.get('authorization') || undefined, ip: ctx.ip });
+    // RFC 7009 §2.2: 200, and the content of the body is ignored by the client.
+    ctx.status = 200;
+    ctx.body = '';
+  });
+
+  // Gateways send their subrequest with the original request's method (nginx auth_request,
+  // Traefik, Envoy), so every method is answered the same.
+  router.all('/oauth/verify', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const { scope } = ctx.query;
+    if (Array.isArray(scope)) throw new OAuthError('invalid_request', 'scope given more than once');
+    ctx.set(await forwardAuth(hot.checker, ctx.get('authorization') || undefined, scope));
+    ctx.status = 204;
   });
 
   router.get('/.well-known/jwks.json', (ctx) => {

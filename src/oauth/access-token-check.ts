@@ -1,0 +1,39 @@
+import { nowSeconds } from '../clock';
+import type { Deps } from '../deps';
+import { VerifiedTokenCache } from '../tokens/verified-cache';
+import { isCurrent, type AccessTokenClaims } from '../tokens/verify-access-token';
+
+export type AccessTokenCheck =
+  | { readonly active: true; readonly claims: AccessTokenClaims }
+  | { readonly active: false; readonly reason: 'invalid' | 'expired' | 'revoked' };
+
+export type CheckDeps = Pick<Deps, 'keyring' | 'store' | 'clock' | 'config'>;
+
+/**
+ * HOT PATH (introspection, forward-auth, the self-service API). Budget: one signature check
+ * (skipped on a cache hit), no database, one Redis round trip — the jti blacklist, the user's
+ * revocation epoch and the token's family state, read together.
+ */
+export class AccessTokenChecker {
+  private readonly verified: VerifiedTokenCache;
+
+  constructor(private readonly deps: CheckDeps) {
+    this.verified = new VerifiedTokenCache(deps.keyring, deps.config.issuer);
+  }
+
+  async check(token: string): Promise<AccessTokenCheck> {
+    const now = nowSeconds(this.deps.clock);
+    const claims = this.verified.verify(token, now);
+    if (!claims) return { active: false, reason: 'invalid' };
+    if (!isCurrent(claims, now)) return { active: false, reason: 'expired' };
+    const state = await this.deps.store.revocationState(claims.jti, claims.sub, now, claims.sid);
+    // The epoch revokes tokens issued at or before it (a password change, a disabled user).
+    if (state.blacklisted || state.familyRevoked || claims.iat <= state.userRevokedBefore) return { active: false, reason: 'revoked' };
+    return { active: true, claims };
+  }
+
+  /** Signature and shape only (cached), for revocation, where an expired token is a no-op. */
+  verifiedClaims(token: string): AccessTokenClaims | undefined {
+    return this.verified.verify(token, nowSeconds(this.deps.clock));
+  }
+}

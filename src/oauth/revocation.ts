@@ -1,0 +1,54 @@
+import type { Deps } from '../deps';
+import { nowSeconds } from '../clock';
+import { hashRefreshSecret, parseRefreshToken } from '../tokens/refresh-token';
+import type { AccessTokenChecker } from './access-token-check';
+import type { ClientCache } from './client-cache';
+import { authenticateClient } from './client-auth';
+import { OAuthError } from './errors';
+import { required, type OAuthParams } from './params';
+import { familyPolicy } from './refresh-policy';
+
+export interface RevocationDeps extends Pick<Deps, 'store' | 'clock' | 'config' | 'log'> {
+  readonly checker: AccessTokenChecker;
+  readonly clients: ClientCache;
+}
+
+export interface RevocationRequest {
+  readonly params: OAuthParams;
+  readonly authorization: string | undefined;
+  readonly ip: string | undefined;
+}
+
+const HINTS = new Set(['access_token', 'refresh_token']);
+
+// RFC 6749 §5.2 invalid_grant covers a token "issued to another client".
+const notYours = () => new OAuthError('invalid_grant', 'the token was not issued to this client');
+
+/**
+ * RFC 7009. A refresh token ends its whole family (every token of the login, and the family's
+ * access tokens at introspection); an access token goes on the blacklist until it expires.
+ * Unknown, invalid and already-revoked tokens get the same 200 as a revoked one (§2.2).
+ */
+export async function revoke(deps: RevocationDeps, request: RevocationRequest): Promise<void> {
+  // §2.1: confidential clients authenticate; a public client identifies itself with client_id.
+  const { client } = await authenticateClient(deps.clients.find, request.authorization, request.params);
+  const token = required(request.params, 'token');
+  const hint = request.params.get('token_type_hint');
+  if (hint !== undefined && !HINTS.has(hint)) throw new OAuthError('unsupported_token_type', `unsupported token_type_hint: ${hint}`);
+
+  const refresh = parseRefreshToken(token);
+  if (refresh) {
+    const outcome = await deps.store.revokeFamilyByToken(refresh.familyId, client.id, hashRefreshSecret(refresh.secret), familyPolicy(deps.config), deps.clock.now());
+    if (outcome === 'wrong_client') throw notYours();
+    if (outcome === 'revoked') deps.log.info({ event: 'token.revoked', kind: 'refresh_token', familyId: refresh.familyId, clientId: client.id, ip: request.ip }, 'refresh-token family revoked');
+    return;
+  }
+
+  const claims = deps.checker.verifiedClaims(token);
+  if (!claims) return;
+  if (claims.client_id !== client.id) throw notYours();
+  const now = nowSeconds(deps.clock);
+  if (claims.exp <= now) return;
+  await deps.store.blacklistAccessToken(claims.jti, claims.exp, now);
+  deps.log.info({ event: 'token.revoked', kind: 'access_token', jti: claims.jti, clientId: client.id, ip: request.ip }, 'access token revoked');
+}

@@ -1,0 +1,39 @@
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { MAX_JWS_LENGTH } from './jws-verify';
+import type { Keyring } from './keyring';
+import { verifyAccessTokenSignature, type AccessTokenClaims } from './verify-access-token';
+
+/**
+ * Access tokens whose signature, `typ`, issuer and claim shapes were verified, keyed by a hash
+ * of the token. Resource services introspect one token many times; a hit skips the signature
+ * check. Entries never outlive the token's `exp` and all go when the key set changes (a removed
+ * key must stop verifying at once). Only what never changes for a token is cached: expiry and
+ * revocation are checked on every use by the caller.
+ */
+export class VerifiedTokenCache {
+  private readonly cache: LRUCache<string, AccessTokenClaims>;
+
+  constructor(
+    private readonly keyring: Keyring,
+    private readonly issuer: string,
+    max = 10_000,
+  ) {
+    this.cache = new LRUCache<string, AccessTokenClaims>({ max, ttlAutopurge: false });
+    keyring.onChange(() => this.cache.clear());
+  }
+
+  verify(token: string, nowSec: number): AccessTokenClaims | undefined {
+    if (token.length > MAX_JWS_LENGTH) return undefined;
+    const key = createHash('sha256').update(token).digest('base64url');
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const claims = verifyAccessTokenSignature(token, this.keyring.current, this.issuer);
+    if (claims && claims.exp > nowSec) this.cache.set(key, claims, { ttl: (claims.exp - nowSec) * 1000 });
+    return claims;
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+}
