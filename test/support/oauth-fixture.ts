@@ -1,4 +1,5 @@
 import type Koa from 'koa';
+import type { Clock } from '../../src/clock';
 import request from 'supertest';
 import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { createApp } from '../../src/http/app';
@@ -14,9 +15,12 @@ export const RS_SECRET = 'resource-server-secret-with-32-characters-or-more';
 export const ISSUER = 'https://auth.example.test';
 
 /** An app with the users and clients most token tests need, on the fastest real backends. */
-export async function oauthFixture(env: Record<string, string> = {}, { store = storeKinds().at(-1) }: { store?: StoreKind | undefined } = {}): Promise<{ deps: TestDeps; app: Koa<AppState> }> {
+export async function oauthFixture(
+  env: Record<string, string> = {},
+  { store = storeKinds().at(-1), clock }: { store?: StoreKind | undefined; clock?: Clock } = {},
+): Promise<{ deps: TestDeps; app: Koa<AppState> }> {
   const config = testConfig({ LOG_LEVEL: 'info', ISSUER, ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', DEFAULT_AUDIENCE: 'https://api.example.test', ...env });
-  const deps = await createTestDeps({ config, db: databaseKinds().at(-1), store });
+  const deps = await createTestDeps({ config, db: databaseKinds().at(-1), store, ...(clock ? { clock } : {}) });
   const now = new Date(deps.clock.now());
   await registerUser(deps, { username: 'alice', password: 'alice-password', scopes: ['items:read', 'items:write', 'users:read'] });
   await registerUser(deps, { username: 'mod', password: 'mod-password', roles: ['moderator'] });

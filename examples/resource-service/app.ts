@@ -1,0 +1,55 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import bodyParser from 'koa-bodyparser';
+import type { AuthState, Verifier } from '../../src/verifier';
+
+// The seed chapter's items API, protected by the Portcullis verifier: what a resource service
+// written against Portcullis looks like.
+
+interface Item {
+  readonly id: number;
+  readonly name: string;
+  readonly owner: string;
+}
+
+export function createItemsApp(auth: Verifier): Koa<AuthState> {
+  const items: Item[] = [{ id: 1, name: 'first item', owner: 'seed' }];
+  const app = new Koa<AuthState>();
+  const router = new Router<AuthState>();
+
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+
+  router.get('/items', auth.requireScopes('items:read'), (ctx) => {
+    ctx.body = items;
+  });
+
+  router.post('/items', auth.requireScopes('items:write'), (ctx) => {
+    const name = (ctx.request.body as { name?: unknown } | undefined)?.name;
+    if (typeof name !== 'string' || name.trim() === '' || name.length > 200) {
+      ctx.status = 400;
+      ctx.body = { error: 'invalid_request', error_description: 'name must be a non-empty string of at most 200 characters' };
+      return;
+    }
+    const item = { id: items.length + 1, name: name.trim(), owner: ctx.state.auth!.sub };
+    items.push(item);
+    ctx.status = 201;
+    ctx.body = item;
+  });
+
+  router.get('/admin/dashboard', auth.requireScopes('admin'), (ctx) => {
+    ctx.body = { items: items.length, viewer: ctx.state.auth!.username ?? ctx.state.auth!.sub };
+  });
+
+  // Anyone may look; a signed-in caller gets a greeting (the seed's optional-user pattern).
+  router.get('/items/public', auth.optional(), (ctx) => {
+    const who = ctx.state.auth;
+    ctx.body = { items: items.map(({ id, name }) => ({ id, name })), greeting: who ? `hello, ${who.username ?? who.sub}` : 'hello, guest' };
+  });
+
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '16kb' }));
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

@@ -1,0 +1,27 @@
+import { createVerifier, type VerifierOptions } from '../../src/verifier';
+import { createItemsApp } from './app';
+
+// Configuration from the environment:
+//   PORT (default 9090), PORTCULLIS_ISSUER (required), AUDIENCE (optional),
+//   VERIFIER_MODE=jwks|introspect (default jwks); for introspect: CLIENT_ID, CLIENT_SECRET,
+//   VERIFIER_CACHE_TTL (seconds, default 0).
+function options(env: NodeJS.ProcessEnv): VerifierOptions {
+  const issuer = env.PORTCULLIS_ISSUER;
+  if (!issuer) throw new Error('PORTCULLIS_ISSUER is required');
+  const audience = env.AUDIENCE || undefined;
+  if (env.VERIFIER_MODE === 'introspect') {
+    if (!env.CLIENT_ID || !env.CLIENT_SECRET) throw new Error('introspect mode needs CLIENT_ID and CLIENT_SECRET');
+    return { mode: 'introspect', issuer, audience, clientId: env.CLIENT_ID, clientSecret: env.CLIENT_SECRET, cacheTtlSec: Number(env.VERIFIER_CACHE_TTL ?? 0) };
+  }
+  return { mode: 'jwks', issuer, audience, cooldownMs: Number(env.JWKS_COOLDOWN_MS ?? 30_000) };
+}
+
+const verifierOptions = options(process.env);
+const server = createItemsApp(createVerifier(verifierOptions)).listen(Number(process.env.PORT ?? 9090), '127.0.0.1', () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  process.stdout.write(`${JSON.stringify({ event: 'server.started', port, mode: verifierOptions.mode })}\n`);
+});
+const stop = () => server.close(() => process.exit(0));
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { scopesOf } from './scopes-of';
+import type { AuthInfo, IntrospectModeOptions, TokenVerifier } from './types';
+
+// Verification by asking the authorization server (RFC 7662) on each request, so a revocation
+// takes effect at once (or within cacheTtlSec when a positive cache is configured). Concurrent
+// requests carrying one token share one call (singleflight).
+
+export class IntrospectionUnavailableError extends Error {
+  constructor(message: string, options?: { cause: unknown }) {
+    super(message, options);
+    this.name = 'IntrospectionUnavailableError';
+  }
+}
+
+interface Introspection {
+  readonly active?: unknown;
+  readonly [member: string]: unknown;
+}
+
+const hashOf = (token: string): string => createHash('sha256').update(token).digest('base64url');
+
+export class IntrospectVerifier implements TokenVerifier {
+  private readonly endpoint: string;
+  private readonly authorization: string;
+  private readonly inFlight = new Map<string, Promise<AuthInfo | undefined>>();
+  private readonly cache: LRUCache<string, AuthInfo> | undefined;
+
+  constructor(private readonly options: IntrospectModeOptions) {
+    this.endpoint = options.introspectionEndpoint ?? `${options.issuer}/oauth/introspect`;
+    // RFC 6749 §2.3.1: id and secret are form-encoded before Basic encoding.
+    const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
+    this.authorization = `Basic ${Buffer.from(`${encode(options.clientId)}:${encode(options.clientSecret)}`).toString('base64')}`;
+    const ttlSec = options.cacheTtlSec ?? 0;
+    this.cache = ttlSec > 0 ? new LRUCache<string, AuthInfo>({ max: options.cacheMax ?? 10_000, ttl: ttlSec * 1000 }) : undefined;
+  }
+
+  verify(token: string): Promise<AuthInfo | undefined> {
+    const key = hashOf(token);
+    const cached = this.cache?.get(key);
+    if (cached) {
+      if (typeof cached.claims.exp === 'number' && cached.claims.exp * 1000 > Date.now()) return Promise.resolve(cached);
+      this.cache?.delete(key);
+    }
+    const pending = this.inFlight.get(key);
+    if (pending) return pending;
+    const call = this.ask(token).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, call);
+    return call.then((auth) => {
+      if (auth && this.cache) this.remember(key, auth);
+      return auth;
+    });
+  }
+
+  private remember(key: string, auth: AuthInfo): void {
+    const exp = auth.claims.exp;
+    if (typeof exp !== 'number') return;
+    const ttl = Math.min((this.options.cacheTtlSec ?? 0) * 1000, exp * 1000 - Date.now());
+    if (ttl > 0) this.cache?.set(key, auth, { ttl });
+  }
+
+  private async ask(token: string): Promise<AuthInfo | undefined> {
+    let response: Response;
+    try {
+      response = await fetch(this.endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', authorization: this.authorization },
+        body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 2000),
+      });
+    } catch (cause) {
+      throw new IntrospectionUnavailableError('the introspection endpoint did not answer', { cause });
+    }
+    if (response.status !== 200) {
+      await response.body?.cancel();
+      throw new IntrospectionUnavailableError(`the introspection endpoint answered ${response.status}`);
+    }
+    let body: Introspection;
+    try {
+      body = (await response.json()) as Introspection;
+    } catch (cause) {
+      throw new IntrospectionUnavailableError('the introspection endpoint answered with something other than JSON', { cause });
+    }
+    return this.accept(body);
+  }
+
+  /** Only an active *access* token for us, from our issuer, is accepted (RFC 7662 §4). */
+  private accept(body: Introspection): AuthInfo | undefined {
+    if (body.active !== true || body.token_type === 'refresh_token') return undefined;
+    if (body.iss !== undefined && body.iss !== this.options.issuer) return undefined;
+    const { audience } = this.options;
+    if (audience !== undefined) {
+      const aud = Array.isArray(body.aud) ? body.aud : [body.aud];
+      if (!aud.includes(audience)) return undefined;
+    }
+    if (typeof body.sub !== 'string' || typeof body.client_id !== 'string') return undefined;
+    return {
+      sub: body.sub,
+      username: typeof body.username === 'string' ? body.username : undefined,
+      scopes: scopesOf(body.scope),
+      clientId: body.client_id,
+      claims: body,
+    };
+  }
+}

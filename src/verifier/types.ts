@@ -1,0 +1,54 @@
+/** Who a verified request is from, as the verifier puts it on `ctx.state.auth`. */
+export interface AuthInfo {
+  /** The user id, or the client id for a client's own token (client_credentials). */
+  readonly sub: string;
+  readonly username: string | undefined;
+  readonly scopes: readonly string[];
+  readonly clientId: string;
+  /** Every claim (jwks mode) or introspection member (introspect mode). */
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+/** Verifies one bearer token; undefined means "not a valid token". Throws when it cannot tell. */
+export interface TokenVerifier {
+  verify(token: string): Promise<AuthInfo | undefined>;
+}
+
+interface CommonOptions {
+  /** The authorization server's ISSUER (tokens must carry it as `iss`). */
+  readonly issuer: string;
+  /** This service's identifier: tokens must name it in `aud`. */
+  readonly audience?: string;
+  /** The realm in WWW-Authenticate challenges. */
+  readonly realm?: string;
+}
+
+export interface JwksModeOptions extends CommonOptions {
+  readonly mode: 'jwks';
+  /** Default: `${issuer}/.well-known/jwks.json`. */
+  readonly jwksUri?: string;
+  /** Clock tolerance for `exp`/`nbf`/`iat`, in seconds (default 5). */
+  readonly clockToleranceSec?: number;
+  /** Minimum time between two JWKS fetches for unknown `kid`s, in ms (default 30 000). */
+  readonly cooldownMs?: number;
+}
+
+export interface IntrospectModeOptions extends CommonOptions {
+  readonly mode: 'introspect';
+  /** Default: `${issuer}/oauth/introspect`. */
+  readonly introspectionEndpoint?: string;
+  /** A confidential client of the authorization server allowed to introspect. */
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /**
+   * How long an *active* answer is reused, in seconds, never past the token's `exp`. A revoked
+   * token is accepted here for at most this long; 0 (the default) asks on every request.
+   * Concurrent requests with one token share one call whatever this is.
+   */
+  readonly cacheTtlSec?: number;
+  readonly cacheMax?: number;
+  /** Per-call timeout in ms (default 2000). */
+  readonly timeoutMs?: number;
+}
+
+export type VerifierOptions = JwksModeOptions | IntrospectModeOptions;
