@@ -2,18 +2,20 @@ import { createVerifier, type VerifierOptions } from '../../src/verifier';
 import { createItemsApp } from './app';
 
 // Configuration from the environment:
-//   PORT (default 9090), PORTCULLIS_ISSUER (required), AUDIENCE (optional),
+//   PORT (default 9090), PORTCULLIS_ISSUER (required), PORTCULLIS_URL (where to reach it, when
+//   not at its issuer URL), AUDIENCE (optional),
 //   VERIFIER_MODE=jwks|introspect (default jwks); for introspect: CLIENT_ID, CLIENT_SECRET,
 //   VERIFIER_CACHE_TTL (seconds, default 0).
 function options(env: NodeJS.ProcessEnv): VerifierOptions {
   const issuer = env.PORTCULLIS_ISSUER;
   if (!issuer) throw new Error('PORTCULLIS_ISSUER is required');
   const audience = env.AUDIENCE || undefined;
+  const base = env.PORTCULLIS_URL || issuer;
   if (env.VERIFIER_MODE === 'introspect') {
     if (!env.CLIENT_ID || !env.CLIENT_SECRET) throw new Error('introspect mode needs CLIENT_ID and CLIENT_SECRET');
-    return { mode: 'introspect', issuer, audience, clientId: env.CLIENT_ID, clientSecret: env.CLIENT_SECRET, cacheTtlSec: Number(env.VERIFIER_CACHE_TTL ?? 0) };
+    return { mode: 'introspect', issuer, audience, introspectionEndpoint: `${base}/oauth/introspect`, clientId: env.CLIENT_ID, clientSecret: env.CLIENT_SECRET, cacheTtlSec: Number(env.VERIFIER_CACHE_TTL ?? 0) };
   }
-  return { mode: 'jwks', issuer, audience, cooldownMs: Number(env.JWKS_COOLDOWN_MS ?? 30_000) };
+  return { mode: 'jwks', issuer, audience, jwksUri: `${base}/.well-known/jwks.json`, cooldownMs: Number(env.JWKS_COOLDOWN_MS ?? 30_000) };
 }
 
 const verifierOptions = options(process.env);

@@ -2,15 +2,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEMO_API_SECRET } from '../../src/identity/demo-data';
 import { tempDir } from '../support/env';
-import { runCli, startServiceProcess, type ServiceProcess } from '../support/process';
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+import { runCli, startServiceProcess, until, type ServiceProcess } from '../support/process';
 
 const kids = async (service: ServiceProcess): Promise<string[]> =>
   ((await (await fetch(`${service.url}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid);

@@ -2,6 +2,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 
 export const CLI = path.resolve(__dirname, '../../dist/src/cli/main.js');
+/** The compiled example resource service (examples/resource-service). */
+export const RESOURCE_SERVICE = path.resolve(__dirname, '../../dist/examples/resource-service/main.js');
 
 export interface ServiceProcess {
   readonly child: ChildProcessWithoutNullStreams;
@@ -13,8 +15,8 @@ export interface ServiceProcess {
 }
 
 /** Runs the compiled `portcullis serve` (npm test builds first) and waits until it listens. */
-export async function startServiceProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve'], {
+export async function startServiceProcess(env: Record<string, string>, timeoutMs = 30_000, args: readonly string[] = [CLI, 'serve']): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, [...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', LOG_LEVEL: 'info', ...env },
   });
   let out = '';
@@ -45,6 +47,15 @@ export async function startServiceProcess(env: Record<string, string>, timeoutMs
     });
   });
   return { child, port, url: `http://127.0.0.1:${port}`, stdout: () => out, stderr: () => err, exited: () => exit };
+}
+
+/** Waits until `check` holds, polling; fails after `timeoutMs`. */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** Runs the compiled CLI to completion. */
