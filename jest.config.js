@@ -1,4 +1,4 @@
-// jose 6 ships ESM only. Jest's module loader is CommonJS, so swc transforms jose (and our
+// jose 6 and uuid 14 ship ESM only. Jest's module loader is CommonJS, so swc transforms them (and our
 // TypeScript) to CommonJS; compiled code in dist/ uses Node 20.19+'s native require(esm).
 // PGlite loads its WASM build with a dynamic import(), which jest's sandbox allows only when
 // node runs with --experimental-vm-modules: `npm test` passes that flag.
@@ -10,7 +10,7 @@ module.exports = {
   transform: {
     '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(jose|oauth4webapi)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(jose|oauth4webapi|uuid)/)'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 30000,

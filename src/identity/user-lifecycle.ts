@@ -21,8 +21,7 @@ export interface LifecycleDeps {
 // written here, at the moment of the change. The epoch lives as long as an access token can.
 // Every refresh family (login) of the user ends too, so no session outlives the change.
 async function endAccessNow(deps: LifecycleDeps, userId: string): Promise<void> {
-  const now = nowSeconds(deps.clock);
-  await deps.store.revokeUserTokensBefore(userId, now, deps.config.accessTokenTtlSec, now);
+  await deps.store.revokeUserTokensBefore(userId, deps.clock.now(), deps.config.accessTokenTtlSec, nowSeconds(deps.clock));
   await deps.store.revokeUserFamilies(userId, familyPolicy(deps.config), deps.clock.now());
 }
 

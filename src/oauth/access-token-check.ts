@@ -1,5 +1,6 @@
 import { nowSeconds } from '../clock';
 import type { Deps } from '../deps';
+import { issuedAtMs } from '../tokens/jti';
 import { VerifiedTokenCache } from '../tokens/verified-cache';
 import { isCurrent, type AccessTokenClaims } from '../tokens/verify-access-token';
 
@@ -28,7 +29,7 @@ export class AccessTokenChecker {
     if (!isCurrent(claims, now)) return { active: false, reason: 'expired' };
     const state = await this.deps.store.revocationState(claims.jti, claims.sub, now, claims.sid);
     // The epoch revokes tokens issued at or before it (a password change, a disabled user).
-    if (state.blacklisted || state.familyRevoked || claims.iat <= state.userRevokedBefore) return { active: false, reason: 'revoked' };
+    if (state.blacklisted || state.familyRevoked || issuedAtMs(claims.jti, claims.iat) <= state.userRevokedBefore) return { active: false, reason: 'revoked' };
     return { active: true, claims };
   }
 

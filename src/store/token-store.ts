@@ -3,7 +3,8 @@
  * tokens, per-user revocation epochs and refresh-token families. Redis in
  * production; an in-process map for development. Both pass test/store/contract.test.ts.
  *
- * Times are Unix seconds taken from the caller's clock, so expiry is decided the same way on
+ * Times are Unix seconds taken from the caller's clock (except the user epoch, in ms, and the
+ * family operations, in ms), so expiry is decided the same way on
  * both backends (Redis TTLs only garbage-collect entries that are already logically dead).
  */
 import type { FamilyStore } from './families';
@@ -11,7 +12,7 @@ import type { FamilyStore } from './families';
 export interface RevocationState {
   /** The token's jti is on the blacklist and has not yet expired. */
   readonly blacklisted: boolean;
-  /** Tokens of this user issued before this time (Unix seconds) are revoked; 0 when none. */
+  /** Tokens of this user issued at or before this time (Unix ms) are revoked; 0 when none. */
   readonly userRevokedBefore: number;
   /** The token's refresh-token family has been revoked (false when it has none). */
   readonly familyRevoked: boolean;
@@ -26,8 +27,8 @@ export interface TokenStore extends FamilyStore {
   /** RFC 7009: an access token stays revoked until its own expiry, then the entry goes too. */
   blacklistAccessToken(jti: string, expiresAt: number, now: number): Promise<void>;
 
-  /** Every token of the user issued at or before `epoch` is revoked; kept for `ttlSec`. */
-  revokeUserTokensBefore(userId: string, epoch: number, ttlSec: number, now: number): Promise<void>;
+  /** Every token of the user issued at or before `epochMs` (Unix ms) is revoked; kept for `ttlSec`. */
+  revokeUserTokensBefore(userId: string, epochMs: number, ttlSec: number, now: number): Promise<void>;
 
   /** Hot path: everything introspection needs to know, in one round trip. */
   revocationState(jti: string, userId: string, now: number, familyId?: string): Promise<RevocationState>;

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { nowSeconds, type Clock } from '../clock';
 import type { Keyring } from './keyring';
+import { newJti } from './jti';
 import { signJws } from './jws';
 
 export const ACCESS_TOKEN_TYP = 'at+jwt';
@@ -35,7 +35,7 @@ export interface AccessTokenDeps {
 export function issueAccessToken(deps: AccessTokenDeps, request: AccessTokenRequest): IssuedAccessToken {
   const iat = nowSeconds(deps.clock);
   const exp = iat + deps.config.accessTokenTtlSec;
-  const jti = randomUUID();
+  const jti = newJti(deps.clock.now());
   const claims: Record<string, unknown> = {
     iss: deps.config.issuer,
     sub: request.sub,

@@ -130,6 +130,21 @@ describe.each(storeKinds())('RFC 7662 introspection (%s store)', (store) => {
       expect((await introspect(token)).body).toEqual({ active: false });
     });
 
+    it('separates tokens issued just before and just after a password change, within one second', async () => {
+      clock.advanceSeconds(1);
+      const before = (await login('mod', 'items:read')).access_token;
+      clock.advance(10);
+      await setUserPassword(deps, 'mod', 'mod-password');
+      clock.advance(10);
+      const after = (await login('mod', 'items:read')).access_token;
+      expect((await introspect(before)).body).toEqual({ active: false });
+      const described = (await introspect(after)).body;
+      expect(described.active).toBe(true);
+      // The jti is a UUIDv7 carrying the issue time in ms: that is what the epoch is compared with.
+      expect(described.jti).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+      expect(parseInt(described.jti.replace(/-/g, '').slice(0, 12), 16)).toBe(clock.now());
+    });
+
     it("is inactive once its login's refresh-token family is revoked for theft", async () => {
       const first = await login();
       const rotated = await post('/oauth/token', { grant_type: 'refresh_token', client_id: 'spa', refresh_token: first.refresh_token });
