@@ -158,3 +158,32 @@ export async function rotateClientSecret(db: Database, id: string, now: Date): P
   await db('clients').where({ id }).update({ secret_hash: hashClientSecret(secret), secret_rotated_at: now, updated_at: now });
   return secret;
 }
+
+export type ClientChanges = Partial<Pick<NewClient, 'name' | 'grantTypes' | 'scopes' | 'defaultScopes' | 'audiences' | 'corsOrigins' | 'canIntrospect'>>;
+
+/** Updates a client's settings (not its id, type or secret); validated like a new client. */
+export async function updateClient(db: Database, id: string, changes: ClientChanges, now: Date): Promise<Client | undefined> {
+  const current = await findClient(db, id);
+  if (!current) return undefined;
+  const next = { ...publicClient(current), ...Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) } as Client;
+  validate({ ...next, secret: undefined, id });
+  const [row] = await db('clients')
+    .where({ id })
+    .update({
+      name: next.name,
+      grant_types: [...new Set(next.grantTypes)],
+      scopes: [...new Set(next.scopes)],
+      default_scopes: [...new Set(next.defaultScopes)],
+      audiences: [...new Set(next.audiences)],
+      cors_origins: [...new Set(next.corsOrigins)],
+      can_introspect: next.canIntrospect,
+      updated_at: now,
+    })
+    .returning<ClientRow[]>('*');
+  return row ? publicClient(fromRow(row)) : undefined;
+}
+
+export async function deleteClient(db: Database, id: string): Promise<boolean> {
+  if (!CLIENT_ID.test(id)) return false;
+  return (await db('clients').where({ id }).delete()) > 0;
+}

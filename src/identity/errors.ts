@@ -4,6 +4,7 @@ export type IdentityErrorCode =
   | 'unknown_user'
   | 'unknown_role'
   | 'weak_password'
+  | 'wrong_password'
   | 'invalid_scope'
   | 'invalid_client'
   | 'duplicate_client'

@@ -6,7 +6,8 @@ import { familyPolicy } from '../oauth/refresh-policy';
 import type { TokenStore } from '../store/token-store';
 import { IdentityError } from './errors';
 import { checkPasswordPolicy, describePasswordProblem, type Passwords } from './passwords';
-import { createUser, findUserByUsername, publicUser, updateUserRow, type NewUser, type User } from './users';
+import { hasScope } from './scopes';
+import { createUser, deleteUser, effectiveScopes, findUserById, findUserByUsername, publicUser, updateUser, updateUserRow, type NewUser, type User, type UserChanges, type UserWithCredentials } from './users';
 
 export interface LifecycleDeps {
   readonly db: Database;
@@ -16,13 +17,29 @@ export interface LifecycleDeps {
   readonly config: Pick<Config, 'accessTokenTtlSec' | 'passwordMinLength' | 'refresh'>;
 }
 
+/** A username (the CLI) or `{ id }` (the HTTP APIs). */
+export type UserRef = string | { readonly id: string };
+
 // Changes that end a user's access at once. The database is the record; the revocation epoch in
 // the token store is what introspection reads (no database on that hot path), so both are
 // written here, at the moment of the change. The epoch lives as long as an access token can.
-// Every refresh family (login) of the user ends too, so no session outlives the change.
-async function endAccessNow(deps: LifecycleDeps, userId: string): Promise<void> {
+async function revokeAccessTokens(deps: LifecycleDeps, userId: string): Promise<void> {
   await deps.store.revokeUserTokensBefore(userId, deps.clock.now(), deps.config.accessTokenTtlSec, nowSeconds(deps.clock));
-  await deps.store.revokeUserFamilies(userId, familyPolicy(deps.config), deps.clock.now());
+}
+
+/** Access tokens and every login (refresh-token family) but `keepFamily`, if given, end now. */
+async function endAccessNow(deps: LifecycleDeps, userId: string, keepFamily?: string): Promise<void> {
+  await revokeAccessTokens(deps, userId);
+  const policy = familyPolicy(deps.config);
+  const now = deps.clock.now();
+  if (keepFamily === undefined) {
+    await deps.store.revokeUserFamilies(userId, policy, now);
+    return;
+  }
+  for (const family of await deps.store.listFamilies(userId, now)) {
+    if (family.id !== keepFamily) await deps.store.revokeFamily(family.id, policy, now);
+  }
+  await deps.store.reauthenticateFamily(keepFamily, now);
 }
 
 function checkPolicy(deps: LifecycleDeps, password: string): void {
@@ -30,9 +47,9 @@ function checkPolicy(deps: LifecycleDeps, password: string): void {
   if (problem) throw new IdentityError('weak_password', describePasswordProblem(problem, deps.config.passwordMinLength));
 }
 
-async function requireUser(deps: LifecycleDeps, username: string): Promise<User & { passwordHash: string }> {
-  const user = await findUserByUsername(deps.db, username);
-  if (!user) throw new IdentityError('unknown_user', `no such user: ${username}`);
+async function requireUser(deps: LifecycleDeps, ref: UserRef): Promise<UserWithCredentials> {
+  const user = typeof ref === 'string' ? await findUserByUsername(deps.db, ref) : await findUserById(deps.db, ref.id);
+  if (!user) throw new IdentityError('unknown_user', typeof ref === 'string' ? `no such user: ${ref}` : 'no such user');
   return user;
 }
 
@@ -42,19 +59,52 @@ export async function registerUser(deps: LifecycleDeps, input: Omit<NewUser, 'pa
   return createUser(deps.db, { ...rest, passwordHash: await deps.passwords.hash(password) }, new Date(deps.clock.now()));
 }
 
-export async function setUserDisabled(deps: LifecycleDeps, username: string, disabled: boolean): Promise<User> {
-  const user = await requireUser(deps, username);
+export async function setUserDisabled(deps: LifecycleDeps, ref: UserRef, disabled: boolean): Promise<User> {
+  const user = await requireUser(deps, ref);
   await updateUserRow(deps.db, user.id, { disabled }, new Date(deps.clock.now()));
   if (disabled) await endAccessNow(deps, user.id);
   return { ...publicUser(user), disabled };
 }
 
-/** Sets a new password; every token issued before now stops working. */
-export async function setUserPassword(deps: LifecycleDeps, username: string, password: string): Promise<User> {
+/**
+ * Sets a new password: every access token issued before now and every login end, except the
+ * login `keepFamily` (the session the user changed it from, when they ask to stay signed in).
+ */
+export async function setUserPassword(deps: LifecycleDeps, ref: UserRef, password: string, { keepFamily }: { keepFamily?: string } = {}): Promise<User> {
   checkPolicy(deps, password);
-  const user = await requireUser(deps, username);
+  const user = await requireUser(deps, ref);
   const now = new Date(deps.clock.now());
   await updateUserRow(deps.db, user.id, { password_hash: await deps.passwords.hash(password), password_changed_at: now }, now);
-  await endAccessNow(deps, user.id);
+  await endAccessNow(deps, user.id, keepFamily);
   return { ...publicUser(user), passwordChangedAt: now };
+}
+
+/** The user's own change: the current password must be right (one argon2 check). */
+export async function changeOwnPassword(deps: LifecycleDeps, userId: string, current: string, next: string, keepFamily?: string): Promise<User> {
+  checkPolicy(deps, next);
+  const user = await requireUser(deps, { id: userId });
+  if (!(await deps.passwords.check(user.passwordHash, current)).ok) throw new IdentityError('wrong_password', 'the current password is not right');
+  return setUserPassword(deps, { id: userId }, next, keepFamily === undefined ? {} : { keepFamily });
+}
+
+/**
+ * Profile, roles and scopes. When the user loses any scope (a role or a direct scope removed),
+ * their access tokens end at once; their logins stay, and the next refresh carries what is left.
+ */
+export async function changeUser(deps: LifecycleDeps, id: string, changes: UserChanges): Promise<{ before: User; after: User }> {
+  const heldBefore = changes.roles || changes.scopes ? await effectiveScopes(deps.db, id) : [];
+  const result = await updateUser(deps.db, id, changes, new Date(deps.clock.now()));
+  if (!result) throw new IdentityError('unknown_user', 'no such user');
+  if (changes.roles || changes.scopes) {
+    const heldAfter = await effectiveScopes(deps.db, id);
+    if (heldBefore.some((scope) => !hasScope(heldAfter, scope))) await revokeAccessTokens(deps, id);
+  }
+  return result;
+}
+
+/** Deletes the user; their tokens and logins end first, so nothing of theirs outlives them. */
+export async function removeUser(deps: LifecycleDeps, id: string): Promise<void> {
+  const user = await requireUser(deps, { id });
+  await endAccessNow(deps, user.id);
+  await deleteUser(deps.db, user.id);
 }

@@ -162,3 +162,46 @@ export async function effectiveScopes(db: Database, userId: string): Promise<str
   );
   return result.rows.map((row) => row.scope);
 }
+
+export interface UserChanges {
+  readonly email?: string | null;
+  readonly fullName?: string | null;
+  /** Replaces the user's roles. */
+  readonly roles?: readonly string[];
+  /** Replaces the user's direct scopes. */
+  readonly scopes?: readonly string[];
+}
+
+/** Applies `changes` in one transaction; returns the user before and after, or undefined. */
+export async function updateUser(db: Database, id: string, changes: UserChanges, now: Date): Promise<{ before: User; after: User } | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  if (changes.scopes) checkScopes(changes.scopes);
+  return db.transaction(async (trx) => {
+    const [row] = await trx('users').where({ id }).forUpdate().select<UserRow[]>('*');
+    if (!row) return undefined;
+    const [before] = await attach(trx, [row]);
+    const columns: Partial<UserRow> = {};
+    if (changes.email !== undefined) columns.email = changes.email;
+    if (changes.fullName !== undefined) columns.full_name = changes.fullName;
+    await trx('users').where({ id }).update({ ...columns, updated_at: now });
+    if (changes.roles) {
+      const roles = [...new Set(changes.roles)];
+      await checkRoles(trx, roles);
+      await trx('user_roles').where({ user_id: id }).delete();
+      if (roles.length > 0) await trx('user_roles').insert(roles.map((role) => ({ user_id: id, role })));
+    }
+    if (changes.scopes) {
+      const scopes = [...new Set(changes.scopes)];
+      await trx('user_scopes').where({ user_id: id }).delete();
+      if (scopes.length > 0) await trx('user_scopes').insert(scopes.map((scope) => ({ user_id: id, scope })));
+    }
+    const [after] = await attach(trx, await trx('users').where({ id }).select<UserRow[]>('*'));
+    return { before: publicUser(before!), after: publicUser(after!) };
+  });
+}
+
+/** Deletes the user and their role and scope links; false when there was no such user. */
+export async function deleteUser(db: Database, id: string): Promise<boolean> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return false;
+  return (await db('users').where({ id }).delete()) > 0;
+}

@@ -8,6 +8,8 @@ export interface Family {
   readonly scope: readonly string[];
   readonly audience: string;
   readonly createdAt: number;
+  /** When the user last proved their credentials in this login: its start, or a re-check. */
+  readonly authenticatedAt: number;
   readonly lastUsedAt: number;
   readonly generation: number;
   readonly absoluteExpiresAt: number;
@@ -75,6 +77,8 @@ export interface FamilyStore {
    * cannot leave a live successor.
    */
   revokeFamilyByToken(familyId: string, clientId: string, secretHash: string, policy: FamilyPolicy, now: number): Promise<RevokeByTokenResult>;
+  /** Sets `authenticatedAt` of a live family to now; false when it is not live. */
+  reauthenticateFamily(familyId: string, now: number): Promise<boolean>;
 }
 
 export type RevokeByTokenResult = 'revoked' | 'wrong_client' | 'none';

@@ -211,6 +211,16 @@ describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
       expect(await store.currentFamily(token.familyId, hashRefreshSecret(next.secret), now)).toBeUndefined();
     });
 
+    it('re-authentication marks a live family only', async () => {
+      const token = await login();
+      expect((await store.getFamily(token.familyId, now))?.authenticatedAt).toBe(now);
+      expect(await store.reauthenticateFamily(token.familyId, now + 5)).toBe(true);
+      expect((await store.getFamily(token.familyId, now + 5))?.authenticatedAt).toBe(now + 5);
+      await store.revokeFamily(token.familyId, POLICY, now + 6);
+      expect(await store.reauthenticateFamily(token.familyId, now + 7)).toBe(false);
+      expect(await store.reauthenticateFamily(newFamilyId(), now)).toBe(false);
+    });
+
     it('does not resurrect an expired family', async () => {
       const first = await login();
       now += 11 * MIN;

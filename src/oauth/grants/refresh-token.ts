@@ -57,7 +57,7 @@ function successorOf(result: RotationResult, presented: RefreshToken, fresh: Ref
 /** The user behind a family must still be allowed in; if not, the whole family ends now. */
 async function currentUser(deps: GrantDeps, family: Family, ip: string | undefined): Promise<TokenSubject> {
   const user = await findTokenSubject(deps.db, family.userId);
-  const reason = !user ? 'user_deleted' : user.disabled ? 'user_disabled' : user.passwordChangedAt.getTime() > family.createdAt ? 'password_changed' : undefined;
+  const reason = !user ? 'user_deleted' : user.disabled ? 'user_disabled' : user.passwordChangedAt.getTime() > family.authenticatedAt ? 'password_changed' : undefined;
   if (!user || reason) {
     await deps.store.revokeFamily(family.id, familyPolicy(deps.config), deps.clock.now());
     deps.log.info({ event: 'refresh.refused', reason, familyId: family.id, userId: family.userId, clientId: family.clientId, ip }, 'family revoked: its user may no longer sign in');

@@ -38,6 +38,7 @@ export class MemoryFamilies implements FamilyStore {
       scope: [...input.scope],
       audience: input.audience,
       createdAt: now,
+      authenticatedAt: now,
       lastUsedAt: now,
       generation: 0,
       absoluteExpiresAt: absolute,
@@ -132,6 +133,13 @@ export class MemoryFamilies implements FamilyStore {
     if (record.family.clientId !== clientId) return 'wrong_client';
     this.markRevoked(record, policy, now);
     return 'revoked';
+  }
+
+  async reauthenticateFamily(familyId: string, now: number): Promise<boolean> {
+    const record = this.record(familyId, now);
+    if (!record || !isLive(record.family, now)) return false;
+    record.family = { ...record.family, authenticatedAt: now };
+    return true;
   }
 
   private markRevoked(record: Record, policy: FamilyPolicy, now: number): void {

@@ -87,6 +87,10 @@ export class MemoryTokenStore implements TokenStore {
     return this.families.revokeFamilyByToken(familyId, clientId, secretHash, policy, now);
   }
 
+  reauthenticateFamily(familyId: string, now: number): Promise<boolean> {
+    return this.families.reauthenticateFamily(familyId, now);
+  }
+
   // Amortised clean-up on writes keeps memory bounded without a timer.
   private prune(now: number): void {
     this.writesSincePrune += 1;

@@ -33,6 +33,7 @@ export function decodeFamily(id: string, reply: string[] | Record<string, string
     scope: fields.scope ? fields.scope.split(' ') : [],
     audience: fields.aud ?? '',
     createdAt: Number(fields.created),
+    authenticatedAt: Number(fields.auth || fields.created),
     lastUsedAt: Number(fields.last),
     generation: Number(fields.gen),
     absoluteExpiresAt: Number(fields.abs),

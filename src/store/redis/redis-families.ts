@@ -7,6 +7,7 @@ export interface FamilyScripts {
   rotateFamily(familyKey: string, usedKey: string, ...args: Array<string | number>): Promise<string[]>;
   revokeFamily(familyKey: string, usedKey: string, now: number, retentionMs: number): Promise<string[]>;
   revokeFamilyByToken(familyKey: string, usedKey: string, secretHash: string, clientId: string, now: number, retentionMs: number): Promise<string>;
+  reauthenticateFamily(familyKey: string, now: number): Promise<number>;
 }
 
 type FamilyRedis = Redis & FamilyScripts;
@@ -99,6 +100,10 @@ export class RedisFamilies implements FamilyStore {
     const reply = await this.redis.revokeFamilyByToken(keys.family(familyId), keys.familyUsed(familyId), secretHash, clientId, now, policy.revokedRetentionMs);
     if (reply === 'revoked' || reply === 'wrong_client' || reply === 'none') return reply;
     throw new Error(`unexpected revocation reply: ${reply}`);
+  }
+
+  async reauthenticateFamily(familyId: string, now: number): Promise<boolean> {
+    return (await this.redis.reauthenticateFamily(keys.family(familyId), now)) === 1;
   }
 
   async revokeUserFamilies(userId: string, policy: FamilyPolicy, now: number): Promise<number> {

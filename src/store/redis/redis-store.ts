@@ -45,6 +45,7 @@ export class RedisTokenStore implements TokenStore {
     redis.defineCommand('rotateFamily', { numberOfKeys: 2, lua: script('rotate-family') });
     redis.defineCommand('revokeFamily', { numberOfKeys: 2, lua: script('revoke-family') });
     redis.defineCommand('revokeFamilyByToken', { numberOfKeys: 2, lua: script('revoke-family-by-token') });
+    redis.defineCommand('reauthenticateFamily', { numberOfKeys: 1, lua: script('reauthenticate-family') });
     this.redis = redis as ScriptedRedis;
     this.families = new RedisFamilies(this.redis);
   }
@@ -125,5 +126,9 @@ export class RedisTokenStore implements TokenStore {
 
   revokeFamilyByToken(familyId: string, clientId: string, secretHash: string, policy: FamilyPolicy, now: number): Promise<RevokeByTokenResult> {
     return this.families.revokeFamilyByToken(familyId, clientId, secretHash, policy, now);
+  }
+
+  reauthenticateFamily(familyId: string, now: number): Promise<boolean> {
+    return this.families.reauthenticateFamily(familyId, now);
   }
 }
