@@ -7,6 +7,9 @@ import { errorHandler } from './middleware/errors';
 import { requestId } from './middleware/request-id';
 import { requestLog } from './middleware/request-log';
 import { securityHeaders } from './middleware/security-headers';
+import { accountRoutes } from './routes/account';
+import { adminClientRoutes } from './routes/admin-clients';
+import { adminUserRoutes } from './routes/admin-users';
 import { healthRoutes } from './routes/health';
 import { oauthRoutes } from './routes/oauth';
 
@@ -23,7 +26,7 @@ export function createApp(deps: Deps): Koa<AppState> {
   app.use(body());
 
   const hot = createHotPaths(deps);
-  for (const router of [healthRoutes(deps), oauthRoutes(deps, hot)]) {
+  for (const router of [healthRoutes(deps), oauthRoutes(deps, hot), accountRoutes(deps, hot), adminUserRoutes(deps, hot), adminClientRoutes(deps, hot)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

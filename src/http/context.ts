@@ -1,10 +1,18 @@
 import type { ParameterizedContext } from 'koa';
 import type { Logger } from '../logging/logger';
+import type { AccessTokenClaims } from '../tokens/verify-access-token';
+
+/** The bearer of a verified access token (account and admin APIs). */
+export interface Caller {
+  readonly claims: AccessTokenClaims;
+  readonly scopes: readonly string[];
+}
 
 /** What our middleware puts on ctx.state for everything downstream. */
 export interface AppState {
   requestId: string;
   log: Logger;
+  caller?: Caller;
 }
 
 export type AppContext = ParameterizedContext<AppState>;

@@ -5,6 +5,7 @@ export type IdentityErrorCode =
   | 'unknown_role'
   | 'weak_password'
   | 'wrong_password'
+  | 'forbidden_grant'
   | 'invalid_scope'
   | 'invalid_client'
   | 'duplicate_client'

@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import { IdentityError, type IdentityErrorCode } from '../../identity/errors';
 import { OAuthError } from '../../oauth/errors';
 import { ApiError } from '../api-error';
 import type { AppContext, AppState } from '../context';
@@ -11,6 +12,15 @@ interface ErrorBody {
 }
 
 const OAUTH_PATH = /^\/oauth\//;
+
+// A broken rule of the identity model, as the account and admin APIs answer it.
+const IDENTITY_STATUS: Readonly<Partial<Record<IdentityErrorCode, number>>> = {
+  unknown_user: 404,
+  unknown_client: 404,
+  duplicate_username: 409,
+  duplicate_client: 409,
+  forbidden_grant: 403,
+};
 
 // Codes for errors raised by koa and its body parser (http-errors), by status.
 const GENERIC_CODES: Readonly<Record<number, string>> = {
@@ -60,6 +70,10 @@ function handle(ctx: AppContext, thrown: unknown): void {
   if (thrown instanceof OAuthError) {
     if (thrown.wwwAuthenticate) ctx.set('WWW-Authenticate', thrown.wwwAuthenticate);
     render(ctx, thrown.status, { error: thrown.code, error_description: thrown.description });
+    return;
+  }
+  if (thrown instanceof IdentityError) {
+    render(ctx, IDENTITY_STATUS[thrown.code] ?? 400, { error: thrown.code, error_description: thrown.message });
     return;
   }
   if (thrown instanceof ApiError) {

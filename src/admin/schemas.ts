@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { GRANT_TYPES } from '../identity/clients';
+import { isValidScope } from '../identity/scopes';
+
+// One schema per request body (and query) of the admin API; `.strict()` refuses unknown fields.
+
+const email = z.email({ message: 'must be an e-mail address' }).max(254);
+const fullName = z.string().trim().min(1, 'must not be empty').max(200);
+const scope = z.string().refine(isValidScope, 'not a valid scope token (RFC 6749 §3.3)');
+const scopes = z.array(scope).max(200);
+const roles = z.array(z.string().min(1).max(64)).max(50);
+
+export const listUsersQuery = z
+  .object({
+    prefix: z.string().max(64).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  })
+  .strict();
+
+export const createUserBody = z
+  .object({
+    username: z.string().min(1).max(64),
+    password: z.string().min(1, 'required'),
+    email: email.optional(),
+    fullName: fullName.optional(),
+    roles: roles.optional(),
+    scopes: scopes.optional(),
+  })
+  .strict();
+
+export const updateUserBody = z
+  .object({ email: email.nullable().optional(), fullName: fullName.nullable().optional(), roles: roles.optional(), scopes: scopes.optional() })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, { message: 'nothing to change' });
+
+export const setPasswordBody = z.object({ password: z.string().min(1, 'required') }).strict();
+
+const clientSettings = {
+  name: z.string().trim().min(1).max(200),
+  grantTypes: z.array(z.enum(GRANT_TYPES)).min(1).max(GRANT_TYPES.length),
+  scopes,
+  defaultScopes: scopes,
+  audiences: z.array(z.string().min(1).max(256)).max(50),
+  corsOrigins: z.array(z.string().min(1).max(256)).max(50),
+  canIntrospect: z.boolean(),
+};
+
+export const createClientBody = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9._~-]{1,64}$/, '1-64 characters of A-Z a-z 0-9 . _ ~ -'),
+    type: z.enum(['confidential', 'public']),
+    name: clientSettings.name.optional(),
+    grantTypes: clientSettings.grantTypes,
+    scopes: clientSettings.scopes,
+    defaultScopes: clientSettings.defaultScopes.optional(),
+    audiences: clientSettings.audiences.optional(),
+    corsOrigins: clientSettings.corsOrigins.optional(),
+    canIntrospect: clientSettings.canIntrospect.optional(),
+  })
+  .strict();
+
+export const updateClientBody = z
+  .object({
+    name: clientSettings.name.optional(),
+    grantTypes: clientSettings.grantTypes.optional(),
+    scopes: clientSettings.scopes.optional(),
+    defaultScopes: clientSettings.defaultScopes.optional(),
+    audiences: clientSettings.audiences.optional(),
+    corsOrigins: clientSettings.corsOrigins.optional(),
+    canIntrospect: clientSettings.canIntrospect.optional(),
+  })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, { message: 'nothing to change' });

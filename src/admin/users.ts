@@ -1,0 +1,79 @@
+import type { Deps } from '../deps';
+import { changeUser, registerUser, removeUser, setUserDisabled, setUserPassword, type LifecycleDeps } from '../identity/user-lifecycle';
+import { findUserById, listUsers, publicUser, type User, type UserChanges } from '../identity/users';
+import { listSessions, revokeAllSessions, revokeSession, type Session } from '../oauth/sessions';
+import { IdentityError } from '../identity/errors';
+import { listRoles } from '../identity/roles';
+import { hasScope } from '../identity/scopes';
+import { audit, type Actor } from './audit';
+
+export type AdminDeps = LifecycleDeps & Pick<Deps, 'log'>;
+
+export async function findUser(deps: Pick<Deps, 'db'>, id: string): Promise<User | undefined> {
+  const user = await findUserById(deps.db, id);
+  return user ? publicUser(user) : undefined;
+}
+
+export function searchUsers(deps: Pick<Deps, 'db'>, query: { prefix?: string | undefined; limit: number; offset: number }): Promise<User[]> {
+  return listUsers(deps.db, { ...(query.prefix ? { prefix: query.prefix } : {}), limit: query.limit, offset: query.offset });
+}
+
+/**
+ * An admin may grant only what they hold: every scope a user would gain through `roles` (with
+ * inheritance) or `scopes` must be granted by the actor's token. `admin` and `*` hold everything.
+ */
+async function checkGrantable(deps: Pick<Deps, 'db'>, actor: Actor, roles: readonly string[] | undefined, scopes: readonly string[] | undefined): Promise<void> {
+  const wanted = new Set(scopes ?? []);
+  if (roles && roles.length > 0) {
+    for (const role of await listRoles(deps.db)) if (roles.includes(role.name)) for (const scope of role.effectiveScopes) wanted.add(scope);
+  }
+  const refused = [...wanted].filter((scope) => !hasScope(actor.scopes, scope));
+  if (refused.length > 0) throw new IdentityError('forbidden_grant', `cannot grant scopes you do not hold: ${refused.join(' ')}`);
+}
+
+export async function createUserAs(deps: AdminDeps, actor: Actor, input: Parameters<typeof registerUser>[1]): Promise<User> {
+  await checkGrantable(deps, actor, input.roles, input.scopes);
+  const user = await registerUser(deps, input);
+  audit(deps.log, 'admin.user_created', actor, user.id, { username: user.username, email: user.email, fullName: user.fullName, roles: user.roles, scopes: user.scopes });
+  return user;
+}
+
+export async function updateUserAs(deps: AdminDeps, actor: Actor, id: string, changes: UserChanges): Promise<User> {
+  await checkGrantable(deps, actor, changes.roles, changes.scopes);
+  const { before, after } = await changeUser(deps, id, changes);
+  const changed = Object.fromEntries(Object.keys(changes).map((field) => [field, { from: before[field as keyof UserChanges], to: after[field as keyof UserChanges] }]));
+  audit(deps.log, 'admin.user_updated', actor, id, changed);
+  return after;
+}
+
+export async function setDisabledAs(deps: AdminDeps, actor: Actor, id: string, disabled: boolean): Promise<User> {
+  const user = await setUserDisabled(deps, { id }, disabled);
+  audit(deps.log, disabled ? 'admin.user_disabled' : 'admin.user_enabled', actor, id);
+  return user;
+}
+
+export async function setPasswordAs(deps: AdminDeps, actor: Actor, id: string, password: string): Promise<void> {
+  await setUserPassword(deps, { id }, password);
+  audit(deps.log, 'admin.user_password_set', actor, id, { password: 'changed' });
+}
+
+export async function deleteUserAs(deps: AdminDeps, actor: Actor, id: string): Promise<void> {
+  await removeUser(deps, id);
+  audit(deps.log, 'admin.user_deleted', actor, id);
+}
+
+export function sessionsOf(deps: AdminDeps, id: string): Promise<Session[]> {
+  return listSessions(deps, id);
+}
+
+export async function revokeSessionAs(deps: AdminDeps, actor: Actor, id: string, sessionId: string): Promise<boolean> {
+  const revoked = await revokeSession(deps, id, sessionId);
+  if (revoked) audit(deps.log, 'admin.session_revoked', actor, id, { sessionId });
+  return revoked;
+}
+
+export async function revokeAllSessionsAs(deps: AdminDeps, actor: Actor, id: string): Promise<number> {
+  const revoked = await revokeAllSessions(deps, id);
+  audit(deps.log, 'admin.sessions_revoked', actor, id, { revoked });
+  return revoked;
+}

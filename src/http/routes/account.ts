@@ -1,0 +1,75 @@
+import Router from '@koa/router';
+import { changePasswordBody, updateMeBody } from '../../account/schemas';
+import { changePassword, currentUser, updateProfile } from '../../account/me';
+import type { Deps } from '../../deps';
+import { OAuthError } from '../../oauth/errors';
+import { bearerChallenge } from '../../oauth/bearer';
+import { listSessions, revokeAllSessions, revokeSession } from '../../oauth/sessions';
+import { ApiError } from '../api-error';
+import type { AppContext, AppState, Caller } from '../context';
+import type { HotPaths } from '../hot-paths';
+import { bearerAuth } from '../middleware/bearer-auth';
+import { jsonBody } from '../validate';
+import { userView } from '../views';
+
+const notAUser = () =>
+  new OAuthError('invalid_token', 'the token does not belong to a user who may sign in', {
+    wwwAuthenticate: bearerChallenge('portcullis', { code: 'invalid_token', description: 'the token does not belong to a user who may sign in' }),
+  });
+
+const callerOf = (ctx: AppContext): Caller => ctx.state.caller!;
+
+/** Self-service: any signed-in user, about themselves. */
+export function accountRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
+  const router = new Router<AppState>({ prefix: '/users/me' });
+  router.use(bearerAuth(hot.checker));
+  router.use(async (ctx, next) => {
+    ctx.set('Cache-Control', 'no-store');
+    await next();
+  });
+
+  // Fresh from the database on each call: a token's claims are not the profile.
+  router.get('/', async (ctx) => {
+    const user = await currentUser(deps, callerOf(ctx).claims.sub);
+    if (!user) throw notAUser();
+    ctx.body = userView(user);
+  });
+
+  router.patch('/', async (ctx) => {
+    const changes = jsonBody(ctx, updateMeBody);
+    const { sub } = callerOf(ctx).claims;
+    if (!(await currentUser(deps, sub))) throw notAUser();
+    ctx.body = userView(await updateProfile(deps, sub, changes));
+  });
+
+  router.post('/password', async (ctx) => {
+    const body = jsonBody(ctx, changePasswordBody);
+    const { sub, sid } = callerOf(ctx).claims;
+    if (!(await currentUser(deps, sub))) throw notAUser();
+    if (body.keepSession && sid === undefined) throw new ApiError(400, 'invalid_request', 'this token belongs to no session to keep', { keepSession: 'the token has no session' });
+    await changePassword(deps, sub, body.currentPassword, body.newPassword, body.keepSession ? sid : undefined);
+    ctx.status = 204;
+  });
+
+  router.get('/sessions', async (ctx) => {
+    const { sub, sid } = callerOf(ctx).claims;
+    ctx.body = (await listSessions(deps, sub)).map((session) => ({ ...session, current: session.id === sid }));
+  });
+
+  router.delete('/sessions/:id', async (ctx) => {
+    const { sub } = callerOf(ctx).claims;
+    if (!(await revokeSession(deps, sub, ctx.params.id!))) throw new ApiError(404, 'not_found', 'no such session');
+    deps.log.info({ event: 'account.session_revoked', actor: sub, target: sub, sessionId: ctx.params.id }, 'session ended by its user');
+    ctx.status = 204;
+  });
+
+  // Log out everywhere, this session included.
+  router.delete('/sessions', async (ctx) => {
+    const { sub } = callerOf(ctx).claims;
+    const revoked = await revokeAllSessions(deps, sub);
+    deps.log.info({ event: 'account.sessions_revoked', actor: sub, target: sub, revoked }, 'every session ended by its user');
+    ctx.status = 204;
+  });
+
+  return router;
+}
