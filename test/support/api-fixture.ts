@@ -12,7 +12,7 @@ export const ACTORS = {
   ops: ['users:read', 'users:write'],
   reader: ['users:read:own'],
   remover: ['users:delete'],
-  clientops: ['clients:read', 'clients:write'],
+  clientops: ['clients:read', 'clients:write', 'reports:*'],
 } as const;
 
 export interface ApiFixture {
@@ -25,7 +25,7 @@ export interface ApiFixture {
 
 export async function apiFixture(): Promise<ApiFixture> {
   const { deps, app } = await oauthFixture();
-  await createClient(deps.db, { id: 'console', type: 'public', grantTypes: ['password', 'refresh_token'], scopes: ['admin', 'users:*', 'clients:*', 'items:*'] }, new Date(deps.clock.now()));
+  await createClient(deps.db, { id: 'console', type: 'public', grantTypes: ['password', 'refresh_token'], scopes: ['admin', 'users:*', 'clients:*', 'items:*', 'reports:*'] }, new Date(deps.clock.now()));
   for (const [username, scopes] of Object.entries(ACTORS)) await registerUser(deps, { username, password: `${username}-password`, scopes: [...scopes] });
   const login = async (username: string, password = `${username}-password`, scope?: string) => {
     const res = await request(app.callback()).post('/oauth/token').type('form').send({ grant_type: 'password', client_id: 'console', username, password, ...(scope ? { scope } : {}) });
