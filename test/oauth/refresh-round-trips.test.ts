@@ -1,0 +1,56 @@
+import request from 'supertest';
+import { createApp } from '../../src/http/app';
+import { createRedisClient, RedisTokenStore } from '../../src/store/redis/redis-store';
+import type { TestDeps } from '../support/deps';
+import { rawRedis, redisUrl, uniqueName } from '../support/env';
+import { oauthFixture } from '../support/oauth-fixture';
+
+// The rotation budget, counted on the wire: Redis MONITOR sees every command the service sends.
+
+if (!redisUrl()) {
+  it('needs a real Redis, which only a run outside CI may lack', () => {
+    expect(process.env.CI).not.toBe('true');
+  });
+} else {
+  describe('refresh rotation on Redis', () => {
+    let deps: TestDeps;
+    let store: RedisTokenStore;
+    const prefix = `${uniqueName('rt')}:`;
+
+    beforeAll(async () => {
+      ({ deps } = await oauthFixture({}, { store: 'memory' }));
+      store = new RedisTokenStore(createRedisClient({ url: redisUrl()!, keyPrefix: prefix }));
+      await store.connect();
+    });
+    afterAll(async () => {
+      await store.close();
+      await deps.cleanup();
+    });
+
+    it('is one Redis command (one round trip) per rotation', async () => {
+      const app = createApp({ ...deps, store });
+      const post = (form: Record<string, string>) => request(app.callback()).post('/oauth/token').type('form').send(form);
+      let token = (await post({ grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice-password' })).body.refresh_token as string;
+      // The first use loads the script (EVALSHA, NOSCRIPT, EVAL); count from the second.
+      token = (await post({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: token })).body.refresh_token as string;
+
+      const monitor = await rawRedis().monitor();
+      const seen: string[][] = [];
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        // Commands a script runs inside Redis show up too, marked 'lua': not round trips.
+        if (source !== 'lua' && args.some((arg) => arg.startsWith(prefix))) seen.push(args);
+      });
+      try {
+        for (let i = 0; i < 5; i += 1) {
+          const res = await post({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: token });
+          expect(res.status).toBe(200);
+          token = res.body.refresh_token;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      } finally {
+        monitor.disconnect();
+      }
+      expect(seen.map((args) => args[0]!.toLowerCase())).toEqual(Array(5).fill('evalsha'));
+    });
+  });
+}
