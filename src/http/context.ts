@@ -1,5 +1,6 @@
 import type { ParameterizedContext } from 'koa';
 import type { Logger } from '../logging/logger';
+import type { OAuthParams } from '../oauth/params';
 import type { AccessTokenClaims } from '../tokens/verify-access-token';
 
 /** The bearer of a verified access token (account and admin APIs). */
@@ -13,6 +14,8 @@ export interface AppState {
   requestId: string;
   log: Logger;
   caller?: Caller;
+  /** The parameters of an OAuth form post, parsed strictly once (see middleware/body.ts). */
+  form?: OAuthParams;
 }
 
 export type AppContext = ParameterizedContext<AppState>;

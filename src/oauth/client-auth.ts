@@ -62,17 +62,17 @@ export async function authenticateClient(lookup: ClientLookup, authorization: st
     throw new OAuthError('invalid_client', 'client authentication is required');
   }
 
-  const failure = new OAuthError('invalid_client', 'client authentication failed', usesBasic ? { wwwAuthenticate: 'Basic realm="portcullis"' } : {});
+  const failure = () => new OAuthError('invalid_client', 'client authentication failed', usesBasic ? { wwwAuthenticate: 'Basic realm="portcullis"' } : {});
   const client = await lookup(credentials.id);
   if (!client) {
     if (credentials.secret !== undefined) verifyClientSecret(credentials.secret, DUMMY_HASH);
-    throw failure;
+    throw failure();
   }
   if (client.type === 'public') {
     // A public client has no secret; one that sends a secret is misconfigured, not authenticated.
-    if (credentials.secret !== undefined) throw failure;
+    if (credentials.secret !== undefined) throw failure();
     return { client, method: 'none' };
   }
-  if (credentials.secret === undefined || !client.secretHash || !verifyClientSecret(credentials.secret, client.secretHash)) throw failure;
+  if (credentials.secret === undefined || !client.secretHash || !verifyClientSecret(credentials.secret, client.secretHash)) throw failure();
   return { client, method: credentials.method };
 }

@@ -10,10 +10,10 @@ interface Entry {
 }
 
 /**
- * Clients for the hot paths (introspection, revocation): the database is asked at most once per
- * client id per `ttlMs`, and concurrent misses share one query (lru-cache's fetch). A client
- * deleted or given a new secret is therefore refused there within `ttlMs` (CLIENT_CACHE_TTL);
- * the token endpoint always reads the database.
+ * Clients for the token, introspection and revocation endpoints: the database is asked at most
+ * once per client id per `ttlMs`, and concurrent misses share one query (lru-cache's fetch). A
+ * client deleted or given a new secret elsewhere (another instance, the CLI) is therefore refused
+ * within `ttlMs` (CLIENT_CACHE_TTL); changes through this instance's admin API clear it at once.
  */
 export class ClientCache {
   private readonly cache: LRUCache<string, Entry>;

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Deps } from '../../deps';
 import { authorizationServerMetadata } from '../../oauth/metadata';
 import { OAuthError } from '../../oauth/errors';
-import { parseFormParams } from '../../oauth/params';
+import type { OAuthParams } from '../../oauth/params';
 import { forwardAuth } from '../../oauth/forward-auth';
 import { introspect } from '../../oauth/introspection';
 import { revoke } from '../../oauth/revocation';
@@ -10,17 +10,13 @@ import { handleTokenRequest } from '../../oauth/token-endpoint';
 import type { HotPaths } from '../hot-paths';
 import type { AppContext, AppState } from '../context';
 
-const MULTI_VALUED = new Set(['resource']);
 // Kept with a session for its owner to recognise; a bounded length keeps the store bounded.
 const MAX_USER_AGENT = 256;
 
-/** RFC 6749 §3.2: token requests are form-encoded POSTs; the raw body is parsed strictly. */
-function formParams(ctx: AppContext) {
-  if (!ctx.is('application/x-www-form-urlencoded')) {
-    throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
-  }
-  const raw = (ctx.request as { rawBody?: string }).rawBody ?? '';
-  return parseFormParams(raw, MULTI_VALUED);
+/** RFC 6749 §3.2: token requests are form-encoded POSTs, parsed strictly by the body middleware. */
+function formParams(ctx: AppContext): OAuthParams {
+  if (!ctx.state.form) throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
+  return ctx.state.form;
 }
 
 async function scopesSupported(deps: Deps): Promise<string[]> {
@@ -32,12 +28,13 @@ async function scopesSupported(deps: Deps): Promise<string[]> {
 
 export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   const router = new Router<AppState>();
+  const hotDeps = { ...deps, ...hot };
 
   router.post('/oauth/token', async (ctx) => {
     // RFC 6749 §5.1: token responses must not be cached.
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Pragma', 'no-cache');
-    ctx.body = await handleTokenRequest(deps, {
+    ctx.body = await handleTokenRequest(hotDeps, {
       params: formParams(ctx),
       authorization: ctx.get('authorization') || undefined,
       ip: ctx.ip,
@@ -48,12 +45,12 @@ export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   router.post('/oauth/introspect', async (ctx) => {
     // RFC 7662 §2.2 responses carry token state: never cached.
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = await introspect({ ...deps, ...hot }, { params: formParams(ctx), authorization: ctx.get('authorization') || undefined });
+    ctx.body = await introspect(hotDeps, { params: formParams(ctx), authorization: ctx.get('authorization') || undefined });
   });
 
   router.post('/oauth/revoke', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    await revoke({ ...deps, ...hot }, { params: formParams(ctx), authorization: ctx.get('authorization') || undefined, ip: ctx.ip });
+    await revoke(hotDeps, { params: formParams(ctx), authorization: ctx.get('authorization') || undefined, ip: ctx.ip });
     // RFC 7009 §2.2: 200, and the content of the body is ignored by the client.
     ctx.status = 200;
     ctx.body = '';

@@ -1,0 +1,66 @@
+import type { Argon2Comparison } from './argon2';
+import type { LoadResult } from './load';
+
+export interface Scenario extends LoadResult {
+  readonly id: string;
+  readonly name: string;
+  readonly unit: string;
+}
+
+export interface BenchReport {
+  readonly date: string;
+  readonly mode: 'smoke' | 'full';
+  readonly machine: { readonly cores: number; readonly cpu: string; readonly memoryGiB: number; readonly node: string; readonly platform: string };
+  readonly settings: Readonly<Record<string, number>>;
+  readonly scenarios: readonly Scenario[];
+  readonly oidcProvider: readonly Scenario[];
+  readonly rssMiB: number;
+  readonly argon2: Argon2Comparison;
+}
+
+const ms = (value: number | undefined) => (value === undefined ? '–' : `${value} ms`);
+
+function verdict(ok: boolean): string {
+  return ok ? 'met' : '**missed**';
+}
+
+/** The markdown table of a run, with the targets of the benchmark issue and whether each was met. */
+export function renderMarkdown(report: BenchReport): string {
+  const by = (id: string) => report.scenarios.find((s) => s.id === id);
+  const theirs = (id: string) => report.oidcProvider.find((s) => s.id === id);
+  const ratio = (id: string) => {
+    const a = by(id)?.rate ?? 0;
+    const b = theirs(id)?.rate ?? 0;
+    return b > 0 ? Math.round((a / b) * 100) / 100 : 0;
+  };
+  const lines = [
+    `Portcullis benchmark (${report.mode}), ${report.date}`,
+    `Machine: ${report.machine.cores} cores (${report.machine.cpu}), ${report.machine.memoryGiB} GiB, Node ${report.machine.node}, ${report.machine.platform}. ` +
+      `Service, Redis, PostgreSQL and the load generator (its own process) share these cores. ${report.settings.durationSec} s per scenario, ` +
+      `${report.settings.connections} connections unless said otherwise.`,
+    '',
+    '| scenario | rate | p50 | p99 | failures |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...report.scenarios.map((s) => `| ${s.name} | ${s.rate} ${s.unit} | ${ms(s.p50)} | ${ms(s.p99)} | ${s.failures} |`),
+    `| 8. resident memory of the service after the run | ${report.rssMiB} MiB | | | |`,
+    '',
+    '| node-oidc-provider, same run and load | rate | p50 | p99 | ours ÷ theirs |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...report.oidcProvider.map((s) => `| ${s.name} | ${s.rate} ${s.unit} | ${ms(s.p50)} | ${ms(s.p99)} | ${ratio(s.id)}× |`),
+    '',
+    `| password hashing, argon2id m=${report.argon2.params.memoryKib} KiB t=${report.argon2.params.timeCost} p=${report.argon2.params.parallelism} | one hash (p50) | hashes/s (all cores) |`,
+    '| --- | ---: | ---: |',
+    ...report.argon2.results.map((r) => `| ${r.binding} | ${r.p50Ms} ms | ${r.hashesPerSec} |`),
+    '',
+    `PHC strings compatible both ways: ${report.argon2.compatible ? 'yes' : 'no'}.`,
+    '',
+    '| target | result | |',
+    '| --- | --- | --- |',
+    `| introspection ≥ 2× node-oidc-provider | ${ratio('introspection')}× | ${verdict(ratio('introspection') >= 2)} |`,
+    `| client_credentials ≥ 2× node-oidc-provider | ${ratio('client-credentials')}× | ${verdict(ratio('client-credentials') >= 2)} |`,
+    `| introspection p99 < 10 ms | ${ms(by('introspection')?.p99)} | ${verdict((by('introspection')?.p99 ?? Infinity) < 10)} |`,
+    `| introspection p99 < 20 ms during the password storm | ${ms(by('introspection-storm')?.p99)} | ${verdict((by('introspection-storm')?.p99 ?? Infinity) < 20)} |`,
+    `| refresh ≥ 3,000 rotations/s | ${by('refresh')?.rate ?? 0}/s | ${verdict((by('refresh')?.rate ?? 0) >= 3000)} |`,
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,157 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generateJwk } from '../src/tokens/generate';
+import { freePort, startPostgres, startRedis, type Backend } from '../test/support/backends';
+import { compareArgon2, type Argon2Comparison } from './argon2';
+import type { Job, LoadResult } from './load';
+import { runNode, startNode, startService, type NodeProcess } from './processes';
+import { renderMarkdown, type BenchReport, type Scenario } from './report';
+
+// npm run bench [-- --smoke]: real Redis and PostgreSQL, Portcullis compiled and in production
+// mode, node-oidc-provider beside it on the same Redis, and a load generator in its own process
+// per scenario. Writes bench/results/latest.{json,md} (not in smoke mode) and prints the table.
+
+const ROOT = path.resolve(__dirname, '../..');
+const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+const LOAD = path.join(ROOT, 'dist/bench/load.js');
+const OIDC_PROVIDER = path.join(ROOT, 'bench/oidc-provider.mjs');
+const VERIFIER = path.join(ROOT, 'dist/src/verifier/index.js');
+
+const smoke = process.argv.includes('--smoke');
+const SETTINGS = smoke
+  ? { durationSec: 1, connections: 4, families: 4, passwordConnections: 2, stormConnections: 4, localConcurrency: 4 }
+  : { durationSec: 10, connections: 50, families: 50, passwordConnections: 8, stormConnections: 32, localConcurrency: 32 };
+
+const ISSUER = 'https://auth.bench.test';
+const AUDIENCE = 'https://api.bench.test';
+const PASSWORD = 'bench-user-password';
+const RS_SECRET = 'bench-resource-server-secret-0123456789abcdef';
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+const form = 'application/x-www-form-urlencoded';
+
+const jobDir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-bench-'));
+let jobCount = 0;
+
+async function load(job: Job): Promise<LoadResult> {
+  const file = path.join(jobDir, `job-${(jobCount += 1)}.json`);
+  writeFileSync(file, JSON.stringify(job));
+  return JSON.parse(await runNode([LOAD, file], {})) as LoadResult;
+}
+
+async function post(url: string, body: Record<string, string>, authorization?: string): Promise<Record<string, string>> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': form, ...(authorization ? { authorization } : {}) }, body: new URLSearchParams(body) });
+  const json = (await res.json()) as Record<string, string>;
+  if (res.status !== 200) throw new Error(`${url}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+function httpJob(url: string, connections: number, init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string }): Job {
+  return { kind: 'http', url, connections, durationSec: SETTINGS.durationSec, ...init };
+}
+
+async function seed(env: Record<string, string>): Promise<void> {
+  await runNode([CLI, 'migrate'], env);
+  await runNode([CLI, 'user', 'create', '--username', 'bench', '--password-stdin', '--scope', 'items:read'], env, `${PASSWORD}\n`);
+  await runNode([CLI, 'client', 'create', '--id', 'bench-spa', '--type', 'public', '--grants', 'password,refresh_token', '--scopes', 'items:read', '--default-scopes', 'items:read'], env);
+  await runNode([CLI, 'client', 'create', '--id', 'bench-pw', '--type', 'public', '--grants', 'password', '--scopes', 'items:read', '--default-scopes', 'items:read'], env);
+  await runNode([CLI, 'client', 'create', '--id', 'bench-rs', '--type', 'confidential', '--grants', 'client_credentials', '--scopes', 'items:read', '--default-scopes', 'items:read', '--secret', RS_SECRET, '--introspect'], env);
+}
+
+async function ours(redis: Backend, postgres: Backend, argon2: Argon2Comparison): Promise<{ scenarios: Scenario[]; rssMiB: number }> {
+  const env = {
+    NODE_ENV: 'production',
+    DATABASE_URL: postgres.url,
+    REDIS_URL: redis.url,
+    REDIS_KEY_PREFIX: 'bench:',
+    SIGNING_KEYS: JSON.stringify({ keys: [generateJwk('ES256', 'bench-1', 'active')] }),
+    ISSUER,
+    DEFAULT_AUDIENCE: AUDIENCE,
+    // As deployed: one JSON log line per request, to a file (see the README's Production).
+    LOG_LEVEL: 'info',
+    HOST: '127.0.0.1',
+  };
+  await seed(env);
+  const service: NodeProcess = await startService([CLI, 'serve'], env, await freePort(), path.join(jobDir, 'portcullis.log'));
+  try {
+    const token = (await post(`${service.url}/oauth/token`, { grant_type: 'password', client_id: 'bench-spa', username: 'bench', password: PASSWORD })).access_token!;
+    const introspect = httpJob(`${service.url}/oauth/introspect`, SETTINGS.connections, { method: 'POST', headers: { 'content-type': form, authorization: basic('bench-rs', RS_SECRET) }, body: `token=${token}` });
+    const scenarios: Scenario[] = [];
+    const add = (id: string, name: string, result: LoadResult, unit = 'req/s') => scenarios.push({ id, name, unit, ...result });
+
+    add('introspection', '1. introspection of a valid access token', await load(introspect));
+    add('forward-auth', '2. forward-auth GET /oauth/verify', await load(httpJob(`${service.url}/oauth/verify`, SETTINGS.connections, { method: 'GET', headers: { authorization: `Bearer ${token}` } })));
+    add('local-verify', '3. local verification, verifier in jwks mode (in process)', await load({ kind: 'local-verify', issuer: ISSUER, audience: AUDIENCE, jwksUri: `${service.url}/.well-known/jwks.json`, token, durationSec: SETTINGS.durationSec, concurrency: SETTINGS.localConcurrency, verifierModule: VERIFIER }), 'verifications/s');
+    add('client-credentials', '4. client_credentials issuance', await load(httpJob(`${service.url}/oauth/token`, SETTINGS.connections, { method: 'POST', headers: { 'content-type': form, authorization: basic('bench-rs', RS_SECRET) }, body: 'grant_type=client_credentials' })));
+
+    const families: string[] = [];
+    for (let i = 0; i < SETTINGS.families; i += 1) families.push((await post(`${service.url}/oauth/token`, { grant_type: 'password', client_id: 'bench-spa', username: 'bench', password: PASSWORD })).refresh_token!);
+    add('refresh', `5. refresh rotation (${SETTINGS.families} families in parallel)`, await load({ kind: 'refresh', url: service.url, durationSec: SETTINGS.durationSec, clientId: 'bench-spa', tokens: families }));
+
+    const passwordJob = (connections: number) => httpJob(`${service.url}/oauth/token`, connections, { method: 'POST', headers: { 'content-type': form }, body: `grant_type=password&client_id=bench-pw&username=bench&password=${PASSWORD}` });
+    const ceiling = os.cpus().length / (argon2.results[0]!.p50Ms / 1000);
+    const password = await load(passwordJob(SETTINGS.passwordConnections));
+    add('password', `6. password grant (ceiling: ${os.cpus().length} cores ÷ ${argon2.results[0]!.p50Ms} ms per hash = ${Math.round(ceiling)}/s)`, password);
+
+    const [storm, during] = await Promise.all([load(passwordJob(SETTINGS.stormConnections)), load({ ...introspect, connections: Math.max(2, SETTINGS.connections / 2) } as Job)]);
+    add('introspection-storm', `7. introspection during a password storm (${SETTINGS.stormConnections} logins in flight; storm: ${storm.rate} logins/s)`, during);
+    return { scenarios, rssMiB: service.rssMiB() };
+  } finally {
+    await service.stop();
+  }
+}
+
+async function theirs(redis: Backend): Promise<Scenario[]> {
+  const provider = await startNode([OIDC_PROVIDER], { REDIS_URL: redis.url, CLIENT_ID: 'bench-rs', CLIENT_SECRET: RS_SECRET, SIGNING_JWK: JSON.stringify(generateJwk('ES256', 'op-1')), RESOURCE: AUDIENCE });
+  try {
+    const auth = basic('bench-rs', RS_SECRET);
+    const opaque = (await post(`${provider.url}/token`, { grant_type: 'client_credentials', scope: 'items:read' }, auth)).access_token!;
+    const jwt = (await post(`${provider.url}/token`, { grant_type: 'client_credentials', scope: 'items:read', resource: AUDIENCE }, auth)).access_token!;
+    if (!jwt.includes('.')) throw new Error('node-oidc-provider did not issue a JWT access token');
+    return [
+      { id: 'introspection', name: '1. introspection (opaque token, Redis adapter)', unit: 'req/s', ...(await load(httpJob(`${provider.url}/token/introspection`, SETTINGS.connections, { method: 'POST', headers: { 'content-type': form, authorization: auth }, body: `token=${opaque}` }))) },
+      { id: 'client-credentials', name: '4. client_credentials issuance (JWT access token)', unit: 'req/s', ...(await load(httpJob(`${provider.url}/token`, SETTINGS.connections, { method: 'POST', headers: { 'content-type': form, authorization: auth }, body: `grant_type=client_credentials&scope=items:read&resource=${encodeURIComponent(AUDIENCE)}` }))) },
+    ];
+  } finally {
+    await provider.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
+  try {
+    process.stderr.write(`bench: ${smoke ? 'smoke' : 'full'} run, ${os.cpus().length} cores; measuring argon2 bindings...\n`);
+    const argon2 = await compareArgon2({ memoryKib: 19456, timeCost: 2, parallelism: 1 }, smoke ? { samples: 3, durationMs: 500 } : {});
+    process.stderr.write('bench: portcullis scenarios...\n');
+    const mine = await ours(redis, postgres, argon2);
+    process.stderr.write('bench: node-oidc-provider scenarios...\n');
+    const provider = await theirs(redis);
+    const report: BenchReport = {
+      date: new Date().toISOString(),
+      mode: smoke ? 'smoke' : 'full',
+      machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
+      settings: SETTINGS,
+      scenarios: mine.scenarios,
+      oidcProvider: provider,
+      rssMiB: mine.rssMiB,
+      argon2,
+    };
+    const markdown = renderMarkdown(report);
+    process.stdout.write(`${markdown}\n`);
+    const failures = [...report.scenarios, ...report.oidcProvider].filter((s) => s.total === 0);
+    if (failures.length > 0) throw new Error(`scenarios with no successful request: ${failures.map((s) => s.name).join(', ')}`);
+    if (!smoke) {
+      const dir = path.join(ROOT, 'bench/results');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+      writeFileSync(path.join(dir, 'latest.md'), `${markdown}\n`);
+    }
+  } finally {
+    await Promise.all([redis.destroy(), postgres.destroy()]);
+  }
+}
+
+void main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
