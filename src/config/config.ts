@@ -53,11 +53,13 @@ export interface Argon2Settings {
   readonly maxQueue: number;
 }
 
-// argon2 and WebCrypto share libuv's threadpool (4 threads unless UV_THREADPOOL_SIZE says
-// otherwise). Hashing may take all cores but must leave a thread for everything else.
+// Hashes run on libuv's threadpool (4 threads unless UV_THREADPOOL_SIZE says otherwise). By
+// default they may take every core but one, and every pool thread but one: the event loop keeps
+// a core for verification during a login storm (the benchmark's storm scenario measured p99
+// introspection at 37 ms with hashes on both of two cores).
 function defaultHashConcurrency(threadpoolSize: string | undefined): number {
   const pool = Number(threadpoolSize) || 4;
-  return Math.max(1, Math.min(os.availableParallelism(), pool - 1));
+  return Math.max(1, Math.min(os.availableParallelism() - 1, pool - 1));
 }
 
 export class ConfigError extends Error {

@@ -1,6 +1,6 @@
 import * as argon2 from 'argon2';
 import type { Argon2Settings } from '../../src/config/config';
-import { checkPasswordPolicy, nodeArgon2, Passwords, type Argon2Binding } from '../../src/identity/passwords';
+import { checkPasswordPolicy, phcParams, Passwords, rustArgon2, type Argon2Binding } from '../../src/identity/passwords';
 import { QueueFullError, Semaphore } from '../../src/identity/semaphore';
 
 /** The parameters of a PHC string, whatever order the binding writes them in. */
@@ -18,17 +18,35 @@ function spyBinding(): Argon2Binding & { calls: string[] } {
     calls,
     hash: async (password, options) => {
       calls.push('hash');
-      return nodeArgon2.hash(password, options);
+      return rustArgon2.hash(password, options);
     },
     verify: async (hash, password) => {
       calls.push('verify');
-      return nodeArgon2.verify(hash, password);
+      return rustArgon2.verify(hash, password);
     },
-    needsRehash: (hash, options) => nodeArgon2.needsRehash(hash, options),
+    needsRehash: (hash, options) => rustArgon2.needsRehash(hash, options),
   };
 }
 
 describe('password hashing (argon2id)', () => {
+  it('verifies hashes made by the argon2 package (before the binding switch) without re-hashing them', async () => {
+    const passwords = new Passwords(FAST);
+    const legacy = await argon2.hash('correct horse', { type: argon2.argon2id, memoryCost: 8192, timeCost: 1, parallelism: 1 });
+    expect(await passwords.check(legacy, 'correct horse')).toEqual({ ok: true });
+    expect(await passwords.check(legacy, 'wrong horse')).toEqual({ ok: false });
+    expect(await argon2.verify(await passwords.hash('correct horse'), 'correct horse')).toBe(true);
+  });
+
+  it('reads PHC parameters in any order, and asks for a re-hash when they differ', () => {
+    expect(phcParams('$argon2id$v=19$m=8192,p=1,t=1$c2FsdA$aGFzaA')).toEqual({ type: 'argon2id', m: 8192, t: 1, p: 1 });
+    expect(phcParams('garbage')).toBeUndefined();
+    const options = { memoryCost: 8192, timeCost: 1, parallelism: 1 };
+    expect(rustArgon2.needsRehash('$argon2id$v=19$m=8192,t=1,p=1$c2FsdA$aGFzaA', options)).toBe(false);
+    expect(rustArgon2.needsRehash('$argon2id$v=19$m=8192,t=2,p=1$c2FsdA$aGFzaA', options)).toBe(true);
+    expect(rustArgon2.needsRehash('$argon2i$v=19$m=8192,t=1,p=1$c2FsdA$aGFzaA', options)).toBe(true);
+    expect(rustArgon2.needsRehash('not a hash', options)).toBe(true);
+  });
+
   it('hashes with argon2id and the configured parameters', async () => {
     const hash = await new Passwords({ ...FAST, memoryKib: 9216, timeCost: 3 }).hash('correct horse');
     expect(hash).toMatch(/^\$argon2id\$v=19\$/);
@@ -95,7 +113,7 @@ describe('password hashing (argon2id)', () => {
     let running = 0;
     let peak = 0;
     const slow: Argon2Binding = {
-      ...nodeArgon2,
+      ...rustArgon2,
       hash: async () => {
         running += 1;
         peak = Math.max(peak, running);
