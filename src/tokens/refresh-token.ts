@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync } from 'node:crypto';
+import { randomBytesPooled as randomBytes } from './random';
 
 // Refresh tokens are opaque: `<familyId>.<secret>`, 128 bits of family id and 256 bits of secret,
 // base64url. The store keeps only SHA-256(secret): the secret is random, so a fast hash suffices
