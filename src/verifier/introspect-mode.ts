@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { scopesOf } from './scopes-of';
+import { authInfoFrom } from './auth-info';
 import type { AuthInfo, IntrospectModeOptions, TokenVerifier } from './types';
 
 // Verification by asking the authorization server (RFC 7662) on each request, so a revocation
@@ -94,13 +94,6 @@ export class IntrospectVerifier implements TokenVerifier {
       const aud = Array.isArray(body.aud) ? body.aud : [body.aud];
       if (!aud.includes(audience)) return undefined;
     }
-    if (typeof body.sub !== 'string' || typeof body.client_id !== 'string') return undefined;
-    return {
-      sub: body.sub,
-      username: typeof body.username === 'string' ? body.username : undefined,
-      scopes: scopesOf(body.scope),
-      clientId: body.client_id,
-      claims: body,
-    };
+    return authInfoFrom(body);
   }
 }

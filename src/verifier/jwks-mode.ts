@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import { scopesOf } from './scopes-of';
+import { authInfoFrom } from './auth-info';
 import type { AuthInfo, JwksModeOptions, TokenVerifier } from './types';
 
 // Local verification against the authorization server's published keys (jose): an unknown
@@ -30,14 +30,7 @@ export class JwksVerifier implements TokenVerifier {
         clockTolerance: this.options.clockToleranceSec ?? 5,
         requiredClaims: ['sub', 'exp', 'iat', 'jti', 'client_id'],
       });
-      if (typeof payload.sub !== 'string' || typeof payload.client_id !== 'string') return undefined;
-      return {
-        sub: payload.sub,
-        username: typeof payload.username === 'string' ? payload.username : undefined,
-        scopes: scopesOf(payload.scope),
-        clientId: payload.client_id,
-        claims: payload,
-      };
+      return authInfoFrom(payload);
     } catch (error) {
       // A JWKS that cannot be fetched (jose rethrows fetch's TypeError, or a generic JOSEError for
       // a bad response) is our failure, not the caller's: it surfaces as 503, never as 401.

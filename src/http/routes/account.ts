@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import { changePasswordBody, updateMeBody } from '../../account/schemas';
 import { changePassword, currentUser, updateProfile } from '../../account/me';
 import type { Deps } from '../../deps';
@@ -8,7 +8,7 @@ import { listSessions, revokeAllSessions, revokeSession } from '../../oauth/sess
 import { ApiError } from '../api-error';
 import type { AppContext, AppState, Caller } from '../context';
 import type { HotPaths } from '../hot-paths';
-import { bearerAuth } from '../middleware/bearer-auth';
+import { apiRouter } from './api-router';
 import { jsonBody } from '../validate';
 import { userView } from '../views';
 
@@ -21,12 +21,7 @@ const callerOf = (ctx: AppContext): Caller => ctx.state.caller!;
 
 /** Self-service: any signed-in user, about themselves. */
 export function accountRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
-  const router = new Router<AppState>({ prefix: '/users/me' });
-  router.use(bearerAuth(hot.checker));
-  router.use(async (ctx, next) => {
-    ctx.set('Cache-Control', 'no-store');
-    await next();
-  });
+  const router = apiRouter('/users/me', hot);
 
   // Fresh from the database on each call: a token's claims are not the profile.
   router.get('/', async (ctx) => {

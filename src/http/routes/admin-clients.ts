@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import { createClientAs, deleteClientAs, rotateSecretAs, updateClientAs } from '../../admin/clients';
 import { createClientBody, updateClientBody } from '../../admin/schemas';
 import type { Deps } from '../../deps';
@@ -6,7 +6,8 @@ import { findClient, listClients, publicClient } from '../../identity/clients';
 import { ApiError } from '../api-error';
 import type { AppState } from '../context';
 import type { HotPaths } from '../hot-paths';
-import { bearerAuth, requireScope } from '../middleware/bearer-auth';
+import { apiRouter } from './api-router';
+import { requireScope } from '../middleware/bearer-auth';
 import { jsonBody } from '../validate';
 import { clientView } from '../views';
 import { actorOf } from './admin-users';
@@ -15,10 +16,8 @@ const notFound = () => new ApiError(404, 'not_found', 'no such client');
 
 /** /admin/clients: scopes clients:read, clients:write (admin grants both). */
 export function adminClientRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
-  const router = new Router<AppState>({ prefix: '/admin/clients' });
-  router.use(bearerAuth(hot.checker));
+  const router = apiRouter('/admin/clients', hot);
   router.use(async (ctx, next) => {
-    ctx.set('Cache-Control', 'no-store');
     await next();
     // This instance forgets a changed client at once; others within CLIENT_CACHE_TTL.
     if (ctx.method !== 'GET') hot.clients.clear();

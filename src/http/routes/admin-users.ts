@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Actor } from '../../admin/audit';
 import { createUserBody, listUsersQuery, setPasswordBody, updateUserBody } from '../../admin/schemas';
 import { createUserAs, deleteUserAs, findUser, revokeAllSessionsAs, revokeSessionAs, searchUsers, sessionsOf, setDisabledAs, setPasswordAs, updateUserAs } from '../../admin/users';
@@ -7,7 +7,8 @@ import { hasScope } from '../../identity/scopes';
 import { ApiError } from '../api-error';
 import type { AppContext, AppState } from '../context';
 import type { HotPaths } from '../hot-paths';
-import { bearerAuth, insufficientScope, requireScope } from '../middleware/bearer-auth';
+import { apiRouter } from './api-router';
+import { insufficientScope, requireScope } from '../middleware/bearer-auth';
 import { jsonBody, queryParams } from '../validate';
 import { userView } from '../views';
 
@@ -20,12 +21,7 @@ const notFound = () => new ApiError(404, 'not_found', 'no such user');
 
 /** /admin/users: scopes users:read, users:write, users:delete (admin grants all). */
 export function adminUserRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
-  const router = new Router<AppState>({ prefix: '/admin/users' });
-  router.use(bearerAuth(hot.checker));
-  router.use(async (ctx, next) => {
-    ctx.set('Cache-Control', 'no-store');
-    await next();
-  });
+  const router = apiRouter('/admin/users', hot);
   const read = requireScope('users:read');
   const write = requireScope('users:write');
 
