@@ -3,6 +3,7 @@ import type { Deps } from '../deps';
 import type { AppState } from './context';
 import { createHotPaths } from './hot-paths';
 import { body } from './middleware/body';
+import { cors } from './middleware/cors';
 import { errorHandler } from './middleware/errors';
 import { requestId } from './middleware/request-id';
 import { requestLog } from './middleware/request-log';
@@ -22,10 +23,11 @@ export function createApp(deps: Deps): Koa<AppState> {
   app.use(requestId(deps.log));
   app.use(requestLog());
   app.use(securityHeaders());
+  const hot = createHotPaths(deps);
+  app.use(cors(hot.origins));
   app.use(errorHandler());
   app.use(body());
 
-  const hot = createHotPaths(deps);
   for (const router of [healthRoutes(deps), oauthRoutes(deps, hot), accountRoutes(deps, hot), adminUserRoutes(deps, hot), adminClientRoutes(deps, hot)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());

@@ -1,13 +1,16 @@
 import type { Deps } from '../deps';
 import { AccessTokenChecker } from '../oauth/access-token-check';
 import { ClientCache } from '../oauth/client-cache';
+import { OriginCache } from '../oauth/origin-cache';
 
 /** The in-process caches of the verification paths: built once per app, shared by its routes. */
 export interface HotPaths {
   readonly checker: AccessTokenChecker;
   readonly clients: ClientCache;
+  readonly origins: OriginCache;
 }
 
 export function createHotPaths(deps: Deps): HotPaths {
-  return { checker: new AccessTokenChecker(deps), clients: new ClientCache(deps.db, deps.config.clientCacheTtlSec * 1000) };
+  const ttlMs = deps.config.clientCacheTtlSec * 1000;
+  return { checker: new AccessTokenChecker(deps), clients: new ClientCache(deps.db, ttlMs), origins: new OriginCache(deps.db, ttlMs) };
 }

@@ -20,7 +20,10 @@ export function adminClientRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   router.use(async (ctx, next) => {
     await next();
     // This instance forgets a changed client at once; others within CLIENT_CACHE_TTL.
-    if (ctx.method !== 'GET') hot.clients.clear();
+    if (ctx.method !== 'GET') {
+      hot.clients.clear();
+      hot.origins.clear();
+    }
   });
   const read = requireScope('clients:read');
   const write = requireScope('clients:write');
