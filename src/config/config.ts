@@ -26,7 +26,7 @@ export interface Config {
   readonly defaultAudience: string;
   /** Cache-Control max-age of the JWKS document. */
   readonly jwksMaxAgeSec: number;
-  /** How long introspection and revocation may use a cached client record (0 = no cache). */
+  /** How long the token, introspection and revocation endpoints (and CORS) may use cached client records (0 = no cache). */
   readonly clientCacheTtlSec: number;
   readonly refresh: RefreshSettings;
   readonly allowHs256: boolean;

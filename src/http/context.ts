@@ -1,13 +1,10 @@
 import type { ParameterizedContext } from 'koa';
 import type { Logger } from '../logging/logger';
+import type { BearerCaller } from '../oauth/bearer-auth';
 import type { OAuthParams } from '../oauth/params';
-import type { AccessTokenClaims } from '../tokens/verify-access-token';
 
 /** The bearer of a verified access token (account and admin APIs). */
-export interface Caller {
-  readonly claims: AccessTokenClaims;
-  readonly scopes: readonly string[];
-}
+export type Caller = BearerCaller;
 
 /** What our middleware puts on ctx.state for everything downstream. */
 export interface AppState {

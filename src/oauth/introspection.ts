@@ -1,5 +1,5 @@
 import type { Deps } from '../deps';
-import { hashRefreshSecret, parseRefreshToken } from '../tokens/refresh-token';
+import { hashRefreshSecret, parseRefreshToken, type RefreshToken } from '../tokens/refresh-token';
 import type { AccessTokenChecker } from './access-token-check';
 import type { ClientCache } from './client-cache';
 import { authenticateClient } from './client-auth';
@@ -47,9 +47,7 @@ async function authenticateCaller(deps: IntrospectionDeps, request: Introspectio
 }
 
 /** A refresh token is active for its own client only: no other party has a use for it. */
-async function introspectRefreshToken(deps: IntrospectionDeps, token: string, callerId: string): Promise<IntrospectionResponse> {
-  const parsed = parseRefreshToken(token);
-  if (!parsed) return INACTIVE;
+async function introspectRefreshToken(deps: IntrospectionDeps, parsed: RefreshToken, callerId: string): Promise<IntrospectionResponse> {
   const family = await deps.store.currentFamily(parsed.familyId, hashRefreshSecret(parsed.secret), deps.clock.now());
   if (!family || family.clientId !== callerId) return INACTIVE;
   return {
@@ -91,5 +89,6 @@ export async function introspect(deps: IntrospectionDeps, request: Introspection
   const token = required(request.params, 'token');
   // RFC 7662 §2.1: token_type_hint is only a hint. The two formats cannot be confused (a JWT has
   // two dots, a refresh token one), so the token's shape decides, whatever the hint says.
-  return parseRefreshToken(token) ? introspectRefreshToken(deps, token, caller.id) : introspectAccessToken(deps, token);
+  const refresh = parseRefreshToken(token);
+  return refresh ? introspectRefreshToken(deps, refresh, caller.id) : introspectAccessToken(deps, token);
 }

@@ -12,10 +12,9 @@ export interface TokenRequest {
   readonly userAgent: string | undefined;
 }
 
-/** RFC 6749 §3.2: the token endpoint, independent of HTTP framework. */
 /**
- * `clients` finds clients (the short-lived cache in the service, CLIENT_CACHE_TTL); without
- * it, the database is read on each request.
+ * RFC 6749 §3.2: the token endpoint, independent of HTTP framework. `clients` finds clients (the
+ * service's short-lived cache, CLIENT_CACHE_TTL); without it, the database is read each time.
  */
 export async function handleTokenRequest(deps: GrantDeps & { readonly clients?: { readonly find: ClientLookup } }, request: TokenRequest): Promise<TokenResponse> {
   const grantType = required(request.params, 'grant_type');

@@ -2,8 +2,7 @@ import type Router from '@koa/router';
 import { changePasswordBody, updateMeBody } from '../../account/schemas';
 import { changePassword, currentUser, updateProfile } from '../../account/me';
 import type { Deps } from '../../deps';
-import { OAuthError } from '../../oauth/errors';
-import { bearerChallenge } from '../../oauth/bearer';
+import { invalidTokenError } from '../../oauth/bearer-auth';
 import { listSessions, revokeAllSessions, revokeSession } from '../../oauth/sessions';
 import { ApiError } from '../api-error';
 import type { AppContext, AppState, Caller } from '../context';
@@ -12,10 +11,7 @@ import { apiRouter } from './api-router';
 import { jsonBody } from '../validate';
 import { userView } from '../views';
 
-const notAUser = () =>
-  new OAuthError('invalid_token', 'the token does not belong to a user who may sign in', {
-    wwwAuthenticate: bearerChallenge('portcullis', { code: 'invalid_token', description: 'the token does not belong to a user who may sign in' }),
-  });
+const notAUser = () => invalidTokenError('the token does not belong to a user who may sign in');
 
 const callerOf = (ctx: AppContext): Caller => ctx.state.caller!;
 
