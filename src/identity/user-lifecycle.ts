@@ -30,16 +30,9 @@ async function revokeAccessTokens(deps: LifecycleDeps, userId: string): Promise<
 /** Access tokens and every login (refresh-token family) but `keepFamily`, if given, end now. */
 async function endAccessNow(deps: LifecycleDeps, userId: string, keepFamily?: string): Promise<void> {
   await revokeAccessTokens(deps, userId);
-  const policy = familyPolicy(deps.config);
   const now = deps.clock.now();
-  if (keepFamily === undefined) {
-    await deps.store.revokeUserFamilies(userId, policy, now);
-    return;
-  }
-  for (const family of await deps.store.listFamilies(userId, now)) {
-    if (family.id !== keepFamily) await deps.store.revokeFamily(family.id, policy, now);
-  }
-  await deps.store.reauthenticateFamily(keepFamily, now);
+  await deps.store.revokeUserFamilies(userId, familyPolicy(deps.config), now, keepFamily);
+  if (keepFamily !== undefined) await deps.store.reauthenticateFamily(keepFamily, now);
 }
 
 function checkPolicy(deps: LifecycleDeps, password: string): void {

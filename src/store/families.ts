@@ -68,7 +68,8 @@ export interface FamilyStore {
   revokeFamily(familyId: string, policy: FamilyPolicy, now: number): Promise<Family | undefined>;
   /** The user's live families, oldest first; dead index entries are pruned on the way. */
   listFamilies(userId: string, now: number): Promise<Family[]>;
-  revokeUserFamilies(userId: string, policy: FamilyPolicy, now: number): Promise<number>;
+  /** Revokes every live family of the user but `except` (the session a user keeps); returns how many. */
+  revokeUserFamilies(userId: string, policy: FamilyPolicy, now: number, except?: string): Promise<number>;
   /** The family, when it is live and `secretHash` is its current token's: one read. */
   currentFamily(familyId: string, secretHash: string, now: number): Promise<Family | undefined>;
   /**

@@ -248,6 +248,15 @@ describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
       for (const token of tokens) expect((await rotate(token).result).outcome).toBe('revoked');
     });
 
+    it('revokes every family of a user but one, which stays listed and usable', async () => {
+      const kept = await login();
+      const others = [await login(), await login()];
+      expect(await store.revokeUserFamilies(userId, POLICY, now, kept.familyId)).toBe(2);
+      expect((await store.listFamilies(userId, now)).map((f) => f.id)).toEqual([kept.familyId]);
+      for (const token of others) expect((await rotate(token).result).outcome).toBe('revoked');
+      expect((await rotate(kept).result).outcome).toBe('rotated');
+    });
+
     it('keeps at most maxPerUserClient families per client, revoking the oldest', async () => {
       const policy = { ...POLICY, maxPerUserClient: 2 };
       const first = await login(policy);

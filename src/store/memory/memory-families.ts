@@ -112,12 +112,12 @@ export class MemoryFamilies implements FamilyStore {
     return live.sort((a, b) => a.createdAt - b.createdAt);
   }
 
-  async revokeUserFamilies(userId: string, policy: FamilyPolicy, now: number): Promise<number> {
+  async revokeUserFamilies(userId: string, policy: FamilyPolicy, now: number, except?: string): Promise<number> {
     let revoked = 0;
     for (const family of await this.listFamilies(userId, now)) {
-      if (await this.revokeFamily(family.id, policy, now)) revoked += 1;
+      if (family.id !== except && (await this.revokeFamily(family.id, policy, now))) revoked += 1;
     }
-    this.byUser.delete(userId);
+    if (except === undefined) this.byUser.delete(userId);
     return revoked;
   }
 

@@ -75,8 +75,8 @@ export class MemoryTokenStore implements TokenStore {
     return this.families.listFamilies(userId, now);
   }
 
-  revokeUserFamilies(userId: string, policy: FamilyPolicy, now: number): Promise<number> {
-    return this.families.revokeUserFamilies(userId, policy, now);
+  revokeUserFamilies(userId: string, policy: FamilyPolicy, now: number, except?: string): Promise<number> {
+    return this.families.revokeUserFamilies(userId, policy, now, except);
   }
 
   currentFamily(familyId: string, secretHash: string, now: number): Promise<Family | undefined> {

@@ -106,12 +106,13 @@ export class RedisFamilies implements FamilyStore {
     return (await this.redis.reauthenticateFamily(keys.family(familyId), now)) === 1;
   }
 
-  async revokeUserFamilies(userId: string, policy: FamilyPolicy, now: number): Promise<number> {
+  async revokeUserFamilies(userId: string, policy: FamilyPolicy, now: number, except?: string): Promise<number> {
     let revoked = 0;
     for (const family of await this.listFamilies(userId, now)) {
-      if (await this.revokeFamily(family.id, policy, now)) revoked += 1;
+      if (family.id !== except && (await this.revokeFamily(family.id, policy, now))) revoked += 1;
     }
-    await this.redis.del(keys.userFamilies(userId));
+    // The index keeps the family that stays; the revoked ones are pruned on its next read.
+    if (except === undefined) await this.redis.del(keys.userFamilies(userId));
     return revoked;
   }
 }
