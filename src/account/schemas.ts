@@ -3,8 +3,9 @@ import { z } from 'zod';
 // One schema per request body of the self-service API. `.strict()`: a field that is not listed
 // (username, roles, scopes, disabled...) is refused with 400, never silently dropped or applied.
 
-const email = z.email({ message: 'must be an e-mail address' }).max(254);
-const fullName = z.string().trim().min(1, 'must not be empty').max(200);
+/** Profile fields, shared with the admin API's schemas. */
+export const email = z.email({ message: 'must be an e-mail address' }).max(254);
+export const fullName = z.string().trim().min(1, 'must not be empty').max(200);
 
 export const updateMeBody = z
   .object({ email: email.nullable().optional(), fullName: fullName.nullable().optional() })

@@ -1,11 +1,10 @@
 import { z } from 'zod';
+import { email, fullName } from '../account/schemas';
 import { GRANT_TYPES } from '../identity/clients';
 import { isValidScope } from '../identity/scopes';
 
 // One schema per request body (and query) of the admin API; `.strict()` refuses unknown fields.
 
-const email = z.email({ message: 'must be an e-mail address' }).max(254);
-const fullName = z.string().trim().min(1, 'must not be empty').max(200);
 const scope = z.string().refine(isValidScope, 'not a valid scope token (RFC 6749 §3.3)');
 const scopes = z.array(scope).max(200);
 const roles = z.array(z.string().min(1).max(64)).max(50);
