@@ -11,9 +11,28 @@ export interface NodeProcess {
   stop(): Promise<void>;
 }
 
+const childEnv = (env: Record<string, string>) => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env });
+
+/** The handle of a started server process listening on `port`. */
+function handle(child: ChildProcess, port: number, output: () => string): NodeProcess {
+  return {
+    child,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    output,
+    rssMiB: () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024),
+    stop: () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
 /** Starts `node args...` and waits for its `{"event":"server.started","port":N}` log line. */
 export function startNode(args: readonly string[], env: Record<string, string>, timeoutMs = 60_000): Promise<NodeProcess> {
-  const child = spawn(process.execPath, [...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     out += chunk.toString();
@@ -29,23 +48,7 @@ export function startNode(args: readonly string[], env: Record<string, string>, 
       if (!match) return;
       clearTimeout(timer);
       child.stdout!.off('data', check);
-      const port = Number(match[1]);
-      resolve({
-        child,
-        port,
-        url: `http://127.0.0.1:${port}`,
-        output: () => out,
-        rssMiB: () => {
-          const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-          return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
-        },
-        stop: () =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null || child.signalCode !== null) return done();
-            child.once('exit', () => done());
-            child.kill('SIGTERM');
-          }),
-      });
+      resolve(handle(child, Number(match[1]), () => out));
     };
     child.stdout!.on('data', check);
     child.once('exit', (code) => {
@@ -61,7 +64,7 @@ export function startNode(args: readonly string[], env: Record<string, string>, 
  */
 export async function startService(args: readonly string[], env: Record<string, string>, port: number, logFile: string, timeoutMs = 60_000): Promise<NodeProcess> {
   const log = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env, PORT: String(port) }, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [...args], { env: childEnv({ ...env, PORT: String(port) }), stdio: ['ignore', log, log] });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -74,25 +77,13 @@ export async function startService(args: readonly string[], env: Record<string, 
     if (Date.now() > deadline) throw new Error(`${args.join(' ')} not ready: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return {
-    child,
-    port,
-    url,
-    output: () => readFileSync(logFile, 'utf8'),
-    rssMiB: () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024),
-    stop: () =>
-      new Promise<void>((done) => {
-        if (child.exitCode !== null || child.signalCode !== null) return done();
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-      }),
-  };
+  return handle(child, port, () => readFileSync(logFile, 'utf8'));
 }
 
 /** Runs `node args...` to completion; resolves with stdout, rejects on a non-zero exit. */
 export function runNode(args: readonly string[], env: Record<string, string>, input = ''): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env } });
+    const child = spawn(process.execPath, [...args], { env: childEnv(env) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
