@@ -34,7 +34,9 @@ if (!redisUrl()) {
       // The first use loads the script (EVALSHA, NOSCRIPT, EVAL); count from the second.
       token = (await post({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: token })).body.refresh_token as string;
 
-      const monitor = await rawRedis().monitor();
+      // monitor() opens a connection of its own: both are closed below.
+      const redis = rawRedis();
+      const monitor = await redis.monitor();
       const seen: string[][] = [];
       monitor.on('monitor', (_time: string, args: string[], source: string) => {
         // Commands a script runs inside Redis show up too, marked 'lua': not round trips.
@@ -49,6 +51,7 @@ if (!redisUrl()) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       } finally {
         monitor.disconnect();
+        redis.disconnect();
       }
       expect(seen.map((args) => args[0]!.toLowerCase())).toEqual(Array(5).fill('evalsha'));
     });
