@@ -27,7 +27,7 @@ export function sessionCommand(): Command {
 
   session
     .command('revoke <username> <session-id>')
-    .description('end one session: its refresh token and access tokens stop working')
+    .description('end one session: its refresh token and access tokens stop working (put -- before an id that begins with "-")')
     .option('--json', 'machine-readable output')
     .action(async (username: string, sessionId: string, options: { json?: boolean }) => {
       const revoked = await withDeps(async (deps) => revokeSession(deps, await userId(deps, username), sessionId), { readsStore: true });

@@ -14,8 +14,16 @@ export interface RefreshToken {
   readonly token: string;
 }
 
+/**
+ * A family id is also the session id operators pass to `portcullis session revoke`; one that
+ * began with '-' would read as an option there, so such draws are drawn again (1 in 64 of
+ * them; the id keeps over 127 bits of randomness).
+ */
 export function newFamilyId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (id[0] !== '-') return id;
+  }
 }
 
 export function newRefreshToken(familyId: string): RefreshToken {

@@ -149,6 +149,12 @@ describe.each(databaseKinds())('portcullis CLI on %s', (dbKind) => {
         expect(again.stderr).toContain('no live session');
         expect((await store.getFamily(ids[0]!))?.revoked).toBe(true);
 
+        // A session id beginning with '-' (new ones never do; older ones may) goes after '--'.
+        const dashed = `-${newFamilyId().slice(1)}`;
+        await store.createFamily({ id: dashed, userId: olivia.id, clientId: 'spa', scope: ['items:read'], audience: 'https://api.example.com', secretHash: hashRefreshSecret('secret-dashed'), ip: '192.0.2.7', userAgent: 'cli-test' }, policy, Date.now() + 2);
+        expect((await cli(['session', 'revoke', 'olivia', '--', dashed])).stdout.trim()).toBe(`revoked session ${dashed}`);
+        expect((await store.getFamily(dashed))?.revoked).toBe(true);
+
         const all = await cli(['session', 'revoke-all', 'olivia', '--json']);
         expect(JSON.parse(all.stdout)).toEqual({ revoked: 1 });
         expect(JSON.parse((await cli(['session', 'list', 'olivia', '--json'])).stdout)).toEqual([]);
