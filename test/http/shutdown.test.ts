@@ -25,9 +25,18 @@ describe('graceful shutdown', () => {
   });
   afterAll(async () => deps.cleanup());
 
+  // Resolves when the slow handler has the request: closing before that would test the
+  // listen backlog, not the drain.
+  let arrived: Promise<void>;
+
   beforeEach(async () => {
     const app = createApp(deps);
+    let markArrived: () => void = () => undefined;
+    arrived = new Promise((resolve) => {
+      markArrived = resolve;
+    });
     app.use(async (ctx) => {
+      markArrived();
       const ms = Number(new URLSearchParams(ctx.querystring).get('ms'));
       await new Promise((resolve) => setTimeout(resolve, ms).unref());
       ctx.body = { slept: ms };
@@ -37,7 +46,7 @@ describe('graceful shutdown', () => {
 
   it('finishes an in-flight request, then stops accepting', async () => {
     const inFlight = get(server.port, '/slow?ms=700');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await arrived;
     const closing = server.close(5000);
 
     await expect(get(server.port, '/healthz')).rejects.toThrow(/ECONNREFUSED/);
@@ -53,7 +62,7 @@ describe('graceful shutdown', () => {
       () => 'answered',
       (error: NodeJS.ErrnoException) => error.code,
     );
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await arrived;
     const started = Date.now();
     await server.close(300);
     expect(Date.now() - started).toBeLessThan(2000);
