@@ -41,6 +41,12 @@ export interface RefreshSettings {
   readonly idleTtlSec: number;
   /** Idempotent-retry window for the just-rotated token; 0 = off. */
   readonly graceSec: number;
+  /**
+   * How long a rotation may trust the roles and scopes kept in the family instead of reading
+   * the database (which also re-checks disabled and password changes made outside the API);
+   * 0 = read on every rotation.
+   */
+  readonly subjectMaxAgeSec: number;
   readonly maxSessionsPerUserClient: number;
 }
 
@@ -122,6 +128,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       absoluteTtlSec: parsed.REFRESH_TOKEN_TTL,
       idleTtlSec: Math.min(parsed.REFRESH_IDLE_TTL, parsed.REFRESH_TOKEN_TTL),
       graceSec: parsed.REFRESH_REUSE_GRACE,
+      subjectMaxAgeSec: parsed.REFRESH_SUBJECT_MAX_AGE,
       maxSessionsPerUserClient: parsed.MAX_SESSIONS_PER_USER,
     }),
     allowHs256: parsed.ALLOW_HS256 ?? false,

@@ -91,6 +91,7 @@ export const envSchema = z.object({
   REFRESH_TOKEN_TTL: duration('30d', { min: 60, max: 366 * 86400 }),
   REFRESH_IDLE_TTL: duration('7d', { min: 60, max: 366 * 86400 }),
   REFRESH_REUSE_GRACE: duration('5s', { min: 0, max: 60 }),
+  REFRESH_SUBJECT_MAX_AGE: duration('1h', { min: 0, max: 366 * 86400 }),
   MAX_SESSIONS_PER_USER: integer(100, 1, 10000),
   JWKS_MAX_AGE: duration('5m', { min: 0, max: 86400 }),
   CLIENT_CACHE_TTL: duration('10s', { min: 0, max: 300 }),

@@ -1,6 +1,6 @@
 import type { Database } from '../db/database';
 
-/** What a token issued to a user needs to know about them, read fresh at each issuance. */
+/** What a token issued to a user needs to know about them, read from the database. */
 export interface TokenSubject {
   readonly id: string;
   readonly username: string;
@@ -20,7 +20,8 @@ interface SubjectRow {
   scopes: string[] | null;
 }
 
-// One statement, one round trip: the refresh grant runs this on every rotation. The role chain
+// One statement, one round trip: the refresh grant runs this when a family has no fresh snapshot
+// of the user (see REFRESH_SUBJECT_MAX_AGE). The role chain
 // is the same walk as effectiveScopes (depth-bounded against a misconfigured cycle).
 const SUBJECT_SQL = `
 with recursive chain(name, depth) as (

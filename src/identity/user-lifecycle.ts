@@ -82,14 +82,20 @@ export async function changeOwnPassword(deps: LifecycleDeps, userId: string, cur
 
 /**
  * Profile, roles and scopes. When the user loses any scope (a role or a direct scope removed),
- * their access tokens end at once; their logins stay, and the next refresh carries what is left.
+ * their access tokens end at once; their logins stay, and the next refresh carries what is left
+ * (or what was added).
  */
 export async function changeUser(deps: LifecycleDeps, id: string, changes: UserChanges): Promise<{ before: User; after: User }> {
   const heldBefore = changes.roles || changes.scopes ? await effectiveScopes(deps.db, id) : [];
   const result = await updateUser(deps.db, id, changes, new Date(deps.clock.now()));
   if (!result) throw new IdentityError('unknown_user', 'no such user');
   if (changes.roles || changes.scopes) {
+    const readAt = deps.clock.now();
     const heldAfter = await effectiveScopes(deps.db, id);
+    // Live logins carry the user's roles and scopes for their next refresh: replace them first,
+    // so that a refresh racing this change either carries the new ones or issues a token that
+    // the epoch below ends.
+    await deps.store.setUserSubject(id, { roles: result.after.roles, scopes: heldAfter, at: readAt }, readAt);
     if (heldBefore.some((scope) => !hasScope(heldAfter, scope))) await revokeAccessTokens(deps, id);
   }
   return result;

@@ -1,4 +1,5 @@
 import { hashRefreshSecret, newFamilyId, newRefreshToken } from '../tokens/refresh-token';
+import type { SubjectSnapshot } from '../store/families';
 import type { GrantDeps } from './grants/grant';
 import { familyPolicy } from './refresh-policy';
 
@@ -10,6 +11,8 @@ export interface FamilyStart {
   readonly audience: string;
   readonly ip: string | undefined;
   readonly userAgent: string | undefined;
+  /** The user's roles and effective scopes as read for this login. */
+  readonly subject: SubjectSnapshot;
 }
 
 /**
@@ -20,7 +23,7 @@ export async function startFamily(deps: GrantDeps, start: FamilyStart): Promise<
   const familyId = newFamilyId();
   const first = newRefreshToken(familyId);
   const { evicted } = await deps.store.createFamily(
-    { id: familyId, userId: start.userId, username: start.username, clientId: start.clientId, scope: start.scope, audience: start.audience, secretHash: hashRefreshSecret(first.secret), ip: start.ip, userAgent: start.userAgent },
+    { id: familyId, userId: start.userId, username: start.username, clientId: start.clientId, scope: start.scope, audience: start.audience, secretHash: hashRefreshSecret(first.secret), ip: start.ip, userAgent: start.userAgent, subject: start.subject },
     familyPolicy(deps.config),
     deps.clock.now(),
   );

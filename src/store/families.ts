@@ -1,3 +1,14 @@
+/**
+ * What a login's access tokens say about its user (roles, effective scopes), as read at `at`.
+ * Kept in the family so a rotation needs no database read; a change of the user's roles or
+ * scopes replaces it in every live family of theirs (see identity/user-lifecycle).
+ */
+export interface SubjectSnapshot {
+  readonly roles: readonly string[];
+  readonly scopes: readonly string[];
+  readonly at: number;
+}
+
 /** One login: the state of a refresh-token family. Times are Unix milliseconds. */
 export interface Family {
   readonly id: string;
@@ -17,6 +28,8 @@ export interface Family {
   readonly revoked: boolean;
   readonly ip: string | undefined;
   readonly userAgent: string | undefined;
+  /** Absent in families started before snapshots existed: those read the database. */
+  readonly subject?: SubjectSnapshot | undefined;
 }
 
 export interface NewFamily {
@@ -29,6 +42,7 @@ export interface NewFamily {
   readonly username?: string | undefined;
   readonly ip?: string | undefined;
   readonly userAgent?: string | undefined;
+  readonly subject?: SubjectSnapshot | undefined;
 }
 
 export interface FamilyPolicy {
@@ -80,6 +94,13 @@ export interface FamilyStore {
   revokeFamilyByToken(familyId: string, clientId: string, secretHash: string, policy: FamilyPolicy, now: number): Promise<RevokeByTokenResult>;
   /** Sets `authenticatedAt` of a live family to now; false when it is not live. */
   reauthenticateFamily(familyId: string, now: number): Promise<boolean>;
+  /**
+   * Replaces the subject snapshot of a live family, unless the one it holds was read later
+   * (a slow writer must not undo a newer change). True when written.
+   */
+  setFamilySubject(familyId: string, subject: SubjectSnapshot, now: number): Promise<boolean>;
+  /** Writes `subject` into every live family of the user; returns how many took it. */
+  setUserSubject(userId: string, subject: SubjectSnapshot, now: number): Promise<number>;
 }
 
 export type RevokeByTokenResult = 'revoked' | 'wrong_client' | 'none';

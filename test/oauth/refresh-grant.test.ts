@@ -1,7 +1,7 @@
 import request from 'supertest';
 import type Koa from 'koa';
 import type { AppState } from '../../src/http/context';
-import { setUserDisabled, setUserPassword } from '../../src/identity/user-lifecycle';
+import { changeUser, setUserDisabled, setUserPassword } from '../../src/identity/user-lifecycle';
 import { findUserByUsername } from '../../src/identity/users';
 import type { FakeClock } from '../support/clock';
 import type { TestDeps } from '../support/deps';
@@ -9,6 +9,7 @@ import { storeKinds } from '../support/env';
 import { basic, oauthFixture, SERVICE_SECRET, verifyAccessToken } from '../support/oauth-fixture';
 
 const DAY = 86_400;
+const HOUR = 3_600;
 
 describe.each(storeKinds())('refresh_token grant (%s store)', (store) => {
   let deps: TestDeps;
@@ -23,6 +24,20 @@ describe.each(storeKinds())('refresh_token grant (%s store)', (store) => {
   };
   const refresh = (refreshToken: string, extra: Record<string, string> = {}) => token({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: refreshToken, ...extra });
   const familyOf = (refreshToken: string) => refreshToken.split('.')[0]!;
+  /** Counts the database queries the service sends until stop(). */
+  const countQueries = () => {
+    let count = 0;
+    const onQuery = () => {
+      count += 1;
+    };
+    deps.db.on('query', onQuery);
+    return {
+      stop: () => {
+        deps.db.off('query', onQuery);
+        return count;
+      },
+    };
+  };
   const INVALID = { error: 'invalid_grant', error_description: 'refresh token is invalid, expired or revoked' };
 
   beforeAll(async () => {
@@ -185,16 +200,45 @@ describe.each(storeKinds())('refresh_token grant (%s store)', (store) => {
       expect((await refresh(first.refresh_token)).status).toBe(200);
     });
 
-    it('drops a scope the user has lost since the login from the next access token', async () => {
+    it('drops a scope taken away through the API from the next access token, reading no database', async () => {
       const first = await login();
-      const alice = await findUserByUsername(deps.db, 'alice');
-      await deps.db('user_scopes').where({ user_id: alice!.id, scope: 'items:write' }).delete();
+      const alice = (await findUserByUsername(deps.db, 'alice'))!;
+      await changeUser(deps, alice.id, { scopes: ['items:read', 'users:read'], roles: ['moderator'] });
       try {
+        const queries = countQueries();
         const res = await refresh(first.refresh_token);
+        expect(queries.stop()).toBe(0);
         expect(res.status).toBe(200);
-        expect(res.body.scope).toBe('items:read');
+        expect(res.body.scope).toBe('items:read items:write');
+        const claims = await verifyAccessToken({ app, deps }, res.body.access_token);
+        // items:write now comes from the moderator role, and the token says so.
+        expect(claims.roles).toEqual(['moderator']);
+        await changeUser(deps, alice.id, { roles: [] });
+        expect((await refresh(res.body.refresh_token)).body.scope).toBe('items:read');
       } finally {
-        await deps.db('user_scopes').insert({ user_id: alice!.id, scope: 'items:write' });
+        await changeUser(deps, alice.id, { scopes: alice.scopes, roles: alice.roles });
+      }
+    });
+
+    it('sees a change made directly in the database once the snapshot is older than REFRESH_SUBJECT_MAX_AGE', async () => {
+      const first = await login();
+      const alice = (await findUserByUsername(deps.db, 'alice'))!;
+      await deps.db('user_scopes').where({ user_id: alice.id, scope: 'items:write' }).delete();
+      try {
+        // Within the max age the family's snapshot stands: the documented bound.
+        const second = await refresh(first.refresh_token);
+        expect(second.body.scope).toBe('items:read items:write');
+        clock.advanceSeconds(HOUR);
+        const queries = countQueries();
+        const third = await refresh(second.body.refresh_token);
+        expect(queries.stop()).toBe(1);
+        expect(third.body.scope).toBe('items:read');
+        // Read once, written back: the next rotation reads nothing again.
+        const again = countQueries();
+        expect((await refresh(third.body.refresh_token)).body.scope).toBe('items:read');
+        expect(again.stop()).toBe(0);
+      } finally {
+        await deps.db('user_scopes').insert({ user_id: alice.id, scope: 'items:write' });
       }
     });
   });
@@ -215,11 +259,14 @@ describe.each(storeKinds())('refresh_token grant (%s store)', (store) => {
       expect((await login('mod', 'mod-password', { scope: 'items:read' })).refresh_token).toBeDefined();
     });
 
-    it('revokes the family when the user was disabled behind the service’s back (database only)', async () => {
+    it('revokes the family when the user was disabled behind the service’s back (database only), within REFRESH_SUBJECT_MAX_AGE', async () => {
       const first = await login('mod', 'mod-password', { scope: 'items:read' });
       await deps.db('users').where({ username: 'mod' }).update({ disabled: true });
       try {
-        expect((await refresh(first.refresh_token)).body).toEqual(INVALID);
+        const second = await refresh(first.refresh_token);
+        expect(second.status).toBe(200);
+        clock.advanceSeconds(HOUR);
+        expect((await refresh(second.body.refresh_token)).body).toEqual(INVALID);
       } finally {
         await deps.db('users').where({ username: 'mod' }).update({ disabled: false });
       }

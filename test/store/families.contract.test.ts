@@ -1,4 +1,4 @@
-import type { FamilyPolicy, NewFamily } from '../../src/store/families';
+import type { FamilyPolicy, NewFamily, SubjectSnapshot } from '../../src/store/families';
 import type { TokenStore } from '../../src/store/token-store';
 import { hashRefreshSecret, newFamilyId, newRefreshToken, openSuccessor, parseRefreshToken, sealSuccessor, type RefreshToken } from '../../src/tokens/refresh-token';
 import { createTestStore, rawRedis, storeKinds, uniqueName } from '../support/env';
@@ -19,9 +19,9 @@ describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
   });
   afterEach(async () => store.close());
 
-  async function login(policy = POLICY, clientId = 'spa'): Promise<RefreshToken> {
+  async function login(policy = POLICY, clientId = 'spa', subject?: SubjectSnapshot): Promise<RefreshToken> {
     const token = newRefreshToken(newFamilyId());
-    const family: NewFamily = { id: token.familyId, userId, clientId, scope: ['items:read', 'items:write'], audience: 'https://api', secretHash: hashRefreshSecret(token.secret), ip: '10.1.2.3', userAgent: 'test' };
+    const family: NewFamily = { id: token.familyId, userId, clientId, scope: ['items:read', 'items:write'], audience: 'https://api', secretHash: hashRefreshSecret(token.secret), ip: '10.1.2.3', userAgent: 'test', subject };
     await store.createFamily(family, policy, now);
     return token;
   }
@@ -271,6 +271,44 @@ describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
       expect(live.map((f) => f.id)).not.toContain(first.familyId);
       expect(live.map((f) => f.id)).toEqual(expect.arrayContaining([second.familyId, other.familyId]));
       expect((await rotate(first, policy).result).outcome).toBe('revoked');
+    });
+  });
+
+  describe('subject snapshot (roles and scopes a rotation issues with)', () => {
+    const AT_LOGIN: SubjectSnapshot = { roles: ['moderator', 'user'], scopes: ['items:read', 'items:write'], at: 1_800_000_000_000 };
+
+    it('is kept from the login and comes back with every rotation; none for a family started without one', async () => {
+      const first = await login(POLICY, 'spa', AT_LOGIN);
+      const rotated = await rotate(first).result;
+      expect(rotated.outcome === 'rotated' && rotated.family.subject).toEqual(AT_LOGIN);
+      const bare = await login();
+      const plain = await rotate(bare).result;
+      expect(plain.outcome === 'rotated' && plain.family.subject).toBeUndefined();
+    });
+
+    it('is replaced by a newer one and never by an older one', async () => {
+      const first = await login(POLICY, 'spa', AT_LOGIN);
+      const newer = { roles: [], scopes: ['items:read'], at: AT_LOGIN.at + 10 };
+      expect(await store.setFamilySubject(first.familyId, newer, now)).toBe(true);
+      // A slow writer that read the user before that change must not undo it.
+      expect(await store.setFamilySubject(first.familyId, { ...AT_LOGIN, at: AT_LOGIN.at + 5 }, now)).toBe(false);
+      expect((await store.getFamily(first.familyId, now))?.subject).toEqual(newer);
+      const bare = await login();
+      expect(await store.setFamilySubject(bare.familyId, newer, now)).toBe(true);
+      expect((await store.getFamily(bare.familyId, now))?.subject).toEqual(newer);
+    });
+
+    it('is written into every live family of the user, and never brings a dead one back', async () => {
+      const [a, b, revoked] = [await login(POLICY, 'spa', AT_LOGIN), await login(POLICY, 'mobile', AT_LOGIN), await login(POLICY, 'spa', AT_LOGIN)];
+      await store.revokeFamily(revoked.familyId, POLICY, now);
+      const changed = { roles: ['user'], scopes: ['items:read'], at: AT_LOGIN.at + 1000 };
+      expect(await store.setUserSubject(userId, changed, now)).toBe(2);
+      for (const token of [a, b]) expect((await store.getFamily(token.familyId, now))?.subject).toEqual(changed);
+      expect((await store.getFamily(revoked.familyId, now))?.subject).toEqual(AT_LOGIN);
+      expect(await store.setFamilySubject(newFamilyId(), changed, now)).toBe(false);
+      expect(await store.getFamily(newFamilyId(), now)).toBeUndefined();
+      now += 11 * MIN; // idle lifetime over
+      expect(await store.setUserSubject(userId, { ...changed, at: changed.at + 1 }, now)).toBe(0);
     });
   });
 });

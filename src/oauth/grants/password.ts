@@ -36,11 +36,14 @@ export const passwordGrant: Grant = {
       throw new OAuthError('invalid_grant', 'user is disabled');
     }
 
-    const scope = grantScope(params.get('scope'), client.defaultScopes, [await effectiveScopes(deps.db, user.id), client.scopes]);
+    const readAt = deps.clock.now();
+    const held = await effectiveScopes(deps.db, user.id);
+    const scope = grantScope(params.get('scope'), client.defaultScopes, [held, client.scopes]);
     const audience = pickAudience(params.get('resource'), client, deps.config.defaultAudience);
-    // A client allowed the refresh_token grant gets a refresh token: one new family per login.
+    // A client allowed the refresh_token grant gets a refresh token: one new family per login,
+    // carrying the roles and scopes just read so its rotations need not read them again.
     const family = client.grantTypes.includes('refresh_token')
-      ? await startFamily(deps, { userId: user.id, username: user.username, clientId: client.id, scope, audience, ip, userAgent })
+      ? await startFamily(deps, { userId: user.id, username: user.username, clientId: client.id, scope, audience, ip, userAgent, subject: { roles: user.roles, scopes: held, at: readAt } })
       : undefined;
     const issued = issueAccessToken(deps, { sub: user.id, clientId: client.id, scope, audience, username: user.username, roles: user.roles, familyId: family?.familyId });
     deps.log.info({ event: 'token.issued', grant: 'password', userId: user.id, clientId: client.id, jti: issued.jti, familyId: family?.familyId, scope: scope.join(' ') }, 'access token issued');

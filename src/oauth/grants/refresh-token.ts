@@ -54,6 +54,24 @@ function successorOf(result: RotationResult, presented: RefreshToken, fresh: Ref
   }
 }
 
+type Subject = Pick<TokenSubject, 'id' | 'username' | 'roles' | 'scopes'>;
+
+/**
+ * The roles and scopes for the next access token. The family carries them (written at login,
+ * replaced by every role or scope change made through the API or CLI), so a rotation reads no
+ * database. A snapshot older than REFRESH_SUBJECT_MAX_AGE is read again from the database, which
+ * also catches changes made there directly, and written back for the rotations after it.
+ */
+async function subjectOf(deps: GrantDeps, family: Family, ip: string | undefined): Promise<Subject> {
+  const now = deps.clock.now();
+  const maxAgeMs = deps.config.refresh.subjectMaxAgeSec * 1000;
+  const { subject, username } = family;
+  if (subject && username !== undefined && now - subject.at < maxAgeMs) return { id: family.userId, username, roles: subject.roles, scopes: subject.scopes };
+  const user = await currentUser(deps, family, ip);
+  if (maxAgeMs > 0) await deps.store.setFamilySubject(family.id, { roles: user.roles, scopes: user.scopes, at: now }, now);
+  return user;
+}
+
 /** The user behind a family must still be allowed in; if not, the whole family ends now. */
 async function currentUser(deps: GrantDeps, family: Family, ip: string | undefined): Promise<TokenSubject> {
   const user = await findTokenSubject(deps.db, family.userId);
@@ -85,7 +103,7 @@ export const refreshTokenGrant: Grant = {
       deps.clock.now(),
     );
     const { family, refreshToken } = successorOf(result, presented, fresh, request, deps);
-    const user = await currentUser(deps, family, request.ip);
+    const user = await subjectOf(deps, family, request.ip);
 
     // Never wider than the login, and never more than the user and client hold today: a role
     // removed since the login narrows the next access token.

@@ -1,4 +1,6 @@
-import { isLive, MAX_TRACKED_GENERATIONS, type RevokeByTokenResult, type Family, type FamilyPolicy, type FamilyStore, type NewFamily, type Rotation, type RotationResult } from '../families';
+import { isLive, MAX_TRACKED_GENERATIONS, type RevokeByTokenResult, type Family, type FamilyPolicy, type FamilyStore, type NewFamily, type Rotation, type RotationResult, type SubjectSnapshot } from '../families';
+
+const copySubject = (subject: SubjectSnapshot): SubjectSnapshot => ({ roles: [...subject.roles], scopes: [...subject.scopes], at: subject.at });
 
 interface Record {
   family: Family;
@@ -46,6 +48,7 @@ export class MemoryFamilies implements FamilyStore {
       revoked: false,
       ip: input.ip || undefined,
       userAgent: input.userAgent ? input.userAgent.slice(0, 256) : undefined,
+      subject: input.subject ? copySubject(input.subject) : undefined,
     };
     this.families.set(input.id, { family, current: input.secretHash, previous: undefined, previousAt: 0, box: '', used: new Map(), expiresAt: idle });
     const ids = this.byUser.get(input.userId) ?? new Set<string>();
@@ -140,6 +143,20 @@ export class MemoryFamilies implements FamilyStore {
     if (!record || !isLive(record.family, now)) return false;
     record.family = { ...record.family, authenticatedAt: now };
     return true;
+  }
+
+  async setFamilySubject(familyId: string, subject: SubjectSnapshot, now: number): Promise<boolean> {
+    const record = this.record(familyId, now);
+    if (!record || !isLive(record.family, now)) return false;
+    if (record.family.subject && record.family.subject.at > subject.at) return false;
+    record.family = { ...record.family, subject: copySubject(subject) };
+    return true;
+  }
+
+  async setUserSubject(userId: string, subject: SubjectSnapshot, now: number): Promise<number> {
+    let written = 0;
+    for (const family of await this.listFamilies(userId, now)) if (await this.setFamilySubject(family.id, subject, now)) written += 1;
+    return written;
   }
 
   private markRevoked(record: Record, policy: FamilyPolicy, now: number): void {

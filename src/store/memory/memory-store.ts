@@ -1,4 +1,4 @@
-import type { Family, FamilyPolicy, NewFamily, RevokeByTokenResult, Rotation, RotationResult } from '../families';
+import type { Family, FamilyPolicy, NewFamily, RevokeByTokenResult, Rotation, RotationResult, SubjectSnapshot } from '../families';
 import type { RevocationState, TokenStore } from '../token-store';
 import { MemoryFamilies } from './memory-families';
 
@@ -89,6 +89,14 @@ export class MemoryTokenStore implements TokenStore {
 
   reauthenticateFamily(familyId: string, now: number): Promise<boolean> {
     return this.families.reauthenticateFamily(familyId, now);
+  }
+
+  setFamilySubject(familyId: string, subject: SubjectSnapshot, now: number): Promise<boolean> {
+    return this.families.setFamilySubject(familyId, subject, now);
+  }
+
+  setUserSubject(userId: string, subject: SubjectSnapshot, now: number): Promise<number> {
+    return this.families.setUserSubject(userId, subject, now);
   }
 
   // Amortised clean-up on writes keeps memory bounded without a timer.

@@ -1,4 +1,15 @@
-import type { Family, NewFamily } from '../families';
+import type { Family, NewFamily, SubjectSnapshot } from '../families';
+
+/** Snapshot fields: roles and scopes space-joined (neither may contain a space), time in ms. */
+export function subjectFields(subject: SubjectSnapshot): Record<'sr' | 'ss' | 'sat', string> {
+  return { sr: subject.roles.join(' '), ss: subject.scopes.join(' '), sat: String(subject.at) };
+}
+
+function decodeSubject(fields: Record<string, string>): SubjectSnapshot | undefined {
+  if (!fields.sat) return undefined;
+  const list = (value: string | undefined) => (value ? value.split(' ') : []);
+  return { roles: list(fields.sr), scopes: list(fields.ss), at: Number(fields.sat) };
+}
 
 /** Family hash fields, as written on creation. */
 export function familyFields(family: NewFamily, now: number, absoluteExpiresAt: number, idleExpiresAt: number): Record<string, string> {
@@ -17,6 +28,7 @@ export function familyFields(family: NewFamily, now: number, absoluteExpiresAt: 
     idle: String(idleExpiresAt),
     ip: family.ip ?? '',
     ua: (family.userAgent ?? '').slice(0, 256),
+    ...(family.subject ? subjectFields(family.subject) : {}),
   };
 }
 
@@ -41,5 +53,6 @@ export function decodeFamily(id: string, reply: string[] | Record<string, string
     revoked: fields.state === 'revoked',
     ip: fields.ip || undefined,
     userAgent: fields.ua || undefined,
+    subject: decodeSubject(fields),
   };
 }

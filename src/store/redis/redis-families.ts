@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { isLive, MAX_TRACKED_GENERATIONS, type RevokeByTokenResult, type Family, type FamilyPolicy, type FamilyStore, type NewFamily, type Rotation, type RotationResult } from '../families';
-import { decodeFamily, familyFields } from './family-codec';
+import { isLive, MAX_TRACKED_GENERATIONS, type RevokeByTokenResult, type Family, type FamilyPolicy, type FamilyStore, type NewFamily, type Rotation, type RotationResult, type SubjectSnapshot } from '../families';
+import { decodeFamily, familyFields, subjectFields } from './family-codec';
 import { keys } from './keys';
 
 export interface FamilyScripts {
@@ -8,6 +8,7 @@ export interface FamilyScripts {
   revokeFamily(familyKey: string, usedKey: string, now: number, retentionMs: number): Promise<string[]>;
   revokeFamilyByToken(familyKey: string, usedKey: string, secretHash: string, clientId: string, now: number, retentionMs: number): Promise<string>;
   reauthenticateFamily(familyKey: string, now: number): Promise<number>;
+  setFamilySubject(familyKey: string, now: number, roles: string, scopes: string, at: number): Promise<number>;
 }
 
 type FamilyRedis = Redis & FamilyScripts;
@@ -104,6 +105,17 @@ export class RedisFamilies implements FamilyStore {
 
   async reauthenticateFamily(familyId: string, now: number): Promise<boolean> {
     return (await this.redis.reauthenticateFamily(keys.family(familyId), now)) === 1;
+  }
+
+  async setFamilySubject(familyId: string, subject: SubjectSnapshot, now: number): Promise<boolean> {
+    const { sr, ss, sat } = subjectFields(subject);
+    return (await this.redis.setFamilySubject(keys.family(familyId), now, sr, ss, Number(sat))) === 1;
+  }
+
+  async setUserSubject(userId: string, subject: SubjectSnapshot, now: number): Promise<number> {
+    let written = 0;
+    for (const family of await this.listFamilies(userId, now)) if (await this.setFamilySubject(family.id, subject, now)) written += 1;
+    return written;
   }
 
   async revokeUserFamilies(userId: string, policy: FamilyPolicy, now: number, except?: string): Promise<number> {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import type { Family, FamilyPolicy, NewFamily, RevokeByTokenResult, Rotation, RotationResult } from '../families';
+import type { Family, FamilyPolicy, NewFamily, RevokeByTokenResult, Rotation, RotationResult, SubjectSnapshot } from '../families';
 import type { RevocationState, TokenStore } from '../token-store';
 import { keys } from './keys';
 import { RedisFamilies, type FamilyScripts } from './redis-families';
@@ -46,6 +46,7 @@ export class RedisTokenStore implements TokenStore {
     redis.defineCommand('revokeFamily', { numberOfKeys: 2, lua: script('revoke-family') });
     redis.defineCommand('revokeFamilyByToken', { numberOfKeys: 2, lua: script('revoke-family-by-token') });
     redis.defineCommand('reauthenticateFamily', { numberOfKeys: 1, lua: script('reauthenticate-family') });
+    redis.defineCommand('setFamilySubject', { numberOfKeys: 1, lua: script('set-family-subject') });
     this.redis = redis as ScriptedRedis;
     this.families = new RedisFamilies(this.redis);
   }
@@ -130,5 +131,13 @@ export class RedisTokenStore implements TokenStore {
 
   reauthenticateFamily(familyId: string, now: number): Promise<boolean> {
     return this.families.reauthenticateFamily(familyId, now);
+  }
+
+  setFamilySubject(familyId: string, subject: SubjectSnapshot, now: number): Promise<boolean> {
+    return this.families.setFamilySubject(familyId, subject, now);
+  }
+
+  setUserSubject(userId: string, subject: SubjectSnapshot, now: number): Promise<number> {
+    return this.families.setUserSubject(userId, subject, now);
   }
 }
