@@ -2,7 +2,9 @@ import request from 'supertest';
 import { createApp } from '../../src/http/app';
 import { createRedisClient, RedisTokenStore } from '../../src/store/redis/redis-store';
 import type { TestDeps } from '../support/deps';
-import { rawRedis, redisUrl, uniqueName } from '../support/env';
+import { redisUrl, uniqueName } from '../support/env';
+import { until } from '../support/process';
+import { monitorRedis } from '../support/redis-monitor';
 import { oauthFixture } from '../support/oauth-fixture';
 
 // The rotation budget, counted on the wire: Redis MONITOR sees every command the service sends.
@@ -39,27 +41,23 @@ if (!redisUrl()) {
       // The first use loads the script (EVALSHA, NOSCRIPT, EVAL); count from the second.
       token = (await post({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: token })).body.refresh_token as string;
 
-      // monitor() opens a connection of its own: both are closed below.
-      const redis = rawRedis();
-      const monitor = await redis.monitor();
-      const seen: string[][] = [];
-      monitor.on('monitor', (_time: string, args: string[], from: string) => {
-        // Only what the service sends: other suites share this Redis (and may read these keys),
-        // and commands a script runs inside Redis show up marked 'lua': not round trips.
-        if (from === source) seen.push(args);
-      });
+      const monitor = await monitorRedis(redisUrl()!);
       try {
         for (let i = 0; i < 5; i += 1) {
           const res = await post({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: token });
           expect(res.status).toBe(200);
           token = res.body.refresh_token;
         }
+        // The feed trails the commands a little: wait for the last rotation's script to show.
+        await until(() => monitor.commands.filter((c) => c.source === source).length >= 5, 5000).catch(() => undefined);
         await new Promise((resolve) => setTimeout(resolve, 100));
       } finally {
-        monitor.disconnect();
-        redis.disconnect();
+        monitor.stop();
       }
-      expect(seen.map((args) => args[0]!.toLowerCase())).toEqual(Array(5).fill('evalsha'));
+      // Only what the service sent: other suites share this Redis (and may read these keys), and
+      // the commands a script runs inside Redis show up with source 'lua': not round trips.
+      const seen = monitor.commands.filter((c) => c.source === source).map((c) => c.command);
+      expect(seen).toEqual(Array(5).fill('evalsha'));
     });
   });
 }
