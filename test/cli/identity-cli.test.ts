@@ -4,6 +4,11 @@ import { hashRefreshSecret, newFamilyId } from '../../src/tokens/refresh-token';
 import { createTestDatabase, databaseKinds, rawRedis, redisUrl, tempDir, testConfig, uniqueName } from '../support/env';
 import { runCli } from '../support/process';
 
+// Each test here starts several node processes (the CLI or the service, each loading PGlite or
+// connecting to the backends): on a loaded two-core machine one test can take over the
+// default 30 s, so these get more room.
+jest.setTimeout(120_000);
+
 // The ops CLI as an operator runs it: the compiled binary, a real database, output and exit codes.
 describe.each(databaseKinds())('portcullis CLI on %s', (dbKind) => {
   let env: Record<string, string>;

@@ -24,6 +24,11 @@ async function generate(args: string[]): Promise<object> {
   return (JSON.parse(result.stdout) as { keys: object[] }).keys[0]!;
 }
 
+// Each test here starts several node processes (the CLI or the service, each loading PGlite or
+// connecting to the backends): on a loaded two-core machine one test can take over the
+// default 30 s, so these get more room.
+jest.setTimeout(120_000);
+
 describe('signing keys in a running service', () => {
   it('reloads on SIGHUP, refusing a bad file and keeping the old set', async () => {
     const dir = tempDir();
