@@ -1,5 +1,7 @@
+import { findTokenSubject } from '../identity/token-subject';
 import { hashRefreshSecret, newFamilyId, newRefreshToken } from '../tokens/refresh-token';
 import type { SubjectSnapshot } from '../store/families';
+import { OAuthError } from './errors';
 import type { GrantDeps } from './grants/grant';
 import { familyPolicy } from './refresh-policy';
 
@@ -16,10 +18,11 @@ export interface FamilyStart {
 }
 
 /**
- * Starts a refresh-token family for a fresh login and returns its first token. Logins beyond the
- * per-user, per-client limit push out the oldest (the store revokes them atomically).
+ * Starts a refresh-token family for a fresh login and returns its first token, with the user's
+ * roles and scopes as confirmed after the family was written (the login's access token must not
+ * carry more). Logins beyond the per-user, per-client limit push out the oldest.
  */
-export async function startFamily(deps: GrantDeps, start: FamilyStart): Promise<{ familyId: string; refreshToken: string }> {
+export async function startFamily(deps: GrantDeps, start: FamilyStart): Promise<{ familyId: string; refreshToken: string; subject: SubjectSnapshot }> {
   const familyId = newFamilyId();
   const first = newRefreshToken(familyId);
   const { evicted } = await deps.store.createFamily(
@@ -27,8 +30,30 @@ export async function startFamily(deps: GrantDeps, start: FamilyStart): Promise<
     familyPolicy(deps.config),
     deps.clock.now(),
   );
+  const subject = await confirmSubject(deps, familyId, start);
   if (evicted.length > 0) {
     deps.log.info({ event: 'session.evicted', userId: start.userId, clientId: start.clientId, familyIds: evicted }, 'oldest sessions ended: per-user session limit reached');
   }
-  return { familyId, refreshToken: first.token };
+  return { familyId, refreshToken: first.token, subject };
+}
+
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((item) => b.includes(item));
+
+/**
+ * A change that committed after the login read the user, but walked the user's families before
+ * this one was written, did not reach it. Now that the family is listed (every later change will
+ * find it), read the user once more: a user disabled, deleted or given a new password meanwhile
+ * ends the family and the login; moved roles or scopes correct its snapshot.
+ */
+async function confirmSubject(deps: GrantDeps, familyId: string, start: FamilyStart): Promise<SubjectSnapshot> {
+  const readAt = deps.clock.now();
+  const current = await findTokenSubject(deps.db, start.userId);
+  if (!current || current.disabled || current.passwordChangedAt.getTime() > start.subject.at) {
+    await deps.store.revokeFamily(familyId, familyPolicy(deps.config), readAt);
+    throw new OAuthError('invalid_grant', 'invalid username or password');
+  }
+  if (sameSet(current.roles, start.subject.roles) && sameSet(current.scopes, start.subject.scopes)) return start.subject;
+  const confirmed = { roles: current.roles, scopes: current.scopes, at: readAt };
+  await deps.store.setFamilySubject(familyId, confirmed, readAt);
+  return confirmed;
 }

@@ -244,6 +244,49 @@ describe.each(storeKinds())('refresh_token grant (%s store)', (store) => {
   });
 
   describe('the user behind the family', () => {
+    /** Runs `change` inside the login, after it read the user and before its family is written. */
+    const duringLogin = async (change: () => Promise<unknown>, login: () => Promise<request.Response>) => {
+      const createFamily = deps.store.createFamily.bind(deps.store);
+      deps.store.createFamily = async (...args) => {
+        await change();
+        return createFamily(...args);
+      };
+      try {
+        return await login();
+      } finally {
+        deps.store.createFamily = createFamily;
+      }
+    };
+    const loginAs = (username: string, scope = 'items:read items:write') => () => token({ grant_type: 'password', client_id: 'spa', username, password: `${username}-password`, scope });
+
+    it('a login racing a scope removal still carries the removal into its family', async () => {
+      const alice = (await findUserByUsername(deps.db, 'alice'))!;
+      try {
+        const res = await duringLogin(() => changeUser(deps, alice.id, { scopes: ['items:read', 'users:read'] }), loginAs('alice'));
+        expect(res.status).toBe(200);
+        // Neither the login's own access token nor the answer claims the removed scope.
+        expect(res.body.scope).toBe('items:read');
+        expect((await verifyAccessToken({ app, deps }, res.body.access_token)).scope).toBe('items:read');
+        const family = await deps.store.getFamily(familyOf(res.body.refresh_token), clock.now());
+        expect(family?.subject?.scopes).not.toContain('items:write');
+        expect((await refresh(res.body.refresh_token)).body.scope).toBe('items:read');
+      } finally {
+        await changeUser(deps, alice.id, { scopes: alice.scopes });
+      }
+    });
+
+    it('a login racing the user being disabled ends its family and fails', async () => {
+      try {
+        const res = await duringLogin(() => setUserDisabled(deps, 'mod', true), loginAs('mod', 'items:read'));
+        expect(res.status).toBe(400);
+        expect(res.body.error).toBe('invalid_grant');
+        const mod = (await findUserByUsername(deps.db, 'mod'))!;
+        expect(await deps.store.listFamilies(mod.id, clock.now())).toEqual([]);
+      } finally {
+        await setUserDisabled(deps, 'mod', false);
+      }
+    });
+
     it('ends every session of a disabled user, for good', async () => {
       const first = await login('mod', 'mod-password', { scope: 'items:read' });
       await setUserDisabled(deps, 'mod', true);

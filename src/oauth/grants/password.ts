@@ -1,5 +1,6 @@
 import { authenticate } from '../../identity/authenticate';
 import { QueueFullError } from '../../identity/semaphore';
+import { hasScope } from '../../identity/scopes';
 import { effectiveScopes } from '../../identity/users';
 import { issueAccessToken } from '../../tokens/access-token';
 import { pickAudience } from '../audience';
@@ -45,8 +46,11 @@ export const passwordGrant: Grant = {
     const family = client.grantTypes.includes('refresh_token')
       ? await startFamily(deps, { userId: user.id, username: user.username, clientId: client.id, scope, audience, ip, userAgent, subject: { roles: user.roles, scopes: held, at: readAt } })
       : undefined;
-    const issued = issueAccessToken(deps, { sub: user.id, clientId: client.id, scope, audience, username: user.username, roles: user.roles, familyId: family?.familyId });
-    deps.log.info({ event: 'token.issued', grant: 'password', userId: user.id, clientId: client.id, jti: issued.jti, familyId: family?.familyId, scope: scope.join(' ') }, 'access token issued');
-    return tokenResponse(issued, scope, family?.refreshToken);
+    // A role or scope removed while this login ran narrows its first access token too.
+    const granted = family ? scope.filter((name) => hasScope(family.subject.scopes, name)) : scope;
+    const roles = family ? family.subject.roles : user.roles;
+    const issued = issueAccessToken(deps, { sub: user.id, clientId: client.id, scope: granted, audience, username: user.username, roles, familyId: family?.familyId });
+    deps.log.info({ event: 'token.issued', grant: 'password', userId: user.id, clientId: client.id, jti: issued.jti, familyId: family?.familyId, scope: granted.join(' ') }, 'access token issued');
+    return tokenResponse(issued, granted, family?.refreshToken);
   },
 };
