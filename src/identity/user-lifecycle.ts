@@ -3,6 +3,7 @@ import { nowSeconds } from '../clock';
 import type { Config } from '../config/config';
 import type { Database } from '../db/database';
 import { familyPolicy } from '../oauth/refresh-policy';
+import { setUserSubject } from '../store/families';
 import type { TokenStore } from '../store/token-store';
 import { IdentityError } from './errors';
 import { checkPasswordPolicy, describePasswordProblem, type Passwords } from './passwords';
@@ -95,7 +96,7 @@ export async function changeUser(deps: LifecycleDeps, id: string, changes: UserC
     // Live logins carry the user's roles and scopes for their next refresh: replace them first,
     // so that a refresh racing this change either carries the new ones or issues a token that
     // the epoch below ends.
-    await deps.store.setUserSubject(id, { roles: result.after.roles, scopes: heldAfter, at: readAt }, readAt);
+    await setUserSubject(deps.store, id, { roles: result.after.roles, scopes: heldAfter, at: readAt }, readAt);
     if (heldBefore.some((scope) => !hasScope(heldAfter, scope))) await revokeAccessTokens(deps, id);
   }
   return result;

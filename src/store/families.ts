@@ -99,8 +99,13 @@ export interface FamilyStore {
    * (a slow writer must not undo a newer change). True when written.
    */
   setFamilySubject(familyId: string, subject: SubjectSnapshot, now: number): Promise<boolean>;
-  /** Writes `subject` into every live family of the user; returns how many took it. */
-  setUserSubject(userId: string, subject: SubjectSnapshot, now: number): Promise<number>;
+}
+
+/** Writes `subject` into every live family of the user, one family at a time; returns how many took it. */
+export async function setUserSubject(store: Pick<FamilyStore, 'listFamilies' | 'setFamilySubject'>, userId: string, subject: SubjectSnapshot, now: number): Promise<number> {
+  let written = 0;
+  for (const family of await store.listFamilies(userId, now)) if (await store.setFamilySubject(family.id, subject, now)) written += 1;
+  return written;
 }
 
 export type RevokeByTokenResult = 'revoked' | 'wrong_client' | 'none';

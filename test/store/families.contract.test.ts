@@ -1,4 +1,4 @@
-import type { FamilyPolicy, NewFamily, SubjectSnapshot } from '../../src/store/families';
+import { setUserSubject, type FamilyPolicy, type NewFamily, type SubjectSnapshot } from '../../src/store/families';
 import type { TokenStore } from '../../src/store/token-store';
 import { hashRefreshSecret, newFamilyId, newRefreshToken, openSuccessor, parseRefreshToken, sealSuccessor, type RefreshToken } from '../../src/tokens/refresh-token';
 import { createTestStore, rawRedis, storeKinds, uniqueName } from '../support/env';
@@ -302,13 +302,13 @@ describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
       const [a, b, revoked] = [await login(POLICY, 'spa', AT_LOGIN), await login(POLICY, 'mobile', AT_LOGIN), await login(POLICY, 'spa', AT_LOGIN)];
       await store.revokeFamily(revoked.familyId, POLICY, now);
       const changed = { roles: ['user'], scopes: ['items:read'], at: AT_LOGIN.at + 1000 };
-      expect(await store.setUserSubject(userId, changed, now)).toBe(2);
+      expect(await setUserSubject(store, userId, changed, now)).toBe(2);
       for (const token of [a, b]) expect((await store.getFamily(token.familyId, now))?.subject).toEqual(changed);
       expect((await store.getFamily(revoked.familyId, now))?.subject).toEqual(AT_LOGIN);
       expect(await store.setFamilySubject(newFamilyId(), changed, now)).toBe(false);
       expect(await store.getFamily(newFamilyId(), now)).toBeUndefined();
       now += 11 * MIN; // idle lifetime over
-      expect(await store.setUserSubject(userId, { ...changed, at: changed.at + 1 }, now)).toBe(0);
+      expect(await setUserSubject(store, userId, { ...changed, at: changed.at + 1 }, now)).toBe(0);
     });
   });
 });

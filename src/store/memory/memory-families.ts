@@ -153,12 +153,6 @@ export class MemoryFamilies implements FamilyStore {
     return true;
   }
 
-  async setUserSubject(userId: string, subject: SubjectSnapshot, now: number): Promise<number> {
-    let written = 0;
-    for (const family of await this.listFamilies(userId, now)) if (await this.setFamilySubject(family.id, subject, now)) written += 1;
-    return written;
-  }
-
   private markRevoked(record: Record, policy: FamilyPolicy, now: number): void {
     record.family = { ...record.family, revoked: true };
     record.box = '';

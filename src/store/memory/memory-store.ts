@@ -95,10 +95,6 @@ export class MemoryTokenStore implements TokenStore {
     return this.families.setFamilySubject(familyId, subject, now);
   }
 
-  setUserSubject(userId: string, subject: SubjectSnapshot, now: number): Promise<number> {
-    return this.families.setUserSubject(userId, subject, now);
-  }
-
   // Amortised clean-up on writes keeps memory bounded without a timer.
   private prune(now: number): void {
     this.writesSincePrune += 1;

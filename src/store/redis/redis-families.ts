@@ -112,12 +112,6 @@ export class RedisFamilies implements FamilyStore {
     return (await this.redis.setFamilySubject(keys.family(familyId), now, sr, ss, Number(sat))) === 1;
   }
 
-  async setUserSubject(userId: string, subject: SubjectSnapshot, now: number): Promise<number> {
-    let written = 0;
-    for (const family of await this.listFamilies(userId, now)) if (await this.setFamilySubject(family.id, subject, now)) written += 1;
-    return written;
-  }
-
   async revokeUserFamilies(userId: string, policy: FamilyPolicy, now: number, except?: string): Promise<number> {
     let revoked = 0;
     for (const family of await this.listFamilies(userId, now)) {

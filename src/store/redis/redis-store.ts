@@ -136,8 +136,4 @@ export class RedisTokenStore implements TokenStore {
   setFamilySubject(familyId: string, subject: SubjectSnapshot, now: number): Promise<boolean> {
     return this.families.setFamilySubject(familyId, subject, now);
   }
-
-  setUserSubject(userId: string, subject: SubjectSnapshot, now: number): Promise<number> {
-    return this.families.setUserSubject(userId, subject, now);
-  }
 }
