@@ -39,6 +39,18 @@ select u.id, u.username, u.disabled, u.password_changed_at,
   ) held) as scopes
 from users u where u.id = ?`;
 
+export type SignInRefusal = 'user_deleted' | 'user_disabled' | 'password_changed';
+
+/**
+ * Why a login the user proved at `authenticatedAt` (ms) may no longer stand: the user is gone,
+ * disabled, or has a newer password. Undefined when it may.
+ */
+export function signInRefusal(user: TokenSubject | undefined, authenticatedAt: number): SignInRefusal | undefined {
+  if (!user) return 'user_deleted';
+  if (user.disabled) return 'user_disabled';
+  return user.passwordChangedAt.getTime() > authenticatedAt ? 'password_changed' : undefined;
+}
+
 export async function findTokenSubject(db: Database, userId: string): Promise<TokenSubject | undefined> {
   if (!/^[0-9a-f-]{36}$/i.test(userId)) return undefined;
   const result = await db.raw<{ rows: SubjectRow[] }>(SUBJECT_SQL, [userId, userId]);

@@ -5,7 +5,7 @@ import type { OAuthParams } from './params';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 
-/** Finds a client by id: the database on the token endpoint, a short-lived cache on hot paths. */
+/** Finds a client by id: the service's short-lived cache (CLIENT_CACHE_TTL), or the database. */
 export type ClientLookup = (id: string) => Promise<ClientWithSecret | undefined>;
 
 export interface AuthenticatedClient {

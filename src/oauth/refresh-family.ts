@@ -1,4 +1,4 @@
-import { findTokenSubject } from '../identity/token-subject';
+import { findTokenSubject, signInRefusal } from '../identity/token-subject';
 import { hashRefreshSecret, newFamilyId, newRefreshToken } from '../tokens/refresh-token';
 import type { SubjectSnapshot } from '../store/families';
 import { OAuthError } from './errors';
@@ -48,7 +48,7 @@ const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.l
 async function confirmSubject(deps: GrantDeps, familyId: string, start: FamilyStart): Promise<SubjectSnapshot> {
   const readAt = deps.clock.now();
   const current = await findTokenSubject(deps.db, start.userId);
-  if (!current || current.disabled || current.passwordChangedAt.getTime() > start.subject.at) {
+  if (!current || signInRefusal(current, start.subject.at)) {
     await deps.store.revokeFamily(familyId, familyPolicy(deps.config), readAt);
     throw new OAuthError('invalid_grant', 'invalid username or password');
   }

@@ -1,4 +1,4 @@
-import { findTokenSubject, type TokenSubject } from '../../identity/token-subject';
+import { findTokenSubject, signInRefusal, type TokenSubject } from '../../identity/token-subject';
 import type { Family, RotationResult } from '../../store/families';
 import { issueAccessToken } from '../../tokens/access-token';
 import { hashRefreshSecret, newRefreshToken, openSuccessor, parseRefreshToken, sealSuccessor, type RefreshToken } from '../../tokens/refresh-token';
@@ -75,7 +75,7 @@ async function subjectOf(deps: GrantDeps, family: Family, ip: string | undefined
 /** The user behind a family must still be allowed in; if not, the whole family ends now. */
 async function currentUser(deps: GrantDeps, family: Family, ip: string | undefined): Promise<TokenSubject> {
   const user = await findTokenSubject(deps.db, family.userId);
-  const reason = !user ? 'user_deleted' : user.disabled ? 'user_disabled' : user.passwordChangedAt.getTime() > family.authenticatedAt ? 'password_changed' : undefined;
+  const reason = signInRefusal(user, family.authenticatedAt);
   if (!user || reason) {
     await deps.store.revokeFamily(family.id, familyPolicy(deps.config), deps.clock.now());
     deps.log.info({ event: 'refresh.refused', reason, familyId: family.id, userId: family.userId, clientId: family.clientId, ip }, 'family revoked: its user may no longer sign in');
