@@ -16,6 +16,11 @@ describe('scope matcher', () => {
     ['*', 'anything:at:all', true],
     ['admin', 'clients:write', true],
     ['admin:*', 'clients:write', false],
+    ['admin:*', 'admin', false],
+    ['*:*', '*', false],
+    ['*:*', 'anything', false],
+    ['admin:x:*', 'admin', false],
+    ['admin:x:*', 'admin:x:y', true],
     ['item*', 'items', false],
   ])('%p grants %p: %p', (held, required, expected) => {
     expect(grants(held, required)).toBe(expected);
@@ -77,5 +82,50 @@ describe('RFC 6749 §3.3 scope strings', () => {
   it.each(['a"b', 'back\\slash', 'tab\there', 'é', 'x'.repeat(129)])('rejects the malformed token %p', (token) => {
     expect(isValidScope(token)).toBe(false);
     expect(parseScope(`ok ${token}`)).toBeUndefined();
+  });
+});
+
+describe('the scope grammar (letters, digits, : . _ -, a trailing :* wildcard)', () => {
+  it.each(['items:read', 'users:read:own', 'items:*', 'a.b_c-d:E9', '*', 'admin', 'admin:read', 'admin:x:*'])('accepts %p', (token) => {
+    expect(isValidScope(token)).toBe(true);
+  });
+
+  it.each(['items:x,admin', 'items:a;role=admin', 'a=b', 'admin:*', '*:*', 'a::b', ':a', 'a:', 'a:*:b', '**', 'a*', 'items:**', 'https://api.example/x', 'a/b', 'a+b'])('refuses %p', (token) => {
+    expect(isValidScope(token)).toBe(false);
+    expect(parseScope(token)).toBeUndefined();
+  });
+
+  // Any string at all, shaped to hit the grammar's corners often.
+  const alphabet = fc.constantFrom('a', 'Z', '0', ':', '*', '.', '_', '-', ',', ';', '=', ' ', 'admin', 'admin:', ':*', '*:', '\u0000', 'é');
+  const anyScope = fc.oneof(fc.array(alphabet, { maxLength: 12 }).map((parts) => parts.join('')), fc.string({ maxLength: 20 }), fc.string({ unit: 'grapheme', maxLength: 10 }));
+
+  it('property: no scope a user can be given matches admin or * unless it is exactly admin or *', () => {
+    fc.assert(
+      fc.property(anyScope, (held) => {
+        fc.pre(isValidScope(held) && held !== 'admin' && held !== '*');
+        expect(grants(held, 'admin')).toBe(false);
+        expect(grants(held, '*')).toBe(false);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('property: even a stored scope outside the grammar grants admin or * only by being exactly one', () => {
+    fc.assert(
+      fc.property(fc.array(anyScope, { maxLength: 6 }), (held) => {
+        const universal = held.includes('admin') || held.includes('*');
+        expect(hasScope(held, 'admin') || hasScope(held, '*')).toBe(universal);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('property: a valid scope is made only of the grammar\'s characters', () => {
+    fc.assert(
+      fc.property(anyScope, (token) => {
+        if (isValidScope(token)) expect(token).toMatch(/^[A-Za-z0-9:._*-]+$/);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
