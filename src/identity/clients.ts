@@ -1,6 +1,7 @@
 import type { Database } from '../db/database';
 import { generateClientSecret, hashClientSecret, MIN_SECRET_LENGTH } from './client-secrets';
 import { IdentityError } from './errors';
+import { looksLikeUserId } from './ids';
 import { hasScope, isValidScope } from './scopes';
 
 export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const;
@@ -113,6 +114,9 @@ function validate(input: NewClient): void {
 /** Creates a client; returns it with the plain secret, which is never stored or shown again. */
 export async function createClient(db: Database, input: NewClient, now: Date): Promise<{ client: Client; secret?: string }> {
   validate(input);
+  // A client's own tokens carry its id as `sub`; it must never name a user (stored ones are
+  // reported by `portcullis migrate`, see identity/stored-check.ts).
+  if (looksLikeUserId(input.id)) invalid('a client id must not look like a user id (a UUID)');
   const secret = input.type === 'confidential' ? (input.secret ?? generateClientSecret()) : undefined;
   const [row] = await db('clients')
     .insert({

@@ -1,4 +1,5 @@
 import type { Database } from '../db/database';
+import { isUserId } from './ids';
 
 /** What a token issued to a user needs to know about them, read from the database. */
 export interface TokenSubject {
@@ -52,7 +53,7 @@ export function signInRefusal(user: TokenSubject | undefined, authenticatedAt: n
 }
 
 export async function findTokenSubject(db: Database, userId: string): Promise<TokenSubject | undefined> {
-  if (!/^[0-9a-f-]{36}$/i.test(userId)) return undefined;
+  if (!isUserId(userId)) return undefined;
   const result = await db.raw<{ rows: SubjectRow[] }>(SUBJECT_SQL, [userId, userId]);
   const row = result.rows[0];
   if (!row) return undefined;
