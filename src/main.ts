@@ -5,6 +5,7 @@ import { createDatabase, databaseTarget } from './db/database';
 import { migrateLatest } from './db/migrate';
 import type { Deps } from './deps';
 import { seedDemoData } from './identity/demo-data';
+import { findStoredProblems } from './identity/stored-check';
 import { Passwords } from './identity/passwords';
 import { createApp } from './http/app';
 import { listen, type ListeningServer } from './http/server';
@@ -37,6 +38,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
       const applied = await migrateLatest(db);
       if (applied.length > 0) log.info({ event: 'database.migrated', applied }, 'migrations applied');
     }
+    await reportStoredProblems(db, log);
     const store = await createTokenStore(config, log);
     const deps: Deps = { config, db, dbKind: target.kind, store, passwords: new Passwords(config.argon2), keyring, log, clock: options.clock ?? systemClock };
     if (!config.production && config.migrateOnStart) await seedDemoData(deps);
@@ -44,6 +46,15 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
   } catch (error) {
     await db.destroy();
     throw error;
+  }
+}
+
+/** Older data that breaks a current rule is reported at every start (never dropped). */
+async function reportStoredProblems(db: Deps['db'], log: Logger): Promise<void> {
+  try {
+    for (const problem of await findStoredProblems(db)) log.warn({ event: 'identity.stored_problem', ...problem }, 'stored identity data breaks a current rule (see `portcullis migrate`)');
+  } catch (error) {
+    log.debug({ event: 'identity.stored_check_skipped', err: error }, 'stored data not checked (schema not migrated yet?)');
   }
 }
 
