@@ -60,9 +60,10 @@ export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   // Traefik, Envoy), so every method is answered the same.
   router.all('/oauth/verify', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    const { scope } = ctx.query;
+    const { scope, audience } = ctx.query;
     if (Array.isArray(scope)) throw new OAuthError('invalid_request', 'scope given more than once');
-    ctx.set(await forwardAuth(hot.checker, ctx.get('authorization') || undefined, scope));
+    if (Array.isArray(audience)) throw new OAuthError('invalid_request', 'audience given more than once');
+    ctx.set(await forwardAuth(hot.checker, { authorization: ctx.get('authorization') || undefined, scope, audience }));
     ctx.status = 204;
   });
 
