@@ -38,6 +38,13 @@ export function createItemsApp(auth: Verifier): Koa<AuthState> {
     ctx.body = item;
   });
 
+  // Any valid token: who is calling. A client's own token (client_credentials) has no user
+  // behind it; `subjectType` says which, so a handler never has to guess from `username`.
+  router.get('/whoami', auth.authenticate(), (ctx) => {
+    const { sub, subjectType, username, clientId } = ctx.state.auth!;
+    ctx.body = { sub, subjectType, username: username ?? null, clientId };
+  });
+
   router.get('/admin/dashboard', auth.requireScopes('admin'), (ctx) => {
     ctx.body = { items: items.length, viewer: ctx.state.auth!.username ?? ctx.state.auth!.sub };
   });

@@ -3,13 +3,15 @@ import { createItemsApp } from './app';
 
 // Configuration from the environment:
 //   PORT (default 9090), PORTCULLIS_ISSUER (required), PORTCULLIS_URL (where to reach it, when
-//   not at its issuer URL), AUDIENCE (optional),
+//   not at its issuer URL), AUDIENCE (required: this API's identifier, which tokens must name in
+//   `aud` — the `resource` clients ask for, or Portcullis's DEFAULT_AUDIENCE),
 //   VERIFIER_MODE=jwks|introspect (default jwks); for introspect: CLIENT_ID, CLIENT_SECRET,
 //   VERIFIER_CACHE_TTL (seconds, default 0).
 function options(env: NodeJS.ProcessEnv): VerifierOptions {
   const issuer = env.PORTCULLIS_ISSUER;
   if (!issuer) throw new Error('PORTCULLIS_ISSUER is required');
-  const audience = env.AUDIENCE || undefined;
+  const audience = env.AUDIENCE;
+  if (!audience) throw new Error('AUDIENCE is required');
   const base = env.PORTCULLIS_URL || issuer;
   if (env.VERIFIER_MODE === 'introspect') {
     if (!env.CLIENT_ID || !env.CLIENT_SECRET) throw new Error('introspect mode needs CLIENT_ID and CLIENT_SECRET');

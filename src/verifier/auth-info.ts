@@ -1,3 +1,4 @@
+import { subjectType } from '../tokens/subject-type';
 import type { AuthInfo } from './types';
 
 /** A space-delimited `scope` claim (RFC 9068 §2.2.3, RFC 7662 §2.2) as a list. */
@@ -5,10 +6,17 @@ export function scopesOf(scope: unknown): string[] {
   return typeof scope === 'string' ? scope.split(' ').filter((s) => s !== '') : [];
 }
 
+/** RFC 7519 §4.1.3 / RFC 7662 §2.2: `aud` is one string or an array of them; exact match. */
+export function audienceIncludes(aud: unknown, audience: string): boolean {
+  return aud === audience || (Array.isArray(aud) && aud.includes(audience));
+}
+
 /** The caller described by verified claims or an active introspection answer; undefined when
- *  the subject or client is missing. */
+ *  the subject or client is missing. The subject type follows the server's own rule
+ *  (tokens/subject-type), which reads the members both forms carry: sub, client_id, username. */
 export function authInfoFrom(claims: Readonly<Record<string, unknown>>): AuthInfo | undefined {
-  const { sub, client_id: clientId, username, scope } = claims;
+  const { sub, client_id: clientId, username: name, scope } = claims;
   if (typeof sub !== 'string' || typeof clientId !== 'string') return undefined;
-  return { sub, username: typeof username === 'string' ? username : undefined, scopes: scopesOf(scope), clientId, claims };
+  const username = typeof name === 'string' ? name : undefined;
+  return { sub, subjectType: subjectType({ sub, client_id: clientId, username }), username, scopes: scopesOf(scope), clientId, claims };
 }

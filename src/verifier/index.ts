@@ -9,6 +9,7 @@ import type { TokenVerifier, VerifierOptions } from './types';
 
 export type { AuthState } from './middleware';
 export type { AuthInfo, IntrospectModeOptions, JwksModeOptions, TokenVerifier, VerifierOptions } from './types';
+export type { SubjectType } from '../tokens/subject-type';
 export { IntrospectionUnavailableError } from './introspect-mode';
 export { hasAllScopes, hasScope } from '../identity/scopes';
 
@@ -17,7 +18,13 @@ export interface Verifier extends VerifierMiddleware {
   readonly tokens: TokenVerifier;
 }
 
+/**
+ * `audience` is required by the type; plain-JavaScript callers get the same rule at start-up, so
+ * a forgotten option fails loudly instead of accepting every audience.
+ */
 export function createVerifier(options: VerifierOptions): Verifier {
+  const { audience } = options as { audience?: unknown };
+  if (typeof audience !== 'string' || audience.trim() === '') throw new TypeError('createVerifier: `audience` (this service\'s identifier, which tokens must name in `aud`) is required');
   const tokens = options.mode === 'jwks' ? new JwksVerifier(options) : new IntrospectVerifier(options);
   const middleware = new VerifierMiddleware(tokens, options.realm ?? 'api');
   return Object.assign(middleware, { tokens });

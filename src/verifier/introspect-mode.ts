@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { authInfoFrom } from './auth-info';
+import { audienceIncludes, authInfoFrom } from './auth-info';
 import type { AuthInfo, IntrospectModeOptions, TokenVerifier } from './types';
 
 // Verification by asking the authorization server (RFC 7662) on each request, so a revocation
@@ -89,11 +89,10 @@ export class IntrospectVerifier implements TokenVerifier {
   private accept(body: Introspection): AuthInfo | undefined {
     if (body.active !== true || body.token_type === 'refresh_token') return undefined;
     if (body.iss !== undefined && body.iss !== this.options.issuer) return undefined;
-    const { audience } = this.options;
-    if (audience !== undefined) {
-      const aud = Array.isArray(body.aud) ? body.aud : [body.aud];
-      if (!aud.includes(audience)) return undefined;
-    }
+    // RFC 7662 §4: "active" says the server still honours the token, not that it is meant for
+    // this service; a token for another audience is refused like an invalid one (RFC 6750 §3.1).
+    // Portcullis always answers `aud`, so an answer without one is refused too.
+    if (!audienceIncludes(body.aud, this.options.audience)) return undefined;
     return authInfoFrom(body);
   }
 }

@@ -23,7 +23,8 @@ export class JwksVerifier implements TokenVerifier {
     try {
       const { payload } = await jwtVerify(token, this.keys, {
         issuer: this.options.issuer,
-        ...(this.options.audience !== undefined ? { audience: this.options.audience } : {}),
+        // RFC 7519 §4.1.3: `aud` (a string or an array) must contain ours, or the token is refused.
+        audience: this.options.audience,
         // RFC 9068 §4: resource servers must check typ, so an ID token cannot pass as access.
         typ: 'at+jwt',
         algorithms: ALGORITHMS,

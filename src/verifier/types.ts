@@ -1,7 +1,11 @@
+import type { SubjectType } from '../tokens/subject-type';
+
 /** Who a verified request is from, as the verifier puts it on `ctx.state.auth`. */
 export interface AuthInfo {
   /** The user id, or the client id for a client's own token (client_credentials). */
   readonly sub: string;
+  /** Whom the token acts for: a signed-in user, or a client on its own behalf. */
+  readonly subjectType: SubjectType;
   readonly username: string | undefined;
   readonly scopes: readonly string[];
   readonly clientId: string;
@@ -17,8 +21,12 @@ export interface TokenVerifier {
 interface CommonOptions {
   /** The authorization server's ISSUER (tokens must carry it as `iss`). */
   readonly issuer: string;
-  /** This service's identifier: tokens must name it in `aud`. */
-  readonly audience?: string;
+  /**
+   * This service's identifier (the `resource` clients ask tokens for, RFC 8707): tokens must name
+   * it in `aud`, exactly. Required, so a token issued for another service is never accepted here
+   * (RFC 9068 §4, RFC 7519 §4.1.3).
+   */
+  readonly audience: string;
   /** The realm in WWW-Authenticate challenges. */
   readonly realm?: string;
 }

@@ -12,6 +12,8 @@ import { RESOURCE_SERVICE, runCli, startServiceProcess, until, type ServiceProce
 
 const ISSUER = 'https://auth.portcullis.test';
 const RS_SECRET = 'resource-server-secret-for-the-e2e-test-000000';
+/** The items API's identifier: Portcullis's DEFAULT_AUDIENCE, and the verifiers' `audience`. */
+const AUDIENCE = 'https://items.test';
 
 interface Estate {
   auth: ServiceProcess;
@@ -35,8 +37,8 @@ async function startEstate(): Promise<Estate> {
   const keyFile = path.join(dir, 'signing-keys.json');
   writeFileSync(keyFile, JSON.stringify({ keys: [generateJwk('ES256', 'first', 'active')] }));
   const cliEnv = { DATABASE_URL: database.url!, REDIS_URL: redisUrl()!, REDIS_KEY_PREFIX: `${uniqueName('estate')}:`, MIGRATE_ON_START: 'false' };
-  const auth = await startServiceProcess({ ...cliEnv, DATA_DIR: dir, ISSUER, SIGNING_KEYS_FILE: keyFile, DEFAULT_AUDIENCE: 'https://items.test' });
-  const common = { PORT: '0', PORTCULLIS_ISSUER: ISSUER, PORTCULLIS_URL: auth.url, AUDIENCE: 'https://items.test' };
+  const auth = await startServiceProcess({ ...cliEnv, DATA_DIR: dir, ISSUER, SIGNING_KEYS_FILE: keyFile, DEFAULT_AUDIENCE: AUDIENCE });
+  const common = { PORT: '0', PORTCULLIS_ISSUER: ISSUER, PORTCULLIS_URL: auth.url, AUDIENCE };
   const [jwks, introspecting] = await Promise.all([
     startServiceProcess({ ...common, VERIFIER_MODE: 'jwks', JWKS_COOLDOWN_MS: '0' }, 30_000, [RESOURCE_SERVICE]),
     startServiceProcess({ ...common, VERIFIER_MODE: 'introspect', CLIENT_ID: 'items-api', CLIENT_SECRET: RS_SECRET }, 30_000, [RESOURCE_SERVICE]),
@@ -78,7 +80,9 @@ if (!redisUrl() || !postgresUrl()) {
     const items = async (service: ServiceProcess, token: string) => (await fetch(`${service.url}/items`, { headers: { authorization: `Bearer ${token}` } })).status;
     const introspection = async (token: string) =>
       ((await (await form(`${estate.auth.url}/oauth/introspect`, { token }, `Basic ${Buffer.from(`items-api:${RS_SECRET}`).toString('base64')}`)).json()) as { active: boolean }).active;
-    const forwardAuth = async (token: string) => (await fetch(`${estate.auth.url}/oauth/verify?scope=items:read`, { headers: { authorization: `Bearer ${token}` } })).status;
+    // As a gateway in front of the items API asks: for its audience and the scope of the route.
+    const verify = (token: string, audience = AUDIENCE) => fetch(`${estate.auth.url}/oauth/verify?scope=items:read&audience=${encodeURIComponent(audience)}`, { headers: { authorization: `Bearer ${token}` } });
+    const forwardAuth = async (token: string) => (await verify(token)).status;
 
     it('serves the items API to a logged-in user through both verifier modes', async () => {
       const { access_token: token } = await login();
@@ -88,6 +92,20 @@ if (!redisUrl() || !postgresUrl()) {
       expect(await forwardAuth(token)).toBe(204);
       const created = await fetch(`${estate.jwks.url}/items`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'lamp' }) });
       expect(created.status).toBe(201);
+    });
+
+    it('names the subject type and audience at forward-auth and in both verifier modes, and refuses another audience', async () => {
+      const { access_token: token } = await login();
+      const verified = await verify(token);
+      expect(verified.status).toBe(204);
+      expect(verified.headers.get('x-auth-subject-type')).toBe('user');
+      expect(verified.headers.get('x-auth-audience')).toBe(AUDIENCE);
+      expect((await verify(token, 'https://billing.test')).status).toBe(403);
+      for (const service of [estate.jwks, estate.introspecting]) {
+        const whoami = await fetch(`${service.url}/whoami`, { headers: { authorization: `Bearer ${token}` } });
+        expect(whoami.status).toBe(200);
+        expect(await whoami.json()).toMatchObject({ subjectType: 'user', username: 'alice', clientId: 'spa' });
+      }
     });
 
     it('refuses a revoked token at once at introspection, forward-auth and the introspecting service', async () => {

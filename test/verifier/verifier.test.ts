@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
@@ -13,12 +14,14 @@ import { parseKeySet } from '../../src/tokens/keyring';
 import { createVerifier, type AuthState, type VerifierOptions } from '../../src/verifier';
 import type { TestDeps } from '../support/deps';
 import { forge } from '../support/forge';
-import { ISSUER, oauthFixture, RS_SECRET } from '../support/oauth-fixture';
+import { basic, ISSUER, oauthFixture, RS_SECRET, SERVICE_SECRET } from '../support/oauth-fixture';
 
 // The verifier as a resource service uses it: the example items API in front, a running
 // Portcullis behind (over real HTTP, for its JWKS and its introspection endpoint).
 
 const AUDIENCE = 'https://api.example.test';
+/** Another service the `spa` client may ask tokens for (RFC 8707 `resource`). */
+const OTHER_AUDIENCE = 'https://items.example.test';
 
 describe('portcullis/verifier', () => {
   let deps: TestDeps;
@@ -119,6 +122,66 @@ describe('portcullis/verifier', () => {
       const { refresh_token: token } = await login();
       expect((await get(app, '/items', token)).status).toBe(401);
     });
+
+    describe('RFC 7519 §4.1.3 audience', () => {
+      const now = () => Math.floor(Date.now() / 1000);
+      const signedFor = (aud: string | string[]) =>
+        signJws(deps.keyring.current.active, { typ: 'at+jwt' }, { sub: 'x', client_id: 'spa', iss: ISSUER, aud, scope: 'items:read', exp: now() + 60, iat: now(), jti: randomUUID() });
+
+      it('refuses, with 401 invalid_token, a live token the server issued for another audience', async () => {
+        const issued = await request(auth.callback()).post('/oauth/token').type('form').send({ grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice-password', scope: 'items:read', resource: OTHER_AUDIENCE });
+        expect(issued.status).toBe(200);
+        const res = await get(app, '/items', issued.body.access_token as string);
+        expect(res.status).toBe(401);
+        expect(res.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+      });
+
+      it('accepts a token whose aud array names this service, and refuses one whose array does not', async () => {
+        expect((await get(app, '/items', signedFor([OTHER_AUDIENCE, AUDIENCE]))).status).toBe(200);
+        expect((await get(app, '/items', signedFor([OTHER_AUDIENCE, `${AUDIENCE}/`]))).status).toBe(401);
+      });
+
+      it('accepts the token meant for the audience it was built with', async () => {
+        const other = items({ mode, audience: OTHER_AUDIENCE });
+        const issued = await request(auth.callback()).post('/oauth/token').type('form').send({ grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice-password', scope: 'items:read', resource: OTHER_AUDIENCE });
+        expect((await get(other, '/items', issued.body.access_token as string)).status).toBe(200);
+        expect((await get(other, '/items', (await login()).access_token)).status).toBe(401);
+      });
+    });
+
+    it('tells a user token (password grant) from a client token (client_credentials) on ctx.state.auth', async () => {
+      const user = await get(app, '/whoami', (await login('items:read')).access_token);
+      expect(user.status).toBe(200);
+      expect(user.body).toMatchObject({ subjectType: 'user', username: 'alice', clientId: 'spa' });
+      const issued = await request(auth.callback()).post('/oauth/token').type('form').set('Authorization', basic('service', SERVICE_SECRET)).send({ grant_type: 'client_credentials' });
+      const client = await get(app, '/whoami', issued.body.access_token as string);
+      expect(client.status).toBe(200);
+      expect(client.body).toEqual({ sub: 'service', subjectType: 'client', username: null, clientId: 'service' });
+    });
+  });
+
+  describe('audience is required in both modes', () => {
+    const introspect = { mode: 'introspect', issuer: ISSUER, clientId: 'rs', clientSecret: RS_SECRET } as const;
+    const jwks = { mode: 'jwks', issuer: ISSUER } as const;
+
+    it('is a required option of the type', () => {
+      // @ts-expect-error audience is missing
+      expect(() => createVerifier(jwks)).toThrow(TypeError);
+      // @ts-expect-error audience is missing
+      expect(() => createVerifier(introspect)).toThrow(TypeError);
+    });
+
+    it.each([
+      ['jwks, no audience', { ...jwks }],
+      ['jwks, an empty audience', { ...jwks, audience: '' }],
+      ['jwks, audience undefined', { ...jwks, audience: undefined }],
+      ['introspect, no audience', { ...introspect }],
+      ['introspect, an empty audience', { ...introspect, audience: '' }],
+      ['introspect, a blank audience', { ...introspect, audience: '  ' }],
+    ])('throws a TypeError at construction for a JavaScript caller: %s', (_name, options) => {
+      expect(() => createVerifier(options as unknown as VerifierOptions)).toThrow(/audience/);
+      expect(() => createVerifier(options as unknown as VerifierOptions)).toThrow(TypeError);
+    });
   });
 
   describe('jwks mode', () => {
@@ -139,7 +202,7 @@ describe('portcullis/verifier', () => {
     });
 
     it('answers 503, not 401, when the JWKS cannot be fetched', async () => {
-      const app = createItemsApp(createVerifier({ mode: 'jwks', issuer: ISSUER, jwksUri: 'http://127.0.0.1:9/.well-known/jwks.json' }));
+      const app = createItemsApp(createVerifier({ mode: 'jwks', issuer: ISSUER, audience: AUDIENCE, jwksUri: 'http://127.0.0.1:9/.well-known/jwks.json' }));
       const res = await get(app, '/items', (await login()).access_token);
       expect(res.status).toBe(503);
       expect(res.body.error).toBe('temporarily_unavailable');
@@ -180,7 +243,7 @@ describe('portcullis/verifier', () => {
     });
 
     it('answers 503 when the authorization server cannot be reached, and 503 on bad credentials', async () => {
-      const down = createItemsApp(createVerifier({ mode: 'introspect', issuer: ISSUER, introspectionEndpoint: 'http://127.0.0.1:9/oauth/introspect', clientId: 'rs', clientSecret: RS_SECRET }));
+      const down = createItemsApp(createVerifier({ mode: 'introspect', issuer: ISSUER, audience: AUDIENCE, introspectionEndpoint: 'http://127.0.0.1:9/oauth/introspect', clientId: 'rs', clientSecret: RS_SECRET }));
       expect((await get(down, '/items', (await login()).access_token)).status).toBe(503);
       const misconfigured = items({ mode: 'introspect', clientSecret: 'wrong' });
       expect((await get(misconfigured, '/items', (await login()).access_token)).status).toBe(503);
