@@ -1,10 +1,31 @@
 import type { Deps } from '../deps';
-import { createClient, deleteClient, rotateClientSecret, updateClient, type Client, type ClientChanges, type NewClient } from '../identity/clients';
+import { createClient, deleteClient, findClient, publicClient, rotateClientSecret, updateClient, type Client, type ClientChanges, type NewClient } from '../identity/clients';
 import { IdentityError } from '../identity/errors';
 import { hasScope } from '../identity/scopes';
+import { revokeClientTokens } from '../identity/client-lifecycle';
 import { audit, type Actor } from './audit';
 
-type ClientDeps = Pick<Deps, 'db' | 'clock' | 'log'>;
+type ClientDeps = Pick<Deps, 'db' | 'clock' | 'log' | 'store' | 'config'>;
+
+/**
+ * The scope that may set a client's privileges: the settings that reach beyond the client's own
+ * scopes. `admin` and `*` hold it, and so does `clients:*`.
+ *   - the password grant: the client collects users' passwords;
+ *   - audiences: the client may obtain tokens for other services (and this service's own API);
+ *   - canIntrospect: the client may read the state and claims of any token.
+ */
+export const CLIENT_PRIVILEGE_SCOPE = 'clients:admin';
+
+type Settings = Pick<Client, 'grantTypes' | 'audiences' | 'canIntrospect'>;
+
+/** The privileges a client with these settings holds (empty when none). */
+export function privilegesOf(settings: Partial<Settings>): string[] {
+  const held: string[] = [];
+  if (settings.grantTypes?.includes('password')) held.push('the password grant');
+  if ((settings.audiences ?? []).length > 0) held.push('audiences');
+  if (settings.canIntrospect) held.push('introspection');
+  return held;
+}
 
 // A client's allowed scopes are what it can obtain (for itself, with client_credentials): an
 // admin may allow only scopes their own token holds, or clients:write would lead to admin.
@@ -13,29 +34,72 @@ function checkGrantable(actor: Actor, scopes: readonly string[] | undefined): vo
   if (refused.length > 0) throw new IdentityError('forbidden_grant', `cannot allow scopes you do not hold: ${refused.join(' ')}`);
 }
 
+function checkPrivileges(actor: Actor, privileges: readonly string[]): void {
+  if (privileges.length > 0 && !hasScope(actor.scopes, CLIENT_PRIVILEGE_SCOPE)) {
+    throw new IdentityError('forbidden_grant', `only a holder of ${CLIENT_PRIVILEGE_SCOPE} may set ${privileges.join(', ')}`);
+  }
+}
+
+/**
+ * Acting on an existing client (changing it, rotating its secret, deleting it) needs everything
+ * the client holds: its scopes and, when it has any, its privileges. Else rotating its secret
+ * would hand the actor its tokens. Unknown clients pass here and answer 404 after.
+ */
+async function checkTarget(deps: ClientDeps, actor: Actor, id: string): Promise<Client | undefined> {
+  const found = await findClient(deps.db, id);
+  if (!found) return undefined;
+  const client = publicClient(found);
+  const beyond = client.scopes.filter((scope) => !hasScope(actor.scopes, scope));
+  if (beyond.length > 0) throw new IdentityError('forbidden_target', 'this client is allowed scopes your token does not hold');
+  if (privilegesOf(client).length > 0 && !hasScope(actor.scopes, CLIENT_PRIVILEGE_SCOPE)) {
+    throw new IdentityError('forbidden_target', `this client holds privileges (${privilegesOf(client).join(', ')}); only a holder of ${CLIENT_PRIVILEGE_SCOPE} may change it`);
+  }
+  return client;
+}
+
+/** What a change would newly give: privileged settings whose value changes. */
+function changedPrivileges(current: Client, changes: ClientChanges): string[] {
+  return privilegesOf({
+    grantTypes: changes.grantTypes && changes.grantTypes.includes('password') !== current.grantTypes.includes('password') ? ['password'] : [],
+    audiences: changes.audiences && !sameSet(changes.audiences, current.audiences) ? ['(changed)'] : [],
+    canIntrospect: changes.canIntrospect !== undefined && changes.canIntrospect !== current.canIntrospect,
+  });
+}
+
+const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && new Set([...a, ...b]).size === new Set(a).size;
+
 /** Creates a client; a confidential one gets a generated secret, returned here once. */
 export async function createClientAs(deps: ClientDeps, actor: Actor, input: Omit<NewClient, 'secret'>): Promise<{ client: Client; secret?: string }> {
   checkGrantable(actor, input.scopes);
+  checkPrivileges(actor, privilegesOf({ grantTypes: input.grantTypes as Client['grantTypes'], audiences: input.audiences ?? [], canIntrospect: input.canIntrospect ?? false }));
   const created = await createClient(deps.db, input, new Date(deps.clock.now()));
   const { client } = created;
-  audit(deps.log, 'admin.client_created', actor, client.id, { type: client.type, grantTypes: client.grantTypes, scopes: client.scopes, canIntrospect: client.canIntrospect });
+  audit(deps.log, 'admin.client_created', actor, client.id, { type: client.type, grantTypes: client.grantTypes, scopes: client.scopes, audiences: client.audiences, canIntrospect: client.canIntrospect });
   return created;
 }
 
 export async function updateClientAs(deps: ClientDeps, actor: Actor, id: string, changes: ClientChanges): Promise<Client | undefined> {
+  const current = await checkTarget(deps, actor, id);
+  if (!current) return undefined;
   checkGrantable(actor, changes.scopes);
+  checkPrivileges(actor, changedPrivileges(current, changes));
   const client = await updateClient(deps.db, id, changes, new Date(deps.clock.now()));
   if (client) audit(deps.log, 'admin.client_updated', actor, id, changes);
   return client;
 }
 
+/** A new secret; the old one stops at once. Tokens already issued stay valid until they expire. */
 export async function rotateSecretAs(deps: ClientDeps, actor: Actor, id: string): Promise<string> {
+  await checkTarget(deps, actor, id);
   const secret = await rotateClientSecret(deps.db, id, new Date(deps.clock.now()));
   audit(deps.log, 'admin.client_secret_rotated', actor, id, { secret: 'rotated' });
   return secret;
 }
 
+/** Deletes the client; every access token issued to it ends at once (its revocation epoch). */
 export async function deleteClientAs(deps: ClientDeps, actor: Actor, id: string): Promise<boolean> {
+  if (!(await checkTarget(deps, actor, id))) return false;
+  await revokeClientTokens(deps, id);
   const deleted = await deleteClient(deps.db, id);
   if (deleted) audit(deps.log, 'admin.client_deleted', actor, id);
   return deleted;

@@ -6,6 +6,7 @@ export type IdentityErrorCode =
   | 'weak_password'
   | 'wrong_password'
   | 'forbidden_grant'
+  | 'forbidden_target'
   | 'invalid_scope'
   | 'invalid_client'
   | 'duplicate_client'

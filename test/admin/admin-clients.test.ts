@@ -26,7 +26,7 @@ describe('admin API /admin/clients', () => {
   });
 
   it('creates a confidential client and shows its secret once; the secret works', async () => {
-    const token = await f.token('clientops');
+    const token = await f.token('clientadmin');
     const created = await api().post('/admin/clients').set(bearer(token)).send({ id: 'reports', type: 'confidential', grantTypes: ['client_credentials'], scopes: ['reports:read'], defaultScopes: ['reports:read'], canIntrospect: true });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ id: 'reports', type: 'confidential', canIntrospect: true, client_secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
@@ -35,7 +35,7 @@ describe('admin API /admin/clients', () => {
     const read = await api().get('/admin/clients/reports').set(bearer(token));
     expect(read.body).not.toHaveProperty('client_secret');
     expect(JSON.stringify(f.deps.logs.lines())).not.toContain(secret);
-    expect(f.deps.logs.events('admin.client_created').at(-1)).toMatchObject({ actorUsername: 'clientops', target: 'reports' });
+    expect(f.deps.logs.events('admin.client_created').at(-1)).toMatchObject({ actorUsername: 'clientadmin', target: 'reports' });
   });
 
   it('refuses to allow a client scopes the admin does not hold (no path from clients:write to admin)', async () => {
@@ -47,7 +47,7 @@ describe('admin API /admin/clients', () => {
 
   it('refuses a duplicate id (409), an invalid client (400) and unknown fields (400)', async () => {
     const token = await f.token('clientops');
-    expect((await api().post('/admin/clients').set(bearer(token)).send({ id: 'reports', type: 'public', grantTypes: ['password'], scopes: [] })).status).toBe(409);
+    expect((await api().post('/admin/clients').set(bearer(token)).send({ id: 'reports', type: 'public', grantTypes: ['refresh_token'], scopes: [] })).status).toBe(409);
     const publicCc = await api().post('/admin/clients').set(bearer(token)).send({ id: 'bad', type: 'public', grantTypes: ['client_credentials'], scopes: [] });
     expect(publicCc.status).toBe(400);
     expect(publicCc.body.error_description).toMatch(/public client cannot use client_credentials/);
@@ -58,7 +58,7 @@ describe('admin API /admin/clients', () => {
   });
 
   it('updates a client; the change applies at once on this instance, also to the introspection cache', async () => {
-    const token = await f.token('clientops');
+    const token = await f.token('clientadmin');
     const rotated = await api().post('/admin/clients/reports/secret').set(bearer(token));
     const secret = rotated.body.client_secret as string;
     const own = (await clientCredentials('reports', secret)).body.access_token as string;
@@ -78,7 +78,7 @@ describe('admin API /admin/clients', () => {
     expect(second).not.toBe(first);
     expect((await clientCredentials('reports', first)).status).toBe(401);
     expect((await clientCredentials('reports', second)).status).toBe(200);
-    expect((await api().post('/admin/clients/spa/secret').set(bearer(token))).status).toBe(400);
+    expect((await api().post('/admin/clients/spa/secret').set(bearer(await f.token('root')))).status).toBe(400);
     expect((await api().post('/admin/clients/nope/secret').set(bearer(token))).status).toBe(404);
   });
 
