@@ -4,7 +4,7 @@ import type { AppState } from '../../src/http/context';
 import { createClient } from '../../src/identity/clients';
 import { registerUser } from '../../src/identity/user-lifecycle';
 import type { TestDeps } from './deps';
-import { oauthFixture } from './oauth-fixture';
+import { ISSUER, oauthFixture } from './oauth-fixture';
 
 /** Who the account and admin tests act as: each user's scopes, granted through `console`. */
 export const ACTORS = {
@@ -13,6 +13,7 @@ export const ACTORS = {
   reader: ['users:read:own'],
   remover: ['users:delete'],
   clientops: ['clients:read', 'clients:write', 'reports:*'],
+  clientadmin: ['clients:read', 'clients:write', 'clients:admin', 'reports:*'],
 } as const;
 
 export interface ApiFixture {
@@ -25,10 +26,11 @@ export interface ApiFixture {
 
 export async function apiFixture(): Promise<ApiFixture> {
   const { deps, app } = await oauthFixture();
-  await createClient(deps.db, { id: 'console', type: 'public', grantTypes: ['password', 'refresh_token'], scopes: ['admin', 'users:*', 'clients:*', 'items:*', 'reports:*'] }, new Date(deps.clock.now()));
+  await createClient(deps.db, { id: 'console', type: 'public', grantTypes: ['password', 'refresh_token'], scopes: ['admin', 'users:*', 'clients:*', 'items:*', 'reports:*'], audiences: [ISSUER] }, new Date(deps.clock.now()));
   for (const [username, scopes] of Object.entries(ACTORS)) await registerUser(deps, { username, password: `${username}-password`, scopes: [...scopes] });
+  // The account and admin APIs take tokens issued for this service's own API: resource=ISSUER.
   const login = async (username: string, password = `${username}-password`, scope?: string) => {
-    const res = await request(app.callback()).post('/oauth/token').type('form').send({ grant_type: 'password', client_id: 'console', username, password, ...(scope ? { scope } : {}) });
+    const res = await request(app.callback()).post('/oauth/token').type('form').send({ grant_type: 'password', client_id: 'console', username, password, resource: ISSUER, ...(scope ? { scope } : {}) });
     if (res.status !== 200) throw new Error(`login of ${username} failed: ${JSON.stringify(res.body)}`);
     return res.body as { access_token: string; refresh_token: string };
   };

@@ -1,14 +1,34 @@
 import type { Middleware } from 'koa';
 import { hasScope } from '../../identity/scopes';
 import type { AccessTokenChecker } from '../../oauth/access-token-check';
-import { authenticateBearer, insufficientScopeError } from '../../oauth/bearer-auth';
+import { authenticateBearer, insufficientScopeError, invalidTokenError } from '../../oauth/bearer-auth';
+import { subjectType } from '../../tokens/subject-type';
 import type { OAuthError } from '../../oauth/errors';
 import type { AppState } from '../context';
 
-/** Bearer authentication for the account and admin APIs (oauth/bearer-auth.ts); sets `ctx.state.caller`. */
-export function bearerAuth(checker: AccessTokenChecker): Middleware<AppState> {
+/**
+ * Bearer authentication for the account and admin APIs (oauth/bearer-auth.ts); sets
+ * `ctx.state.caller`. RFC 9068 §4: a token whose `aud` does not name this API was issued for
+ * another resource service and is refused here (RFC 6750 §3.1 invalid_token).
+ */
+export function bearerAuth(checker: AccessTokenChecker, audience: string): Middleware<AppState> {
   return async (ctx, next) => {
-    ctx.state.caller = await authenticateBearer(checker, ctx.get('authorization') || undefined);
+    const caller = await authenticateBearer(checker, ctx.get('authorization') || undefined);
+    if (!hasAudience(caller.claims.aud, audience)) throw invalidTokenError('the token was not issued for this API (aud)');
+    ctx.state.caller = caller;
+    await next();
+  };
+}
+
+function hasAudience(aud: string | readonly string[], audience: string): boolean {
+  return typeof aud === 'string' ? aud === audience : aud.includes(audience);
+}
+
+/** The endpoints about "me" need a user: a client's own token (client_credentials) carries none. */
+export function requireUser(): Middleware<AppState> {
+  return async (ctx, next) => {
+    const claims = ctx.state.caller?.claims;
+    if (!claims || subjectType(claims) !== 'user') throw invalidTokenError('this endpoint needs a user\'s token; a client\'s own token carries no user');
     await next();
   };
 }

@@ -8,6 +8,7 @@ import { ApiError } from '../api-error';
 import type { AppContext, AppState, Caller } from '../context';
 import type { HotPaths } from '../hot-paths';
 import { apiRouter } from './api-router';
+import { requireUser } from '../middleware/bearer-auth';
 import { jsonBody } from '../validate';
 import { userView } from '../views';
 
@@ -17,7 +18,8 @@ const callerOf = (ctx: AppContext): Caller => ctx.state.caller!;
 
 /** Self-service: any signed-in user, about themselves. */
 export function accountRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
-  const router = apiRouter('/users/me', hot);
+  const router = apiRouter('/users/me', hot, deps.config.issuer);
+  router.use(requireUser());
 
   // Fresh from the database on each call: a token's claims are not the profile.
   router.get('/', async (ctx) => {

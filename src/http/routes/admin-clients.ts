@@ -16,7 +16,7 @@ const notFound = () => new ApiError(404, 'not_found', 'no such client');
 
 /** /admin/clients: scopes clients:read, clients:write (admin grants both). */
 export function adminClientRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
-  const router = apiRouter('/admin/clients', hot);
+  const router = apiRouter('/admin/clients', hot, deps.config.issuer);
   router.use(async (ctx, next) => {
     await next();
     // This instance forgets a changed client at once; others within CLIENT_CACHE_TTL.

@@ -4,6 +4,7 @@ import { createUserBody, listUsersQuery, setPasswordBody, updateUserBody } from 
 import { createUserAs, deleteUserAs, findUser, revokeAllSessionsAs, revokeSessionAs, searchUsers, sessionsOf, setDisabledAs, setPasswordAs, updateUserAs } from '../../admin/users';
 import type { Deps } from '../../deps';
 import { hasScope } from '../../identity/scopes';
+import { subjectType } from '../../tokens/subject-type';
 import { ApiError } from '../api-error';
 import type { AppContext, AppState } from '../context';
 import type { HotPaths } from '../hot-paths';
@@ -21,7 +22,7 @@ const notFound = () => new ApiError(404, 'not_found', 'no such user');
 
 /** /admin/users: scopes users:read, users:write, users:delete (admin grants all). */
 export function adminUserRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
-  const router = apiRouter('/admin/users', hot);
+  const router = apiRouter('/admin/users', hot, deps.config.issuer);
   const read = requireScope('users:read');
   const write = requireScope('users:write');
 
@@ -40,7 +41,7 @@ export function adminUserRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   // The seed's ownership rule: users:read reads anyone, users:read:own only oneself.
   router.get('/:id', async (ctx) => {
     const { scopes, claims } = ctx.state.caller!;
-    const own = claims.sub === ctx.params.id && hasScope(scopes, 'users:read:own');
+    const own = subjectType(claims) === 'user' && claims.sub === ctx.params.id && hasScope(scopes, 'users:read:own');
     if (!own && !hasScope(scopes, 'users:read')) throw insufficientScope(['users:read', 'users:read:own']);
     const user = await findUser(deps, ctx.params.id!);
     if (!user) throw notFound();
