@@ -27,9 +27,11 @@ export class AccessTokenChecker {
     const claims = this.verified.verify(token, now);
     if (!claims) return { active: false, reason: 'invalid' };
     if (!isCurrent(claims, now)) return { active: false, reason: 'expired' };
-    const state = await this.deps.store.revocationState(claims.jti, claims.sub, now, claims.sid);
-    // The epoch revokes tokens issued at or before it (a password change, a disabled user).
-    if (state.blacklisted || state.familyRevoked || issuedAtMs(claims.jti, claims.iat) <= state.userRevokedBefore) return { active: false, reason: 'revoked' };
+    const state = await this.deps.store.revocationState(claims.jti, claims.sub, now, claims.sid, claims.client_id);
+    // The epochs revoke tokens issued at or before them (a password change, a disabled user,
+    // log out everywhere; a deleted client).
+    const issuedAt = issuedAtMs(claims.jti, claims.iat);
+    if (state.blacklisted || state.familyRevoked || issuedAt <= state.userRevokedBefore || issuedAt <= state.clientRevokedBefore) return { active: false, reason: 'revoked' };
     return { active: true, claims };
   }
 

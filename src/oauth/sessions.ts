@@ -1,4 +1,4 @@
-import type { Clock } from '../clock';
+import { nowSeconds, type Clock } from '../clock';
 import type { Config } from '../config/config';
 import type { Family } from '../store/families';
 import type { TokenStore } from '../store/token-store';
@@ -52,7 +52,13 @@ export async function revokeSession(deps: SessionDeps, userId: string, sessionId
   return (await deps.store.revokeFamily(sessionId, familyPolicy(deps.config), now)) !== undefined;
 }
 
-/** Log out everywhere: ends every session of the user; returns how many were live. */
-export function revokeAllSessions(deps: SessionDeps, userId: string): Promise<number> {
-  return deps.store.revokeUserFamilies(userId, familyPolicy(deps.config), deps.clock.now());
+/**
+ * Log out everywhere: ends every session of the user and every access token issued to them so
+ * far, including those that belong to no session (logins through clients without the refresh
+ * grant carry no `sid`). Returns how many sessions were live.
+ */
+export async function revokeAllSessions(deps: SessionDeps, userId: string): Promise<number> {
+  const now = deps.clock.now();
+  await deps.store.revokeUserTokensBefore(userId, now, deps.config.accessTokenTtlSec, nowSeconds(deps.clock));
+  return deps.store.revokeUserFamilies(userId, familyPolicy(deps.config), now);
 }

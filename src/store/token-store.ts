@@ -16,6 +16,8 @@ export interface RevocationState {
   readonly userRevokedBefore: number;
   /** The token's refresh-token family has been revoked (false when it has none). */
   readonly familyRevoked: boolean;
+  /** Tokens issued to the client at or before this time (Unix ms) are revoked (a deleted client); 0 when none. */
+  readonly clientRevokedBefore: number;
 }
 
 export interface TokenStore extends FamilyStore {
@@ -30,6 +32,9 @@ export interface TokenStore extends FamilyStore {
   /** Every token of the user issued at or before `epochMs` (Unix ms) is revoked; kept for `ttlSec`. */
   revokeUserTokensBefore(userId: string, epochMs: number, ttlSec: number, now: number): Promise<void>;
 
+  /** Every token issued to the client at or before `epochMs` (Unix ms) is revoked; kept for `ttlSec`. */
+  revokeClientTokensBefore(clientId: string, epochMs: number, ttlSec: number, now: number): Promise<void>;
+
   /** Hot path: everything introspection needs to know, in one round trip. */
-  revocationState(jti: string, userId: string, now: number, familyId?: string): Promise<RevocationState>;
+  revocationState(jti: string, userId: string, now: number, familyId?: string, clientId?: string): Promise<RevocationState>;
 }

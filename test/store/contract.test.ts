@@ -18,7 +18,7 @@ describe.each(storeKinds())('token store contract (%s)', (kind) => {
   });
 
   it('reports nothing revoked for unknown tokens and users', async () => {
-    await expect(store.revocationState('unknown-jti', 'unknown-user', now)).resolves.toEqual({ blacklisted: false, userRevokedBefore: 0, familyRevoked: false });
+    await expect(store.revocationState('unknown-jti', 'unknown-user', now, undefined, 'unknown-client')).resolves.toEqual({ blacklisted: false, userRevokedBefore: 0, familyRevoked: false, clientRevokedBefore: 0 });
   });
 
   describe('access-token blacklist (RFC 7009)', () => {
@@ -59,6 +59,22 @@ describe.each(storeKinds())('token store contract (%s)', (kind) => {
       await store.revokeUserTokensBefore('user-1', now, 900, now);
       await store.revokeUserTokensBefore('user-1', now + 1, 10, now + 1);
       expect((await store.revocationState('j', 'user-1', now + 800)).userRevokedBefore).toBe(now + 1);
+    });
+  });
+
+  describe('client revocation epoch', () => {
+    it('revokes the client\'s tokens issued up to the epoch, and no one else\'s', async () => {
+      await store.revokeClientTokensBefore('client-1', now, 900, now);
+      expect((await store.revocationState('j', 'u', now, undefined, 'client-1')).clientRevokedBefore).toBe(now);
+      expect((await store.revocationState('j', 'u', now, undefined, 'client-2')).clientRevokedBefore).toBe(0);
+      expect((await store.revocationState('j', 'client-1', now)).userRevokedBefore).toBe(0);
+      expect((await store.revocationState('j', 'u', now + 900, undefined, 'client-1')).clientRevokedBefore).toBe(0);
+    });
+
+    it('only moves forward', async () => {
+      await store.revokeClientTokensBefore('client-1', now + 100, 900, now);
+      await store.revokeClientTokensBefore('client-1', now, 900, now);
+      expect((await store.revocationState('j', 'u', now, undefined, 'client-1')).clientRevokedBefore).toBe(now + 100);
     });
   });
 

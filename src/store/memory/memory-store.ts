@@ -17,6 +17,7 @@ export class MemoryTokenStore implements TokenStore {
   readonly kind = 'memory' as const;
   private readonly blacklist = new Map<string, Entry>();
   private readonly userEpochs = new Map<string, Entry>();
+  private readonly clientEpochs = new Map<string, Entry>();
   private readonly families = new MemoryFamilies();
   private closed = false;
   private writesSincePrune = 0;
@@ -29,6 +30,7 @@ export class MemoryTokenStore implements TokenStore {
     this.closed = true;
     this.blacklist.clear();
     this.userEpochs.clear();
+    this.clientEpochs.clear();
     this.families.clear();
   }
 
@@ -39,20 +41,29 @@ export class MemoryTokenStore implements TokenStore {
   }
 
   async revokeUserTokensBefore(userId: string, epoch: number, ttlSec: number, now: number): Promise<void> {
-    this.prune(now);
-    const previous = live(this.userEpochs.get(userId), now);
-    // Epochs only move forward: a late writer must not un-revoke tokens.
-    const value = Math.max(epoch, previous?.value ?? 0);
-    this.userEpochs.set(userId, { value, expiresAt: Math.max(now + ttlSec, previous?.expiresAt ?? 0) });
+    this.moveEpoch(this.userEpochs, userId, epoch, ttlSec, now);
   }
 
-  async revocationState(jti: string, userId: string, now: number, familyId?: string): Promise<RevocationState> {
+  async revokeClientTokensBefore(clientId: string, epoch: number, ttlSec: number, now: number): Promise<void> {
+    this.moveEpoch(this.clientEpochs, clientId, epoch, ttlSec, now);
+  }
+
+  async revocationState(jti: string, userId: string, now: number, familyId?: string, clientId?: string): Promise<RevocationState> {
     const family = familyId === undefined ? undefined : await this.families.getFamily(familyId, now * 1000);
     return {
       blacklisted: live(this.blacklist.get(jti), now) !== undefined,
       userRevokedBefore: live(this.userEpochs.get(userId), now)?.value ?? 0,
       familyRevoked: family?.revoked ?? false,
+      clientRevokedBefore: clientId === undefined ? 0 : (live(this.clientEpochs.get(clientId), now)?.value ?? 0),
     };
+  }
+
+  private moveEpoch(epochs: Map<string, Entry>, id: string, epoch: number, ttlSec: number, now: number): void {
+    this.prune(now);
+    const previous = live(epochs.get(id), now);
+    // Epochs only move forward: a late writer must not un-revoke tokens.
+    const value = Math.max(epoch, previous?.value ?? 0);
+    epochs.set(id, { value, expiresAt: Math.max(now + ttlSec, previous?.expiresAt ?? 0) });
   }
 
   createFamily(family: NewFamily, policy: FamilyPolicy, now: number): Promise<{ evicted: string[] }> {
@@ -100,7 +111,7 @@ export class MemoryTokenStore implements TokenStore {
     this.writesSincePrune += 1;
     if (this.writesSincePrune < PRUNE_EVERY) return;
     this.writesSincePrune = 0;
-    for (const map of [this.blacklist, this.userEpochs]) {
+    for (const map of [this.blacklist, this.userEpochs, this.clientEpochs]) {
       for (const [key, entry] of map) if (entry.expiresAt <= now) map.delete(key);
     }
   }

@@ -3,6 +3,7 @@
 export const keys = {
   blacklist: (jti: string) => `at:bl:${jti}`,
   userEpoch: (userId: string) => `user:{${userId}}:revoked`,
+  clientEpoch: (clientId: string) => `client:{${clientId}}:revoked`,
   family: (familyId: string) => `rf:{${familyId}}`,
   familyUsed: (familyId: string) => `rf:{${familyId}}:used`,
   /** The user's families (zset: family id → created ms). Another slot than the families, so

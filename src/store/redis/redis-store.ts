@@ -35,6 +35,12 @@ export function createRedisClient({ url, keyPrefix, connectTimeoutMs = 2000 }: R
   });
 }
 
+/** An epoch hash's value (HMGET epoch exp) while it lasts, else 0. */
+function liveEpoch(reply: unknown, now: number): number {
+  const [epoch, expires] = (reply as (string | null)[] | undefined) ?? [];
+  return Number(expires ?? 0) > now ? Number(epoch ?? 0) : 0;
+}
+
 export class RedisTokenStore implements TokenStore {
   readonly kind = 'redis' as const;
   private readonly redis: ScriptedRedis;
@@ -79,21 +85,26 @@ export class RedisTokenStore implements TokenStore {
     await this.redis.revokeUser(keys.userEpoch(userId), epoch, now + ttlSec, ttlSec);
   }
 
-  async revocationState(jti: string, userId: string, now: number, familyId?: string): Promise<RevocationState> {
+  async revokeClientTokensBefore(clientId: string, epoch: number, ttlSec: number, now: number): Promise<void> {
+    await this.redis.revokeUser(keys.clientEpoch(clientId), epoch, now + ttlSec, ttlSec);
+  }
+
+  async revocationState(jti: string, userId: string, now: number, familyId?: string, clientId?: string): Promise<RevocationState> {
     // One pipeline, one round trip. The keys live in different slots, so this is a pipeline
-    // rather than a script; on a cluster ioredis sends one batch per node, in parallel.
+    // rather than a script (issue 13 regroups them for Redis Cluster).
     const pipeline = this.redis.pipeline().get(keys.blacklist(jti)).hmget(keys.userEpoch(userId), 'epoch', 'exp');
+    pipeline.hmget(keys.clientEpoch(clientId ?? ''), 'epoch', 'exp');
     if (familyId !== undefined) pipeline.hget(keys.family(familyId), 'state');
     const replies = await pipeline.exec();
     if (!replies) throw new Error('redis pipeline returned no replies');
-    const [blacklistReply, epochReply, familyReply] = replies;
+    const [blacklistReply, epochReply, clientEpochReply, familyReply] = replies;
     for (const reply of replies) if (reply[0]) throw reply[0];
     const blacklistedUntil = Number(blacklistReply?.[1] ?? 0);
-    const [epoch, epochExpires] = (epochReply?.[1] as (string | null)[] | undefined) ?? [];
     return {
       blacklisted: blacklistedUntil > now,
-      userRevokedBefore: Number(epochExpires ?? 0) > now ? Number(epoch ?? 0) : 0,
+      userRevokedBefore: liveEpoch(epochReply?.[1], now),
       familyRevoked: familyReply?.[1] === 'revoked',
+      clientRevokedBefore: clientId === undefined ? 0 : liveEpoch(clientEpochReply?.[1], now),
     };
   }
 
