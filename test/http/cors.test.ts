@@ -3,7 +3,7 @@ import type Koa from 'koa';
 import type { AppState } from '../../src/http/context';
 import { createClient } from '../../src/identity/clients';
 import type { TestDeps } from '../support/deps';
-import { oauthFixture } from '../support/oauth-fixture';
+import { ISSUER, oauthFixture } from '../support/oauth-fixture';
 
 const APP = 'https://app.example.test';
 
@@ -13,7 +13,7 @@ describe('CORS for first-party browser apps', () => {
 
   beforeAll(async () => {
     ({ deps, app } = await oauthFixture());
-    await createClient(deps.db, { id: 'browser-spa', type: 'public', grantTypes: ['password', 'refresh_token'], scopes: ['items:read'], corsOrigins: [APP] }, new Date(deps.clock.now()));
+    await createClient(deps.db, { id: 'browser-spa', type: 'public', grantTypes: ['password', 'refresh_token'], scopes: ['items:read'], corsOrigins: [APP], audiences: [ISSUER] }, new Date(deps.clock.now()));
   });
   afterAll(async () => deps.cleanup());
 
@@ -31,7 +31,8 @@ describe('CORS for first-party browser apps', () => {
   });
 
   it('lets the browser read a token response and an error, from that origin only', async () => {
-    const ok = await request(app.callback()).post('/oauth/token').set('Origin', APP).type('form').send({ grant_type: 'password', client_id: 'browser-spa', username: 'alice', password: 'alice-password' });
+    // A token for this service's own account API (aud = issuer).
+    const ok = await request(app.callback()).post('/oauth/token').set('Origin', APP).type('form').send({ grant_type: 'password', client_id: 'browser-spa', username: 'alice', password: 'alice-password', resource: ISSUER });
     expect(ok.status).toBe(200);
     expect(ok.headers['access-control-allow-origin']).toBe(APP);
     const error = await request(app.callback()).post('/oauth/token').set('Origin', APP).type('form').send({ grant_type: 'password', client_id: 'browser-spa', username: 'alice', password: 'wrong' });
