@@ -200,6 +200,51 @@ describe.each(storeKinds())('refresh_token grant (%s store)', (store) => {
       expect((await refresh(first.refresh_token)).status).toBe(200);
     });
 
+    // The family id is every access token's `sid`: no secret. Whatever a presentation asks,
+    // only the token's own secret earns an answer about scope or resource (RFC 6749 §5.2).
+    it.each([
+      ['a wider scope', { scope: 'items:read items:write' }],
+      ['a narrower scope', { scope: 'items:read' }],
+      ['a malformed scope', { scope: 'items"read' }],
+      ['another resource', { resource: 'https://items.example.test' }],
+      ["the login's resource", { resource: 'https://api.example.test' }],
+      ['a scope and a resource', { scope: 'items:read items:write', resource: 'https://items.example.test' }],
+    ])('answers a right family with a made-up secret invalid_grant when it asks %s, and leaves the family usable', async (_name, extra) => {
+      const first = await login('alice', 'alice-password', { scope: 'items:read' });
+      const forged = `${familyOf(first.refresh_token)}.${'A'.repeat(43)}`;
+      const res = await refresh(forged, extra);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual(INVALID);
+      expect((await refresh(first.refresh_token)).status).toBe(200);
+    });
+
+    it('treats a used token asking a wider scope as theft, not as a scope question', async () => {
+      const first = await login('alice', 'alice-password', { scope: 'items:read' });
+      const second = (await refresh(first.refresh_token)).body.refresh_token as string;
+      clock.advanceSeconds(6);
+      const res = await refresh(first.refresh_token, { scope: 'items:read items:write', resource: 'https://items.example.test' });
+      expect(res.body).toEqual(INVALID);
+      expect(deps.logs.events('refresh.reuse_detected').some((e) => e.familyId === familyOf(first.refresh_token))).toBe(true);
+      expect((await refresh(second)).body).toEqual(INVALID);
+    });
+
+    it('answers invalid_scope to the previous token retried inside the grace window, keeping its successor', async () => {
+      const first = await login('alice', 'alice-password', { scope: 'items:read' });
+      const second = (await refresh(first.refresh_token)).body.refresh_token as string;
+      clock.advanceSeconds(2);
+      const wide = await refresh(first.refresh_token, { scope: 'items:read items:write' });
+      expect(wide.body).toEqual({ error: 'invalid_scope', error_description: 'scope not allowed: items:write' });
+      expect((await refresh(first.refresh_token, { resource: 'https://items.example.test' })).body.error).toBe('invalid_target');
+      expect((await refresh(second)).status).toBe(200);
+    });
+
+    it("refuses another client's presentation asking a wider scope with invalid_grant", async () => {
+      const first = await login('alice', 'alice-password', { scope: 'items:read' });
+      const other = await token({ grant_type: 'refresh_token', client_id: 'mobile', refresh_token: first.refresh_token, scope: 'items:read items:write' });
+      expect(other.body).toEqual(INVALID);
+      expect((await refresh(first.refresh_token)).status).toBe(200);
+    });
+
     it('drops a scope taken away through the API from the next access token, reading no database', async () => {
       const first = await login();
       const alice = (await findUserByUsername(deps.db, 'alice'))!;

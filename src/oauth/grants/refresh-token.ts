@@ -7,7 +7,6 @@ import { OAuthError } from '../errors';
 import { required } from '../params';
 import { familyPolicy } from '../refresh-policy';
 import { grantScope } from '../scope-policy';
-import { parseScope } from '../../identity/scopes';
 import { tokenResponse, type Grant, type GrantDeps, type GrantRequest } from './grant';
 
 // RFC 6749 §5.2: every unusable refresh token is the same invalid_grant, whatever the reason
@@ -18,11 +17,18 @@ const unusable = () => new OAuthError('invalid_grant', 'refresh token is invalid
  * A `scope` may only narrow (RFC 6749 §6) and a `resource` must be the login's (RFC 8707 §2.2).
  * Checked before rotating, so a client asking too much keeps its token; this costs a read only
  * when a client sends either parameter, never on a plain refresh.
+ *
+ * The read is by the presented token, not by the family id alone: the family id is no secret (it
+ * is every access token's `sid`), so answering invalid_scope or invalid_target to a made-up
+ * secret would tell anyone who saw a `sid` the login's scope and audience. Only the holder of the
+ * current token gets a scope or resource answer here; every other presentation (a made-up
+ * secret, a used token, another client's, a dead family) goes to rotation, which answers the
+ * same invalid_grant (RFC 6749 §5.2) and, for a used token, detects the theft. The previous token
+ * inside the grace window is rotation's 'replayed' and meets checkNarrowing after it.
  */
-async function precheck(deps: GrantDeps, presented: RefreshToken, client: ClientWithSecret, scope: string | undefined, resource: string | undefined): Promise<void> {
+async function precheck(deps: GrantDeps, presented: RefreshToken, presentedHash: string, client: ClientWithSecret, scope: string | undefined, resource: string | undefined): Promise<void> {
   if (scope === undefined && resource === undefined) return;
-  if (scope !== undefined && !parseScope(scope)) throw new OAuthError('invalid_scope', 'malformed scope');
-  const family = await deps.store.getFamily(presented.familyId, deps.clock.now());
+  const family = await deps.store.currentFamily(presented.familyId, presentedHash, deps.clock.now());
   if (!family || family.clientId !== client.id) return; // rotation gives the answer
   checkNarrowing(family, scope, resource);
 }
@@ -93,21 +99,24 @@ export const refreshTokenGrant: Grant = {
     if (!presented) throw unusable();
     const requestedScope = params.get('scope');
     const resource = params.get('resource');
-    await precheck(deps, presented, client, requestedScope, resource);
+    const presentedHash = hashRefreshSecret(presented.secret);
+    await precheck(deps, presented, presentedHash, client, requestedScope, resource);
 
     // One atomic step in the store: check the presented token and install its successor.
     const fresh = newRefreshToken(presented.familyId);
     const result = await deps.store.rotate(
-      { familyId: presented.familyId, clientId: client.id, presentedHash: hashRefreshSecret(presented.secret), nextHash: hashRefreshSecret(fresh.secret), successorBox: sealSuccessor(presented, fresh.token) },
+      { familyId: presented.familyId, clientId: client.id, presentedHash, nextHash: hashRefreshSecret(fresh.secret), successorBox: sealSuccessor(presented, fresh.token) },
       familyPolicy(deps.config),
       deps.clock.now(),
     );
     const { family, refreshToken } = successorOf(result, presented, fresh, request, deps);
+    // Only a proven token gets here. A grace-window replay skipped precheck (its token is no
+    // longer the current one), so this is where it meets the scope and resource rules.
+    const asked = checkNarrowing(family, requestedScope, resource);
     const user = await subjectOf(deps, family, request.ip);
 
     // Never wider than the login, and never more than the user and client hold today: a role
     // removed since the login narrows the next access token.
-    const asked = checkNarrowing(family, requestedScope, resource);
     const scope = grantScope(undefined, asked, [user.scopes, client.scopes]);
     const issued = issueAccessToken(deps, { sub: user.id, clientId: client.id, scope, audience: family.audience, username: user.username, roles: user.roles, familyId: family.id });
     deps.log.info({ event: 'token.refreshed', userId: user.id, clientId: client.id, familyId: family.id, jti: issued.jti, scope: scope.join(' ') }, 'access token issued by refresh');
