@@ -1,29 +1,45 @@
 import type { Database } from '../db/database';
 import type { Passwords } from './passwords';
 import { tryUsernameKey } from './usernames';
-import { findUserByKey, publicUser, updateUserRow, type User } from './users';
+import { findLoginByKey, publicUser, updateUserRow, withRolesAndScopes, type User } from './users';
+
+/** A user whose password was right but who is disabled: every caller refuses them, so no more is read. */
+export interface DisabledLogin {
+  readonly id: string;
+  readonly username: string;
+  readonly disabled: true;
+  /** Never read for a disabled user (see authenticate): a caller that forgets to refuse gets nothing. */
+  readonly roles?: undefined;
+  readonly scopes?: undefined;
+}
+
+export type Authenticated = (User & { readonly disabled: false }) | DisabledLogin;
 
 /**
- * The resource-owner credential check. Every path costs exactly one argon2 verify: an unknown or
- * malformed username is checked against a dummy hash, so neither the answer nor its timing tells
- * a caller which usernames exist. A right password on a hash made with older parameters is
- * re-hashed with the current ones (password_changed_at stays: the password did not change).
- * Returns the user, disabled or not (the caller decides what disabled means), or undefined.
+ * The resource-owner credential check. Until the password has proved right, every path does the
+ * same work: one query that answers the user's row or nothing, then one argon2 verify (an
+ * unknown username's against a dummy hash), so neither the answer nor its timing tells a caller
+ * which usernames exist (RFC 6749 §4.3.2: the endpoint must resist guessing). A disabled user's
+ * right password stops there too. Only a usable login reads its roles and scopes, and a right
+ * password on a hash made with older parameters is re-hashed with the current ones
+ * (password_changed_at stays: the password did not change). Returns undefined on any failure.
  */
 export async function authenticate(
   deps: { readonly db: Database; readonly passwords: Passwords },
   username: string,
   password: string,
   now: Date,
-): Promise<User | undefined> {
+): Promise<Authenticated | undefined> {
+  // A malformed username is no one's (its shape alone says so): no query, the same argon2 work.
   const key = tryUsernameKey(username);
-  const user = key === undefined ? undefined : await findUserByKey(deps.db, key);
-  if (!user) {
+  const login = key === undefined ? undefined : await findLoginByKey(deps.db, key);
+  if (!login) {
     await deps.passwords.checkUnknownUser(password);
     return undefined;
   }
-  const result = await deps.passwords.check(user.passwordHash, password);
+  const result = await deps.passwords.check(login.passwordHash, password);
   if (!result.ok) return undefined;
-  if (result.rehashed) await updateUserRow(deps.db, user.id, { password_hash: result.rehashed }, now);
-  return publicUser(user);
+  if (login.disabled) return { id: login.id, username: login.username, disabled: true };
+  if (result.rehashed) await updateUserRow(deps.db, login.id, { password_hash: result.rehashed }, now);
+  return { ...publicUser(await withRolesAndScopes(deps.db, login)), disabled: false };
 }

@@ -36,14 +36,11 @@ interface UserRow {
 
 const asDate = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
 
-async function attach(db: Database, rows: UserRow[]): Promise<UserWithCredentials[]> {
-  if (rows.length === 0) return [];
-  const ids = rows.map((row) => row.id);
-  const [roles, scopes] = await Promise.all([
-    db('user_roles').whereIn('user_id', ids).orderBy('role').select<Array<{ user_id: string; role: string }>>('user_id', 'role'),
-    db('user_scopes').whereIn('user_id', ids).orderBy('scope').select<Array<{ user_id: string; scope: string }>>('user_id', 'scope'),
-  ]);
-  return rows.map((row) => ({
+/** A user's row without the roles and scopes, which live in other tables. */
+export type UserRecord = Omit<UserWithCredentials, 'roles' | 'scopes'>;
+
+function fromRow(row: UserRow): UserRecord {
+  return {
     id: row.id,
     username: row.username,
     email: row.email,
@@ -53,9 +50,26 @@ async function attach(db: Database, rows: UserRow[]): Promise<UserWithCredential
     createdAt: asDate(row.created_at),
     updatedAt: asDate(row.updated_at),
     passwordHash: row.password_hash,
-    roles: roles.filter((link) => link.user_id === row.id).map((link) => link.role),
-    scopes: scopes.filter((link) => link.user_id === row.id).map((link) => link.scope),
+  };
+}
+
+/** Adds the roles and direct scopes: two queries, whatever the number of users. */
+async function attachLinks(db: Database, records: UserRecord[]): Promise<UserWithCredentials[]> {
+  if (records.length === 0) return [];
+  const ids = records.map((record) => record.id);
+  const [roles, scopes] = await Promise.all([
+    db('user_roles').whereIn('user_id', ids).orderBy('role').select<Array<{ user_id: string; role: string }>>('user_id', 'role'),
+    db('user_scopes').whereIn('user_id', ids).orderBy('scope').select<Array<{ user_id: string; scope: string }>>('user_id', 'scope'),
+  ]);
+  return records.map((record) => ({
+    ...record,
+    roles: roles.filter((link) => link.user_id === record.id).map((link) => link.role),
+    scopes: scopes.filter((link) => link.user_id === record.id).map((link) => link.scope),
   }));
+}
+
+async function attach(db: Database, rows: UserRow[]): Promise<UserWithCredentials[]> {
+  return attachLinks(db, rows.map(fromRow));
 }
 
 /** Drops the password hash. */
@@ -119,10 +133,22 @@ export async function findUserByUsername(db: Database, username: string): Promis
   return (await attach(db, rows))[0];
 }
 
-/** For a login attempt: an already computed key, no validation errors. */
-export async function findUserByKey(db: Database, key: string): Promise<UserWithCredentials | undefined> {
-  const rows = await db('users').where({ username_key: key }).select<UserRow[]>('*');
-  return (await attach(db, rows))[0];
+/**
+ * For a login attempt (an already computed key, no validation errors): the user's row alone, one
+ * query that answers a row or nothing. Roles and scopes are not read here: reading them only when
+ * the username exists made a wrong password for a known user slower to answer than an unknown
+ * username: a list of valid usernames by timing, the first step of the guessing RFC 6749 §4.3.2
+ * says this endpoint must resist. withRolesAndScopes reads them once the password proved right.
+ */
+export async function findLoginByKey(db: Database, key: string): Promise<UserRecord | undefined> {
+  const [row] = await db('users').where({ username_key: key }).select<UserRow[]>('*');
+  return row ? fromRow(row) : undefined;
+}
+
+/** The rest of a user found by findLoginByKey: their roles and direct scopes. */
+export async function withRolesAndScopes(db: Database, record: UserRecord): Promise<UserWithCredentials> {
+  const [user] = await attachLinks(db, [record]);
+  return user!;
 }
 
 export async function findUserById(db: Database, id: string): Promise<UserWithCredentials | undefined> {

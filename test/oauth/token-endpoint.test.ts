@@ -76,11 +76,20 @@ describe('RFC 6749 token endpoint', () => {
       expect(unknown.body).toEqual(wrong.body);
     });
 
-    it('refuses a disabled user', async () => {
+    it('refuses a disabled user with the right password in the words a wrong password gets, and logs why', async () => {
       await setUserDisabled(deps, 'mod', true);
-      const res = await token({ grant_type: 'password', client_id: 'spa', username: 'mod', password: 'mod-password' });
-      await setUserDisabled(deps, 'mod', false);
-      expect(res.body.error).toBe('invalid_grant');
+      let right, wrong;
+      try {
+        right = await token({ grant_type: 'password', client_id: 'spa', username: 'mod', password: 'mod-password' });
+        wrong = await token({ grant_type: 'password', client_id: 'spa', username: 'mod', password: 'not-mods' });
+      } finally {
+        await setUserDisabled(deps, 'mod', false);
+      }
+      expect(right.status).toBe(400);
+      expect(right.body).toEqual({ error: 'invalid_grant', error_description: 'invalid username or password' });
+      expect(wrong.status).toBe(right.status);
+      expect(wrong.body).toEqual(right.body);
+      expect(deps.logs.events('login.disabled')).toEqual([expect.objectContaining({ userId: expect.any(String), clientId: 'spa' })]);
     });
 
     it.each(['username', 'password'])('requires %s', async (missing) => {

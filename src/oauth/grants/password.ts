@@ -27,14 +27,13 @@ export const passwordGrant: Grant = {
       }
       throw error;
     }
-    if (!user) {
-      deps.log.info({ event: 'login.failed', clientId: client.id, ip }, 'password grant refused');
-      // One answer for an unknown user and a wrong password (no user enumeration).
+    if (!user || user.disabled) {
+      // RFC 6749 §5.2 invalid_grant, one answer for an unknown user, a wrong password and a
+      // disabled user: telling "disabled" apart would confirm both the username and its password.
+      // The log keeps the difference.
+      if (user) deps.log.info({ event: 'login.disabled', userId: user.id, clientId: client.id, ip }, 'disabled user refused');
+      else deps.log.info({ event: 'login.failed', clientId: client.id, ip }, 'password grant refused');
       throw new OAuthError('invalid_grant', 'invalid username or password');
-    }
-    if (user.disabled) {
-      deps.log.info({ event: 'login.disabled', userId: user.id, clientId: client.id, ip }, 'disabled user refused');
-      throw new OAuthError('invalid_grant', 'user is disabled');
     }
 
     const readAt = deps.clock.now();
