@@ -2,15 +2,17 @@ import type { Deps } from '../deps';
 import { createClient } from './clients';
 import { registerUser } from './user-lifecycle';
 
-/** The demo-api client's secret: published in README, so it exists only outside production. */
+/** The demo-api client's secret: published in README, so it exists only in the embedded database. */
 export const DEMO_API_SECRET = 'demo-api-secret-for-local-development-only';
 
 /**
- * The seed chapter's users and two clients, created when a development database has no users
- * yet, so `npm start` gives something to log in with. Never in production.
+ * The seed chapter's users and two clients, created when the embedded PGlite database has no
+ * users yet, so `npm start` gives something to log in with. Their passwords and the demo-api
+ * secret are published, so a database named by DATABASE_URL never gets them: it is a real one
+ * (shared, backed up, perhaps reachable) whatever NODE_ENV says.
  */
 export async function seedDemoData(deps: Pick<Deps, 'config' | 'db' | 'store' | 'passwords' | 'clock' | 'log'>): Promise<boolean> {
-  if (deps.config.production) return false;
+  if (deps.config.databaseUrl !== undefined || deps.config.production) return false;
   const existing = await deps.db('users').count<Array<{ count: string | number }>>({ count: '*' });
   if (Number(existing[0]?.count ?? 0) > 0) return false;
 

@@ -7,7 +7,7 @@ import { effectiveScopes, findUserByUsername } from '../../src/identity/users';
 import { buildDeps, closeDeps } from '../../src/main';
 import type { Deps } from '../../src/deps';
 import { LogCapture } from '../support/logs';
-import { tempDir } from '../support/env';
+import { createTestDatabase, postgresUrl, tempDir } from '../support/env';
 
 describe('demo data for the embedded default', () => {
   let deps: Deps;
@@ -46,5 +46,36 @@ describe('demo data for the embedded default', () => {
     const production = { ...deps, config: { ...deps.config, production: true } };
     await expect(seedDemoData(production)).resolves.toBe(false);
     expect(await findUserByUsername(deps.db, 'alice')).toBeUndefined();
+  });
+
+  it('never runs against a database named by DATABASE_URL, whatever NODE_ENV says', async () => {
+    await deps.db('clients').del();
+    await deps.db('users').del();
+    const named = { ...deps, config: { ...deps.config, databaseUrl: 'postgres://u@db.example.com/portcullis' } };
+    expect(named.config.production).toBe(false);
+    await expect(seedDemoData(named)).resolves.toBe(false);
+    expect(await findUserByUsername(deps.db, 'admin')).toBeUndefined();
+  });
+});
+
+// Issue 11: NODE_ENV unset (development) with a real DATABASE_URL wrote the published demo
+// credentials into that database. A DATABASE_URL names a real database, whatever NODE_ENV says.
+describe('demo data and a database named by DATABASE_URL', () => {
+  const withPostgres = postgresUrl() ? it : it.skip;
+
+  withPostgres('is never written, even with NODE_ENV unset and migrations on start', async () => {
+    const database = await createTestDatabase('postgres', { migrate: false });
+    const logs = new LogCapture();
+    const deps = await buildDeps(loadConfig({ DATABASE_URL: database.url, DATA_DIR: tempDir(), ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' }), { logDestination: logs });
+    try {
+      expect(deps.config.production).toBe(false);
+      expect(deps.config.migrateOnStart).toBe(true);
+      expect(await deps.db('users').count<Array<{ count: string }>>({ count: '*' })).toEqual([{ count: '0' }]);
+      expect(await findClient(deps.db, 'demo-api')).toBeUndefined();
+      expect(logs.events('demo.seeded')).toHaveLength(0);
+    } finally {
+      await closeDeps(deps);
+      await database.drop();
+    }
   });
 });
