@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { insecureIssuerProblem, weakArgon2Problem } from './production-rules';
 import { envSchema, type LogLevel, type NodeEnv } from './schema';
 
 export interface Config {
@@ -100,6 +101,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       problems.push('SIGNING_KEYS or SIGNING_KEYS_FILE: required when NODE_ENV=production');
     }
     if (!parsed.ISSUER) problems.push('ISSUER: required when NODE_ENV=production');
+    // Transport and hashing strength: the defaults pass, weakened values are for development.
+    const issuerProblem = parsed.ISSUER ? insecureIssuerProblem(parsed.ISSUER, parsed.ALLOW_INSECURE_ISSUER ?? false) : undefined;
+    if (issuerProblem) problems.push(issuerProblem);
+    const argon2Problem = weakArgon2Problem(parsed.ARGON2_MEMORY_KIB, parsed.ARGON2_TIME_COST);
+    if (argon2Problem) problems.push(argon2Problem);
   }
   if (problems.length > 0) throw new ConfigError(problems);
 

@@ -76,6 +76,8 @@ export const envSchema = z.object({
   PORT: integer(8080, 0, 65535),
   HOST: z.string().default('127.0.0.1'),
   ISSUER: url(['http:', 'https:']),
+  // Production refuses an http ISSUER for a host other than loopback unless this is true.
+  ALLOW_INSECURE_ISSUER: boolean(),
   DATABASE_URL: url(['postgres:', 'postgresql:']),
   REDIS_URL: url(['redis:', 'rediss:']),
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{0,32}$/, 'letters, digits, ":", "_" or "-", at most 32').default('portcullis:'),
@@ -96,7 +98,9 @@ export const envSchema = z.object({
   JWKS_MAX_AGE: duration('5m', { min: 0, max: 86400 }),
   CLIENT_CACHE_TTL: duration('10s', { min: 0, max: 300 }),
   ALLOW_HS256: boolean(),
-  // OWASP's minimum argon2id settings (19 MiB, 2 passes, 1 lane).
+  // OWASP's minimum argon2id settings (19 MiB, 2 passes, 1 lane). Production refuses anything
+  // weaker than every row of OWASP's table (config/production-rules.ts); tests and small
+  // development machines may go down to these bounds.
   ARGON2_MEMORY_KIB: integer(19456, 8192, 4 * 1024 * 1024),
   ARGON2_TIME_COST: integer(2, 1, 20),
   ARGON2_PARALLELISM: integer(1, 1, 16),

@@ -85,6 +85,64 @@ describe('configuration from the environment', () => {
       expect(config.migrateOnStart).toBe(false);
     });
 
+    const complete = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://u@db/portcullis',
+      REDIS_URL: 'redis://cache:6379',
+      SIGNING_KEYS_FILE: '/run/secrets/jwks.json',
+      ISSUER: 'https://auth.example.com',
+    };
+
+    it('refuses an http issuer for a host other than loopback (RFC 8414 §2)', () => {
+      expect(problemsOf({ ...complete, ISSUER: 'http://auth.example.com' })).toEqual([
+        'ISSUER: must use https when NODE_ENV=production (RFC 8414 §2); http is allowed only for a loopback host, or with ALLOW_INSECURE_ISSUER=true',
+      ]);
+      expect(problemsOf({ ...complete, ISSUER: 'http://10.0.0.7:8080' })).toHaveLength(1);
+      expect(problemsOf({ ...complete, ISSUER: 'http://localhost.example.com' })).toHaveLength(1);
+    });
+
+    it.each(['http://localhost:8080', 'http://127.0.0.1:8080', 'http://127.9.9.9', 'http://[::1]:8080'])('accepts the loopback http issuer %p', (issuer) => {
+      expect(loadConfig({ ...complete, ISSUER: issuer }).issuer).toBe(issuer);
+    });
+
+    it('accepts an http issuer only with the explicit override', () => {
+      expect(loadConfig({ ...complete, ISSUER: 'http://auth.internal', ALLOW_INSECURE_ISSUER: 'true' }).issuer).toBe('http://auth.internal');
+      expect(problemsOf({ ...complete, ISSUER: 'http://auth.internal', ALLOW_INSECURE_ISSUER: 'false' })).toHaveLength(1);
+      expect(problemsOf({ ...complete, ALLOW_INSECURE_ISSUER: 'perhaps' })[0]).toMatch(/^ALLOW_INSECURE_ISSUER: must be true or false/);
+    });
+
+    it('still accepts an http issuer outside production', () => {
+      expect(loadConfig({ ISSUER: 'http://auth.example.com' }).issuer).toBe('http://auth.example.com');
+    });
+
+    it.each([
+      ['8192', '1'],
+      ['19455', '2'],
+      ['47103', '1'],
+      ['12288', '2'],
+      ['9215', '4'],
+      ['8192', '3'],
+    ])('refuses argon2id memory %p KiB with %p passes, below every row of OWASP’s table', (memory, time) => {
+      expect(problemsOf({ ...complete, ARGON2_MEMORY_KIB: memory, ARGON2_TIME_COST: time })).toEqual([
+        `ARGON2_MEMORY_KIB=${memory} with ARGON2_TIME_COST=${time}: below the OWASP argon2id minimum; in production use at least one of 47104 KiB × 1 pass, 19456 KiB × 2, 12288 KiB × 3, 9216 KiB × 4, 7168 KiB × 5`,
+      ]);
+    });
+
+    it.each([
+      ['19456', '2'],
+      ['47104', '1'],
+      ['12288', '3'],
+      ['9216', '4'],
+      ['8192', '5'],
+      ['65536', '3'],
+    ])('accepts argon2id memory %p KiB with %p passes, at or above a row of OWASP’s table', (memory, time) => {
+      expect(loadConfig({ ...complete, ARGON2_MEMORY_KIB: memory, ARGON2_TIME_COST: time }).argon2).toMatchObject({ memoryKib: Number(memory), timeCost: Number(time) });
+    });
+
+    it('allows weaker argon2id settings outside production (fast tests, small machines)', () => {
+      expect(loadConfig({ ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' }).argon2).toMatchObject({ memoryKib: 8192, timeCost: 1 });
+    });
+
     it('rejects both key sources at once', () => {
       expect(problemsOf({ SIGNING_KEYS: '{}', SIGNING_KEYS_FILE: '/k.json' })).toEqual(['SIGNING_KEYS and SIGNING_KEYS_FILE: set one, not both']);
     });
