@@ -1,6 +1,8 @@
 import type { Config } from '../config/config';
 import type { Logger } from '../logging/logger';
+import { failClosed } from './fail-closed';
 import { MemoryTokenStore } from './memory/memory-store';
+import { redisOutage } from './redis/outage';
 import { createRedisClient, RedisTokenStore } from './redis/redis-store';
 import type { TokenStore } from './token-store';
 
@@ -20,5 +22,6 @@ export async function createTokenStore(config: Config, log: Logger): Promise<Tok
   } catch (error) {
     log.error({ event: 'redis.unavailable', err: { message: (error as Error).message } }, 'redis is not reachable at start; retrying in the background');
   }
-  return store;
+  // While Redis cannot answer, whatever needs it fails closed with 503 (http/middleware/errors.ts).
+  return failClosed<TokenStore>(store, redisOutage(redis));
 }

@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { IdentityError, type IdentityErrorCode } from '../../identity/errors';
 import { OAuthError } from '../../oauth/errors';
+import { StoreUnavailableError } from '../../store/unavailable';
 import { ApiError } from '../api-error';
 import type { AppContext, AppState } from '../context';
 
@@ -67,6 +68,10 @@ export function errorHandler(): Middleware<AppState> {
 
 function handle(ctx: AppContext, thrown: unknown): void {
   const oauth = OAUTH_PATH.test(ctx.path);
+  if (thrown instanceof StoreUnavailableError) {
+    renderUnavailable(ctx, thrown);
+    return;
+  }
   if (thrown instanceof OAuthError) {
     if (thrown.wwwAuthenticate) ctx.set('WWW-Authenticate', thrown.wwwAuthenticate);
     render(ctx, thrown.status, { error: thrown.code, error_description: thrown.description });
@@ -98,6 +103,20 @@ function handle(ctx: AppContext, thrown: unknown): void {
     error_description: 'internal server error',
     request_id: ctx.state.requestId,
   });
+}
+
+/**
+ * Fail closed: without the token store nobody can say whether a token is revoked or a refresh
+ * token still valid, so the answer is "not now" — never active, never a 401 that a gateway would
+ * take as a verdict on the token. RFC 6749 §4.1.2.1 temporarily_unavailable, RFC 7009
+ * §2.2.1 503 with Retry-After; the same body on every endpoint, including the RFC 6750 ones.
+ * Logged here, once per request; the line holds the store operation and the backend's message,
+ * never the token.
+ */
+function renderUnavailable(ctx: AppContext, error: StoreUnavailableError): void {
+  ctx.state.log.warn({ event: 'store.unavailable', operation: error.operation, reason: error.reason }, 'token store unavailable: request refused');
+  ctx.set('Retry-After', String(error.retryAfterSec));
+  render(ctx, 503, { error: 'temporarily_unavailable', error_description: 'the service cannot check token state right now; retry shortly' });
 }
 
 function render(ctx: AppContext, status: number, body: ErrorBody): void {

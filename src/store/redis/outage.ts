@@ -1,0 +1,29 @@
+import type { Redis } from 'ioredis';
+import type { OutageTest } from '../fail-closed';
+
+// Socket-level failures (Node's errno codes) on the way to Redis.
+const TRANSPORT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+// Replies that mean "not now" rather than "no": a server still loading its data set, a script
+// still running, a cluster or replica set without quorum. Any other reply is an answer (or a bug).
+const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS)\b/;
+
+// ioredis rejects a command with this when the connection closed under it.
+const CONNECTION_CLOSED = 'Connection is closed.';
+
+/**
+ * Whether a failed store call means Redis could not answer. The client is built with
+ * enableOfflineQueue false and maxRetriesPerRequest 1, so while it is not connected every
+ * command fails at once; any failure other than a server reply while it is not 'ready' is
+ * therefore the outage, whatever ioredis's wording.
+ */
+export function redisOutage(redis: Pick<Redis, 'status'>): OutageTest {
+  return (error) => {
+    if (!(error instanceof Error)) return false;
+    if (error.name === 'ReplyError') return TRANSIENT_REPLY.test(error.message);
+    if (redis.status !== 'ready') return true;
+    if (error.name === 'MaxRetriesPerRequestError' || error.message === CONNECTION_CLOSED) return true;
+    const code = (error as NodeJS.ErrnoException).code;
+    return code !== undefined && TRANSPORT_CODES.has(code);
+  };
+}

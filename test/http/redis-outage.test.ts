@@ -1,0 +1,145 @@
+import request from 'supertest';
+import type Koa from 'koa';
+import { loadConfig } from '../../src/config/config';
+import type { Deps } from '../../src/deps';
+import { createApp } from '../../src/http/app';
+import type { AppState } from '../../src/http/context';
+import { createClient } from '../../src/identity/clients';
+import { registerUser } from '../../src/identity/user-lifecycle';
+import { createLogger } from '../../src/logging/logger';
+import { buildDeps, closeDeps } from '../../src/main';
+import { createTokenStore } from '../../src/store/create-store';
+import { commandExists, freePort, startRedis, type Backend } from '../support/backends';
+import { tempDir } from '../support/env';
+import { LogCapture } from '../support/logs';
+import { basic } from '../support/oauth-fixture';
+
+// Issue 11, item 13: with Redis unreachable, every endpoint that needs token state fails closed
+// with 503, Retry-After and RFC 6749 temporarily_unavailable — not 500, and not a 401 or an
+// inactive answer that a gateway or resource server would take as a verdict on the token.
+// A real redis-server of this file's own, stopped and started again; the service is built by
+// its composition root (buildDeps), as `portcullis serve` builds it.
+
+const ISSUER = 'https://auth.example.test';
+const RS_SECRET = 'resource-server-secret-with-32-characters-or-more';
+const PASSWORD = 'carol-password';
+
+const describeWithRedis = commandExists('redis-server') ? describe : describe.skip;
+
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function expectUnavailable(res: request.Response): void {
+  expect(res.status).toBe(503);
+  expect(res.headers['retry-after']).toMatch(/^[1-9]\d?$/);
+  expect(res.headers['cache-control']).toBe('no-store');
+  expect(res.body).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
+}
+
+describeWithRedis('fail closed while Redis is unreachable', () => {
+  let redis: Backend;
+  let deps: Deps;
+  let app: Koa<AppState>;
+  let accessToken: string;
+  let refreshToken: string;
+  const logs = new LogCapture();
+
+  const http = () => request(app.callback());
+  const login = () => http().post('/oauth/token').type('form').send({ grant_type: 'password', client_id: 'app', username: 'carol', password: PASSWORD, scope: 'items:read' });
+  const introspect = (token: string) => http().post('/oauth/introspect').set('Authorization', basic('rs', RS_SECRET)).type('form').send({ token });
+  const verify = () => http().get('/oauth/verify').set('Authorization', `Bearer ${accessToken}`);
+  const storeReady = async () => (await http().get('/readyz')).body.checks.store.status === 'ok';
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: '0', DATA_DIR: tempDir(), REDIS_URL: redis.url, ISSUER, ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' });
+    deps = await buildDeps(config, { logDestination: logs });
+    const now = new Date(deps.clock.now());
+    await registerUser(deps, { username: 'carol', password: PASSWORD, scopes: ['items:read'] });
+    await createClient(deps.db, { id: 'app', type: 'public', grantTypes: ['password', 'refresh_token'], scopes: ['items:read'] }, now);
+    await createClient(deps.db, { id: 'rs', type: 'confidential', secret: RS_SECRET, grantTypes: ['client_credentials'], scopes: ['items:read'], canIntrospect: true }, now);
+    app = createApp(deps);
+
+    const res = await login();
+    expect(res.status).toBe(200);
+    ({ access_token: accessToken, refresh_token: refreshToken } = res.body as { access_token: string; refresh_token: string });
+    expect((await introspect(accessToken)).body.active).toBe(true);
+    expect((await verify()).status).toBe(204);
+
+    await redis.stop();
+    await until(async () => !(await storeReady()), 'the store to report the outage');
+  });
+
+  afterAll(async () => {
+    await closeDeps(deps);
+    await redis.destroy();
+  });
+
+  it('RFC 7662 introspection of an access token answers 503, not 500 and not active', async () => {
+    expectUnavailable(await introspect(accessToken));
+  });
+
+  it('RFC 7662 introspection of a refresh token answers 503', async () => {
+    expectUnavailable(await introspect(refreshToken));
+  });
+
+  it('RFC 6750 forward-auth answers 503 without a challenge or identity headers', async () => {
+    const res = await verify();
+    expectUnavailable(res);
+    expect(res.headers['www-authenticate']).toBeUndefined();
+    expect(res.headers['x-auth-subject']).toBeUndefined();
+  });
+
+  it('RFC 6749 §4.3 login (password grant) answers 503 temporarily_unavailable', async () => {
+    const res = await login();
+    expectUnavailable(res);
+    expect(res.headers.pragma).toBe('no-cache');
+  });
+
+  it('RFC 6749 §6 refresh answers 503', async () => {
+    expectUnavailable(await http().post('/oauth/token').type('form').send({ grant_type: 'refresh_token', client_id: 'app', refresh_token: refreshToken }));
+  });
+
+  it('the account API answers 503 to a bearer call', async () => {
+    expectUnavailable(await http().get('/users/me').set('Authorization', `Bearer ${accessToken}`));
+  });
+
+  it('logs the outage once per refused request, at warn, without the token', async () => {
+    const before = logs.events('store.unavailable').length;
+    expectUnavailable(await verify());
+    const lines = logs.events('store.unavailable');
+    expect(lines).toHaveLength(before + 1);
+    expect(lines.at(-1)).toMatchObject({ level: 'warn', operation: 'revocationState', reason: expect.any(String) });
+    expect(logs.events('http.unhandled_error')).toHaveLength(0);
+    const text = logs.text();
+    expect(text).not.toContain(accessToken);
+    expect(text).not.toContain(refreshToken);
+  });
+
+  it('answers again once Redis is back', async () => {
+    // This throwaway server keeps nothing across the restart (no persistence), so only what
+    // needs no earlier state is checked: the token is verified, and a login works.
+    await redis.start();
+    await until(storeReady, 'the store to reconnect');
+    expect((await verify()).status).toBe(204);
+    expect((await login()).status).toBe(200);
+  });
+
+  it('fails closed the same way when Redis was never reachable (a closed port at start)', async () => {
+    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', DATA_DIR: tempDir(), REDIS_URL: `redis://127.0.0.1:${await freePort()}`, ISSUER });
+    const store = await createTokenStore(config, createLogger('silent'));
+    try {
+      const unreachable = createApp({ ...deps, store });
+      const res = await request(unreachable.callback()).get('/oauth/verify').set('Authorization', `Bearer ${accessToken}`);
+      expectUnavailable(res);
+      expect(res.headers['www-authenticate']).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,67 @@
+import { failClosed } from '../../src/store/fail-closed';
+import { redisOutage } from '../../src/store/redis/outage';
+import { createRedisClient } from '../../src/store/redis/redis-store';
+import { StoreUnavailableError } from '../../src/store/unavailable';
+import { freePort } from '../support/backends';
+import { rawRedis, redisUrl, uniqueName } from '../support/env';
+
+// The store boundary decides what an outage is, so nothing above it knows the backend's errors.
+
+describe('failClosed: outages become StoreUnavailableError, everything else passes through', () => {
+  const outage = new Error('backend down');
+  const bug = new TypeError('a bug');
+  const store = failClosed(
+    {
+      kind: 'test' as const,
+      down: async (): Promise<number> => Promise.reject(outage),
+      broken: async (): Promise<number> => Promise.reject(bug),
+      throwsAtOnce: (): number => {
+        throw outage;
+      },
+      answers: async (value: number): Promise<number> => value,
+    },
+    (error) => error === outage,
+  );
+
+  it('names the failed operation and keeps the cause', async () => {
+    const error: unknown = await store.down().catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(error).toMatchObject({ operation: 'down', reason: 'backend down', cause: outage });
+    expect(() => store.throwsAtOnce()).toThrow(StoreUnavailableError);
+  });
+
+  it('leaves other failures alone (a bug stays a 500) and answers unchanged', async () => {
+    await expect(store.broken()).rejects.toBe(bug);
+    await expect(store.answers(7)).resolves.toBe(7);
+    expect(store.kind).toBe('test');
+  });
+});
+
+describe('redisOutage against real Redis', () => {
+  const withRedis = redisUrl() ? it : it.skip;
+
+  withRedis('a reply from the server is an answer, not an outage', async () => {
+    const raw = rawRedis();
+    try {
+      const key = uniqueName('outage-test:');
+      await raw.set(key, 'text', 'EX', 60);
+      const reply: unknown = await raw.hget(key, 'field').catch((thrown: unknown) => thrown);
+      expect((reply as Error).name).toBe('ReplyError');
+      expect(redisOutage(raw)(reply)).toBe(false);
+    } finally {
+      raw.disconnect();
+    }
+  });
+
+  it('a command to a Redis that is not there is an outage', async () => {
+    const client = createRedisClient({ url: `redis://127.0.0.1:${await freePort()}`, keyPrefix: 'x:' });
+    try {
+      await client.connect().catch(() => undefined);
+      const error: unknown = await client.get('k').catch((thrown: unknown) => thrown);
+      expect(error).toBeInstanceOf(Error);
+      expect(redisOutage(client)(error)).toBe(true);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
