@@ -174,7 +174,7 @@ describe('authorization matrix: every admin and account endpoint × actor × tar
     const hot = createHotPaths(f.deps);
     const served = [accountRoutes(f.deps, hot), adminUserRoutes(f.deps, hot), adminClientRoutes(f.deps, hot)]
       .flatMap((router) => router.stack)
-      .flatMap((layer) => layer.methods.filter((method) => method !== 'HEAD').map((method) => `${method} ${layer.path.replace(/\/$/, '') || '/'}`));
+      .flatMap((layer) => layer.methods.filter((method) => method !== 'HEAD').map((method) => `${method} ${String(layer.path).replace(/\/$/, '') || '/'}`));
     const rows = ROWS.map((row) => `${row.method} ${row.path}`);
     expect([...new Set(served)].sort()).toEqual([...rows].sort());
   });
