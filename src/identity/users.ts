@@ -1,4 +1,5 @@
 import type { Database } from '../db/database';
+import { isUserId } from './ids';
 import { IdentityError } from './errors';
 import { isValidScope } from './scopes';
 import { normaliseUsername, usernameKey } from './usernames';
@@ -152,7 +153,7 @@ export async function withRolesAndScopes(db: Database, record: UserRecord): Prom
 }
 
 export async function findUserById(db: Database, id: string): Promise<UserWithCredentials | undefined> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  if (!isUserId(id)) return undefined;
   const rows = await db('users').where({ id }).select<UserRow[]>('*');
   return (await attach(db, rows))[0];
 }
@@ -200,7 +201,7 @@ export interface UserChanges {
 
 /** Applies `changes` in one transaction; returns the user before and after, or undefined. */
 export async function updateUser(db: Database, id: string, changes: UserChanges, now: Date): Promise<{ before: User; after: User } | undefined> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  if (!isUserId(id)) return undefined;
   if (changes.scopes) checkScopes(changes.scopes);
   return db.transaction(async (trx) => {
     const [row] = await trx('users').where({ id }).forUpdate().select<UserRow[]>('*');
@@ -228,6 +229,6 @@ export async function updateUser(db: Database, id: string, changes: UserChanges,
 
 /** Deletes the user and their role and scope links; false when there was no such user. */
 export async function deleteUser(db: Database, id: string): Promise<boolean> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return false;
+  if (!isUserId(id)) return false;
   return (await db('users').where({ id }).delete()) > 0;
 }
