@@ -21,6 +21,7 @@ const IDENTITY_STATUS: Readonly<Partial<Record<IdentityErrorCode, number>>> = {
   duplicate_username: 409,
   duplicate_client: 409,
   forbidden_grant: 403,
+  forbidden_target: 403,
 };
 
 // Codes for errors raised by koa and its body parser (http-errors), by status.
