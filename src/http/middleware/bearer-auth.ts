@@ -1,10 +1,11 @@
 import type { Middleware } from 'koa';
 import { hasScope } from '../../identity/scopes';
 import type { AccessTokenChecker } from '../../oauth/access-token-check';
-import { authenticateBearer, insufficientScopeError, invalidTokenError } from '../../oauth/bearer-auth';
+import { authenticateBearer, insufficientScopeError, invalidTokenError, REALM } from '../../oauth/bearer-auth';
 import { subjectType } from '../../tokens/subject-type';
-import type { OAuthError } from '../../oauth/errors';
-import type { AppState } from '../context';
+import { OAuthError } from '../../oauth/errors';
+import { bearerChallenge } from '../../oauth/bearer';
+import type { AppContext, AppState, Caller } from '../context';
 
 /**
  * Bearer authentication for the account and admin APIs (oauth/bearer-auth.ts); sets
@@ -27,16 +28,26 @@ function hasAudience(aud: string | readonly string[], audience: string): boolean
 /** The endpoints about "me" need a user: a client's own token (client_credentials) carries none. */
 export function requireUser(): Middleware<AppState> {
   return async (ctx, next) => {
-    const claims = ctx.state.caller?.claims;
-    if (!claims || subjectType(claims) !== 'user') throw invalidTokenError('this endpoint needs a user\'s token; a client\'s own token carries no user');
+    const { claims } = callerOf(ctx);
+    if (subjectType(claims) !== 'user') throw invalidTokenError('this endpoint needs a user\'s token; a client\'s own token carries no user');
     await next();
   };
+}
+
+/**
+ * The authenticated caller. A handler reached without one is a wiring fault, never an anonymous
+ * request: it answers 401 instead of running (defence in depth behind bearerAuth).
+ */
+export function callerOf(ctx: AppContext): Caller {
+  const { caller } = ctx.state;
+  if (!caller) throw new OAuthError('invalid_token', 'a bearer token is required', { wwwAuthenticate: bearerChallenge(REALM) });
+  return caller;
 }
 
 /** 403 insufficient_scope unless the caller holds one of `anyOf` (wildcards and admin count). */
 export function requireScope(...anyOf: string[]): Middleware<AppState> {
   return async (ctx, next) => {
-    const held = ctx.state.caller?.scopes ?? [];
+    const held = callerOf(ctx).scopes;
     if (!anyOf.some((scope) => hasScope(held, scope))) throw insufficientScope(anyOf);
     await next();
   };

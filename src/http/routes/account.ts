@@ -5,16 +5,15 @@ import type { Deps } from '../../deps';
 import { invalidTokenError } from '../../oauth/bearer-auth';
 import { listSessions, revokeAllSessions, revokeSession } from '../../oauth/sessions';
 import { ApiError } from '../api-error';
-import type { AppContext, AppState, Caller } from '../context';
+import type { AppState } from '../context';
 import type { HotPaths } from '../hot-paths';
 import { apiRouter } from './api-router';
-import { requireUser } from '../middleware/bearer-auth';
+import { callerOf, requireUser } from '../middleware/bearer-auth';
 import { jsonBody } from '../validate';
 import { userView } from '../views';
 
 const notAUser = () => invalidTokenError('the token does not belong to a user who may sign in');
 
-const callerOf = (ctx: AppContext): Caller => ctx.state.caller!;
 
 /** Self-service: any signed-in user, about themselves. */
 export function accountRoutes(deps: Deps, hot: HotPaths): Router<AppState> {

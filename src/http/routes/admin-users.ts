@@ -9,12 +9,12 @@ import { ApiError } from '../api-error';
 import type { AppContext, AppState } from '../context';
 import type { HotPaths } from '../hot-paths';
 import { apiRouter } from './api-router';
-import { insufficientScope, requireScope } from '../middleware/bearer-auth';
+import { callerOf, insufficientScope, requireScope } from '../middleware/bearer-auth';
 import { jsonBody, queryParams } from '../validate';
 import { userView } from '../views';
 
 export function actorOf(ctx: AppContext): Actor {
-  const { claims, scopes } = ctx.state.caller!;
+  const { claims, scopes } = callerOf(ctx);
   return { sub: claims.sub, username: claims.username, clientId: claims.client_id, scopes };
 }
 
@@ -40,7 +40,7 @@ export function adminUserRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
 
   // The seed's ownership rule: users:read reads anyone, users:read:own only oneself.
   router.get('/:id', async (ctx) => {
-    const { scopes, claims } = ctx.state.caller!;
+    const { scopes, claims } = callerOf(ctx);
     const own = subjectType(claims) === 'user' && claims.sub === ctx.params.id && hasScope(scopes, 'users:read:own');
     if (!own && !hasScope(scopes, 'users:read')) throw insufficientScope(['users:read', 'users:read:own']);
     const user = await findUser(deps, ctx.params.id!);

@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { newRouter } from './router';
 import type { AppState } from '../context';
 import type { HotPaths } from '../hot-paths';
 import { bearerAuth } from '../middleware/bearer-auth';
@@ -8,7 +9,7 @@ import { bearerAuth } from '../middleware/bearer-auth';
  * for this API (`aud` names `audience`, the issuer) are accepted; every answer is `no-store`.
  */
 export function apiRouter(prefix: string, hot: HotPaths, audience: string): Router<AppState> {
-  const router = new Router<AppState>({ prefix });
+  const router = newRouter(prefix);
   router.use(bearerAuth(hot.checker, audience));
   router.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');

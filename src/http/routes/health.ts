@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { newRouter } from './router';
 import { TimeoutError, withTimeout } from '../../async';
 import { pingDatabase } from '../../db/database';
 import type { Deps } from '../../deps';
@@ -18,7 +19,7 @@ async function check(backend: string, probe: () => Promise<void>, timeoutMs: num
 }
 
 export function healthRoutes(deps: Deps): Router<AppState> {
-  const router = new Router<AppState>();
+  const router = newRouter();
 
   // Liveness: the process answers. Deliberately checks nothing else, so an orchestrator does
   // not restart healthy instances during a database outage.

@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { newRouter } from './router';
 import type { Deps } from '../../deps';
 import { authorizationServerMetadata } from '../../oauth/metadata';
 import { OAuthError } from '../../oauth/errors';
@@ -27,7 +28,7 @@ async function scopesSupported(deps: Deps): Promise<string[]> {
 }
 
 export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
-  const router = new Router<AppState>();
+  const router = newRouter();
   const hotDeps = { ...deps, ...hot };
 
   router.post('/oauth/token', async (ctx) => {
@@ -60,9 +61,14 @@ export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   // Traefik, Envoy), so every method is answered the same.
   router.all('/oauth/verify', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
+    // A gateway's configuration names the checks; a typo (`Audience=`, `scope[]=`) or an empty
+    // variable must fail loudly, not switch the check off.
+    const unknown = Object.keys(ctx.query).filter((name) => name !== 'scope' && name !== 'audience');
+    if (unknown.length > 0) throw new OAuthError('invalid_request', `unknown parameter: ${unknown.map((name) => JSON.stringify(name.slice(0, 40))).join(', ')} (only scope and audience)`);
     const { scope, audience } = ctx.query;
     if (Array.isArray(scope)) throw new OAuthError('invalid_request', 'scope given more than once');
     if (Array.isArray(audience)) throw new OAuthError('invalid_request', 'audience given more than once');
+    if (scope !== undefined && scope.trim() === '') throw new OAuthError('invalid_request', 'scope is empty: leave it out to check no scope');
     ctx.set(await forwardAuth(hot.checker, { authorization: ctx.get('authorization') || undefined, scope, audience }));
     ctx.status = 204;
   });
