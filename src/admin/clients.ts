@@ -12,11 +12,13 @@ type ClientDeps = Pick<Deps, 'db' | 'clock' | 'log' | 'store' | 'config'>;
  * scopes. `admin` and `*` hold it, and so does `clients:*`.
  *   - the password grant: the client collects users' passwords;
  *   - audiences: the client may obtain tokens for other services (and this service's own API);
- *   - canIntrospect: the client may read the state and claims of any token.
+ *   - canIntrospect: the client may read the state and claims of any token;
+ *   - CORS origins: they open every browser endpoint (token, account, admin) to that origin,
+ *     not only this client's requests.
  */
 export const CLIENT_PRIVILEGE_SCOPE = 'clients:admin';
 
-type Settings = Pick<Client, 'grantTypes' | 'audiences' | 'canIntrospect'>;
+type Settings = Pick<Client, 'grantTypes' | 'audiences' | 'canIntrospect' | 'corsOrigins'>;
 
 /** The privileges a client with these settings holds (empty when none). */
 export function privilegesOf(settings: Partial<Settings>): string[] {
@@ -24,6 +26,7 @@ export function privilegesOf(settings: Partial<Settings>): string[] {
   if (settings.grantTypes?.includes('password')) held.push('the password grant');
   if ((settings.audiences ?? []).length > 0) held.push('audiences');
   if (settings.canIntrospect) held.push('introspection');
+  if ((settings.corsOrigins ?? []).length > 0) held.push('CORS origins');
   return held;
 }
 
@@ -63,6 +66,7 @@ function changedPrivileges(current: Client, changes: ClientChanges): string[] {
     grantTypes: changes.grantTypes && changes.grantTypes.includes('password') !== current.grantTypes.includes('password') ? ['password'] : [],
     audiences: changes.audiences && !sameSet(changes.audiences, current.audiences) ? ['(changed)'] : [],
     canIntrospect: changes.canIntrospect !== undefined && changes.canIntrospect !== current.canIntrospect,
+    corsOrigins: changes.corsOrigins && !sameSet(changes.corsOrigins, current.corsOrigins) ? ['(changed)'] : [],
   });
 }
 
@@ -71,7 +75,7 @@ const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.lengt
 /** Creates a client; a confidential one gets a generated secret, returned here once. */
 export async function createClientAs(deps: ClientDeps, actor: Actor, input: Omit<NewClient, 'secret'>): Promise<{ client: Client; secret?: string }> {
   checkGrantable(actor, input.scopes);
-  checkPrivileges(actor, privilegesOf({ grantTypes: input.grantTypes as Client['grantTypes'], audiences: input.audiences ?? [], canIntrospect: input.canIntrospect ?? false }));
+  checkPrivileges(actor, privilegesOf({ grantTypes: input.grantTypes as Client['grantTypes'], audiences: input.audiences ?? [], canIntrospect: input.canIntrospect ?? false, corsOrigins: input.corsOrigins ?? [] }));
   const created = await createClient(deps.db, input, new Date(deps.clock.now()));
   const { client } = created;
   audit(deps.log, 'admin.client_created', actor, client.id, { type: client.type, grantTypes: client.grantTypes, scopes: client.scopes, audiences: client.audiences, canIntrospect: client.canIntrospect });

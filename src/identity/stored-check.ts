@@ -4,7 +4,7 @@ import { isValidScope } from './scopes';
 
 /** One stored value that breaks a rule added after it was written. */
 export interface StoredProblem {
-  readonly where: 'user_scopes' | 'role_scopes' | 'clients.scopes' | 'clients.default_scopes' | 'clients.id';
+  readonly where: 'user_scopes' | 'role_scopes' | 'clients.scopes' | 'clients.default_scopes' | 'clients.id' | 'users.username';
   /** The user id, role name or client id it belongs to. */
   readonly owner: string;
   readonly value: string;
@@ -19,10 +19,11 @@ const BAD_SCOPE = 'outside the scope grammar: grants only itself, never as a wil
  * dropped: an operator decides. Run after migrations by `portcullis migrate` and at start-up.
  */
 export async function findStoredProblems(db: Database): Promise<StoredProblem[]> {
-  const [userScopes, roleScopes, clients] = await Promise.all([
+  const [userScopes, roleScopes, clients, users] = await Promise.all([
     db('user_scopes').select<Array<{ user_id: string; scope: string }>>('user_id', 'scope'),
     db('role_scopes').select<Array<{ role: string; scope: string }>>('role', 'scope'),
     db('clients').select<Array<{ id: string; scopes: string[]; default_scopes: string[] }>>('id', 'scopes', 'default_scopes'),
+    db('users').whereRaw("username ~* '^[0-9a-f-]{32,36}$'").select<Array<{ id: string; username: string }>>('id', 'username'),
   ]);
   const problems: StoredProblem[] = [];
   for (const row of userScopes) if (!isValidScope(row.scope)) problems.push({ where: 'user_scopes', owner: row.user_id, value: row.scope, problem: BAD_SCOPE });
@@ -32,5 +33,6 @@ export async function findStoredProblems(db: Database): Promise<StoredProblem[]>
     for (const scope of client.default_scopes) if (!isValidScope(scope)) problems.push({ where: 'clients.default_scopes', owner: client.id, value: scope, problem: BAD_SCOPE });
     if (looksLikeUserId(client.id)) problems.push({ where: 'clients.id', owner: client.id, value: client.id, problem: 'looks like a user id: its own tokens could be taken for a user\'s; delete it and create it under another id' });
   }
+  for (const user of users) if (looksLikeUserId(user.username)) problems.push({ where: 'users.username', owner: user.id, value: user.username, problem: 'looks like a user id: a decoy for anyone looking a user up by id; rename it' });
   return problems;
 }

@@ -1,5 +1,5 @@
 import type { Database } from '../db/database';
-import { isUserId } from './ids';
+import { isUserId, looksLikeUserId } from './ids';
 import { IdentityError } from './errors';
 import { isValidScope } from './scopes';
 import { normaliseUsername, usernameKey } from './usernames';
@@ -101,6 +101,8 @@ function checkScopes(scopes: readonly string[]): void {
 
 export async function createUser(db: Database, input: NewUser, now: Date): Promise<User> {
   const username = normaliseUsername(input.username);
+  // A username shaped like a user id would be a decoy for an operator pasting a `sub` from a log.
+  if (looksLikeUserId(username)) throw new IdentityError('invalid_username', 'a username must not look like a user id (a UUID)');
   const roles = [...new Set(input.roles ?? [])];
   const scopes = [...new Set(input.scopes ?? [])];
   checkScopes(scopes);

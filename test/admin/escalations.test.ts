@@ -118,4 +118,37 @@ describe('issue 11: no scope, client or token reaches further than its holder', 
     expect((await api().post('/admin/clients/rotating/secret').set(bearer(root))).status).toBe(200);
     expect((await introspect(token)).active).toBe(true);
   });
+
+  describe('found by the outside review', () => {
+    it('paths are case-sensitive: another spelling of an API path is 404, never an unauthenticated handler', async () => {
+      const root = await f.token('root');
+      expect((await api().get('/Users/me')).status).toBe(404);
+      expect((await api().patch('/Users/me').send({ email: 'x@example.test' })).status).toBe(404);
+      expect((await api().get('/ADMIN/users').set(bearer(root))).status).toBe(404);
+      expect((await api().get(`/admin/Users/${superId}`).set(bearer(root))).status).toBe(404);
+      expect((await api().get('/admin/Clients/power')).status).toBe(404);
+      expect((await api().get('/OAuth/verify').set(bearer(root))).status).toBe(404);
+    });
+
+    it('a username can never look like a user id (a decoy for an operator pasting a sub)', async () => {
+      const res = await api().post('/admin/users').set(bearer(await f.token('root'))).send({ username: superId, password: 'decoy-password' });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toBe('invalid_username');
+    });
+
+    it.each(['Audience=https%3A%2F%2Fx.example', 'aud=x', 'scope[]=users:read', 'audience[]=x', 'scope=', 'scope=+'])('forward-auth refuses the parameter %p with 400 instead of skipping a check', async (query) => {
+      const res = await api().get(`/oauth/verify?${query}`).set(bearer(await f.token('alice')));
+      expect(res.status).toBe(400);
+      expect(res.body.error).toBe('invalid_request');
+    });
+
+    it('CORS origins are a privilege: they open every browser endpoint, not just the client\'s', async () => {
+      const res = await api().post('/admin/clients').set(bearer(await f.token('clientops'))).send({ id: 'evil-origin', type: 'public', grantTypes: ['refresh_token'], scopes: [], corsOrigins: ['https://evil.example'] });
+      expect(res.status).toBe(403);
+      expect(res.body.error).toBe('forbidden_grant');
+      const own = await api().post('/admin/clients').set(bearer(await f.token('clientops'))).send({ id: 'plain-origin', type: 'public', grantTypes: ['refresh_token'], scopes: [] });
+      expect(own.status).toBe(201);
+      expect((await api().patch('/admin/clients/plain-origin').set(bearer(await f.token('clientops'))).send({ corsOrigins: ['https://evil.example'] })).status).toBe(403);
+    });
+  });
 });

@@ -16,6 +16,7 @@ describe.each(databaseKinds())('stored identity data that breaks a current rule,
       const row = { type: 'public', grant_types: ['password'], default_scopes: [], audiences: [], cors_origins: [], can_introspect: false, created_at: now, updated_at: now };
       await db('clients').insert({ ...row, id: uuidId, name: 'legacy uuid', scopes: ['items:read'] });
       await db('clients').insert({ ...row, id: 'legacy-client', name: 'legacy', scopes: ['*:*'] });
+      const [decoy] = await db('users').insert({ username: uuidId, username_key: uuidId, password_hash: 'x', password_changed_at: now, created_at: now, updated_at: now }).returning<Array<{ id: string }>>('id');
 
       const problems = await findStoredProblems(db);
       expect(problems.map((p) => [p.where, p.owner, p.value])).toEqual(
@@ -24,9 +25,10 @@ describe.each(databaseKinds())('stored identity data that breaks a current rule,
           ['role_scopes', 'user', 'items:x,admin'],
           ['clients.scopes', 'legacy-client', '*:*'],
           ['clients.id', uuidId, uuidId],
+          ['users.username', decoy!.id, uuidId],
         ]),
       );
-      expect(problems).toHaveLength(4);
+      expect(problems).toHaveLength(5);
       // Reported, not dropped.
       expect(await db('user_scopes').where({ user_id: user!.id }).pluck('scope')).toEqual(expect.arrayContaining(['admin:*', 'items:read']));
     } finally {
