@@ -9,7 +9,7 @@ import { registerUser } from '../../src/identity/user-lifecycle';
 import { createLogger } from '../../src/logging/logger';
 import { buildDeps, closeDeps } from '../../src/main';
 import { createTokenStore } from '../../src/store/create-store';
-import { commandExists, freePort, startRedis, type Backend } from '../support/backends';
+import { freePort, startRedis, type Backend } from '../support/backends';
 import { tempDir } from '../support/env';
 import { LogCapture } from '../support/logs';
 import { basic } from '../support/oauth-fixture';
@@ -24,7 +24,6 @@ const ISSUER = 'https://auth.example.test';
 const RS_SECRET = 'resource-server-secret-with-32-characters-or-more';
 const PASSWORD = 'carol-password';
 
-const describeWithRedis = commandExists('redis-server') ? describe : describe.skip;
 
 async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -41,7 +40,7 @@ function expectUnavailable(res: request.Response): void {
   expect(res.body).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
 }
 
-describeWithRedis('fail closed while Redis is unreachable', () => {
+describe('fail closed while Redis is unreachable', () => {
   let redis: Backend;
   let deps: Deps;
   let app: Koa<AppState>;

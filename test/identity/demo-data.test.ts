@@ -7,7 +7,7 @@ import { effectiveScopes, findUserByUsername } from '../../src/identity/users';
 import { buildDeps, closeDeps } from '../../src/main';
 import type { Deps } from '../../src/deps';
 import { LogCapture } from '../support/logs';
-import { createTestDatabase, postgresUrl, tempDir } from '../support/env';
+import { createTestDatabase, tempDir } from '../support/env';
 
 describe('demo data for the embedded default', () => {
   let deps: Deps;
@@ -61,9 +61,7 @@ describe('demo data for the embedded default', () => {
 // Issue 11: NODE_ENV unset (development) with a real DATABASE_URL wrote the published demo
 // credentials into that database. A DATABASE_URL names a real database, whatever NODE_ENV says.
 describe('demo data and a database named by DATABASE_URL', () => {
-  const withPostgres = postgresUrl() ? it : it.skip;
-
-  withPostgres('is never written, even with NODE_ENV unset and migrations on start', async () => {
+  it('is never written, even with NODE_ENV unset and migrations on start', async () => {
     const database = await createTestDatabase('postgres', { migrate: false });
     const logs = new LogCapture();
     const deps = await buildDeps(loadConfig({ DATABASE_URL: database.url, DATA_DIR: tempDir(), ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' }), { logDestination: logs });

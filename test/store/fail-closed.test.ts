@@ -2,8 +2,9 @@ import { failClosed } from '../../src/store/fail-closed';
 import { redisOutage } from '../../src/store/redis/outage';
 import { createRedisClient } from '../../src/store/redis/redis-store';
 import { StoreUnavailableError } from '../../src/store/unavailable';
-import { freePort } from '../support/backends';
-import { rawRedis, redisUrl, uniqueName } from '../support/env';
+import { Redis } from 'ioredis';
+import { freePort, startRedis } from '../support/backends';
+import { rawRedis, uniqueName } from '../support/env';
 
 // The store boundary decides what an outage is, so nothing above it knows the backend's errors.
 
@@ -38,9 +39,7 @@ describe('failClosed: outages become StoreUnavailableError, everything else pass
 });
 
 describe('redisOutage against real Redis', () => {
-  const withRedis = redisUrl() ? it : it.skip;
-
-  withRedis('a reply from the server is an answer, not an outage', async () => {
+  it('a reply from the server is an answer, not an outage', async () => {
     const raw = rawRedis();
     try {
       const key = uniqueName('outage-test:');
@@ -50,6 +49,21 @@ describe('redisOutage against real Redis', () => {
       expect(redisOutage(raw)(reply)).toBe(false);
     } finally {
       raw.disconnect();
+    }
+  });
+
+  it('a full Redis under noeviction (OOM) is an outage: a revocation is refused loudly (503), not lost', async () => {
+    const server = await startRedis();
+    const raw = new Redis(server.url);
+    try {
+      await raw.config('SET', 'maxmemory-policy', 'noeviction');
+      await raw.config('SET', 'maxmemory', '1');
+      const reply: unknown = await raw.set('k', 'v').catch((thrown: unknown) => thrown);
+      expect((reply as Error).message).toMatch(/^OOM/);
+      expect(redisOutage(raw)(reply)).toBe(true);
+    } finally {
+      raw.disconnect();
+      await server.destroy();
     }
   });
 

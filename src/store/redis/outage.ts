@@ -5,8 +5,9 @@ import type { OutageTest } from '../fail-closed';
 const TRANSPORT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 // Replies that mean "not now" rather than "no": a server still loading its data set, a script
-// still running, a cluster or replica set without quorum. Any other reply is an answer (or a bug).
-const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS)\b/;
+// still running, a cluster or replica set without quorum, a full Redis under noeviction (OOM), a
+// replica after a failover (READONLY). Any other reply is an answer (or a bug).
+const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|OOM|READONLY)\b/;
 
 // ioredis rejects a command with this when the connection closed under it.
 const CONNECTION_CLOSED = 'Connection is closed.';
