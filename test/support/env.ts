@@ -10,6 +10,9 @@ import { migrateLatest } from '../../src/db/migrate';
 import { MemoryTokenStore } from '../../src/store/memory/memory-store';
 import { createRedisClient, RedisTokenStore } from '../../src/store/redis/redis-store';
 import type { TokenStore } from '../../src/store/token-store';
+import type { ThrottleStore } from '../../src/store/throttle';
+import { MemoryThrottleStore } from '../../src/store/memory/memory-throttle';
+import { RedisThrottleStore } from '../../src/store/redis/redis-throttle';
 
 export const redisUrl = (): string | undefined => process.env.TEST_REDIS_URL;
 export const postgresUrl = (): string | undefined => process.env.TEST_DATABASE_URL;
@@ -47,6 +50,15 @@ export async function createTestStore(kind: StoreKind, url = redisUrl()): Promis
   const store = new RedisTokenStore(createRedisClient({ url, keyPrefix: uniqueName('t') + ':' }));
   await store.connect();
   return store;
+}
+
+/** Throttling state on the given backend (Redis: its own connection and key prefix). */
+export async function createTestThrottle(kind: StoreKind, url = redisUrl()): Promise<{ throttle: ThrottleStore; close(): Promise<void> }> {
+  if (kind === 'memory') return { throttle: new MemoryThrottleStore(), close: async () => undefined };
+  if (!url) throw new Error('no Redis for this run');
+  const redis = createRedisClient({ url, keyPrefix: uniqueName('th') + ':' });
+  await redis.connect();
+  return { throttle: new RedisThrottleStore(redis), close: async () => void (await redis.quit()) };
 }
 
 /** A raw client on the test Redis, for looking at what the store wrote. */
