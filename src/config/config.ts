@@ -1,13 +1,17 @@
 import os from 'node:os';
 import path from 'node:path';
 import { insecureIssuerProblem, weakArgon2Problem } from './production-rules';
-import { envSchema, type LogLevel, type NodeEnv } from './schema';
+import { envSchema, type LogLevel, type NodeEnv, type TrustProxy } from './schema';
+
+export type { TrustProxy } from './schema';
 
 export interface Config {
   readonly env: NodeEnv;
   readonly production: boolean;
   readonly port: number;
   readonly host: string;
+  /** Whose X-Forwarded-For decides the client address (http/middleware/client-address.ts). */
+  readonly trustProxy: TrustProxy;
   /** Public base URL, without a trailing slash. */
   readonly issuer: string;
   /** Unset: the embedded PGlite database under dataDir. */
@@ -115,6 +119,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     production,
     port: parsed.PORT,
     host: parsed.HOST,
+    trustProxy: parsed.TRUST_PROXY,
     issuer,
     databaseUrl: parsed.DATABASE_URL,
     redisUrl: parsed.REDIS_URL,

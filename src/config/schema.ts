@@ -1,3 +1,4 @@
+import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 import { parseDuration } from './duration';
 
@@ -71,10 +72,61 @@ function url(protocols: readonly string[]) {
   });
 }
 
+/**
+ * Which peers may tell us the client's address in X-Forwarded-For. `off`: none, the socket's
+ * address is the client's. `hops`: the nearest N addresses of the chain (socket first) are our
+ * proxies. `cidrs`: exactly the peers inside these ranges are our proxies.
+ */
+export type TrustProxy = { readonly kind: 'off' } | { readonly kind: 'hops'; readonly hops: number } | { readonly kind: 'cidrs'; readonly list: readonly string[] };
+
+const MAX_PROXY_HOPS = 32;
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+// Off unless set: a client that reaches us directly writes whatever X-Forwarded-For it likes, so
+// believing it by default would let anyone choose the address that throttling keys on.
+function trustProxy() {
+  return z
+    .string()
+    .optional()
+    .transform((text, ctx): TrustProxy => {
+      const value = (text ?? '').trim();
+      const hops = /^\d+$/.test(value) ? Number(value) : undefined;
+      if (value === '' || hops === 0 || value.toLowerCase() === 'false') return Object.freeze({ kind: 'off' });
+      if (hops !== undefined) {
+        if (hops > MAX_PROXY_HOPS) {
+          ctx.addIssue({ code: 'custom', message: `a hop count must be from 1 to ${MAX_PROXY_HOPS} (got "${text}")` });
+          return z.NEVER;
+        }
+        return Object.freeze({ kind: 'hops', hops });
+      }
+      if (value.toLowerCase() === 'true') {
+        ctx.addIssue({ code: 'custom', message: 'name a hop count or the proxies\' addresses; trusting every hop would let any client choose its address' });
+        return z.NEVER;
+      }
+      const list = value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== '');
+      let valid = list.length > 0;
+      if (!valid) ctx.addIssue({ code: 'custom', message: `names no proxy (got "${text}")` });
+      for (const entry of list) {
+        try {
+          // proxy-addr's own parser, so what passes here is exactly what the middleware compiles.
+          proxyAddr.compile(entry);
+        } catch {
+          valid = false;
+          ctx.addIssue({ code: 'custom', message: `"${entry}" is not an IP address, a CIDR range or one of ${PROXY_RANGE_NAMES.join(', ')}` });
+        }
+      }
+      return valid ? Object.freeze({ kind: 'cidrs', list: Object.freeze(list) }) : z.NEVER;
+    });
+}
+
 export const envSchema = z.object({
   NODE_ENV: z.enum(NODE_ENVS).default('development'),
   PORT: integer(8080, 0, 65535),
   HOST: z.string().default('127.0.0.1'),
+  TRUST_PROXY: trustProxy(),
   ISSUER: url(['http:', 'https:']),
   // Production refuses an http ISSUER for a host other than loopback unless this is true.
   ALLOW_INSECURE_ISSUER: boolean(),

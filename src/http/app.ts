@@ -3,6 +3,7 @@ import type { Deps } from '../deps';
 import type { AppState } from './context';
 import { createHotPaths } from './hot-paths';
 import { body } from './middleware/body';
+import { clientAddress } from './middleware/client-address';
 import { cors } from './middleware/cors';
 import { errorHandler } from './middleware/errors';
 import { requestId } from './middleware/request-id';
@@ -21,6 +22,7 @@ export function createApp(deps: Deps): Koa<AppState> {
   app.silent = true;
 
   app.use(requestId(deps.log));
+  app.use(clientAddress(deps.config.trustProxy));
   app.use(requestLog());
   app.use(securityHeaders());
   const hot = createHotPaths(deps);

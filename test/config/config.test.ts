@@ -62,6 +62,40 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ MIGRATE_ON_START: 'TRUE' }).migrateOnStart).toBe(true);
   });
 
+  describe('TRUST_PROXY', () => {
+    it('is off unless set: X-Forwarded-For is never believed by default', () => {
+      expect(loadConfig({}).trustProxy).toEqual({ kind: 'off' });
+      for (const value of ['', ' ', 'false', 'FALSE', '0', '00']) expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual({ kind: 'off' });
+    });
+
+    it('reads a positive integer as a hop count', () => {
+      expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toEqual({ kind: 'hops', hops: 1 });
+      expect(loadConfig({ TRUST_PROXY: ' 2 ' }).trustProxy).toEqual({ kind: 'hops', hops: 2 });
+      expect(problemsOf({ TRUST_PROXY: '33' })).toEqual(['TRUST_PROXY: a hop count must be from 1 to 32 (got "33")']);
+    });
+
+    it('reads a comma-separated list of addresses, CIDR ranges and proxy-addr’s names', () => {
+      const { trustProxy } = loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,loopback, fd00::/8, ::1, uniquelocal, linklocal, 172.16.0.0/255.240.0.0' });
+      expect(trustProxy).toEqual({ kind: 'cidrs', list: ['10.0.0.0/8', '192.168.1.7', 'loopback', 'fd00::/8', '::1', 'uniquelocal', 'linklocal', '172.16.0.0/255.240.0.0'] });
+      expect(Object.isFrozen(trustProxy)).toBe(true);
+      expect(trustProxy.kind === 'cidrs' && Object.isFrozen(trustProxy.list)).toBe(true);
+    });
+
+    it('names every entry that is not an address or a range', () => {
+      expect(problemsOf({ TRUST_PROXY: '10.0.0.0/33, proxy.internal, 10.0.0.1, 2001:db8::/129, 0.0.0.0/0' })).toEqual([
+        'TRUST_PROXY: "10.0.0.0/33" is not an IP address, a CIDR range or one of loopback, linklocal, uniquelocal',
+        'TRUST_PROXY: "proxy.internal" is not an IP address, a CIDR range or one of loopback, linklocal, uniquelocal',
+        'TRUST_PROXY: "2001:db8::/129" is not an IP address, a CIDR range or one of loopback, linklocal, uniquelocal',
+        'TRUST_PROXY: "0.0.0.0/0" is not an IP address, a CIDR range or one of loopback, linklocal, uniquelocal',
+      ]);
+      expect(problemsOf({ TRUST_PROXY: ' , ' })).toEqual(['TRUST_PROXY: names no proxy (got " , ")']);
+    });
+
+    it('refuses to trust every hop', () => {
+      expect(problemsOf({ TRUST_PROXY: 'true' })[0]).toMatch(/^TRUST_PROXY: name a hop count or the proxies' addresses/);
+    });
+  });
+
   describe('production guard', () => {
     it('refuses the embedded defaults and names each missing variable', () => {
       const problems = problemsOf({ NODE_ENV: 'production' });
