@@ -1,4 +1,5 @@
 import type { Deps } from '../deps';
+import type { PasswordWork } from '../identity/passwords';
 import { changeOwnPassword, changeUser, type LifecycleDeps } from '../identity/user-lifecycle';
 import { findUserById, publicUser, type User } from '../identity/users';
 import type { UserChanges } from '../identity/users';
@@ -17,7 +18,7 @@ export async function updateProfile(deps: AccountDeps, userId: string, changes: 
   return after;
 }
 
-export async function changePassword(deps: AccountDeps, userId: string, current: string, next: string, keepSession: string | undefined): Promise<void> {
-  await changeOwnPassword(deps, userId, current, next, keepSession);
+export async function changePassword(deps: AccountDeps, userId: string, current: string, next: string, keepSession: string | undefined, work: PasswordWork = {}): Promise<void> {
+  await changeOwnPassword(deps, userId, current, next, keepSession, work);
   deps.log.info({ event: 'account.password_changed', actor: userId, target: userId, keptSession: keepSession !== undefined }, 'password changed by its user');
 }

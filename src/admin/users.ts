@@ -1,4 +1,5 @@
 import type { Deps } from '../deps';
+import type { PasswordWork } from '../identity/passwords';
 import { changeUser, registerUser, removeUser, setUserDisabled, setUserPassword, type LifecycleDeps } from '../identity/user-lifecycle';
 import { effectiveScopes, findUserById, listUsers, publicUser, type User, type UserChanges } from '../identity/users';
 import { listSessions, revokeAllSessions, revokeSession, type Session } from '../oauth/sessions';
@@ -47,9 +48,9 @@ async function checkTarget(deps: Pick<Deps, 'db'>, actor: Actor, id: string): Pr
   throw new IdentityError('forbidden_target', 'this user holds scopes your token does not; only an admin holding them may change this user');
 }
 
-export async function createUserAs(deps: AdminDeps, actor: Actor, input: Parameters<typeof registerUser>[1]): Promise<User> {
+export async function createUserAs(deps: AdminDeps, actor: Actor, input: Parameters<typeof registerUser>[1], work: PasswordWork = {}): Promise<User> {
   await checkGrantable(deps, actor, input.roles, input.scopes);
-  const user = await registerUser(deps, input);
+  const user = await registerUser(deps, input, work);
   audit(deps.log, 'admin.user_created', actor, user.id, { username: user.username, email: user.email, fullName: user.fullName, roles: user.roles, scopes: user.scopes });
   return user;
 }
@@ -70,9 +71,9 @@ export async function setDisabledAs(deps: AdminDeps, actor: Actor, id: string, d
   return user;
 }
 
-export async function setPasswordAs(deps: AdminDeps, actor: Actor, id: string, password: string): Promise<void> {
+export async function setPasswordAs(deps: AdminDeps, actor: Actor, id: string, password: string, work: PasswordWork = {}): Promise<void> {
   await checkTarget(deps, actor, id);
-  await setUserPassword(deps, { id }, password);
+  await setUserPassword(deps, { id }, password, work);
   audit(deps.log, 'admin.user_password_set', actor, id, { password: 'changed' });
 }
 

@@ -62,6 +62,8 @@ export interface Argon2Settings {
   /** Hashes computed at once; the rest wait in a queue of at most maxQueue. */
   readonly maxConcurrent: number;
   readonly maxQueue: number;
+  /** Waiting places one client address may hold; absent = no per-address bound. */
+  readonly maxQueuePerAddress?: number;
 }
 
 // Hashes run on libuv's threadpool (4 threads unless UV_THREADPOOL_SIZE says otherwise). By
@@ -71,6 +73,13 @@ export interface Argon2Settings {
 function defaultHashConcurrency(threadpoolSize: string | undefined): number {
   const pool = Number(threadpoolSize) || 4;
   return Math.max(1, Math.min(os.availableParallelism() - 1, pool - 1));
+}
+
+// A tenth of the queue per address: one address (a script, a bot) cannot fill the queue alone;
+// ten must collude, and each real user behind them still gets a place. Not less than 4, so a
+// small queue still lets a NAT or office proxy, many users behind one address, log in together.
+function defaultQueueShare(maxQueue: number): number {
+  return Math.max(4, Math.floor(maxQueue / 10));
 }
 
 export class ConfigError extends Error {
@@ -149,6 +158,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       parallelism: parsed.ARGON2_PARALLELISM,
       maxConcurrent: parsed.ARGON2_MAX_CONCURRENT || defaultHashConcurrency(env.UV_THREADPOOL_SIZE),
       maxQueue: parsed.ARGON2_MAX_QUEUE,
+      maxQueuePerAddress: parsed.ARGON2_MAX_QUEUE_PER_ADDRESS || defaultQueueShare(parsed.ARGON2_MAX_QUEUE),
     }),
     passwordMinLength: parsed.PASSWORD_MIN_LENGTH,
   });

@@ -158,6 +158,8 @@ export const envSchema = z.object({
   ARGON2_PARALLELISM: integer(1, 1, 16),
   ARGON2_MAX_CONCURRENT: integer(0, 0, 64),
   ARGON2_MAX_QUEUE: integer(1000, 0, 100000),
+  // Waiting places one client address may hold; 0 = max(4, ARGON2_MAX_QUEUE / 10) (config.ts).
+  ARGON2_MAX_QUEUE_PER_ADDRESS: integer(0, 0, 100000),
   PASSWORD_MIN_LENGTH: integer(8, 8, 128),
 });
 

@@ -2,6 +2,7 @@ import Koa from 'koa';
 import type { Deps } from '../deps';
 import type { AppState } from './context';
 import { createHotPaths } from './hot-paths';
+import { abortSignal } from './middleware/abort-signal';
 import { body } from './middleware/body';
 import { clientAddress } from './middleware/client-address';
 import { cors } from './middleware/cors';
@@ -28,6 +29,7 @@ export function createApp(deps: Deps): Koa<AppState> {
   const hot = createHotPaths(deps);
   app.use(cors(hot.origins));
   app.use(errorHandler());
+  app.use(abortSignal());
   app.use(body());
 
   for (const router of [healthRoutes(deps), oauthRoutes(deps, hot), accountRoutes(deps, hot), adminUserRoutes(deps, hot), adminClientRoutes(deps, hot)]) {

@@ -10,6 +10,8 @@ export type Caller = BearerCaller;
 export interface AppState {
   requestId: string;
   log: Logger;
+  /** Aborts when the client goes away before the response is written (middleware/abort-signal.ts). */
+  signal: AbortSignal;
   caller?: Caller;
   /** The parameters of an OAuth form post, parsed strictly once (see middleware/body.ts). */
   form?: OAuthParams;

@@ -1,5 +1,5 @@
 import type { Database } from '../db/database';
-import type { Passwords } from './passwords';
+import type { PasswordWork, Passwords } from './passwords';
 import { tryUsernameKey } from './usernames';
 import { findLoginByKey, publicUser, updateUserRow, withRolesAndScopes, type User } from './users';
 
@@ -23,21 +23,24 @@ export type Authenticated = (User & { readonly disabled: false }) | DisabledLogi
  * right password stops there too. Only a usable login reads its roles and scopes, and a right
  * password on a hash made with older parameters is re-hashed with the current ones
  * (password_changed_at stays: the password did not change). Returns undefined on any failure.
+ * `work` drops the check if its client leaves while it waits in the hash queue, and charges its
+ * waiting place to the client's address (QueueFullError, QueueShareExceededError).
  */
 export async function authenticate(
   deps: { readonly db: Database; readonly passwords: Passwords },
   username: string,
   password: string,
   now: Date,
+  work: PasswordWork = {},
 ): Promise<Authenticated | undefined> {
   // A malformed username is no one's (its shape alone says so): no query, the same argon2 work.
   const key = tryUsernameKey(username);
   const login = key === undefined ? undefined : await findLoginByKey(deps.db, key);
   if (!login) {
-    await deps.passwords.checkUnknownUser(password);
+    await deps.passwords.checkUnknownUser(password, work);
     return undefined;
   }
-  const result = await deps.passwords.check(login.passwordHash, password);
+  const result = await deps.passwords.check(login.passwordHash, password, work);
   if (!result.ok) return undefined;
   if (login.disabled) return { id: login.id, username: login.username, disabled: true };
   if (result.rehashed) await updateUserRow(deps.db, login.id, { password_hash: result.rehashed }, now);

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Algorithm, hash as rsHash, verify as rsVerify } from '@node-rs/argon2';
 import type { Argon2Settings } from '../config/config';
-import { Semaphore } from './semaphore';
+import { QueueFullError, QueueShareExceededError, RequestAbortedError, Semaphore, type RunOptions } from './semaphore';
+
+/**
+ * Who asks for a hash and whether they still want it: `signal` aborts when the client goes away
+ * (the queued hash is dropped), `owner` (the client address) is charged for a waiting place.
+ */
+export type PasswordWork = RunOptions;
 
 /** The argon2 operations we use; one small seam so the binding can be swapped or observed. */
 export interface Argon2Binding {
@@ -65,7 +71,8 @@ export interface PasswordCheck {
 /**
  * Hashing and checking of user passwords with argon2id. At most `maxConcurrent` hashes run at
  * once, so a login storm queues logins instead of filling the threadpool that token signing
- * and verification also use.
+ * and verification also use. The queue is fair: a request whose client has gone away leaves it
+ * before it is hashed, and one address holds at most `maxQueuePerAddress` waiting places.
  */
 export class Passwords {
   private readonly gate: Semaphore;
@@ -76,26 +83,33 @@ export class Passwords {
     settings: Argon2Settings,
     private readonly binding: Argon2Binding = rustArgon2,
   ) {
-    this.gate = new Semaphore(settings.maxConcurrent, settings.maxQueue);
+    this.gate = new Semaphore(settings.maxConcurrent, settings.maxQueue, settings.maxQueuePerAddress);
     this.options = { memoryCost: settings.memoryKib, timeCost: settings.timeCost, parallelism: settings.parallelism };
   }
 
-  async hash(password: string): Promise<string> {
+  async hash(password: string, work: PasswordWork = {}): Promise<string> {
     if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) throw new RangeError('password too long');
-    return this.gate.run(() => this.binding.hash(normalisePassword(password), this.options));
+    return this.gate.run(() => this.binding.hash(normalisePassword(password), this.options), work);
   }
 
   /** Checks a password against a stored hash; returns a fresh hash when parameters changed. */
-  async check(storedHash: string, password: string): Promise<PasswordCheck> {
+  async check(storedHash: string, password: string, work: PasswordWork = {}): Promise<PasswordCheck> {
     if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) {
       // Never hashed, but still costs what a real check costs (see checkUnknownUser).
-      await this.checkUnknownUser(password.slice(0, 64));
+      await this.checkUnknownUser(password.slice(0, 64), work);
       return { ok: false };
     }
     const normalised = normalisePassword(password);
-    const ok = await this.gate.run(() => this.verifySafely(storedHash, normalised));
+    const ok = await this.gate.run(() => this.verifySafely(storedHash, normalised), work);
     if (!ok || !this.binding.needsRehash(storedHash, this.options)) return { ok };
-    return { ok, rehashed: await this.hash(password) };
+    try {
+      return { ok, rehashed: await this.hash(password, work) };
+    } catch (error) {
+      // The re-hash is an upgrade, not part of the check: a full queue (or a client that left)
+      // must not turn a right password into a refusal. The next login tries again.
+      if (error instanceof QueueFullError || error instanceof QueueShareExceededError || error instanceof RequestAbortedError) return { ok };
+      throw error;
+    }
   }
 
   /**
@@ -103,16 +117,27 @@ export class Passwords {
    * the current parameters, so the answer costs what a wrong password costs and response time
    * does not reveal which usernames exist. Always false.
    */
-  async checkUnknownUser(password: string): Promise<false> {
-    this.dummyHash ??= this.gate.run(() => this.binding.hash(randomBytes(32).toString('base64url'), this.options));
+  async checkUnknownUser(password: string, work: PasswordWork = {}): Promise<false> {
+    // Made once and shared by every caller, so it is no one request's work: neither its signal
+    // nor its owner. A failed attempt (a full queue) is forgotten, else it would fail every
+    // unknown-user check after it.
+    this.dummyHash ??= this.gate.run(() => this.binding.hash(randomBytes(32).toString('base64url'), this.options)).catch((error: unknown) => {
+      this.dummyHash = undefined;
+      throw error;
+    });
     const dummy = await this.dummyHash;
-    await this.gate.run(() => this.verifySafely(dummy, normalisePassword(password)));
+    await this.gate.run(() => this.verifySafely(dummy, normalisePassword(password)), work);
     return false;
   }
 
-  /** Hashes queued or running right now (for the benchmark and overload decisions). */
+  /** Hashes waiting for a slot right now (for the benchmark and overload decisions). */
   get pending(): number {
     return this.gate.pending;
+  }
+
+  /** Hashes computing right now. */
+  get running(): number {
+    return this.gate.running;
   }
 
   private async verifySafely(hash: string, password: string): Promise<boolean> {

@@ -6,7 +6,7 @@ import { familyPolicy } from '../oauth/refresh-policy';
 import { setUserSubject } from '../store/families';
 import type { TokenStore } from '../store/token-store';
 import { IdentityError } from './errors';
-import { checkPasswordPolicy, describePasswordProblem, type Passwords } from './passwords';
+import { checkPasswordPolicy, describePasswordProblem, type PasswordWork, type Passwords } from './passwords';
 import { hasScope } from './scopes';
 import { createUser, deleteUser, effectiveScopes, findUserById, findUserByUsername, publicUser, updateUser, updateUserRow, type NewUser, type User, type UserChanges, type UserWithCredentials } from './users';
 
@@ -47,10 +47,11 @@ async function requireUser(deps: LifecycleDeps, ref: UserRef): Promise<UserWithC
   return user;
 }
 
-export async function registerUser(deps: LifecycleDeps, input: Omit<NewUser, 'passwordHash'> & { password: string }): Promise<User> {
+/** `work` (here and below): an HTTP caller's abort signal and address, for the hash queue. */
+export async function registerUser(deps: LifecycleDeps, input: Omit<NewUser, 'passwordHash'> & { password: string }, work: PasswordWork = {}): Promise<User> {
   checkPolicy(deps, input.password);
   const { password, ...rest } = input;
-  return createUser(deps.db, { ...rest, passwordHash: await deps.passwords.hash(password) }, new Date(deps.clock.now()));
+  return createUser(deps.db, { ...rest, passwordHash: await deps.passwords.hash(password, work) }, new Date(deps.clock.now()));
 }
 
 export async function setUserDisabled(deps: LifecycleDeps, ref: UserRef, disabled: boolean): Promise<User> {
@@ -64,21 +65,21 @@ export async function setUserDisabled(deps: LifecycleDeps, ref: UserRef, disable
  * Sets a new password: every access token issued before now and every login end, except the
  * login `keepFamily` (the session the user changed it from, when they ask to stay signed in).
  */
-export async function setUserPassword(deps: LifecycleDeps, ref: UserRef, password: string, { keepFamily }: { keepFamily?: string } = {}): Promise<User> {
+export async function setUserPassword(deps: LifecycleDeps, ref: UserRef, password: string, { keepFamily, ...work }: { keepFamily?: string } & PasswordWork = {}): Promise<User> {
   checkPolicy(deps, password);
   const user = await requireUser(deps, ref);
   const now = new Date(deps.clock.now());
-  await updateUserRow(deps.db, user.id, { password_hash: await deps.passwords.hash(password), password_changed_at: now }, now);
+  await updateUserRow(deps.db, user.id, { password_hash: await deps.passwords.hash(password, work), password_changed_at: now }, now);
   await endAccessNow(deps, user.id, keepFamily);
   return { ...publicUser(user), passwordChangedAt: now };
 }
 
 /** The user's own change: the current password must be right (one argon2 check). */
-export async function changeOwnPassword(deps: LifecycleDeps, userId: string, current: string, next: string, keepFamily?: string): Promise<User> {
+export async function changeOwnPassword(deps: LifecycleDeps, userId: string, current: string, next: string, keepFamily?: string, work: PasswordWork = {}): Promise<User> {
   checkPolicy(deps, next);
   const user = await requireUser(deps, { id: userId });
-  if (!(await deps.passwords.check(user.passwordHash, current)).ok) throw new IdentityError('wrong_password', 'the current password is not right');
-  return setUserPassword(deps, { id: userId }, next, keepFamily === undefined ? {} : { keepFamily });
+  if (!(await deps.passwords.check(user.passwordHash, current, work)).ok) throw new IdentityError('wrong_password', 'the current password is not right');
+  return setUserPassword(deps, { id: userId }, next, keepFamily === undefined ? work : { keepFamily, ...work });
 }
 
 /**

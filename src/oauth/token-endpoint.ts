@@ -10,6 +10,8 @@ export interface TokenRequest {
   readonly authorization: string | undefined;
   readonly ip: string | undefined;
   readonly userAgent: string | undefined;
+  /** Aborts when the client goes away (see GrantRequest.signal). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -24,5 +26,5 @@ export async function handleTokenRequest(deps: GrantDeps & { readonly clients?: 
   if (!(client.grantTypes as readonly string[]).includes(grantType)) {
     throw new OAuthError('unauthorized_client', `client is not allowed the ${grantType} grant`);
   }
-  return grant.handle({ client, params: request.params, ip: request.ip, userAgent: request.userAgent }, deps);
+  return grant.handle({ client, params: request.params, ip: request.ip, userAgent: request.userAgent, signal: request.signal }, deps);
 }

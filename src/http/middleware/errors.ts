@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import { IdentityError, type IdentityErrorCode } from '../../identity/errors';
+import { QueueFullError, QueueShareExceededError, RequestAbortedError } from '../../identity/semaphore';
 import { OAuthError } from '../../oauth/errors';
 import { StoreUnavailableError } from '../../store/unavailable';
 import { ApiError } from '../api-error';
@@ -73,6 +74,17 @@ function handle(ctx: AppContext, thrown: unknown): void {
     renderUnavailable(ctx, thrown);
     return;
   }
+  if (thrown instanceof QueueFullError || thrown instanceof QueueShareExceededError) {
+    renderOverloaded(ctx, thrown);
+    return;
+  }
+  if (thrown instanceof RequestAbortedError) {
+    // The client is gone and reads nothing; not a failure of ours, so no error line. 499 is
+    // nginx's "client closed request", for the request log.
+    ctx.state.log.debug({ event: 'http.client_gone' }, 'client went away; its queued work was dropped');
+    render(ctx, 499, { error: 'client_closed_request', error_description: 'the client closed the connection' });
+    return;
+  }
   if (thrown instanceof OAuthError) {
     if (thrown.wwwAuthenticate) ctx.set('WWW-Authenticate', thrown.wwwAuthenticate);
     render(ctx, thrown.status, { error: thrown.code, error_description: thrown.description });
@@ -118,6 +130,23 @@ function renderUnavailable(ctx: AppContext, error: StoreUnavailableError): void 
   ctx.state.log.warn({ event: 'store.unavailable', operation: error.operation, reason: error.reason }, 'token store unavailable: request refused');
   ctx.set('Retry-After', String(error.retryAfterSec));
   render(ctx, 503, { error: 'temporarily_unavailable', error_description: 'the service cannot check token state right now; retry shortly' });
+}
+
+/**
+ * The password-hash queue is full (503), or this address already holds its share of it (429):
+ * the same answer from every endpoint that hashes a password (the grant, the account and admin
+ * APIs), in RFC 6749 §5.2 form with RFC 6749 §4.1.2.1 temporarily_unavailable, and a
+ * Retry-After (RFC 9110 §10.2.3; RFC 6585 §4 for 429).
+ */
+function renderOverloaded(ctx: AppContext, error: QueueFullError | QueueShareExceededError): void {
+  ctx.set('Retry-After', String(error.retryAfterSec));
+  if (error instanceof QueueShareExceededError) {
+    ctx.state.log.info({ event: 'password.queue_share_exceeded', ip: error.owner }, 'password work refused: address holds its share of the queue');
+    render(ctx, 429, { error: 'temporarily_unavailable', error_description: 'too many logins in progress from this address' });
+    return;
+  }
+  ctx.state.log.warn({ event: 'password.queue_full' }, 'password work refused: hash queue full');
+  render(ctx, 503, { error: 'temporarily_unavailable', error_description: 'too many logins in progress; retry shortly' });
 }
 
 function render(ctx: AppContext, status: number, body: ErrorBody): void {

@@ -8,6 +8,7 @@ import { ApiError } from '../api-error';
 import type { AppState } from '../context';
 import type { HotPaths } from '../hot-paths';
 import { apiRouter } from './api-router';
+import { passwordWork } from '../middleware/abort-signal';
 import { callerOf, requireUser } from '../middleware/bearer-auth';
 import { jsonBody } from '../validate';
 import { userView } from '../views';
@@ -39,7 +40,7 @@ export function accountRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
     const { sub, sid } = callerOf(ctx).claims;
     if (!(await currentUser(deps, sub))) throw notAUser();
     if (body.keepSession && sid === undefined) throw new ApiError(400, 'invalid_request', 'this token belongs to no session to keep', { keepSession: 'the token has no session' });
-    await changePassword(deps, sub, body.currentPassword, body.newPassword, body.keepSession ? sid : undefined);
+    await changePassword(deps, sub, body.currentPassword, body.newPassword, body.keepSession ? sid : undefined, passwordWork(ctx));
     ctx.status = 204;
   });
 

@@ -9,6 +9,7 @@ import { ApiError } from '../api-error';
 import type { AppContext, AppState } from '../context';
 import type { HotPaths } from '../hot-paths';
 import { apiRouter } from './api-router';
+import { passwordWork } from '../middleware/abort-signal';
 import { callerOf, insufficientScope, requireScope } from '../middleware/bearer-auth';
 import { jsonBody, queryParams } from '../validate';
 import { userView } from '../views';
@@ -35,7 +36,7 @@ export function adminUserRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   router.post('/', write, async (ctx) => {
     const body = jsonBody(ctx, createUserBody);
     ctx.status = 201;
-    ctx.body = userView(await createUserAs(deps, actorOf(ctx), body));
+    ctx.body = userView(await createUserAs(deps, actorOf(ctx), body, passwordWork(ctx)));
   });
 
   // The seed's ownership rule: users:read reads anyone, users:read:own only oneself.
@@ -61,7 +62,7 @@ export function adminUserRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
 
   router.post('/:id/password', write, async (ctx) => {
     const { password } = jsonBody(ctx, setPasswordBody);
-    await setPasswordAs(deps, actorOf(ctx), ctx.params.id!, password);
+    await setPasswordAs(deps, actorOf(ctx), ctx.params.id!, password, passwordWork(ctx));
     ctx.status = 204;
   });
 

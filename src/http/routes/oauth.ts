@@ -40,6 +40,7 @@ export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
       authorization: ctx.get('authorization') || undefined,
       ip: ctx.ip,
       userAgent: ctx.get('user-agent').slice(0, MAX_USER_AGENT) || undefined,
+      signal: ctx.state.signal,
     });
   });
 

@@ -28,6 +28,8 @@ export interface GrantRequest {
   readonly ip: string | undefined;
   /** The User-Agent of the request, already cut to a bounded length. */
   readonly userAgent: string | undefined;
+  /** Aborts when the client goes away: a login still waiting for its hash is dropped. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 export type GrantDeps = Pick<Deps, 'db' | 'store' | 'passwords' | 'keyring' | 'clock' | 'config' | 'log'>;

@@ -1,5 +1,4 @@
 import { authenticate } from '../../identity/authenticate';
-import { QueueFullError } from '../../identity/semaphore';
 import { hasScope } from '../../identity/scopes';
 import { effectiveScopes } from '../../identity/users';
 import { issueAccessToken } from '../../tokens/access-token';
@@ -13,20 +12,14 @@ import { tokenResponse, type Grant } from './grant';
 /** RFC 6749 §4.3: resource owner password credentials, for first-party clients. */
 export const passwordGrant: Grant = {
   type: 'password',
-  async handle({ client, params, ip, userAgent }, deps) {
+  async handle({ client, params, ip, userAgent, signal }, deps) {
     const username = required(params, 'username');
     const password = required(params, 'password');
     const now = new Date(deps.clock.now());
 
-    let user;
-    try {
-      user = await authenticate(deps, username, password, now);
-    } catch (error) {
-      if (error instanceof QueueFullError) {
-        throw new OAuthError('temporarily_unavailable', 'too many logins in progress; retry shortly');
-      }
-      throw error;
-    }
+    // A full hash queue (503) or this address's share of it taken (429) is answered by the error
+    // middleware, the same for every endpoint that hashes a password.
+    const user = await authenticate(deps, username, password, now, { signal, owner: ip });
     if (!user || user.disabled) {
       // RFC 6749 §5.2 invalid_grant, one answer for an unknown user, a wrong password and a
       // disabled user: telling "disabled" apart would confirm both the username and its password.
