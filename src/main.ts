@@ -10,7 +10,7 @@ import { Passwords } from './identity/passwords';
 import { createApp } from './http/app';
 import { listen, type ListeningServer } from './http/server';
 import { createLogger, type Logger } from './logging/logger';
-import { createTokenStore } from './store/create-store';
+import { createStores } from './store/create-store';
 import { loadSigningKeys } from './config/signing-keys';
 import { watchSigningKeys } from './config/key-reload';
 import { Keyring } from './tokens/keyring';
@@ -39,8 +39,8 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
       if (applied.length > 0) log.info({ event: 'database.migrated', applied }, 'migrations applied');
     }
     await reportStoredProblems(db, log);
-    const store = await createTokenStore(config, log);
-    const deps: Deps = { config, db, dbKind: target.kind, store, passwords: new Passwords(config.argon2), keyring, log, clock: options.clock ?? systemClock };
+    const { store, throttle } = await createStores(config, log);
+    const deps: Deps = { config, db, dbKind: target.kind, store, throttle, passwords: new Passwords(config.argon2), keyring, log, clock: options.clock ?? systemClock };
     if (!config.production && config.migrateOnStart) await seedDemoData(deps);
     return deps;
   } catch (error) {

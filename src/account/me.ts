@@ -1,10 +1,13 @@
 import type { Deps } from '../deps';
+import { beginPasswordAttempt } from '../identity/credential-throttle';
+import { IdentityError } from '../identity/errors';
+import { tryUsernameKey } from '../identity/usernames';
 import type { PasswordWork } from '../identity/passwords';
 import { changeOwnPassword, changeUser, type LifecycleDeps } from '../identity/user-lifecycle';
 import { findUserById, publicUser, type User } from '../identity/users';
 import type { UserChanges } from '../identity/users';
 
-export type AccountDeps = LifecycleDeps & Pick<Deps, 'log'>;
+export type AccountDeps = LifecycleDeps & Pick<Deps, 'log' | 'throttle'> & { readonly config: Pick<Deps['config'], 'throttle'> };
 
 /** The signed-in user, fresh from the database; undefined when they may no longer sign in. */
 export async function currentUser(deps: Pick<Deps, 'db'>, userId: string): Promise<User | undefined> {
@@ -18,7 +21,19 @@ export async function updateProfile(deps: AccountDeps, userId: string, changes: 
   return after;
 }
 
-export async function changePassword(deps: AccountDeps, userId: string, current: string, next: string, keepSession: string | undefined, work: PasswordWork = {}): Promise<void> {
-  await changeOwnPassword(deps, userId, current, next, keepSession, work);
+/**
+ * The user's own change, proved by the current password: that check is throttled like a login
+ * (a stolen access token must not become a password-guessing oracle), per username and address.
+ */
+export async function changePassword(deps: AccountDeps, user: { readonly id: string; readonly username: string }, current: string, next: string, keepSession: string | undefined, work: PasswordWork = {}): Promise<void> {
+  const userId = user.id;
+  const attempt = await beginPasswordAttempt(deps, { name: tryUsernameKey(user.username) ?? user.username, address: work.owner });
+  try {
+    await changeOwnPassword(deps, userId, current, next, keepSession, work);
+  } catch (error) {
+    if (error instanceof IdentityError && error.code === 'wrong_password') await attempt.failed();
+    throw error;
+  }
+  await attempt.succeeded();
   deps.log.info({ event: 'account.password_changed', actor: userId, target: userId, keptSession: keepSession !== undefined }, 'password changed by its user');
 }

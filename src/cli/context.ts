@@ -15,7 +15,7 @@ export class CliError extends Error {}
 /** Runs a command with the service's own dependencies (logs go to stderr). Only commands that
  *  revoke tokens (`revokes`) or read sessions (`readsStore`) open the token store; the others
  *  never touch it. */
-export type CliDeps = Omit<Deps, 'keyring'>;
+export type CliDeps = Omit<Deps, 'keyring' | 'throttle'>;
 
 export async function withDeps<T>(run: (deps: CliDeps) => Promise<T>, { revokes = false, readsStore = false } = {}): Promise<T> {
   const config = loadConfig(process.env);

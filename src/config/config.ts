@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import type { ThrottleSettings } from '../store/throttle';
 import { insecureIssuerProblem, weakArgon2Problem } from './production-rules';
 import { envSchema, type LogLevel, type NodeEnv, type TrustProxy } from './schema';
 
@@ -37,6 +38,7 @@ export interface Config {
   readonly allowHs256: boolean;
   readonly argon2: Argon2Settings;
   readonly passwordMinLength: number;
+  readonly throttle: ThrottleConfig;
 }
 
 export interface RefreshSettings {
@@ -53,6 +55,14 @@ export interface RefreshSettings {
    */
   readonly subjectMaxAgeSec: number;
   readonly maxSessionsPerUserClient: number;
+}
+
+/** Failed-credential throttling: the store's settings plus what the policy does above them. */
+export interface ThrottleConfig extends ThrottleSettings {
+  /** Failures of one username (or client id) in 24 h, from anywhere, that raise an alert; 0 = never. */
+  readonly subjectAlertThreshold: number;
+  /** Past that threshold, each further failure of that subject is answered this much later. */
+  readonly subjectFailureDelayMs: number;
 }
 
 export interface Argon2Settings {
@@ -161,5 +171,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       maxQueuePerAddress: parsed.ARGON2_MAX_QUEUE_PER_ADDRESS || defaultQueueShare(parsed.ARGON2_MAX_QUEUE),
     }),
     passwordMinLength: parsed.PASSWORD_MIN_LENGTH,
+    throttle: Object.freeze({
+      pairThreshold: parsed.LOGIN_FAILURES_BEFORE_DELAY,
+      pairBaseLockMs: parsed.LOGIN_DELAY_MIN * 1000,
+      pairMaxLockMs: Math.max(parsed.LOGIN_DELAY_MAX, parsed.LOGIN_DELAY_MIN) * 1000,
+      pairMemoryMs: parsed.LOGIN_FAILURE_MEMORY * 1000,
+      addressCapacity: parsed.ADDRESS_FAILURES_PER_HOUR,
+      addressRefillPerMs: parsed.ADDRESS_FAILURES_PER_HOUR / 3_600_000,
+      subjectWindowMs: 86_400_000,
+      subjectAlertThreshold: parsed.ACCOUNT_FAILURES_ALERT,
+      subjectFailureDelayMs: parsed.ACCOUNT_FAILURE_DELAY * 1000,
+    }),
   });
 }

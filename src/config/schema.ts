@@ -161,6 +161,14 @@ export const envSchema = z.object({
   // Waiting places one client address may hold; 0 = max(4, ARGON2_MAX_QUEUE / 10) (config.ts).
   ARGON2_MAX_QUEUE_PER_ADDRESS: integer(0, 0, 100000),
   PASSWORD_MIN_LENGTH: integer(8, 8, 128),
+  // Failed-credential throttling (issue 12; README explains the defaults).
+  LOGIN_FAILURES_BEFORE_DELAY: integer(10, 0, 1000),
+  LOGIN_DELAY_MIN: duration('1m', { min: 1, max: 86400 }),
+  LOGIN_DELAY_MAX: duration('15m', { min: 1, max: 7 * 86400 }),
+  LOGIN_FAILURE_MEMORY: duration('24h', { min: 60, max: 30 * 86400 }),
+  ADDRESS_FAILURES_PER_HOUR: integer(100, 0, 1_000_000),
+  ACCOUNT_FAILURES_ALERT: integer(50, 0, 1_000_000),
+  ACCOUNT_FAILURE_DELAY: duration('1s', { min: 0, max: 30 }),
 });
 
 export type RawEnv = z.input<typeof envSchema>;

@@ -1,4 +1,5 @@
 import type { Deps } from '../deps';
+import { ClientAuthThrottle } from '../identity/credential-throttle';
 import { AccessTokenChecker } from '../oauth/access-token-check';
 import { ClientCache } from '../oauth/client-cache';
 import { OriginCache } from '../oauth/origin-cache';
@@ -8,9 +9,11 @@ export interface HotPaths {
   readonly checker: AccessTokenChecker;
   readonly clients: ClientCache;
   readonly origins: OriginCache;
+  /** Failed client authentication: counted in the store, refusals remembered here. */
+  readonly clientAuth: ClientAuthThrottle;
 }
 
 export function createHotPaths(deps: Deps): HotPaths {
   const ttlMs = deps.config.clientCacheTtlSec * 1000;
-  return { checker: new AccessTokenChecker(deps), clients: new ClientCache(deps.db, ttlMs), origins: new OriginCache(deps.db, ttlMs) };
+  return { checker: new AccessTokenChecker(deps), clients: new ClientCache(deps.db, ttlMs), origins: new OriginCache(deps.db, ttlMs), clientAuth: new ClientAuthThrottle(deps) };
 }

@@ -8,6 +8,19 @@ export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'n
 /** Finds a client by id: the service's short-lived cache (CLIENT_CACHE_TTL), or the database. */
 export type ClientLookup = (id: string) => Promise<ClientWithSecret | undefined>;
 
+/** Throttling of failed client authentication (identity/credential-throttle.ts implements it). */
+export interface ClientAuthGuard {
+  /** Throws (429) while this client id from this address is refused; no I/O on the hot path. */
+  check(clientId: string, address: string | undefined): void;
+  /** Records a failure. */
+  failed(clientId: string, address: string | undefined): Promise<void>;
+}
+
+export interface ClientAuthThrottling {
+  readonly guard: ClientAuthGuard;
+  readonly address: string | undefined;
+}
+
 export interface AuthenticatedClient {
   readonly client: ClientWithSecret;
   readonly method: ClientAuthMethod;
@@ -46,7 +59,7 @@ function basicCredentials(header: string): Credentials {
  * client_secret_post (never both at once); public clients identify themselves with client_id.
  * Every failure is the same 401 invalid_client, with a Basic challenge when Basic was tried.
  */
-export async function authenticateClient(lookup: ClientLookup, authorization: string | undefined, params: OAuthParams): Promise<AuthenticatedClient> {
+export async function authenticateClient(lookup: ClientLookup, authorization: string | undefined, params: OAuthParams, throttling?: ClientAuthThrottling): Promise<AuthenticatedClient> {
   const usesBasic = authorization !== undefined && /^basic /i.test(authorization);
   const postId = params.get('client_id');
   const postSecret = params.get('client_secret');
@@ -62,17 +75,22 @@ export async function authenticateClient(lookup: ClientLookup, authorization: st
     throw new OAuthError('invalid_client', 'client authentication is required');
   }
 
-  const failure = () => new OAuthError('invalid_client', 'client authentication failed', usesBasic ? { wwwAuthenticate: 'Basic realm="portcullis"' } : {});
+  throttling?.guard.check(credentials.id, throttling.address);
+  // Every failure is counted (per client id and address, and per address), then answered alike.
+  const failure = async (): Promise<never> => {
+    await throttling?.guard.failed(credentials.id, throttling.address);
+    throw new OAuthError('invalid_client', 'client authentication failed', usesBasic ? { wwwAuthenticate: 'Basic realm="portcullis"' } : {});
+  };
   const client = await lookup(credentials.id);
   if (!client) {
     if (credentials.secret !== undefined) verifyClientSecret(credentials.secret, DUMMY_HASH);
-    throw failure();
+    return failure();
   }
   if (client.type === 'public') {
     // A public client has no secret; one that sends a secret is misconfigured, not authenticated.
-    if (credentials.secret !== undefined) throw failure();
+    if (credentials.secret !== undefined) return failure();
     return { client, method: 'none' };
   }
-  if (credentials.secret === undefined || !client.secretHash || !verifyClientSecret(credentials.secret, client.secretHash)) throw failure();
+  if (credentials.secret === undefined || !client.secretHash || !verifyClientSecret(credentials.secret, client.secretHash)) return failure();
   return { client, method: credentials.method };
 }

@@ -2,7 +2,7 @@ import type { Deps } from '../deps';
 import { hashRefreshSecret, parseRefreshToken, type RefreshToken } from '../tokens/refresh-token';
 import type { AccessTokenChecker } from './access-token-check';
 import type { ClientCache } from './client-cache';
-import { authenticateClient } from './client-auth';
+import { authenticateClient, type ClientAuthGuard } from './client-auth';
 import { OAuthError } from './errors';
 import { required, type OAuthParams } from './params';
 
@@ -13,11 +13,13 @@ import { required, type OAuthParams } from './params';
 export interface IntrospectionDeps extends Pick<Deps, 'store' | 'clock' | 'config'> {
   readonly checker: AccessTokenChecker;
   readonly clients: ClientCache;
+  readonly clientAuth?: ClientAuthGuard;
 }
 
 export interface IntrospectionRequest {
   readonly params: OAuthParams;
   readonly authorization: string | undefined;
+  readonly ip?: string | undefined;
 }
 
 /** RFC 7662 §2.2. Everything but `active` is present only for an active token. */
@@ -40,7 +42,7 @@ const INACTIVE: IntrospectionResponse = { active: false };
 
 /** RFC 7662 §2.1: the caller must be a confidential client allowed to introspect. */
 async function authenticateCaller(deps: IntrospectionDeps, request: IntrospectionRequest) {
-  const { client, method } = await authenticateClient(deps.clients.find, request.authorization, request.params);
+  const { client, method } = await authenticateClient(deps.clients.find, request.authorization, request.params, deps.clientAuth && { guard: deps.clientAuth, address: request.ip });
   if (method === 'none') throw new OAuthError('invalid_client', 'introspection requires client authentication', { wwwAuthenticate: 'Basic realm="portcullis"' });
   if (!client.canIntrospect) throw new OAuthError('unauthorized_client', 'this client may not introspect tokens', { status: 403 });
   return client;

@@ -3,7 +3,7 @@ import { nowSeconds } from '../clock';
 import { hashRefreshSecret, parseRefreshToken } from '../tokens/refresh-token';
 import type { AccessTokenChecker } from './access-token-check';
 import type { ClientCache } from './client-cache';
-import { authenticateClient } from './client-auth';
+import { authenticateClient, type ClientAuthGuard } from './client-auth';
 import { OAuthError } from './errors';
 import { required, type OAuthParams } from './params';
 import { familyPolicy } from './refresh-policy';
@@ -11,6 +11,7 @@ import { familyPolicy } from './refresh-policy';
 export interface RevocationDeps extends Pick<Deps, 'store' | 'clock' | 'config' | 'log'> {
   readonly checker: AccessTokenChecker;
   readonly clients: ClientCache;
+  readonly clientAuth?: ClientAuthGuard;
 }
 
 export interface RevocationRequest {
@@ -31,7 +32,7 @@ const notYours = () => new OAuthError('invalid_grant', 'the token was not issued
  */
 export async function revoke(deps: RevocationDeps, request: RevocationRequest): Promise<void> {
   // §2.1: confidential clients authenticate; a public client identifies itself with client_id.
-  const { client } = await authenticateClient(deps.clients.find, request.authorization, request.params);
+  const { client } = await authenticateClient(deps.clients.find, request.authorization, request.params, deps.clientAuth && { guard: deps.clientAuth, address: request.ip });
   const token = required(request.params, 'token');
   const hint = request.params.get('token_type_hint');
   if (hint !== undefined && !HINTS.has(hint)) throw new OAuthError('unsupported_token_type', `unsupported token_type_hint: ${hint}`);

@@ -4,6 +4,7 @@ import { createDatabase } from '../../src/db/database';
 import { createLogger } from '../../src/logging/logger';
 import { createRedisClient, RedisTokenStore } from '../../src/store/redis/redis-store';
 import type { Deps } from '../../src/deps';
+import { MemoryThrottleStore } from '../../src/store/memory/memory-throttle';
 import { Passwords } from '../../src/identity/passwords';
 import { generateJwk } from '../../src/tokens/generate';
 import { Keyring, parseKeySet } from '../../src/tokens/keyring';
@@ -57,6 +58,7 @@ if (redisUrl() && postgresUrl()) describe('GET /readyz with real Redis and Postg
       db: createDatabase({ kind: 'postgres', url: postgres.url }, log),
       dbKind: 'postgres',
       store,
+      throttle: new MemoryThrottleStore(),
       passwords: new Passwords(config.argon2),
       keyring: new Keyring(parseKeySet(JSON.stringify({ keys: [generateJwk()] }))),
       log,

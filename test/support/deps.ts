@@ -5,7 +5,7 @@ import { Passwords } from '../../src/identity/passwords';
 import { createLogger } from '../../src/logging/logger';
 import { generateJwk } from '../../src/tokens/generate';
 import { Keyring, parseKeySet } from '../../src/tokens/keyring';
-import { createTestDatabase, createTestStore, testConfig, type DatabaseKind, type StoreKind } from './env';
+import { createTestDatabase, createTestStore, createTestThrottle, testConfig, type DatabaseKind, type StoreKind } from './env';
 import { FakeClock } from './clock';
 import { LogCapture } from './logs';
 
@@ -27,11 +27,13 @@ export async function createTestDeps(options: TestDepsOptions = {}): Promise<Tes
   const logs = new LogCapture();
   const database = await createTestDatabase(options.db ?? 'pglite');
   const store = await createTestStore(options.store ?? 'memory');
+  const throttle = await createTestThrottle(options.store ?? 'memory');
   return {
     config,
     db: database.db,
     dbKind: options.db ?? 'pglite',
     store,
+    throttle: throttle.throttle,
     passwords: new Passwords(config.argon2),
     keyring: new Keyring(parseKeySet(JSON.stringify({ keys: [generateJwk('ES256', 'test-key', 'active')] }))),
     log: createLogger(config.logLevel, logs),
@@ -39,6 +41,7 @@ export async function createTestDeps(options: TestDepsOptions = {}): Promise<Tes
     logs,
     cleanup: async () => {
       await store.close();
+      await throttle.close();
       await database.drop();
     },
   };

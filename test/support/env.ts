@@ -27,7 +27,9 @@ export function tempDir(prefix = 'portcullis-test-'): string {
 
 /** A config as the service would load it, with quiet, test-friendly defaults. */
 export function testConfig(overrides: Record<string, string | undefined> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', DATA_DIR: tempDir(), ...overrides });
+  // Throttling of failed credentials is off unless a test turns it on: many tests fail a
+  // password on purpose, and their subject is not the throttle (test/oauth/throttling.test.ts is).
+  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', DATA_DIR: tempDir(), LOGIN_FAILURES_BEFORE_DELAY: '0', ADDRESS_FAILURES_PER_HOUR: '0', ACCOUNT_FAILURES_ALERT: '0', ...overrides });
 }
 
 export type StoreKind = TokenStore['kind'];

@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import { ThrottledError } from '../../identity/credential-throttle';
 import { IdentityError, type IdentityErrorCode } from '../../identity/errors';
 import { QueueFullError, QueueShareExceededError, RequestAbortedError } from '../../identity/semaphore';
 import { OAuthError } from '../../oauth/errors';
@@ -72,6 +73,13 @@ function handle(ctx: AppContext, thrown: unknown): void {
   const oauth = OAUTH_PATH.test(ctx.path);
   if (thrown instanceof StoreUnavailableError) {
     renderUnavailable(ctx, thrown);
+    return;
+  }
+  if (thrown instanceof ThrottledError) {
+    // Too many failed credentials from here (RFC 6585 §4): the same answer whether or not the
+    // username or client exists; the password was not checked.
+    ctx.set('Retry-After', String(thrown.retryAfterSec));
+    render(ctx, 429, { error: 'temporarily_unavailable', error_description: `too many failed attempts; retry in ${thrown.retryAfterSec} s` });
     return;
   }
   if (thrown instanceof QueueFullError || thrown instanceof QueueShareExceededError) {

@@ -38,9 +38,10 @@ export function accountRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   router.post('/password', async (ctx) => {
     const body = jsonBody(ctx, changePasswordBody);
     const { sub, sid } = callerOf(ctx).claims;
-    if (!(await currentUser(deps, sub))) throw notAUser();
+    const user = await currentUser(deps, sub);
+    if (!user) throw notAUser();
     if (body.keepSession && sid === undefined) throw new ApiError(400, 'invalid_request', 'this token belongs to no session to keep', { keepSession: 'the token has no session' });
-    await changePassword(deps, sub, body.currentPassword, body.newPassword, body.keepSession ? sid : undefined, passwordWork(ctx));
+    await changePassword(deps, user, body.currentPassword, body.newPassword, body.keepSession ? sid : undefined, passwordWork(ctx));
     ctx.status = 204;
   });
 

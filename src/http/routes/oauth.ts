@@ -47,7 +47,7 @@ export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   router.post('/oauth/introspect', async (ctx) => {
     // RFC 7662 §2.2 responses carry token state: never cached.
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = await introspect(hotDeps, { params: formParams(ctx), authorization: ctx.get('authorization') || undefined });
+    ctx.body = await introspect(hotDeps, { params: formParams(ctx), authorization: ctx.get('authorization') || undefined, ip: ctx.ip });
   });
 
   router.post('/oauth/revoke', async (ctx) => {

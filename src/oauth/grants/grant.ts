@@ -32,7 +32,7 @@ export interface GrantRequest {
   readonly signal?: AbortSignal | undefined;
 }
 
-export type GrantDeps = Pick<Deps, 'db' | 'store' | 'passwords' | 'keyring' | 'clock' | 'config' | 'log'>;
+export type GrantDeps = Pick<Deps, 'db' | 'store' | 'throttle' | 'passwords' | 'keyring' | 'clock' | 'config' | 'log'>;
 
 /** One grant type: the token endpoint looks it up by `grant_type`. */
 export interface Grant {

@@ -1,0 +1,157 @@
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { Clock } from '../clock';
+import type { ThrottleConfig } from '../config/config';
+import type { Logger } from '../logging/logger';
+import type { FailureCounts, ThrottleKeys, ThrottleStore } from '../store/throttle';
+
+// Throttling of failed credential checks (issue 12): per (subject, address) with a doubling
+// lock, per address with a bucket, per subject an alert and a delay but never a lock, so an
+// attacker cannot lock the owner out. Subjects are usernames (password checks) and client ids
+// (client authentication); the store sees only a hash of either.
+
+export type CredentialKind = 'login' | 'client_auth';
+
+/** A refused attempt: answered 429 with Retry-After, the same whether or not the subject exists. */
+export class ThrottledError extends Error {
+  constructor(
+    readonly kind: CredentialKind,
+    readonly retryAfterSec: number,
+  ) {
+    super('too many failed attempts');
+    this.name = 'ThrottledError';
+  }
+}
+
+export interface ThrottleDeps {
+  readonly throttle: ThrottleStore;
+  readonly config: { readonly throttle: ThrottleConfig };
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+/** What an attempt is about, for the keys and the log (never a password or secret). */
+export interface AttemptContext {
+  /** The username as typed (its uniqueness key when it is a valid username), or the client id. */
+  readonly name: string;
+  readonly address: string | undefined;
+  /** The client the attempt came through, for the log. */
+  readonly clientId?: string | undefined;
+}
+
+function keysOf(kind: CredentialKind, context: AttemptContext): ThrottleKeys {
+  const subject = createHash('sha256').update(`${kind}\u0000${context.name}`).digest('base64url').slice(0, 22);
+  return { subject, address: context.address ?? 'unknown' };
+}
+
+function enabled(config: ThrottleConfig): boolean {
+  return config.pairThreshold > 0 || config.addressCapacity > 0 || config.subjectAlertThreshold > 0;
+}
+
+const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The log fields of an attempt: the username or client id, never the credential. */
+function logFields(kind: CredentialKind, context: AttemptContext): Record<string, unknown> {
+  return kind === 'login' ? { username: context.name, clientId: context.clientId, ip: context.address } : { clientId: context.name, ip: context.address };
+}
+
+/**
+ * Records a failure, alerts when the subject crosses the alert threshold (at 1×, 2×, 4×… so a
+ * long attack stays visible without flooding the log), and past it answers later.
+ */
+async function countFailure(deps: ThrottleDeps, kind: CredentialKind, context: AttemptContext, keys: ThrottleKeys): Promise<FailureCounts> {
+  const settings = deps.config.throttle;
+  const counts = await deps.throttle.recordFailure(keys, settings, deps.clock.now());
+  deps.log.info(
+    { event: `${kind}.failed`, ...logFields(kind, context), pairFailures: counts.pairFailures, addressRemaining: Number.isFinite(counts.addressRemaining) ? counts.addressRemaining : undefined, subjectFailures: counts.subjectFailures },
+    kind === 'login' ? 'password check failed' : 'client authentication failed',
+  );
+  const alert = settings.subjectAlertThreshold;
+  if (alert > 0 && counts.subjectFailures >= alert) {
+    const ratio = counts.subjectFailures / alert;
+    if (Number.isInteger(ratio) && (ratio & (ratio - 1)) === 0) {
+      deps.log.warn({ event: `${kind}.subject_under_attack`, ...logFields(kind, context), subjectFailures: counts.subjectFailures }, 'many failures for one subject from anywhere in 24 h');
+    }
+    if (settings.subjectFailureDelayMs > 0) await sleep(settings.subjectFailureDelayMs);
+  }
+  return counts;
+}
+
+/** One password check under the throttle: begin it before hashing, then say how it went. */
+export interface Attempt {
+  failed(): Promise<void>;
+  succeeded(): Promise<void>;
+}
+
+/** Throttling configured off: the failure is still an event, with no counts. */
+function unthrottled(deps: ThrottleDeps, kind: CredentialKind, context: AttemptContext): Attempt {
+  return {
+    failed: async () => void deps.log.info({ event: `${kind}.failed`, ...logFields(kind, context) }, kind === 'login' ? 'password check failed' : 'client authentication failed'),
+    succeeded: async () => undefined,
+  };
+}
+
+/**
+ * Before a password is checked: throws ThrottledError when the pair is refused or the address
+ * has no failures left, so a refused guess costs no argon2 work. One store round trip; none
+ * when throttling is configured off.
+ */
+export async function beginPasswordAttempt(deps: ThrottleDeps, context: AttemptContext): Promise<Attempt> {
+  const settings = deps.config.throttle;
+  if (!enabled(settings)) return unthrottled(deps, 'login', context);
+  const keys = keysOf('login', context);
+  const verdict = await deps.throttle.check(keys, settings, deps.clock.now());
+  if (!verdict.allowed) {
+    const retryAfterSec = seconds(verdict.retryAfterMs);
+    deps.log.warn({ event: 'login.throttled', ...logFields('login', context), reason: verdict.reason, retryAfterSec }, 'password check refused: too many failures');
+    throw new ThrottledError('login', retryAfterSec);
+  }
+  return {
+    failed: async () => void (await countFailure(deps, 'login', context, keys)),
+    // Only a pair with failures has anything to forget: no round trip for an ordinary login.
+    succeeded: async () => (verdict.pairFailures > 0 ? deps.throttle.recordSuccess(keys, deps.clock.now()) : undefined),
+  };
+}
+
+/**
+ * Client authentication is on the introspection hot path (one Redis round trip in all), so it
+ * is not checked in the store before each attempt: a failure is recorded in the store, and when
+ * that leaves the pair or the address refused, this instance remembers it and refuses their
+ * next attempts without looking (other instances learn it from their own next failure).
+ * Client secrets are long random strings, so this bounds noise and abuse, not guessing.
+ */
+export class ClientAuthThrottle {
+  // Bounded; entries are compared with the clock, so a stale one only costs a comparison.
+  private readonly refusedUntil = new LRUCache<string, number>({ max: 10_000 });
+
+  constructor(private readonly deps: ThrottleDeps) {}
+
+  /** Throws ThrottledError while this pair or address is known to be refused. No I/O. */
+  check(clientId: string, address: string | undefined): void {
+    if (!enabled(this.deps.config.throttle)) return;
+    const now = this.deps.clock.now();
+    const keys = keysOf('client_auth', { name: clientId, address });
+    const until = Math.max(this.refusedUntil.get(pairKey(keys)) ?? 0, this.refusedUntil.get(addressKey(keys)) ?? 0);
+    if (until > now) {
+      const retryAfterSec = seconds(until - now);
+      this.deps.log.warn({ event: 'client_auth.throttled', clientId, ip: address, retryAfterSec }, 'client authentication refused: too many failures');
+      throw new ThrottledError('client_auth', retryAfterSec);
+    }
+  }
+
+  async failed(clientId: string, address: string | undefined): Promise<void> {
+    const settings = this.deps.config.throttle;
+    if (!enabled(settings)) return unthrottled(this.deps, 'client_auth', { name: clientId, address }).failed();
+    const keys = keysOf('client_auth', { name: clientId, address });
+    const counts = await countFailure(this.deps, 'client_auth', { name: clientId, address }, keys);
+    const now = this.deps.clock.now();
+    if (counts.pairLockedUntil > now) this.refusedUntil.set(pairKey(keys), counts.pairLockedUntil);
+    if (counts.addressRemaining < 1 && settings.addressRefillPerMs > 0) {
+      this.refusedUntil.set(addressKey(keys), now + Math.ceil(1 / settings.addressRefillPerMs));
+    }
+  }
+}
+
+const pairKey = (keys: ThrottleKeys): string => `${keys.address}\u0000${keys.subject}`;
+const addressKey = (keys: ThrottleKeys): string => keys.address;
