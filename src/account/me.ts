@@ -1,5 +1,5 @@
 import type { Deps } from '../deps';
-import { beginPasswordAttempt } from '../identity/credential-throttle';
+import { throttledCheck } from '../identity/credential-throttle';
 import { IdentityError } from '../identity/errors';
 import { tryUsernameKey } from '../identity/usernames';
 import type { PasswordWork } from '../identity/passwords';
@@ -27,13 +27,15 @@ export async function updateProfile(deps: AccountDeps, userId: string, changes: 
  */
 export async function changePassword(deps: AccountDeps, user: { readonly id: string; readonly username: string }, current: string, next: string, keepSession: string | undefined, work: PasswordWork = {}): Promise<void> {
   const userId = user.id;
-  const attempt = await beginPasswordAttempt(deps, { name: tryUsernameKey(user.username) ?? user.username, address: work.owner });
-  try {
-    await changeOwnPassword(deps, userId, current, next, keepSession, work);
-  } catch (error) {
-    if (error instanceof IdentityError && error.code === 'wrong_password') await attempt.failed();
-    throw error;
-  }
-  await attempt.succeeded();
+  const wrong = await throttledCheck(deps, { name: tryUsernameKey(user.username) ?? user.username, address: work.owner }, async () => {
+    try {
+      await changeOwnPassword(deps, userId, current, next, keepSession, work);
+      return { ok: true, value: undefined };
+    } catch (error) {
+      if (error instanceof IdentityError && error.code === 'wrong_password') return { ok: false, value: error };
+      throw error; // not an answer about the password (a weak new one, overload): cancelled
+    }
+  });
+  if (wrong) throw wrong;
   deps.log.info({ event: 'account.password_changed', actor: userId, target: userId, keptSession: keepSession !== undefined }, 'password changed by its user');
 }

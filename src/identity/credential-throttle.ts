@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock';
 import type { ThrottleConfig } from '../config/config';
 import type { Logger } from '../logging/logger';
-import type { FailureCounts, ThrottleKeys, ThrottleStore } from '../store/throttle';
+import type { ThrottleKeys, ThrottleStore } from '../store/throttle';
 
 // Throttling of failed credential checks (issue 12): per (subject, address) with a doubling
 // lock, per address with a bucket, per subject an alert and a delay but never a lock, so an
@@ -56,32 +56,48 @@ function logFields(kind: CredentialKind, context: AttemptContext): Record<string
   return kind === 'login' ? { username: context.name, clientId: context.clientId, ip: context.address } : { clientId: context.name, ip: context.address };
 }
 
+/** The counts an attempt was charged with, as logged on its failure. */
+interface Charge {
+  readonly pairFailures: number;
+  readonly addressRemaining: number;
+}
+
 /**
- * Records a failure, alerts when the subject crosses the alert threshold (at 1×, 2×, 4×… so a
- * long attack stays visible without flooding the log), and past it answers later.
+ * Counts the subject's failure (from any address), logs the failure with its counts, alerts
+ * when the subject crosses the alert threshold (at 1×, 2×, 4×… so a long attack stays visible
+ * without flooding the log), and past it answers later.
  */
-async function countFailure(deps: ThrottleDeps, kind: CredentialKind, context: AttemptContext, keys: ThrottleKeys): Promise<FailureCounts> {
+async function subjectFailed(deps: ThrottleDeps, kind: CredentialKind, context: AttemptContext, keys: ThrottleKeys, charge: Charge | undefined): Promise<void> {
   const settings = deps.config.throttle;
-  const counts = await deps.throttle.recordFailure(keys, settings, deps.clock.now());
+  const subjectFailures = await deps.throttle.countSubjectFailure(keys, settings, deps.clock.now());
   deps.log.info(
-    { event: `${kind}.failed`, ...logFields(kind, context), pairFailures: counts.pairFailures, addressRemaining: Number.isFinite(counts.addressRemaining) ? counts.addressRemaining : undefined, subjectFailures: counts.subjectFailures },
+    {
+      event: `${kind}.failed`,
+      ...logFields(kind, context),
+      pairFailures: charge?.pairFailures,
+      addressRemaining: charge && Number.isFinite(charge.addressRemaining) ? charge.addressRemaining : undefined,
+      subjectFailures,
+    },
     kind === 'login' ? 'password check failed' : 'client authentication failed',
   );
   const alert = settings.subjectAlertThreshold;
-  if (alert > 0 && counts.subjectFailures >= alert) {
-    const ratio = counts.subjectFailures / alert;
+  if (alert > 0 && subjectFailures >= alert) {
+    const ratio = subjectFailures / alert;
     if (Number.isInteger(ratio) && (ratio & (ratio - 1)) === 0) {
-      deps.log.warn({ event: `${kind}.subject_under_attack`, ...logFields(kind, context), subjectFailures: counts.subjectFailures }, 'many failures for one subject from anywhere in 24 h');
+      deps.log.warn({ event: `${kind}.subject_under_attack`, ...logFields(kind, context), subjectFailures }, 'many failures for one subject from anywhere in 24 h');
     }
     if (settings.subjectFailureDelayMs > 0) await sleep(settings.subjectFailureDelayMs);
   }
-  return counts;
 }
 
 /** One password check under the throttle: begin it before hashing, then say how it went. */
 export interface Attempt {
+  /** The credential was wrong (the attempt stays charged). */
   failed(): Promise<void>;
+  /** The credential was right: the pair is forgiven. */
   succeeded(): Promise<void>;
+  /** The check never gave an answer (overload, client gone, an error): the charge is taken back. */
+  cancelled(): Promise<void>;
 }
 
 /** Throttling configured off: the failure is still an event, with no counts. */
@@ -89,37 +105,58 @@ function unthrottled(deps: ThrottleDeps, kind: CredentialKind, context: AttemptC
   return {
     failed: async () => void deps.log.info({ event: `${kind}.failed`, ...logFields(kind, context) }, kind === 'login' ? 'password check failed' : 'client authentication failed'),
     succeeded: async () => undefined,
+    cancelled: async () => undefined,
   };
 }
 
 /**
  * Before a password is checked: throws ThrottledError when the pair is refused or the address
- * has no failures left, so a refused guess costs no argon2 work. One store round trip; none
- * when throttling is configured off.
+ * has no failures left, so a refused guess costs no argon2 work. Otherwise the attempt is
+ * charged as a failure at once, atomically with the check (concurrent guesses cannot slip
+ * through together), and refunded by succeeded() or cancelled(). One store round trip here, one
+ * after; none when throttling is configured off.
  */
 export async function beginPasswordAttempt(deps: ThrottleDeps, context: AttemptContext): Promise<Attempt> {
   const settings = deps.config.throttle;
   if (!enabled(settings)) return unthrottled(deps, 'login', context);
   const keys = keysOf('login', context);
-  const verdict = await deps.throttle.check(keys, settings, deps.clock.now());
+  const verdict = await deps.throttle.attempt(keys, settings, deps.clock.now());
   if (!verdict.allowed) {
     const retryAfterSec = seconds(verdict.retryAfterMs);
     deps.log.warn({ event: 'login.throttled', ...logFields('login', context), reason: verdict.reason, retryAfterSec }, 'password check refused: too many failures');
     throw new ThrottledError('login', retryAfterSec);
   }
   return {
-    failed: async () => void (await countFailure(deps, 'login', context, keys)),
-    // Only a pair with failures has anything to forget: no round trip for an ordinary login.
-    succeeded: async () => (verdict.pairFailures > 0 ? deps.throttle.recordSuccess(keys, deps.clock.now()) : undefined),
+    failed: () => subjectFailed(deps, 'login', context, keys, verdict),
+    succeeded: () => deps.throttle.settle(keys, 'succeeded', settings, deps.clock.now()),
+    cancelled: () => deps.throttle.settle(keys, 'cancelled', settings, deps.clock.now()),
   };
 }
 
 /**
+ * Runs a password check under the throttle: `check` answers whether the credential was right,
+ * or throws (overload, client gone, a bug), which cancels the attempt's charge.
+ */
+export async function throttledCheck<T>(deps: ThrottleDeps, context: AttemptContext, check: () => Promise<{ readonly ok: boolean; readonly value: T }>): Promise<T> {
+  const attempt = await beginPasswordAttempt(deps, context);
+  let outcome;
+  try {
+    outcome = await check();
+  } catch (error) {
+    await attempt.cancelled().catch(() => undefined);
+    throw error;
+  }
+  if (outcome.ok) await attempt.succeeded();
+  else await attempt.failed();
+  return outcome.value;
+}
+
+/**
  * Client authentication is on the introspection hot path (one Redis round trip in all), so it
- * is not checked in the store before each attempt: a failure is recorded in the store, and when
- * that leaves the pair or the address refused, this instance remembers it and refuses their
- * next attempts without looking (other instances learn it from their own next failure).
- * Client secrets are long random strings, so this bounds noise and abuse, not guessing.
+ * is not checked in the store before each attempt: a failure is charged in the store after the
+ * fact, and when that leaves the pair or the address refused, this instance remembers it and
+ * refuses their next attempts without looking (other instances learn it from their own next
+ * failure). Client secrets are long random strings, so this bounds noise and abuse, not guessing.
  */
 export class ClientAuthThrottle {
   // Bounded; entries are compared with the clock, so a stale one only costs a comparison.
@@ -142,14 +179,18 @@ export class ClientAuthThrottle {
 
   async failed(clientId: string, address: string | undefined): Promise<void> {
     const settings = this.deps.config.throttle;
-    if (!enabled(settings)) return unthrottled(this.deps, 'client_auth', { name: clientId, address }).failed();
-    const keys = keysOf('client_auth', { name: clientId, address });
-    const counts = await countFailure(this.deps, 'client_auth', { name: clientId, address }, keys);
+    const context = { name: clientId, address };
+    if (!enabled(settings)) return unthrottled(this.deps, 'client_auth', context).failed();
+    const keys = keysOf('client_auth', context);
     const now = this.deps.clock.now();
-    if (counts.pairLockedUntil > now) this.refusedUntil.set(pairKey(keys), counts.pairLockedUntil);
-    if (counts.addressRemaining < 1 && settings.addressRefillPerMs > 0) {
-      this.refusedUntil.set(addressKey(keys), now + Math.ceil(1 / settings.addressRefillPerMs));
+    const verdict = await this.deps.throttle.attempt(keys, settings, now);
+    await subjectFailed(this.deps, 'client_auth', context, keys, verdict.allowed ? verdict : undefined);
+    if (!verdict.allowed) {
+      this.refusedUntil.set(verdict.reason === 'pair_locked' ? pairKey(keys) : addressKey(keys), now + verdict.retryAfterMs);
+      return;
     }
+    if (verdict.pairLockedUntil > now) this.refusedUntil.set(pairKey(keys), verdict.pairLockedUntil);
+    if (verdict.addressRemaining < 1 && settings.addressRefillPerMs > 0) this.refusedUntil.set(addressKey(keys), now + Math.ceil(1 / settings.addressRefillPerMs));
   }
 }
 

@@ -9,6 +9,10 @@
  *   - the address: a token bucket of failures (refills continuously), across subjects;
  *   - the subject: failures in a window, across addresses, never a lock (only alerts/delays).
  * The pair and the address share the address's hash tag: one round trip checks both.
+ *
+ * An attempt is charged as a failure *when it is let through*, atomically with the check, and
+ * refunded when it turns out right (or is cancelled): thirty guesses sent at once cannot all
+ * pass a check that has not yet seen any of them fail.
  */
 
 export interface ThrottleKeys {
@@ -34,27 +38,36 @@ export interface ThrottleSettings {
   readonly subjectWindowMs: number;
 }
 
-export type ThrottleVerdict =
-  | { readonly allowed: true; /** The pair's consecutive failures so far (0: nothing to reset on success). */ readonly pairFailures: number }
-  | { readonly allowed: false; readonly reason: 'pair_locked' | 'address_exhausted'; readonly retryAfterMs: number };
-
-export interface FailureCounts {
+/** An attempt let through, already charged as a failure of the pair and the address. */
+export interface Charged {
+  readonly allowed: true;
+  /** The pair's consecutive failures, this attempt included. */
   readonly pairFailures: number;
-  /** When the pair may try again (ms); 0 when it is not refused. */
+  /** When the pair may try again should this attempt fail (ms); 0 when it would not be refused. */
   readonly pairLockedUntil: number;
-  /** Failures the address may still make right now. */
+  /** Failures the address may still make after this one. */
   readonly addressRemaining: number;
-  /** Failures of the subject in the current window, from every address. */
-  readonly subjectFailures: number;
 }
 
+export type ThrottleVerdict = Charged | { readonly allowed: false; readonly reason: 'pair_locked' | 'address_exhausted'; readonly retryAfterMs: number };
+
+/** How a charged attempt ended when it did not fail: right (the pair is forgiven) or cancelled. */
+export type Settlement = 'succeeded' | 'cancelled';
+
 export interface ThrottleStore {
-  /** Before a credential check: may this subject be tried from this address now? One round trip. */
-  check(keys: ThrottleKeys, settings: ThrottleSettings, now: number): Promise<ThrottleVerdict>;
-  /** After a failed check: counts it on the pair, the address and the subject. */
-  recordFailure(keys: ThrottleKeys, settings: ThrottleSettings, now: number): Promise<FailureCounts>;
-  /** After a right credential: the pair's consecutive failures end (the address bucket stays). */
-  recordSuccess(keys: ThrottleKeys, now: number): Promise<void>;
+  /**
+   * Before a credential check: refuses the attempt when the pair is locked or the address has
+   * no failures left; otherwise charges it as a failure (the pair's count, a lock from now on
+   * when it reaches the threshold, one from the address's bucket). One round trip.
+   */
+  attempt(keys: ThrottleKeys, settings: ThrottleSettings, now: number): Promise<ThrottleVerdict>;
+  /**
+   * A charged attempt that did not fail: 'succeeded' forgets the pair's failures and its lock,
+   * 'cancelled' (the check never ran) takes back its count; both give back the address's token.
+   */
+  settle(keys: ThrottleKeys, outcome: Settlement, settings: ThrottleSettings, now: number): Promise<void>;
+  /** A failure of the subject, from any address; returns its failures in the current window. */
+  countSubjectFailure(keys: ThrottleKeys, settings: ThrottleSettings, now: number): Promise<number>;
 }
 
 /** The bucket's content now, from its last known level and time (both backends use this rule). */

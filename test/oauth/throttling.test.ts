@@ -82,6 +82,14 @@ describe('throttling of failed password checks (password grant)', () => {
     expect(t.deps.logs.text()).not.toContain('wrong-password');
   });
 
+  it('lets no more than the threshold of guesses through when they arrive all at once', async () => {
+    const checks = jest.spyOn(t.deps.passwords, 'check');
+    const replies = await Promise.all(Array.from({ length: 30 }, () => login('owner', 'wrong-password', '127.0.0.9')));
+    expect(replies.filter((r) => r.status === 400)).toHaveLength(10);
+    expect(replies.filter((r) => r.status === 429)).toHaveLength(20);
+    expect(checks).toHaveBeenCalledTimes(10);
+  });
+
   it('answers an unknown username exactly as an existing one', async () => {
     await fail(10, 'owner', '127.0.0.2');
     await fail(10, 'nobody-at-all', '127.0.0.2');

@@ -1,5 +1,5 @@
 import { authenticate } from '../../identity/authenticate';
-import { beginPasswordAttempt } from '../../identity/credential-throttle';
+import { throttledCheck } from '../../identity/credential-throttle';
 import { tryUsernameKey } from '../../identity/usernames';
 import { hasScope } from '../../identity/scopes';
 import { effectiveScopes } from '../../identity/users';
@@ -20,20 +20,20 @@ export const passwordGrant: Grant = {
     const now = new Date(deps.clock.now());
 
     // Refused (429) before any hashing when this username has failed too often from this
-    // address, or this address too often for anyone (identity/credential-throttle.ts).
-    const attempt = await beginPasswordAttempt(deps, { name: tryUsernameKey(username) ?? username, address: ip, clientId: client.id });
-    // A full hash queue (503) or this address's share of it taken (429) is answered by the error
-    // middleware, the same for every endpoint that hashes a password.
-    const user = await authenticate(deps, username, password, now, { signal, owner: ip });
+    // address, or this address too often for anyone (identity/credential-throttle.ts). A full
+    // hash queue (503) or this address's share of it taken (429) is answered by the error
+    // middleware, the same for every endpoint that hashes a password; it cancels the attempt.
+    const user = await throttledCheck(deps, { name: tryUsernameKey(username) ?? username, address: ip, clientId: client.id }, async () => {
+      const found = await authenticate(deps, username, password, now, { signal, owner: ip });
+      return { ok: found !== undefined && !found.disabled, value: found };
+    });
     if (!user || user.disabled) {
       // RFC 6749 §5.2 invalid_grant, one answer for an unknown user, a wrong password and a
       // disabled user: telling "disabled" apart would confirm both the username and its password.
       // The log keeps the difference (login.failed comes from the throttle, with its counts).
       if (user) deps.log.info({ event: 'login.disabled', userId: user.id, clientId: client.id, ip }, 'disabled user refused');
-      await attempt.failed();
       throw new OAuthError('invalid_grant', 'invalid username or password');
     }
-    await attempt.succeeded();
 
     const readAt = deps.clock.now();
     const held = await effectiveScopes(deps.db, user.id);

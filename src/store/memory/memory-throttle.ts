@@ -1,4 +1,4 @@
-import { lockDuration, refill, type FailureCounts, type ThrottleKeys, type ThrottleSettings, type ThrottleStore, type ThrottleVerdict } from '../throttle';
+import { lockDuration, refill, type Settlement, type ThrottleKeys, type ThrottleSettings, type ThrottleStore, type ThrottleVerdict } from '../throttle';
 
 interface Pair {
   failures: number;
@@ -27,43 +27,49 @@ export class MemoryThrottleStore implements ThrottleStore {
   private readonly subjects = new Map<string, Window>();
   private writes = 0;
 
-  async check(keys: ThrottleKeys, settings: ThrottleSettings, now: number): Promise<ThrottleVerdict> {
-    const pair = this.livePair(keys, now);
-    if (pair && pair.lockedUntil > now) return { allowed: false, reason: 'pair_locked', retryAfterMs: pair.lockedUntil - now };
-    const bucket = this.buckets.get(keys.address);
-    if (settings.addressCapacity > 0 && bucket) {
-      const tokens = refill(bucket.tokens, bucket.at, now, settings);
-      if (tokens < 1) return { allowed: false, reason: 'address_exhausted', retryAfterMs: Math.ceil((1 - tokens) / settings.addressRefillPerMs) };
-    }
-    return { allowed: true, pairFailures: pair?.failures ?? 0 };
-  }
-
-  async recordFailure(keys: ThrottleKeys, settings: ThrottleSettings, now: number): Promise<FailureCounts> {
+  async attempt(keys: ThrottleKeys, settings: ThrottleSettings, now: number): Promise<ThrottleVerdict> {
     this.prune(now);
     const pair = this.livePair(keys, now) ?? { failures: 0, lockedUntil: 0, expiresAt: 0 };
-    pair.failures += 1;
-    const lock = lockDuration(pair.failures, settings);
-    if (lock > 0) pair.lockedUntil = now + lock;
-    pair.expiresAt = now + Math.max(settings.pairMemoryMs, lock);
-    this.pairs.set(pairKey(keys), pair);
-
+    if (pair.lockedUntil > now) return { allowed: false, reason: 'pair_locked', retryAfterMs: pair.lockedUntil - now };
     let remaining = Number.POSITIVE_INFINITY;
     if (settings.addressCapacity > 0) {
       const bucket = this.buckets.get(keys.address);
-      const tokens = Math.max(0, (bucket ? refill(bucket.tokens, bucket.at, now, settings) : settings.addressCapacity) - 1);
-      this.buckets.set(keys.address, { tokens, at: now, fullAt: now + (settings.addressCapacity - tokens) / settings.addressRefillPerMs });
-      remaining = Math.floor(tokens);
+      const tokens = bucket ? refill(bucket.tokens, bucket.at, now, settings) : settings.addressCapacity;
+      if (tokens < 1) return { allowed: false, reason: 'address_exhausted', retryAfterMs: Math.ceil((1 - tokens) / settings.addressRefillPerMs) };
+      this.setBucket(keys.address, tokens - 1, now, settings);
+      remaining = Math.floor(tokens - 1);
     }
+    pair.failures += 1;
+    const lock = lockDuration(pair.failures, settings);
+    pair.lockedUntil = lock > 0 ? now + lock : 0;
+    pair.expiresAt = now + Math.max(settings.pairMemoryMs, lock);
+    this.pairs.set(pairKey(keys), pair);
+    return { allowed: true, pairFailures: pair.failures, pairLockedUntil: pair.lockedUntil, addressRemaining: remaining };
+  }
 
+  async settle(keys: ThrottleKeys, outcome: Settlement, settings: ThrottleSettings, now: number): Promise<void> {
+    if (outcome === 'succeeded') this.pairs.delete(pairKey(keys));
+    else {
+      const pair = this.livePair(keys, now);
+      if (pair && pair.failures > 0) {
+        pair.failures -= 1;
+        if (settings.pairThreshold === 0 || pair.failures < settings.pairThreshold) pair.lockedUntil = 0;
+      }
+    }
+    const bucket = this.buckets.get(keys.address);
+    if (settings.addressCapacity > 0 && bucket) this.setBucket(keys.address, Math.min(settings.addressCapacity, refill(bucket.tokens, bucket.at, now, settings) + 1), now, settings);
+  }
+
+  async countSubjectFailure(keys: ThrottleKeys, settings: ThrottleSettings, now: number): Promise<number> {
     const current = this.subjects.get(keys.subject);
     const window = current && current.endsAt > now ? current : { count: 0, endsAt: now + settings.subjectWindowMs };
     window.count += 1;
     this.subjects.set(keys.subject, window);
-    return { pairFailures: pair.failures, pairLockedUntil: pair.lockedUntil > now ? pair.lockedUntil : 0, addressRemaining: remaining, subjectFailures: window.count };
+    return window.count;
   }
 
-  async recordSuccess(keys: ThrottleKeys): Promise<void> {
-    this.pairs.delete(pairKey(keys));
+  private setBucket(address: string, tokens: number, now: number, settings: ThrottleSettings): void {
+    this.buckets.set(address, { tokens, at: now, fullAt: now + (settings.addressCapacity - tokens) / settings.addressRefillPerMs });
   }
 
   private livePair(keys: ThrottleKeys, now: number): Pair | undefined {
