@@ -34,7 +34,48 @@ export interface LocalVerifyJob {
   readonly verifierModule: string;
 }
 
-export type Job = HttpJob | RefreshJob | LocalVerifyJob;
+/**
+ * Credential stuffing: every request is a wrong password for a username drawn from a pool, sent
+ * from an address drawn from a pool (X-Forwarded-For; the service trusts one proxy hop).
+ */
+export interface StuffingJob {
+  readonly kind: 'stuffing';
+  readonly url: string;
+  readonly connections: number;
+  readonly durationSec: number;
+  readonly clientId: string;
+  readonly addresses: readonly string[];
+  readonly usernames: readonly string[];
+}
+
+/**
+ * Failed client authentications at the introspection endpoint, `perAddress` from each address
+ * of the pool, each with a client id of its own (so no pair and no client id fails twice): spends
+ * the addresses' budgets of failures, which client authentication and passwords share.
+ */
+export interface SpendJob {
+  readonly kind: 'spend';
+  readonly url: string;
+  readonly connections: number;
+  readonly addresses: readonly string[];
+  readonly perAddress: number;
+}
+
+export type Job = HttpJob | RefreshJob | LocalVerifyJob | StuffingJob | SpendJob;
+
+/** How the service answered the guesses of a stuffing run. */
+export interface Guesses {
+  /** 400 invalid_grant: the password was checked (one argon2 verify each). */
+  readonly checked: number;
+  /** 429 from the failed-credential throttle: refused before any hashing. */
+  readonly refused: number;
+  /** 429 or 503 from the password-hash queue (an address's share of it, or all of it, taken). */
+  readonly shed: number;
+  readonly checkedRate: number;
+  readonly refusedRate: number;
+  /** refused ÷ every answered guess. */
+  readonly refusedShare: number;
+}
 
 export interface LoadResult {
   readonly rate: number;
@@ -42,6 +83,8 @@ export interface LoadResult {
   readonly p99?: number;
   readonly total: number;
   readonly failures: number;
+  /** Stuffing runs only. */
+  readonly guesses?: Guesses;
 }
 
 function summarise(result: autocannon.Result): LoadResult {
@@ -86,6 +129,77 @@ async function refresh(job: RefreshJob): Promise<LoadResult> {
   );
 }
 
+async function stuffing(job: StuffingJob): Promise<LoadResult> {
+  const pick = <T>(pool: readonly T[]): T => pool[Math.floor(Math.random() * pool.length)]!;
+  let sent = 0;
+  let checked = 0;
+  let refused = 0;
+  let shed = 0;
+  let other = 0;
+  const result = await autocannon({
+    url: job.url,
+    connections: job.connections,
+    duration: job.durationSec,
+    requests: [
+      {
+        method: 'POST',
+        path: '/oauth/token',
+        setupRequest: (request) => ({
+          ...request,
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': pick(job.addresses) },
+          body: new URLSearchParams({ grant_type: 'password', client_id: job.clientId, username: pick(job.usernames), password: `wrong-${(sent += 1)}` }).toString(),
+        }),
+        onResponse: (status, body) => {
+          // The throttle and the hash queue both answer 429 temporarily_unavailable; only the
+          // throttle's description speaks of failed attempts (src/http/middleware/errors.ts).
+          if (status === 400 && body.includes('"invalid_grant"')) checked += 1;
+          else if (status === 429 && body.includes('too many failed attempts')) refused += 1;
+          else if ((status === 429 || status === 503) && body.includes('too many logins in progress')) shed += 1;
+          else other += 1;
+        },
+      },
+    ],
+  });
+  const seconds = result.duration > 0 ? result.duration : job.durationSec;
+  const answered = checked + refused + shed;
+  return {
+    ...summarise(result),
+    failures: other + result.errors + result.timeouts,
+    guesses: {
+      checked,
+      refused,
+      shed,
+      checkedRate: Math.round(checked / seconds),
+      refusedRate: Math.round(refused / seconds),
+      refusedShare: answered > 0 ? Math.round((refused / answered) * 1000) / 1000 : 0,
+    },
+  };
+}
+
+async function spend(job: SpendJob): Promise<LoadResult> {
+  let sent = 0;
+  const result = await autocannon({
+    url: job.url,
+    connections: job.connections,
+    amount: job.addresses.length * job.perAddress,
+    requests: [
+      {
+        method: 'POST',
+        path: '/oauth/introspect',
+        setupRequest: (request) => {
+          const n = (sent += 1);
+          const authorization = `Basic ${Buffer.from(`spend-${n}:not-the-secret`).toString('base64')}`;
+          return { ...request, headers: { 'content-type': 'application/x-www-form-urlencoded', authorization, 'x-forwarded-for': job.addresses[n % job.addresses.length]! }, body: 'token=none' };
+        },
+      },
+    ],
+  });
+  // Each answer should be 401 invalid_client (RFC 6749 §5.2), a failure the bucket counts, or 429
+  // once an address's bucket is empty (guesses before this may have spent some of it).
+  const expected = (result.statusCodeStats?.['401']?.count ?? 0) + (result.statusCodeStats?.['429']?.count ?? 0);
+  return { ...summarise(result), failures: result.requests.total - expected + result.errors + result.timeouts };
+}
+
 async function localVerify(job: LocalVerifyJob): Promise<LoadResult> {
   const { createVerifier } = (await import(job.verifierModule)) as typeof import('../src/verifier');
   const verifier = createVerifier({ mode: 'jwks', issuer: job.issuer, audience: job.audience, jwksUri: job.jwksUri });
@@ -107,7 +221,7 @@ async function localVerify(job: LocalVerifyJob): Promise<LoadResult> {
 
 async function main(): Promise<void> {
   const job = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Job;
-  const result = job.kind === 'http' ? await http(job) : job.kind === 'refresh' ? await refresh(job) : await localVerify(job);
+  const result = job.kind === 'http' ? await http(job) : job.kind === 'refresh' ? await refresh(job) : job.kind === 'stuffing' ? await stuffing(job) : job.kind === 'spend' ? await spend(job) : await localVerify(job);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

@@ -7,6 +7,25 @@ export interface Scenario extends LoadResult {
   readonly unit: string;
 }
 
+/** Introspection measured beside a credential-stuffing load (or alone, for the baseline). */
+export interface StuffingScenario {
+  readonly id: string;
+  readonly name: string;
+  readonly introspection: LoadResult;
+  /** The stuffing load; absent for the baseline. */
+  readonly stuffing?: LoadResult;
+}
+
+/** What the stuffing scenarios sent: the pools its guesses were drawn from. */
+export interface StuffingSetup {
+  readonly addresses: number;
+  readonly addressRange: string;
+  readonly usernames: number;
+  readonly existingUsernames: number;
+  readonly connections: number;
+  readonly introspectionConnections: number;
+}
+
 export interface BenchReport {
   readonly date: string;
   readonly mode: 'smoke' | 'full';
@@ -14,11 +33,22 @@ export interface BenchReport {
   readonly settings: Readonly<Record<string, number>>;
   readonly scenarios: readonly Scenario[];
   readonly oidcProvider: readonly Scenario[];
+  readonly stuffingSetup: StuffingSetup;
+  readonly stuffing: readonly StuffingScenario[];
   readonly rssMiB: number;
   readonly argon2: Argon2Comparison;
 }
 
 const ms = (value: number | undefined) => (value === undefined ? '–' : `${value} ms`);
+
+const percent = (share: number) => `${Math.round(share * 1000) / 10} %`;
+
+function stuffingRow(s: StuffingScenario): string {
+  const i = s.introspection;
+  const g = s.stuffing?.guesses;
+  const guesses = g ? `${s.stuffing!.rate}/s | ${g.checkedRate}/s | ${g.refusedRate}/s (${percent(g.refusedShare)}) | ${g.shed}` : '– | – | – | –';
+  return `| ${s.name} | ${i.rate} req/s | ${ms(i.p50)} | ${ms(i.p99)} | ${guesses} | ${i.failures + (s.stuffing?.failures ?? 0)} |`;
+}
 
 function verdict(ok: boolean): string {
   return ok ? 'met' : '**missed**';
@@ -47,6 +77,16 @@ export function renderMarkdown(report: BenchReport): string {
     '| node-oidc-provider, same run and load | rate | p50 | p99 | ours ÷ theirs |',
     '| --- | ---: | ---: | ---: | ---: |',
     ...report.oidcProvider.map((s) => `| ${s.name} | ${s.rate} ${s.unit} | ${ms(s.p50)} | ${ms(s.p99)} | ${ratio(s.id)}× |`),
+    '',
+    `Credential stuffing beside introspection: ${report.stuffingSetup.connections} connections of wrong passwords, each for a username drawn from ` +
+      `${report.stuffingSetup.usernames} (${report.stuffingSetup.existingUsernames} of them real users) from an address drawn from ${report.stuffingSetup.addresses} ` +
+      `in ${report.stuffingSetup.addressRange} (X-Forwarded-For, TRUST_PROXY=1); introspection on ${report.stuffingSetup.introspectionConnections} connections beside it. ` +
+      'Checked: answered 400 invalid_grant after an argon2 verify. Refused: answered 429 by the failed-credential throttle, before any hashing. ' +
+      'Shed: answered 429/503 by the password-hash queue.',
+    '',
+    '| introspection during credential stuffing | introspection rate | p50 | p99 | guesses | checked | refused | shed | failures |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...report.stuffing.map(stuffingRow),
     '',
     `| password hashing, argon2id m=${report.argon2.params.memoryKib} KiB t=${report.argon2.params.timeCost} p=${report.argon2.params.parallelism} | one hash (p50) | hashes/s (all cores) |`,
     '| --- | ---: | ---: |',

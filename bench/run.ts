@@ -1,12 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generateJwk } from '../src/tokens/generate';
 import { freePort, startPostgres, startRedis, type Backend } from '../test/support/backends';
 import { compareArgon2, type Argon2Comparison } from './argon2';
-import type { Job, LoadResult } from './load';
+import type { HttpJob, Job, LoadResult, SpendJob, StuffingJob } from './load';
 import { runNode, startNode, startService, type NodeProcess } from './processes';
-import { renderMarkdown, type BenchReport, type Scenario } from './report';
+import { renderMarkdown, type BenchReport, type Scenario, type StuffingScenario, type StuffingSetup } from './report';
 
 // npm run bench [-- --smoke]: real Redis and PostgreSQL, Portcullis compiled and in production
 // mode, node-oidc-provider beside it on the same Redis, and a load generator in its own process
@@ -20,8 +21,10 @@ const VERIFIER = path.join(ROOT, 'dist/src/verifier/index.js');
 
 const smoke = process.argv.includes('--smoke');
 const SETTINGS = smoke
-  ? { durationSec: 1, warmupSec: 1, connections: 4, families: 4, passwordConnections: 2, stormConnections: 4, localConcurrency: 4 }
-  : { durationSec: 10, warmupSec: 3, connections: 50, families: 50, passwordConnections: 8, stormConnections: 32, localConcurrency: 32 };
+  ? { durationSec: 1, warmupSec: 1, connections: 4, families: 4, passwordConnections: 2, stormConnections: 4, localConcurrency: 4, stuffingAddresses: 100, stuffingUsernames: 500 }
+  : { durationSec: 10, warmupSec: 3, connections: 50, families: 50, passwordConnections: 8, stormConnections: 32, localConcurrency: 32, stuffingAddresses: 1000, stuffingUsernames: 5000 };
+/** Introspection beside a storm of logins or guesses runs on half the connections. */
+const BESIDE_CONNECTIONS = Math.max(2, SETTINGS.connections / 2);
 
 /** Unmeasured load first, so both servers are measured with their code optimised by the JIT. */
 async function warmUp(jobs: readonly Job[]): Promise<void> {
@@ -51,7 +54,7 @@ async function post(url: string, body: Record<string, string>, authorization?: s
   return json;
 }
 
-function httpJob(url: string, connections: number, init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string }): Job {
+function httpJob(url: string, connections: number, init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string }): HttpJob {
   return { kind: 'http', url, connections, durationSec: SETTINGS.durationSec, ...init };
 }
 
@@ -63,7 +66,51 @@ async function seed(env: Record<string, string>): Promise<void> {
   await runNode([CLI, 'client', 'create', '--id', 'bench-rs', '--type', 'confidential', '--grants', 'client_credentials', '--scopes', 'items:read', '--default-scopes', 'items:read', '--secret', RS_SECRET, '--introspect'], env);
 }
 
-async function ours(redis: Backend, postgres: Backend, argon2: Argon2Comparison): Promise<{ scenarios: Scenario[]; rssMiB: number }> {
+// 198.18.0.0/15, the range RFC 2544 sets aside for benchmarks: addresses no real client has.
+const STUFFING_RANGE = '198.18.0.0/15';
+const benchmarkAddress = (i: number) => `198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
+const STUFFED_USERS = ['bench', 'member-1', 'member-2', 'member-3'];
+
+// The service's default, set explicitly because the stuffing scenarios spend exactly this much.
+const ADDRESS_FAILURES_PER_HOUR = 100;
+
+/**
+ * Leaves every address of the pool as an hour of stuffing would: its bucket of failures empty.
+ * Wrong passwords would take ADDRESS_FAILURES_PER_HOUR × addresses argon2 verifies (100,000, about
+ * half an hour here); failed client authentications, which the same bucket counts, cost an HMAC.
+ */
+async function spendAddressBudgets(service: NodeProcess, addresses: readonly string[]): Promise<void> {
+  const job: SpendJob = { kind: 'spend', url: service.url, connections: SETTINGS.connections, addresses, perAddress: ADDRESS_FAILURES_PER_HOUR };
+  const spent = await load(job);
+  if (spent.failures > 0) throw new Error(`spending the addresses' budgets: ${spent.failures} answers other than 401 or 429`);
+}
+
+/**
+ * Credential stuffing (issue 12) beside introspection: wrong passwords for many usernames from
+ * many addresses, first with every address's budget of failures intact (all guesses are checked,
+ * as in an attack's first hour), then with it spent (guesses refused before hashing, but for the
+ * trickle the buckets refill). Introspection alone on the same connections is the baseline.
+ */
+async function credentialStuffing(service: NodeProcess, env: Record<string, string>, introspect: HttpJob): Promise<{ setup: StuffingSetup; scenarios: StuffingScenario[] }> {
+  for (const username of STUFFED_USERS.slice(1)) {
+    await runNode([CLI, 'user', 'create', '--username', username, '--password-stdin', '--scope', 'items:read'], env, `${randomBytes(18).toString('base64url')}\n`);
+  }
+  const addresses = Array.from({ length: SETTINGS.stuffingAddresses }, (_, i) => benchmarkAddress(i + 1));
+  const usernames = [...STUFFED_USERS, ...Array.from({ length: SETTINGS.stuffingUsernames - STUFFED_USERS.length }, (_, i) => `guess-${i + 1}`)];
+  const stuffing: StuffingJob = { kind: 'stuffing', url: service.url, connections: SETTINGS.stormConnections, durationSec: SETTINGS.durationSec, clientId: 'bench-pw', addresses, usernames };
+  const beside: HttpJob = { ...introspect, connections: BESIDE_CONNECTIONS };
+  const setup: StuffingSetup = { addresses: addresses.length, addressRange: STUFFING_RANGE, usernames: usernames.length, existingUsernames: STUFFED_USERS.length, connections: SETTINGS.stormConnections, introspectionConnections: BESIDE_CONNECTIONS };
+
+  const scenarios: StuffingScenario[] = [{ id: 'introspection-beside-baseline', name: `9. introspection alone on ${BESIDE_CONNECTIONS} connections (the baseline)`, introspection: await load(beside) }];
+  const [fresh, duringFresh] = await Promise.all([load(stuffing), load(beside)]);
+  scenarios.push({ id: 'stuffing-budgets-full', name: "10. stuffing, every address's budget of failures intact (an attack's first hour)", introspection: duringFresh, stuffing: fresh });
+  await spendAddressBudgets(service, addresses);
+  const [spent, duringSpent] = await Promise.all([load(stuffing), load(beside)]);
+  scenarios.push({ id: 'stuffing-budgets-spent', name: "11. stuffing, every address's budget spent (as after the first hour)", introspection: duringSpent, stuffing: spent });
+  return { setup, scenarios };
+}
+
+async function ours(redis: Backend, postgres: Backend, argon2: Argon2Comparison): Promise<{ scenarios: Scenario[]; stuffing: { setup: StuffingSetup; scenarios: StuffingScenario[] }; rssMiB: number }> {
   const env = {
     NODE_ENV: 'production',
     DATABASE_URL: postgres.url,
@@ -75,6 +122,10 @@ async function ours(redis: Backend, postgres: Backend, argon2: Argon2Comparison)
     // As deployed: one JSON log line per request, to a file (see the README's Production).
     LOG_LEVEL: 'info',
     HOST: '127.0.0.1',
+    // The stuffing scenarios send each guess from its own address in X-Forwarded-For, as through
+    // one proxy. The other scenarios send none, so their address stays the connection's.
+    TRUST_PROXY: '1',
+    ADDRESS_FAILURES_PER_HOUR: String(ADDRESS_FAILURES_PER_HOUR),
   };
   await seed(env);
   const service: NodeProcess = await startService([CLI, 'serve'], env, await freePort(), path.join(jobDir, 'portcullis.log'));
@@ -105,9 +156,13 @@ async function ours(redis: Backend, postgres: Backend, argon2: Argon2Comparison)
     const password = await load(passwordJob(SETTINGS.passwordConnections));
     add('password', `6. password grant (ceiling: ${cores} cores ÷ ${hashMs} ms per hash = ${Math.round(ceiling)}/s; ${Math.round(ownCeiling)}/s with the default cores − 1 hashes in flight)`, password);
 
-    const [storm, during] = await Promise.all([load(passwordJob(SETTINGS.stormConnections)), load({ ...introspect, connections: Math.max(2, SETTINGS.connections / 2) } as Job)]);
-    add('introspection-storm', `7. introspection during a password storm (${SETTINGS.stormConnections} logins in flight; storm: ${storm.rate} logins/s)`, during);
-    return { scenarios, rssMiB: service.rssMiB() };
+    const [storm, during] = await Promise.all([load(passwordJob(SETTINGS.stormConnections)), load({ ...introspect, connections: BESIDE_CONNECTIONS })]);
+    // The storm's own refusals (a throttle or the hash queue) would otherwise hide in its rate.
+    const stormFailures = storm.failures > 0 ? `, ${storm.failures} of them not 200` : '';
+    add('introspection-storm', `7. introspection during a password storm (${SETTINGS.stormConnections} logins in flight; storm: ${storm.rate} logins/s${stormFailures})`, during);
+
+    const stuffing = await credentialStuffing(service, env, introspect);
+    return { scenarios, stuffing, rssMiB: service.rssMiB() };
   } finally {
     await service.stop();
   }
@@ -148,12 +203,14 @@ async function main(): Promise<void> {
       settings: SETTINGS,
       scenarios: mine.scenarios,
       oidcProvider: provider,
+      stuffingSetup: mine.stuffing.setup,
+      stuffing: mine.stuffing.scenarios,
       rssMiB: mine.rssMiB,
       argon2,
     };
     const markdown = renderMarkdown(report);
     process.stdout.write(`${markdown}\n`);
-    const failures = [...report.scenarios, ...report.oidcProvider].filter((s) => s.total === 0);
+    const failures = [...report.scenarios, ...report.oidcProvider, ...report.stuffing.map((s) => ({ ...s.introspection, name: s.name }))].filter((s) => s.total === 0);
     if (failures.length > 0) throw new Error(`scenarios with no successful request: ${failures.map((s) => s.name).join(', ')}`);
     if (!smoke) {
       const dir = path.join(ROOT, 'bench/results');
