@@ -70,16 +70,19 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
   );
 }
 
-const SECRET_QUERY = new Set<string>(SECRET_FIELDS);
+// Query parameters logged as they are: those this service reads from a URL and that carry no
+// secret. Every other value is replaced, whatever its name: a client that puts a password, an
+// authorization code or an API key in a URL under any name must not have it written to the log.
+const LOGGED_QUERY = new Set(['scope', 'audience', 'prefix', 'limit', 'offset', 'resource', 'response_type', 'client_id', 'redirect_uri', 'code_challenge_method', 'prompt']);
 
-/** A URL fit for a log line: query parameters that carry secrets are replaced. */
+/** The URL for a log line: every query value not known to be harmless replaced. */
 export function redactUrl(url: string): string {
   const queryStart = url.indexOf('?');
   if (queryStart < 0) return url;
   const params = new URLSearchParams(url.slice(queryStart + 1));
   let changed = false;
-  for (const key of [...params.keys()]) {
-    if (SECRET_QUERY.has(key.toLowerCase())) {
+  for (const [key, value] of [...params]) {
+    if (!LOGGED_QUERY.has(key) && value !== '[redacted]') {
       params.set(key, '[redacted]');
       changed = true;
     }
