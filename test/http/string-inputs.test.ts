@@ -142,4 +142,15 @@ describe('string inputs refuse NUL and lone surrogates', () => {
       expect(res.body).toEqual({ active: false });
     });
   });
+
+  describe('bodies that do not decompress (found by the outside review)', () => {
+    it.each(['gzip', 'deflate', 'br'])('answers a %s body that is not one with 400, not 500', async (encoding) => {
+      const form = await api().post('/oauth/token').set('Content-Type', 'application/x-www-form-urlencoded').set('Content-Encoding', encoding).send('grant_type=password');
+      expect(form.status).toBe(400);
+      expect(form.body.error).toBe('invalid_request');
+      const json = await api().patch('/users/me').set(bearer()).set('Content-Type', 'application/json').set('Content-Encoding', encoding).send('{"fullName":"x"}');
+      expect(json.status).toBe(400);
+      expect(json.body.error).toBe('invalid_request');
+    });
+  });
 });

@@ -64,11 +64,37 @@ export function body(): Middleware<AppState> {
   return async (ctx, next) => {
     refuseNulInUrl(ctx);
     if (ctx.method === 'POST' && OAUTH_PATH.test(ctx.path) && ctx.is('application/x-www-form-urlencoded')) {
-      const raw = await coBody.text(ctx, { limit: BODY_LIMIT });
+      const raw = await undamaged(ctx, () => coBody.text(ctx, { limit: BODY_LIMIT }));
       ctx.state.form = parseFormParams(raw, MULTI_VALUED);
       (ctx.request as { body?: unknown }).body = Object.fromEntries(ctx.state.form);
       return next();
     }
-    return parser(ctx, next);
+    // Only the parser's own failures are about the body: once it hands on, errors pass as they are.
+    let parsed = false;
+    return undamaged(
+      ctx,
+      () =>
+        parser(ctx, () => {
+          parsed = true;
+          return next();
+        }),
+      () => !parsed,
+    );
   };
+}
+
+/**
+ * A body declared gzip, deflate or br that does not decompress is the client's mistake (400),
+ * not ours: zlib's errors carry no HTTP status and would otherwise be a 500.
+ */
+async function undamaged<T>(ctx: AppContext, read: () => Promise<T>, reading: () => boolean = () => true): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    // zlib's codes (Z_DATA_ERROR, Z_BUF_ERROR…) and brotli's decoder errors (ERR__ERROR_…).
+    if (!reading() || typeof code !== 'string' || !/^(Z_|ERR__ERROR_)/.test(code) || (error as { status?: unknown }).status !== undefined) throw error;
+    if (OAUTH_PATH.test(ctx.path)) throw new OAuthError('invalid_request', 'the body could not be decompressed (Content-Encoding)');
+    throw new ApiError(400, 'invalid_request', 'the body could not be decompressed (Content-Encoding)', { body: 'not valid for its Content-Encoding' });
+  }
 }
