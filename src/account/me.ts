@@ -1,7 +1,6 @@
 import type { Deps } from '../deps';
 import { throttledCheck } from '../identity/credential-throttle';
 import { IdentityError } from '../identity/errors';
-import { tryUsernameKey } from '../identity/usernames';
 import type { PasswordWork } from '../identity/passwords';
 import { changeOwnPassword, changeUser, type LifecycleDeps } from '../identity/user-lifecycle';
 import { findUserById, publicUser, type User } from '../identity/users';
@@ -27,7 +26,7 @@ export async function updateProfile(deps: AccountDeps, userId: string, changes: 
  */
 export async function changePassword(deps: AccountDeps, user: { readonly id: string; readonly username: string }, current: string, next: string, keepSession: string | undefined, work: PasswordWork = {}): Promise<void> {
   const userId = user.id;
-  const wrong = await throttledCheck(deps, { name: tryUsernameKey(user.username) ?? user.username, address: work.owner }, async () => {
+  const wrong = await throttledCheck(deps, { name: user.username, address: work.owner }, async () => {
     try {
       await changeOwnPassword(deps, userId, current, next, keepSession, work);
       return { ok: true, value: undefined };

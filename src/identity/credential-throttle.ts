@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock';
 import type { ThrottleConfig } from '../config/config';
 import type { Logger } from '../logging/logger';
 import type { ThrottleKeys, ThrottleStore } from '../store/throttle';
+import { tryUsernameKey } from './usernames';
 
 // Throttling of failed credential checks (issue 12): per (subject, address) with a doubling
 // lock, per address with a bucket, per subject an alert and a delay but never a lock, so an
@@ -39,9 +41,27 @@ export interface AttemptContext {
   readonly clientId?: string | undefined;
 }
 
+/**
+ * The throttled address: an IPv4 address as it is, an IPv6 address by its /64 — one subscriber's
+ * network, inside which a client chooses addresses freely (RFC 4291 §2.5.1), so a per-address
+ * budget for each would be no budget at all.
+ */
+export function throttledAddress(address: string | undefined): string {
+  if (address === undefined) return 'unknown';
+  if (!address.includes(':') || !ipaddr.IPv6.isValid(address)) return address;
+  const parsed = ipaddr.IPv6.parse(address);
+  if (parsed.isIPv4MappedAddress()) return parsed.toIPv4Address().toString();
+  return `${parsed.parts.slice(0, 4).map((part) => part.toString(16)).join(':')}::/64`;
+}
+
+/** A typed username by its uniqueness key when it can be one (every spelling of a name is one). */
+function subjectName(kind: CredentialKind, name: string): string {
+  return kind === 'login' ? (tryUsernameKey(name) ?? name) : name;
+}
+
 function keysOf(kind: CredentialKind, context: AttemptContext): ThrottleKeys {
-  const subject = createHash('sha256').update(`${kind}\u0000${context.name}`).digest('base64url').slice(0, 22);
-  return { subject, address: context.address ?? 'unknown' };
+  const subject = createHash('sha256').update(`${kind}\u0000${subjectName(kind, context.name)}`).digest('base64url').slice(0, 22);
+  return { subject, address: throttledAddress(context.address) };
 }
 
 function enabled(config: ThrottleConfig): boolean {
@@ -51,9 +71,15 @@ function enabled(config: ThrottleConfig): boolean {
 const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The log fields of an attempt: the username or client id, never the credential. */
+/**
+ * The log fields of an attempt: the username or client id, never the credential. Text that
+ * cannot be a username (too long, characters no username has — often a password typed into the
+ * username field) is logged as a short hash, so it can still be correlated but not read.
+ */
 function logFields(kind: CredentialKind, context: AttemptContext): Record<string, unknown> {
-  return kind === 'login' ? { username: context.name, clientId: context.clientId, ip: context.address } : { clientId: context.name, ip: context.address };
+  if (kind === 'client_auth') return { clientId: context.name.slice(0, 64), ip: context.address };
+  const username = tryUsernameKey(context.name) === undefined ? { usernameHash: createHash('sha256').update(context.name).digest('hex').slice(0, 16) } : { username: context.name };
+  return { ...username, clientId: context.clientId, ip: context.address };
 }
 
 /** The counts an attempt was charged with, as logged on its failure. */
@@ -184,11 +210,13 @@ export class ClientAuthThrottle {
     const keys = keysOf('client_auth', context);
     const now = this.deps.clock.now();
     const verdict = await this.deps.throttle.attempt(keys, settings, now);
-    await subjectFailed(this.deps, 'client_auth', context, keys, verdict.allowed ? verdict : undefined);
     if (!verdict.allowed) {
+      // Already refused in the store (another instance, or a burst that outran this one's
+      // memory): nothing more is written, so a burst from one address cannot grow Redis.
       this.refusedUntil.set(verdict.reason === 'pair_locked' ? pairKey(keys) : addressKey(keys), now + verdict.retryAfterMs);
       return;
     }
+    await subjectFailed(this.deps, 'client_auth', context, keys, verdict);
     if (verdict.pairLockedUntil > now) this.refusedUntil.set(pairKey(keys), verdict.pairLockedUntil);
     if (verdict.addressRemaining < 1 && settings.addressRefillPerMs > 0) this.refusedUntil.set(addressKey(keys), now + Math.ceil(1 / settings.addressRefillPerMs));
   }

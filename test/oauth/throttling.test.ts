@@ -213,3 +213,34 @@ describe('the account API: the current password is throttled like a login', () =
     expect(await change('alice-password')).toBe(429);
   });
 });
+
+describe('found by the outside review', () => {
+  let t: Awaited<ReturnType<typeof start>>;
+  beforeAll(async () => {
+    t = await start({ TRUST_PROXY: '1', ADDRESS_FAILURES_PER_HOUR: '20' });
+    await registerUser(t.deps, { username: 'owner', password: 'owner-password' });
+  });
+  afterAll(async () => t.close());
+  const login = (username: string, password: string, client: string) => send(t.port, '/oauth/token', { grant_type: 'password', client_id: 'mobile', username, password }, { headers: { 'x-forwarded-for': client } });
+
+  it('throttles an IPv6 client by its /64: hopping addresses inside it gains nothing', async () => {
+    for (let i = 1; i <= 10; i += 1) await login('owner', 'wrong-password', `2001:db8:1:2::${i.toString(16)}`);
+    expect((await login('owner', 'owner-password', '2001:db8:1:2:ffff::1')).status).toBe(429);
+    expect((await login('owner', 'owner-password', '2001:db8:1:3::1')).status).toBe(200);
+  });
+
+  it('logs a typed username that cannot be one (often a password in the wrong field) only as a hash', async () => {
+    await login('Secret!Passw0rd is not a name', 'wrong-password', '192.0.2.50');
+    const failed = t.deps.logs.events('login.failed').at(-1);
+    expect(failed).toMatchObject({ usernameHash: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(t.deps.logs.text()).not.toContain('Secret!Passw0rd');
+  });
+
+  it('writes nothing more to the store for client failures from an address whose budget is spent', async () => {
+    const token = (id: string) => send(t.port, '/oauth/token', { grant_type: 'client_credentials' }, { headers: { authorization: basic(id, 'wrong-secret'), 'x-forwarded-for': '192.0.2.77' } });
+    const counted = jest.spyOn(t.deps.throttle, 'countSubjectFailure');
+    const replies = await Promise.all(Array.from({ length: 60 }, (_, i) => token(`random-client-${i}`)));
+    expect(replies.every((r) => r.status === 401 || r.status === 429)).toBe(true);
+    expect(counted.mock.calls.length).toBeLessThanOrEqual(20);
+  });
+});

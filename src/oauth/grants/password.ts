@@ -1,6 +1,5 @@
 import { authenticate } from '../../identity/authenticate';
 import { throttledCheck } from '../../identity/credential-throttle';
-import { tryUsernameKey } from '../../identity/usernames';
 import { hasScope } from '../../identity/scopes';
 import { effectiveScopes } from '../../identity/users';
 import { issueAccessToken } from '../../tokens/access-token';
@@ -23,7 +22,7 @@ export const passwordGrant: Grant = {
     // address, or this address too often for anyone (identity/credential-throttle.ts). A full
     // hash queue (503) or this address's share of it taken (429) is answered by the error
     // middleware, the same for every endpoint that hashes a password; it cancels the attempt.
-    const user = await throttledCheck(deps, { name: tryUsernameKey(username) ?? username, address: ip, clientId: client.id }, async () => {
+    const user = await throttledCheck(deps, { name: username, address: ip, clientId: client.id }, async () => {
       const found = await authenticate(deps, username, password, now, { signal, owner: ip });
       return { ok: found !== undefined && !found.disabled, value: found };
     });
