@@ -12,6 +12,8 @@ export interface HttpJob {
   readonly method: 'GET' | 'POST';
   readonly headers: Record<string, string>;
   readonly body?: string;
+  /** Sent as X-Forwarded-For, one per request in turn: many users' logins, each from their own address. */
+  readonly forwardedFor?: readonly string[];
 }
 
 /** Each connection walks one refresh-token family: every request uses the token the previous returned. */
@@ -98,8 +100,25 @@ function summarise(result: autocannon.Result): LoadResult {
 }
 
 async function http(job: HttpJob): Promise<LoadResult> {
+  const { forwardedFor } = job;
+  if (forwardedFor === undefined) {
+    return summarise(
+      await autocannon({ url: job.url, connections: job.connections, duration: job.durationSec, method: job.method, headers: job.headers, ...(job.body !== undefined ? { body: job.body } : {}) }),
+    );
+  }
+  let next = 0;
   return summarise(
-    await autocannon({ url: job.url, connections: job.connections, duration: job.durationSec, method: job.method, headers: job.headers, ...(job.body !== undefined ? { body: job.body } : {}) }),
+    await autocannon({
+      url: job.url,
+      connections: job.connections,
+      duration: job.durationSec,
+      requests: [
+        {
+          method: job.method,
+          setupRequest: (request) => ({ ...request, headers: { ...job.headers, 'x-forwarded-for': forwardedFor[(next += 1) % forwardedFor.length]! }, ...(job.body !== undefined ? { body: job.body } : {}) }),
+        },
+      ],
+    }),
   );
 }
 
