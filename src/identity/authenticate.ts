@@ -40,7 +40,7 @@ export async function authenticate(
     await deps.passwords.checkUnknownUser(password, work);
     return undefined;
   }
-  const result = await deps.passwords.check(login.passwordHash, password, work);
+  const result = await deps.passwords.check(login.passwordHash, password, work, { rehash: !login.disabled });
   if (!result.ok) return undefined;
   if (login.disabled) return { id: login.id, username: login.username, disabled: true };
   if (result.rehashed) await updateUserRow(deps.db, login.id, { password_hash: result.rehashed }, now);

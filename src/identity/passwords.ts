@@ -92,8 +92,12 @@ export class Passwords {
     return this.gate.run(() => this.binding.hash(normalisePassword(password), this.options), work);
   }
 
-  /** Checks a password against a stored hash; returns a fresh hash when parameters changed. */
-  async check(storedHash: string, password: string, work: PasswordWork = {}): Promise<PasswordCheck> {
+  /**
+   * Checks a password against a stored hash; returns a fresh hash when parameters changed and
+   * `rehash` allows it (a caller that will refuse the login anyway — a disabled user — says no,
+   * so a right password costs no more than a wrong one there).
+   */
+  async check(storedHash: string, password: string, work: PasswordWork = {}, { rehash = true }: { rehash?: boolean } = {}): Promise<PasswordCheck> {
     if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) {
       // Never hashed, but still costs what a real check costs (see checkUnknownUser).
       await this.checkUnknownUser(password.slice(0, 64), work);
@@ -101,7 +105,7 @@ export class Passwords {
     }
     const normalised = normalisePassword(password);
     const ok = await this.gate.run(() => this.verifySafely(storedHash, normalised), work);
-    if (!ok || !this.binding.needsRehash(storedHash, this.options)) return { ok };
+    if (!ok || !rehash || !this.binding.needsRehash(storedHash, this.options)) return { ok };
     try {
       return { ok, rehashed: await this.hash(password, work) };
     } catch (error) {

@@ -75,6 +75,9 @@ describe('password hashing (argon2id)', () => {
     expect(await argon2.verify(result.rehashed!, 'correct horse')).toBe(true);
     await expect(current.check(result.rehashed!, 'correct horse')).resolves.toEqual({ ok: true });
     await expect(current.check(old, 'wrong password')).resolves.toEqual({ ok: false });
+    // A caller that will refuse the login anyway (a disabled user) asks for no re-hash: a right
+    // password then costs what a wrong one costs.
+    await expect(current.check(old, 'correct horse', {}, { rehash: false })).resolves.toEqual({ ok: true });
   });
 
   it('checks an unknown user with one real argon2 verify against a dummy hash', async () => {
