@@ -6,6 +6,7 @@ import path from 'node:path';
 
 // Throwaway Redis and PostgreSQL servers on loopback, on random free ports, in temp dirs.
 // Used by the global setup (shared servers) and by tests that must stop and restart a backend.
+// Redis Cluster and Sentinel are in redis-topologies.ts.
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -31,7 +32,7 @@ function findPostgresBin(name: string): string | undefined {
   return undefined;
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {
@@ -48,7 +49,7 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-function waitForExit(child: ChildProcess): Promise<void> {
+export function waitForExit(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }

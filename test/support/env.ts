@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import knex from 'knex';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config/config';
 import { createDatabase, type Database, type DatabaseTarget } from '../../src/db/database';
 import { migrateLatest } from '../../src/db/migrate';
@@ -13,6 +13,7 @@ import type { TokenStore } from '../../src/store/token-store';
 import type { ThrottleStore } from '../../src/store/throttle';
 import { MemoryThrottleStore } from '../../src/store/memory/memory-throttle';
 import { RedisThrottleStore } from '../../src/store/redis/redis-throttle';
+import type { RedisNode } from './redis-topologies';
 
 export const redisUrl = (): string | undefined => process.env.TEST_REDIS_URL;
 export const postgresUrl = (): string | undefined => process.env.TEST_DATABASE_URL;
@@ -54,12 +55,51 @@ export async function createTestStore(kind: StoreKind, url = redisUrl()): Promis
   return store;
 }
 
-/** Throttling state on the given backend (Redis: its own connection and key prefix). */
-export async function createTestThrottle(kind: StoreKind, url = redisUrl()): Promise<{ throttle: ThrottleStore; close(): Promise<void> }> {
-  if (kind === 'memory') return { throttle: new MemoryThrottleStore(), close: async () => undefined };
-  if (!url) throw new Error('no Redis for this run');
-  const redis = createRedisClient({ url, keyPrefix: uniqueName('th') + ':' });
+/** Where a Redis-backed store lives: the shared standalone server (a URL), or a deployment a
+ *  test file started itself (test/support/redis-topologies.ts). */
+export type RedisTarget =
+  | { readonly mode: 'standalone'; readonly url: string }
+  | { readonly mode: 'cluster'; readonly nodes: readonly RedisNode[] }
+  | { readonly mode: 'sentinel'; readonly sentinels: readonly RedisNode[]; readonly name: string };
+
+/** A connected client on the target, set up like the service's own (createRedisClient): no
+ *  offline queue and one retry per command, so the tests see the failures the service would. */
+export async function connectTestRedis(target: RedisTarget, keyPrefix: string): Promise<Redis | Cluster> {
+  if (target.mode === 'standalone') {
+    const redis = createRedisClient({ url: target.url, keyPrefix });
+    await redis.connect();
+    return redis;
+  }
+  if (target.mode === 'cluster') {
+    // On a Cluster, per-connection options (the key prefix too) go in redisOptions; the offline
+    // queue is the Cluster's own.
+    const cluster = new Cluster(target.nodes.map(({ host, port }) => ({ host, port })), {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      redisOptions: { keyPrefix, maxRetriesPerRequest: 1, connectTimeout: 2000 },
+    });
+    await cluster.connect();
+    return cluster;
+  }
+  const redis = new Redis({
+    sentinels: target.sentinels.map(({ host, port }) => ({ host, port })),
+    name: target.name,
+    keyPrefix,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+  });
   await redis.connect();
+  return redis;
+}
+
+/** Throttling state on the given backend (Redis: its own connection and key prefix). A string
+ *  is a standalone Redis URL. */
+export async function createTestThrottle(kind: StoreKind, target: string | RedisTarget | undefined = redisUrl()): Promise<{ throttle: ThrottleStore; close(): Promise<void> }> {
+  if (kind === 'memory') return { throttle: new MemoryThrottleStore(), close: async () => undefined };
+  if (!target) throw new Error('no Redis for this run');
+  const redis = await connectTestRedis(typeof target === 'string' ? { mode: 'standalone', url: target } : target, uniqueName('th') + ':');
   return { throttle: new RedisThrottleStore(redis), close: async () => void (await redis.quit()) };
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Settlement, ThrottleKeys, ThrottleSettings, ThrottleStore, ThrottleVerdict } from '../throttle';
 
 interface ThrottleScripts {
@@ -9,7 +9,7 @@ interface ThrottleScripts {
   throttleCount(subjectKey: string, now: number, windowMs: number): Promise<number>;
 }
 
-type ThrottleRedis = Redis & ThrottleScripts;
+type ThrottleRedis = (Redis | Cluster) & ThrottleScripts;
 
 // The pair and the address bucket share the address's hash tag, so an attempt and its
 // settlement are each one script in one slot (Redis Cluster); the subject's counter lives in its
@@ -26,7 +26,7 @@ const script = (name: string): string => readFileSync(path.join(__dirname, `${na
 export class RedisThrottleStore implements ThrottleStore {
   private readonly redis: ThrottleRedis;
 
-  constructor(redis: Redis) {
+  constructor(redis: Redis | Cluster) {
     redis.defineCommand('throttleAttempt', { numberOfKeys: 2, lua: script('throttle-attempt') });
     redis.defineCommand('throttleSettle', { numberOfKeys: 2, lua: script('throttle-settle') });
     redis.defineCommand('throttleCount', { numberOfKeys: 1, lua: script('throttle-count') });
