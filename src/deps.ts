@@ -3,7 +3,9 @@ import type { Config } from './config/config';
 import type { Database, DatabaseTarget } from './db/database';
 import type { Passwords } from './identity/passwords';
 import type { Logger } from './logging/logger';
-import type { TokenStore } from './store/token-store';
+import type { StoreConnection } from './store/connection';
+import type { FamilyStore } from './store/families';
+import type { RevocationStore } from './store/revocations';
 import type { ThrottleStore } from './store/throttle';
 import type { Keyring } from './tokens/keyring';
 
@@ -12,8 +14,13 @@ export interface Deps {
   readonly config: Config;
   readonly db: Database;
   readonly dbKind: DatabaseTarget['kind'];
-  readonly store: TokenStore;
-  /** Failed-credential counters (issue 12); on the same Redis connection as `store`. */
+  /** The backend the stores below share (one Redis connection): readiness and shutdown. */
+  readonly storage: StoreConnection;
+  /** Refresh-token families (logins). */
+  readonly families: FamilyStore;
+  /** Access-token blacklist and user/client revocation epochs: the hot-path read. */
+  readonly revocations: RevocationStore;
+  /** Failed-credential counters (issue 12); on the same connection as the stores above. */
   readonly throttle: ThrottleStore;
   readonly passwords: Passwords;
   readonly keyring: Keyring;

@@ -39,8 +39,8 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
       if (applied.length > 0) log.info({ event: 'database.migrated', applied }, 'migrations applied');
     }
     await reportStoredProblems(db, log);
-    const { store, throttle } = await createStores(config, log);
-    const deps: Deps = { config, db, dbKind: target.kind, store, throttle, passwords: new Passwords(config.argon2), keyring, log, clock: options.clock ?? systemClock };
+    const { storage, families, revocations, throttle } = await createStores(config, log);
+    const deps: Deps = { config, db, dbKind: target.kind, storage, families, revocations, throttle, passwords: new Passwords(config.argon2), keyring, log, clock: options.clock ?? systemClock };
     if (!config.production && config.migrateOnStart) await seedDemoData(deps);
     return deps;
   } catch (error) {
@@ -59,7 +59,7 @@ async function reportStoredProblems(db: Deps['db'], log: Logger): Promise<void> 
 }
 
 export async function closeDeps(deps: Deps): Promise<void> {
-  await Promise.allSettled([deps.store.close(), deps.db.destroy()]);
+  await Promise.allSettled([deps.storage.close(), deps.db.destroy()]);
 }
 
 export interface Service {

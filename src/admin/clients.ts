@@ -5,7 +5,7 @@ import { hasScope } from '../identity/scopes';
 import { revokeClientTokens } from '../identity/client-lifecycle';
 import { audit, type Actor } from './audit';
 
-type ClientDeps = Pick<Deps, 'db' | 'clock' | 'log' | 'store' | 'config'>;
+type ClientDeps = Pick<Deps, 'db' | 'clock' | 'log' | 'revocations' | 'config'>;
 
 /**
  * The scope that may set a client's privileges: the settings that reach beyond the client's own

@@ -6,8 +6,8 @@ import type { Deps } from '../deps';
 import { IdentityError } from '../identity/errors';
 import { Passwords } from '../identity/passwords';
 import { createLogger } from '../logging/logger';
-import { createTokenStore } from '../store/create-store';
-import { MemoryTokenStore } from '../store/memory/memory-store';
+import { createTokenStores } from '../store/create-store';
+import { memoryTokenStores } from '../store/memory/memory-store';
 
 /** Thrown for bad command input: printed as one line, exit code 1. */
 export class CliError extends Error {}
@@ -33,11 +33,11 @@ export async function withDeps<T>(run: (deps: CliDeps) => Promise<T>, { revokes 
         'REDIS_URL is not set: the change is saved, but tokens a running service already issued stay valid until they expire',
       );
     }
-    const store = (revokes || readsStore) && config.redisUrl ? await createTokenStore(config, log) : new MemoryTokenStore();
+    const stores = (revokes || readsStore) && config.redisUrl ? await createTokenStores(config, log) : memoryTokenStores();
     try {
-      return await run({ config, db, dbKind: target.kind, store, passwords: new Passwords(config.argon2), log, clock: systemClock });
+      return await run({ config, db, dbKind: target.kind, ...stores, passwords: new Passwords(config.argon2), log, clock: systemClock });
     } finally {
-      await store.close();
+      await stores.storage.close();
     }
   } catch (error) {
     if (error instanceof IdentityError) throw new CliError(error.message);

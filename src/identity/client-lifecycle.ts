@@ -1,9 +1,9 @@
 import { nowSeconds, type Clock } from '../clock';
 import type { Config } from '../config/config';
-import type { TokenStore } from '../store/token-store';
+import type { RevocationStore } from '../store/revocations';
 
 export interface ClientLifecycleDeps {
-  readonly store: Pick<TokenStore, 'revokeClientTokensBefore'>;
+  readonly revocations: Pick<RevocationStore, 'revokeClientTokensBefore'>;
   readonly clock: Clock;
   readonly config: Pick<Config, 'accessTokenTtlSec'>;
 }
@@ -14,5 +14,5 @@ export interface ClientLifecycleDeps {
  * row goes, so no token of a deleted client outlives it; kept as long as a token can live.
  */
 export async function revokeClientTokens(deps: ClientLifecycleDeps, clientId: string): Promise<void> {
-  await deps.store.revokeClientTokensBefore(clientId, deps.clock.now(), deps.config.accessTokenTtlSec, nowSeconds(deps.clock));
+  await deps.revocations.revokeClientTokensBefore(clientId, deps.clock.now(), deps.config.accessTokenTtlSec, nowSeconds(deps.clock));
 }

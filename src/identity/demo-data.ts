@@ -11,7 +11,7 @@ export const DEMO_API_SECRET = 'demo-api-secret-for-local-development-only';
  * secret are published, so a database named by DATABASE_URL never gets them: it is a real one
  * (shared, backed up, perhaps reachable) whatever NODE_ENV says.
  */
-export async function seedDemoData(deps: Pick<Deps, 'config' | 'db' | 'store' | 'passwords' | 'clock' | 'log'>): Promise<boolean> {
+export async function seedDemoData(deps: Pick<Deps, 'config' | 'db' | 'passwords' | 'clock' | 'log'>): Promise<boolean> {
   if (deps.config.databaseUrl !== undefined || deps.config.production) return false;
   const existing = await deps.db('users').count<Array<{ count: string | number }>>({ count: '*' });
   if (Number(existing[0]?.count ?? 0) > 0) return false;

@@ -4,7 +4,8 @@ import type { Config } from '../config/config';
 import type { Database } from '../db/database';
 import { familyPolicy } from '../oauth/refresh-policy';
 import { setUserSubject } from '../store/families';
-import type { TokenStore } from '../store/token-store';
+import type { FamilyStore } from '../store/families';
+import type { RevocationStore } from '../store/revocations';
 import { IdentityError } from './errors';
 import { checkPasswordPolicy, describePasswordProblem, type PasswordWork, type Passwords } from './passwords';
 import { hasScope } from './scopes';
@@ -12,7 +13,8 @@ import { createUser, deleteUser, effectiveScopes, findUserById, findUserByUserna
 
 export interface LifecycleDeps {
   readonly db: Database;
-  readonly store: TokenStore;
+  readonly families: FamilyStore;
+  readonly revocations: Pick<RevocationStore, 'revokeUserTokensBefore'>;
   readonly passwords: Passwords;
   readonly clock: Clock;
   readonly config: Pick<Config, 'accessTokenTtlSec' | 'passwordMinLength' | 'refresh'>;
@@ -25,18 +27,18 @@ export type UserRef = string | { readonly id: string };
 // the token store is what introspection reads (no database on that hot path), so both are
 // written here, at the moment of the change. The epoch lives as long as an access token can.
 async function revokeAccessTokens(deps: LifecycleDeps, userId: string): Promise<void> {
-  await deps.store.revokeUserTokensBefore(userId, deps.clock.now(), deps.config.accessTokenTtlSec, nowSeconds(deps.clock));
+  await deps.revocations.revokeUserTokensBefore(userId, deps.clock.now(), deps.config.accessTokenTtlSec, nowSeconds(deps.clock));
 }
 
 /** Access tokens and every login (refresh-token family) but `keepFamily`, if given, end now. */
 async function endAccessNow(deps: LifecycleDeps, userId: string, keepFamily?: string): Promise<void> {
   await revokeAccessTokens(deps, userId);
   const now = deps.clock.now();
-  await deps.store.revokeUserFamilies(userId, familyPolicy(deps.config), now, keepFamily);
-  if (keepFamily !== undefined) await deps.store.reauthenticateFamily(keepFamily, now);
+  await deps.families.revokeUserFamilies(userId, familyPolicy(deps.config), now, keepFamily);
+  if (keepFamily !== undefined) await deps.families.reauthenticateFamily(keepFamily, now);
 }
 
-function checkPolicy(deps: LifecycleDeps, password: string): void {
+function checkPolicy(deps: Pick<LifecycleDeps, 'config'>, password: string): void {
   const problem = checkPasswordPolicy(password, deps.config.passwordMinLength);
   if (problem) throw new IdentityError('weak_password', describePasswordProblem(problem, deps.config.passwordMinLength));
 }
@@ -48,7 +50,7 @@ async function requireUser(deps: LifecycleDeps, ref: UserRef): Promise<UserWithC
 }
 
 /** `work` (here and below): an HTTP caller's abort signal and address, for the hash queue. */
-export async function registerUser(deps: LifecycleDeps, input: Omit<NewUser, 'passwordHash'> & { password: string }, work: PasswordWork = {}): Promise<User> {
+export async function registerUser(deps: Omit<LifecycleDeps, 'families' | 'revocations'>, input: Omit<NewUser, 'passwordHash'> & { password: string }, work: PasswordWork = {}): Promise<User> {
   checkPolicy(deps, input.password);
   const { password, ...rest } = input;
   return createUser(deps.db, { ...rest, passwordHash: await deps.passwords.hash(password, work) }, new Date(deps.clock.now()));
@@ -97,7 +99,7 @@ export async function changeUser(deps: LifecycleDeps, id: string, changes: UserC
     // Live logins carry the user's roles and scopes for their next refresh: replace them first,
     // so that a refresh racing this change either carries the new ones or issues a token that
     // the epoch below ends.
-    await setUserSubject(deps.store, id, { roles: result.after.roles, scopes: heldAfter, at: readAt }, readAt);
+    await setUserSubject(deps.families, id, { roles: result.after.roles, scopes: heldAfter, at: readAt }, readAt);
     if (heldBefore.some((scope) => !hasScope(heldAfter, scope))) await revokeAccessTokens(deps, id);
   }
   return result;

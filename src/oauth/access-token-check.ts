@@ -8,7 +8,7 @@ export type AccessTokenCheck =
   | { readonly active: true; readonly claims: AccessTokenClaims }
   | { readonly active: false; readonly reason: 'invalid' | 'expired' | 'revoked' };
 
-export type CheckDeps = Pick<Deps, 'keyring' | 'store' | 'clock' | 'config'>;
+export type CheckDeps = Pick<Deps, 'keyring' | 'revocations' | 'clock' | 'config'>;
 
 /**
  * HOT PATH (introspection, forward-auth, the self-service API). Budget: one signature check
@@ -27,7 +27,7 @@ export class AccessTokenChecker {
     const claims = this.verified.verify(token, now);
     if (!claims) return { active: false, reason: 'invalid' };
     if (!isCurrent(claims, now)) return { active: false, reason: 'expired' };
-    const state = await this.deps.store.revocationState(claims.jti, claims.sub, now, claims.sid, claims.client_id);
+    const state = await this.deps.revocations.revocationState(claims.jti, claims.sub, now, claims.sid, claims.client_id);
     // The epochs revoke tokens issued at or before them (a password change, a disabled user,
     // log out everywhere; a deleted client).
     const issuedAt = issuedAtMs(claims.jti, claims.iat);

@@ -10,7 +10,7 @@ import { required, type OAuthParams } from './params';
 // short-lived in-process cache (no database), one signature check (cached per token), one
 // Redis round trip (revocation state, or the refresh-token family).
 
-export interface IntrospectionDeps extends Pick<Deps, 'store' | 'clock' | 'config'> {
+export interface IntrospectionDeps extends Pick<Deps, 'families' | 'clock' | 'config'> {
   readonly checker: AccessTokenChecker;
   readonly clients: ClientCache;
   readonly clientAuth?: ClientAuthGuard;
@@ -50,7 +50,7 @@ async function authenticateCaller(deps: IntrospectionDeps, request: Introspectio
 
 /** A refresh token is active for its own client only: no other party has a use for it. */
 async function introspectRefreshToken(deps: IntrospectionDeps, parsed: RefreshToken, callerId: string): Promise<IntrospectionResponse> {
-  const family = await deps.store.currentFamily(parsed.familyId, hashRefreshSecret(parsed.secret), deps.clock.now());
+  const family = await deps.families.currentFamily(parsed.familyId, hashRefreshSecret(parsed.secret), deps.clock.now());
   if (!family || family.clientId !== callerId) return INACTIVE;
   return {
     active: true,

@@ -3,6 +3,8 @@ import { hashRefreshSecret, newFamilyId, newRefreshToken } from '../tokens/refre
 import type { SubjectSnapshot } from '../store/families';
 import { OAuthError } from './errors';
 import type { GrantDeps } from './grants/grant';
+
+type FamilyDeps = Pick<GrantDeps, 'db' | 'families' | 'clock' | 'config' | 'log'>;
 import { familyPolicy } from './refresh-policy';
 
 export interface FamilyStart {
@@ -22,10 +24,10 @@ export interface FamilyStart {
  * roles and scopes as confirmed after the family was written (the login's access token must not
  * carry more). Logins beyond the per-user, per-client limit push out the oldest.
  */
-export async function startFamily(deps: GrantDeps, start: FamilyStart): Promise<{ familyId: string; refreshToken: string; subject: SubjectSnapshot }> {
+export async function startFamily(deps: FamilyDeps, start: FamilyStart): Promise<{ familyId: string; refreshToken: string; subject: SubjectSnapshot }> {
   const familyId = newFamilyId();
   const first = newRefreshToken(familyId);
-  const { evicted } = await deps.store.createFamily(
+  const { evicted } = await deps.families.createFamily(
     { id: familyId, userId: start.userId, username: start.username, clientId: start.clientId, scope: start.scope, audience: start.audience, secretHash: hashRefreshSecret(first.secret), ip: start.ip, userAgent: start.userAgent, subject: start.subject },
     familyPolicy(deps.config),
     deps.clock.now(),
@@ -45,15 +47,15 @@ const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.l
  * find it), read the user once more: a user disabled, deleted or given a new password meanwhile
  * ends the family and the login; moved roles or scopes correct its snapshot.
  */
-async function confirmSubject(deps: GrantDeps, familyId: string, start: FamilyStart): Promise<SubjectSnapshot> {
+async function confirmSubject(deps: FamilyDeps, familyId: string, start: FamilyStart): Promise<SubjectSnapshot> {
   const readAt = deps.clock.now();
   const current = await findTokenSubject(deps.db, start.userId);
   if (!current || signInRefusal(current, start.subject.at)) {
-    await deps.store.revokeFamily(familyId, familyPolicy(deps.config), readAt);
+    await deps.families.revokeFamily(familyId, familyPolicy(deps.config), readAt);
     throw new OAuthError('invalid_grant', 'invalid username or password');
   }
   if (sameSet(current.roles, start.subject.roles) && sameSet(current.scopes, start.subject.scopes)) return start.subject;
   const confirmed = { roles: current.roles, scopes: current.scopes, at: readAt };
-  await deps.store.setFamilySubject(familyId, confirmed, readAt);
+  await deps.families.setFamilySubject(familyId, confirmed, readAt);
   return confirmed;
 }

@@ -8,7 +8,7 @@ import { OAuthError } from './errors';
 import { required, type OAuthParams } from './params';
 import { familyPolicy } from './refresh-policy';
 
-export interface RevocationDeps extends Pick<Deps, 'store' | 'clock' | 'config' | 'log'> {
+export interface RevocationDeps extends Pick<Deps, 'families' | 'revocations' | 'clock' | 'config' | 'log'> {
   readonly checker: AccessTokenChecker;
   readonly clients: ClientCache;
   readonly clientAuth?: ClientAuthGuard;
@@ -39,7 +39,7 @@ export async function revoke(deps: RevocationDeps, request: RevocationRequest): 
 
   const refresh = parseRefreshToken(token);
   if (refresh) {
-    const outcome = await deps.store.revokeFamilyByToken(refresh.familyId, client.id, hashRefreshSecret(refresh.secret), familyPolicy(deps.config), deps.clock.now());
+    const outcome = await deps.families.revokeFamilyByToken(refresh.familyId, client.id, hashRefreshSecret(refresh.secret), familyPolicy(deps.config), deps.clock.now());
     if (outcome === 'wrong_client') throw notYours();
     if (outcome === 'revoked') deps.log.info({ event: 'token.revoked', kind: 'refresh_token', familyId: refresh.familyId, clientId: client.id, ip: request.ip }, 'refresh-token family revoked');
     return;
@@ -50,6 +50,6 @@ export async function revoke(deps: RevocationDeps, request: RevocationRequest): 
   if (claims.client_id !== client.id) throw notYours();
   const now = nowSeconds(deps.clock);
   if (claims.exp <= now) return;
-  await deps.store.blacklistAccessToken(claims.jti, claims.exp, now);
+  await deps.revocations.blacklistAccessToken(claims.jti, claims.exp, now);
   deps.log.info({ event: 'token.revoked', kind: 'access_token', jti: claims.jti, clientId: client.id, ip: request.ip }, 'access token revoked');
 }

@@ -1,7 +1,7 @@
 import { nowSeconds, type Clock } from '../clock';
 import type { Config } from '../config/config';
-import type { Family } from '../store/families';
-import type { TokenStore } from '../store/token-store';
+import type { Family, FamilyStore } from '../store/families';
+import type { RevocationStore } from '../store/revocations';
 import { familyPolicy } from './refresh-policy';
 
 /** A login as its owner (or an admin) sees it: one live refresh-token family. */
@@ -18,7 +18,9 @@ export interface Session {
 }
 
 export interface SessionDeps {
-  readonly store: TokenStore;
+  readonly families: FamilyStore;
+  /** Only log-out-everywhere ends access tokens outside a session. */
+  readonly revocations: Pick<RevocationStore, 'revokeUserTokensBefore'>;
   readonly clock: Clock;
   readonly config: Pick<Config, 'refresh' | 'accessTokenTtlSec'>;
 }
@@ -37,19 +39,19 @@ export function describeSession(family: Family): Session {
 }
 
 /** The user's live sessions, oldest first. */
-export async function listSessions(deps: SessionDeps, userId: string): Promise<Session[]> {
-  return (await deps.store.listFamilies(userId, deps.clock.now())).map(describeSession);
+export async function listSessions(deps: Omit<SessionDeps, 'revocations'>, userId: string): Promise<Session[]> {
+  return (await deps.families.listFamilies(userId, deps.clock.now())).map(describeSession);
 }
 
 /**
  * Ends one session of the user: its refresh tokens stop at once and its access tokens fail
  * introspection. False when the user has no such live session (another user's counts as none).
  */
-export async function revokeSession(deps: SessionDeps, userId: string, sessionId: string): Promise<boolean> {
+export async function revokeSession(deps: Omit<SessionDeps, 'revocations'>, userId: string, sessionId: string): Promise<boolean> {
   const now = deps.clock.now();
-  const family = await deps.store.getFamily(sessionId, now);
+  const family = await deps.families.getFamily(sessionId, now);
   if (!family || family.userId !== userId) return false;
-  return (await deps.store.revokeFamily(sessionId, familyPolicy(deps.config), now)) !== undefined;
+  return (await deps.families.revokeFamily(sessionId, familyPolicy(deps.config), now)) !== undefined;
 }
 
 /**
@@ -59,6 +61,6 @@ export async function revokeSession(deps: SessionDeps, userId: string, sessionId
  */
 export async function revokeAllSessions(deps: SessionDeps, userId: string): Promise<number> {
   const now = deps.clock.now();
-  await deps.store.revokeUserTokensBefore(userId, now, deps.config.accessTokenTtlSec, nowSeconds(deps.clock));
-  return deps.store.revokeUserFamilies(userId, familyPolicy(deps.config), now);
+  await deps.revocations.revokeUserTokensBefore(userId, now, deps.config.accessTokenTtlSec, nowSeconds(deps.clock));
+  return deps.families.revokeUserFamilies(userId, familyPolicy(deps.config), now);
 }

@@ -1,22 +1,24 @@
 import type { Config } from '../config/config';
 import type { Logger } from '../logging/logger';
+import type { StoreConnection, TokenStores } from './connection';
 import { failClosed } from './fail-closed';
-import { MemoryTokenStore } from './memory/memory-store';
+import type { FamilyStore } from './families';
+import { memoryTokenStores } from './memory/memory-store';
 import { redisOutage } from './redis/outage';
-import { createRedisClient, RedisTokenStore } from './redis/redis-store';
-import type { TokenStore } from './token-store';
+import { createRedisClient, redisTokenStores } from './redis/redis-store';
+import type { RevocationStore } from './revocations';
 import type { ThrottleStore } from './throttle';
 import { MemoryThrottleStore } from './memory/memory-throttle';
 import { RedisThrottleStore } from './redis/redis-throttle';
 
-export interface Stores {
-  readonly store: TokenStore;
+export interface Stores extends TokenStores {
   readonly throttle: ThrottleStore;
 }
 
-/** The token store alone (the CLI's session commands). */
-export async function createTokenStore(config: Config, log: Logger): Promise<TokenStore> {
-  return (await createStores(config, log)).store;
+/** The token-state stores alone (the CLI's session and revocation commands). */
+export async function createTokenStores(config: Config, log: Logger): Promise<TokenStores> {
+  const { storage, families, revocations } = await createStores(config, log);
+  return { storage, families, revocations };
 }
 
 /** Every store the service uses, on one shared Redis connection (or in this process). */
@@ -26,17 +28,22 @@ export async function createStores(config: Config, log: Logger): Promise<Stores>
       { event: 'store.embedded' },
       'REDIS_URL is not set: token state is kept in this process only (development only; revocations are lost on restart and not shared between instances)',
     );
-    return { store: new MemoryTokenStore(), throttle: new MemoryThrottleStore() };
+    return { ...memoryTokenStores(), throttle: new MemoryThrottleStore() };
   }
   const redis = createRedisClient({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix });
   redis.on('error', (error: Error) => log.warn({ event: 'redis.error', err: { message: error.message } }, 'redis connection problem'));
-  const store = new RedisTokenStore(redis);
+  const { storage, families, revocations } = redisTokenStores(redis);
   try {
-    await store.connect();
+    await storage.connect();
   } catch (error) {
     log.error({ event: 'redis.unavailable', err: { message: (error as Error).message } }, 'redis is not reachable at start; retrying in the background');
   }
   // While Redis cannot answer, whatever needs it fails closed with 503 (http/middleware/errors.ts).
   const isOutage = redisOutage(redis);
-  return { store: failClosed<TokenStore>(store, isOutage), throttle: failClosed<ThrottleStore>(new RedisThrottleStore(redis), isOutage) };
+  return {
+    storage: failClosed<StoreConnection>(storage, isOutage),
+    families: failClosed<FamilyStore>(families, isOutage),
+    revocations: failClosed<RevocationStore>(revocations, isOutage),
+    throttle: failClosed<ThrottleStore>(new RedisThrottleStore(redis), isOutage),
+  };
 }

@@ -162,7 +162,7 @@ describe('authorization matrix: every admin and account endpoint × actor × tar
         const login = await api().post('/oauth/token').type('form').send({ grant_type: 'password', client_id: 'console', username: user.username, password: 'target-password' });
         path = path.replace(':sessionId', decodeJwt(login.body.access_token as string).sid as string);
       }
-      const snapshot = async () => JSON.stringify([await f.deps.db('users').where({ id: user.id }).select('*'), await f.deps.store.listFamilies(user.id, f.deps.clock.now())]);
+      const snapshot = async () => JSON.stringify([await f.deps.db('users').where({ id: user.id }).select('*'), await f.deps.families.listFamilies(user.id, f.deps.clock.now())]);
       return { path, snapshot };
     }
     const id = unique('mx-target');

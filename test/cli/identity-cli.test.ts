@@ -1,5 +1,5 @@
 import { familyPolicy } from '../../src/oauth/refresh-policy';
-import { createRedisClient, RedisTokenStore } from '../../src/store/redis/redis-store';
+import { createRedisClient, redisTokenStores } from '../../src/store/redis/redis-store';
 import { hashRefreshSecret, newFamilyId } from '../../src/tokens/refresh-token';
 import { createTestDatabase, databaseKinds, rawRedis, redisUrl, tempDir, testConfig, uniqueName } from '../support/env';
 import { runCli } from '../support/process';
@@ -136,13 +136,13 @@ describe.each(databaseKinds())('portcullis CLI on %s', (dbKind) => {
   if (redisUrl()) {
     it('session list, revoke and revoke-all work on the logins in Redis', async () => {
       const olivia = (JSON.parse((await cli(['user', 'list', '--prefix', 'oli', '--json'])).stdout) as Array<{ id: string }>)[0]!;
-      const store = new RedisTokenStore(createRedisClient({ url: redisUrl()!, keyPrefix: prefix }));
-      await store.connect();
+      const { storage, families } = redisTokenStores(createRedisClient({ url: redisUrl()!, keyPrefix: prefix }));
+      await storage.connect();
       const policy = familyPolicy(testConfig());
       const ids = [newFamilyId(), newFamilyId()];
       try {
         for (const [i, id] of ids.entries()) {
-          await store.createFamily({ id, userId: olivia.id, clientId: 'spa', scope: ['items:read'], audience: 'https://api.example.com', secretHash: hashRefreshSecret(`secret-${i}`), ip: '192.0.2.7', userAgent: 'cli-test' }, policy, Date.now() + i);
+          await families.createFamily({ id, userId: olivia.id, clientId: 'spa', scope: ['items:read'], audience: 'https://api.example.com', secretHash: hashRefreshSecret(`secret-${i}`), ip: '192.0.2.7', userAgent: 'cli-test' }, policy, Date.now() + i);
         }
         const listed = await cli(['session', 'list', 'olivia', '--json']);
         expect(listed.code).toBe(0);
@@ -152,19 +152,19 @@ describe.each(databaseKinds())('portcullis CLI on %s', (dbKind) => {
         const again = await cli(['session', 'revoke', 'olivia', ids[0]!]);
         expect(again.code).toBe(1);
         expect(again.stderr).toContain('no live session');
-        expect((await store.getFamily(ids[0]!))?.revoked).toBe(true);
+        expect((await families.getFamily(ids[0]!, Date.now()))?.revoked).toBe(true);
 
         // A session id beginning with '-' (new ones never do; older ones may) goes after '--'.
         const dashed = `-${newFamilyId().slice(1)}`;
-        await store.createFamily({ id: dashed, userId: olivia.id, clientId: 'spa', scope: ['items:read'], audience: 'https://api.example.com', secretHash: hashRefreshSecret('secret-dashed'), ip: '192.0.2.7', userAgent: 'cli-test' }, policy, Date.now() + 2);
+        await families.createFamily({ id: dashed, userId: olivia.id, clientId: 'spa', scope: ['items:read'], audience: 'https://api.example.com', secretHash: hashRefreshSecret('secret-dashed'), ip: '192.0.2.7', userAgent: 'cli-test' }, policy, Date.now() + 2);
         expect((await cli(['session', 'revoke', 'olivia', '--', dashed])).stdout.trim()).toBe(`revoked session ${dashed}`);
-        expect((await store.getFamily(dashed))?.revoked).toBe(true);
+        expect((await families.getFamily(dashed, Date.now()))?.revoked).toBe(true);
 
         const all = await cli(['session', 'revoke-all', 'olivia', '--json']);
         expect(JSON.parse(all.stdout)).toEqual({ revoked: 1 });
         expect(JSON.parse((await cli(['session', 'list', 'olivia', '--json'])).stdout)).toEqual([]);
       } finally {
-        await store.close();
+        await storage.close();
       }
     });
   }

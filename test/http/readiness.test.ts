@@ -2,7 +2,7 @@ import request from 'supertest';
 import { createApp } from '../../src/http/app';
 import { createDatabase } from '../../src/db/database';
 import { createLogger } from '../../src/logging/logger';
-import { createRedisClient, RedisTokenStore } from '../../src/store/redis/redis-store';
+import { createRedisClient, redisTokenStores } from '../../src/store/redis/redis-store';
 import type { Deps } from '../../src/deps';
 import { MemoryThrottleStore } from '../../src/store/memory/memory-throttle';
 import { Passwords } from '../../src/identity/passwords';
@@ -51,13 +51,13 @@ if (redisUrl() && postgresUrl()) describe('GET /readyz with real Redis and Postg
     [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
     const config = testConfig({ READINESS_TIMEOUT_MS: '500' });
     const log = createLogger('silent', new LogCapture());
-    const store = new RedisTokenStore(createRedisClient({ url: redis.url, keyPrefix: 'ready:' }));
-    await store.connect();
+    const stores = redisTokenStores(createRedisClient({ url: redis.url, keyPrefix: 'ready:' }));
+    await stores.storage.connect();
     deps = {
       config,
       db: createDatabase({ kind: 'postgres', url: postgres.url }, log),
       dbKind: 'postgres',
-      store,
+      ...stores,
       throttle: new MemoryThrottleStore(),
       passwords: new Passwords(config.argon2),
       keyring: new Keyring(parseKeySet(JSON.stringify({ keys: [generateJwk()] }))),
@@ -67,7 +67,7 @@ if (redisUrl() && postgresUrl()) describe('GET /readyz with real Redis and Postg
   }, 60_000);
 
   afterAll(async () => {
-    await deps.store.close();
+    await deps.storage.close();
     await deps.db.destroy();
     await Promise.all([redis.destroy(), postgres.destroy()]);
   });

@@ -8,7 +8,7 @@ import { createClient } from '../../src/identity/clients';
 import { registerUser } from '../../src/identity/user-lifecycle';
 import { createLogger } from '../../src/logging/logger';
 import { buildDeps, closeDeps } from '../../src/main';
-import { createTokenStore } from '../../src/store/create-store';
+import { createTokenStores } from '../../src/store/create-store';
 import { freePort, startRedis, type Backend } from '../support/backends';
 import { tempDir } from '../support/env';
 import { LogCapture } from '../support/logs';
@@ -131,14 +131,14 @@ describe('fail closed while Redis is unreachable', () => {
 
   it('fails closed the same way when Redis was never reachable (a closed port at start)', async () => {
     const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', DATA_DIR: tempDir(), REDIS_URL: `redis://127.0.0.1:${await freePort()}`, ISSUER });
-    const store = await createTokenStore(config, createLogger('silent'));
+    const stores = await createTokenStores(config, createLogger('silent'));
     try {
-      const unreachable = createApp({ ...deps, store });
+      const unreachable = createApp({ ...deps, ...stores });
       const res = await request(unreachable.callback()).get('/oauth/verify').set('Authorization', `Bearer ${accessToken}`);
       expectUnavailable(res);
       expect(res.headers['www-authenticate']).toBeUndefined();
     } finally {
-      await store.close();
+      await stores.storage.close();
     }
   });
 });

@@ -10,7 +10,8 @@ import { findTokenSubject } from '../../src/identity/token-subject';
 import { effectiveScopes, findUserByUsername, listUsers } from '../../src/identity/users';
 import { nowSeconds } from '../../src/clock';
 import { FakeClock } from '../support/clock';
-import { createTestDatabase, createTestStore, databaseKinds, storeKinds, testConfig } from '../support/env';
+import type { RevocationStore } from '../../src/store/revocations';
+import { createTestDatabase, createTestStores, databaseKinds, storeKinds, testConfig } from '../support/env';
 
 const SETTINGS = { memoryKib: 8192, timeCost: 1, parallelism: 1, maxConcurrent: 2, maxQueue: 100 };
 
@@ -20,19 +21,20 @@ async function expectIdentityError(promise: Promise<unknown>, code: string): Pro
 }
 
 describe.each(databaseKinds())('identity model on %s', (dbKind) => {
-  let deps: LifecycleDeps & { drop(): Promise<void>; clock: FakeClock };
+  let deps: LifecycleDeps & { revocations: RevocationStore; drop(): Promise<void>; clock: FakeClock };
 
   beforeAll(async () => {
     const { db, drop } = await createTestDatabase(dbKind);
-    const store = await createTestStore(storeKinds().includes('redis') ? 'redis' : 'memory');
+    const stores = await createTestStores(storeKinds().includes('redis') ? 'redis' : 'memory');
     deps = {
       db,
-      store,
+      families: stores.families,
+      revocations: stores.revocations,
       passwords: new Passwords(SETTINGS),
       clock: new FakeClock(),
       config: { accessTokenTtlSec: 900, passwordMinLength: 8, refresh: testConfig().refresh },
       drop: async () => {
-        await store.close();
+        await stores.storage.close();
         await drop();
       },
     };
@@ -144,10 +146,10 @@ describe.each(databaseKinds())('identity model on %s', (dbKind) => {
       const disabled = await setUserDisabled(deps, 'leo', true);
       expect(disabled.disabled).toBe(true);
       const now = nowSeconds(deps.clock);
-      expect((await deps.store.revocationState('any', user.id, now)).userRevokedBefore).toBe(deps.clock.now());
+      expect((await deps.revocations.revocationState('any', user.id, now)).userRevokedBefore).toBe(deps.clock.now());
       expect((await findUserByUsername(deps.db, 'leo'))?.disabled).toBe(true);
       expect((await setUserDisabled(deps, 'leo', false)).disabled).toBe(false);
-      expect((await deps.store.revocationState('any', user.id, now)).userRevokedBefore).toBe(deps.clock.now());
+      expect((await deps.revocations.revocationState('any', user.id, now)).userRevokedBefore).toBe(deps.clock.now());
     });
 
     it('setting a password changes the hash, password_changed_at and the epoch', async () => {
@@ -158,7 +160,7 @@ describe.each(databaseKinds())('identity model on %s', (dbKind) => {
       expect(await authenticate(deps, 'mia', 'mias-password', now)).toBeUndefined();
       expect(await authenticate(deps, 'mia', 'new-mia-password', now)).toBeDefined();
       expect((await findUserByUsername(deps.db, 'mia'))?.passwordChangedAt.getTime()).toBe(deps.clock.now());
-      expect((await deps.store.revocationState('any', user.id, nowSeconds(deps.clock))).userRevokedBefore).toBe(deps.clock.now());
+      expect((await deps.revocations.revocationState('any', user.id, nowSeconds(deps.clock))).userRevokedBefore).toBe(deps.clock.now());
       await expectIdentityError(setUserPassword(deps, 'mia', 'short'), 'weak_password');
       await expectIdentityError(setUserPassword(deps, 'nobody', 'long-password'), 'unknown_user');
     });

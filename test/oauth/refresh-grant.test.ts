@@ -57,7 +57,7 @@ describe.each(storeKinds())('refresh_token grant (%s store)', (store) => {
     it('records the login as a session of the user, with the IP and user agent of the login', async () => {
       const body = await login();
       const alice = await findUserByUsername(deps.db, 'alice');
-      const sessions = await deps.store.listFamilies(alice!.id, clock.now());
+      const sessions = await deps.families.listFamilies(alice!.id, clock.now());
       const session = sessions.find((s) => s.id === familyOf(body.refresh_token));
       expect(session).toMatchObject({ clientId: 'spa', scope: ['items:read', 'items:write'], audience: 'https://api.example.test', generation: 0, revoked: false, userAgent: 'refresh-test/1.0' });
       expect(session!.ip).toMatch(/127\.0\.0\.1|::1/);
@@ -66,7 +66,7 @@ describe.each(storeKinds())('refresh_token grant (%s store)', (store) => {
     it('keeps the secret out of the store: only its hash is there', async () => {
       const body = await login();
       const secret = body.refresh_token.split('.')[1]!;
-      const family = await deps.store.getFamily(familyOf(body.refresh_token), clock.now());
+      const family = await deps.families.getFamily(familyOf(body.refresh_token), clock.now());
       expect(JSON.stringify(family)).not.toContain(secret);
       expect(deps.logs.text()).not.toContain(secret);
     });
@@ -122,7 +122,7 @@ describe.each(storeKinds())('refresh_token grant (%s store)', (store) => {
       expect(audit).toMatchObject({ level: 'warn', userId: alice!.id, clientId: 'spa', ip: expect.any(String) });
       expect(JSON.stringify(audit)).not.toContain(first.refresh_token.split('.')[1]);
       // Access tokens of the family are revoked in the state introspection reads.
-      const state = await deps.store.revocationState('any-jti', alice!.id, Math.floor(clock.now() / 1000), familyOf(first.refresh_token));
+      const state = await deps.revocations.revocationState('any-jti', alice!.id, Math.floor(clock.now() / 1000), familyOf(first.refresh_token));
       expect(state.familyRevoked).toBe(true);
     });
 
@@ -291,15 +291,15 @@ describe.each(storeKinds())('refresh_token grant (%s store)', (store) => {
   describe('the user behind the family', () => {
     /** Runs `change` inside the login, after it read the user and before its family is written. */
     const duringLogin = async (change: () => Promise<unknown>, login: () => Promise<request.Response>) => {
-      const createFamily = deps.store.createFamily.bind(deps.store);
-      deps.store.createFamily = async (...args) => {
+      const createFamily = deps.families.createFamily.bind(deps.families);
+      deps.families.createFamily = async (...args) => {
         await change();
         return createFamily(...args);
       };
       try {
         return await login();
       } finally {
-        deps.store.createFamily = createFamily;
+        deps.families.createFamily = createFamily;
       }
     };
     const loginAs = (username: string, scope = 'items:read items:write') => () => token({ grant_type: 'password', client_id: 'spa', username, password: `${username}-password`, scope });
@@ -312,7 +312,7 @@ describe.each(storeKinds())('refresh_token grant (%s store)', (store) => {
         // Neither the login's own access token nor the answer claims the removed scope.
         expect(res.body.scope).toBe('items:read');
         expect((await verifyAccessToken({ app, deps }, res.body.access_token)).scope).toBe('items:read');
-        const family = await deps.store.getFamily(familyOf(res.body.refresh_token), clock.now());
+        const family = await deps.families.getFamily(familyOf(res.body.refresh_token), clock.now());
         expect(family?.subject?.scopes).not.toContain('items:write');
         expect((await refresh(res.body.refresh_token)).body.scope).toBe('items:read');
       } finally {
@@ -326,7 +326,7 @@ describe.each(storeKinds())('refresh_token grant (%s store)', (store) => {
         expect(res.status).toBe(400);
         expect(res.body.error).toBe('invalid_grant');
         const mod = (await findUserByUsername(deps.db, 'mod'))!;
-        expect(await deps.store.listFamilies(mod.id, clock.now())).toEqual([]);
+        expect(await deps.families.listFamilies(mod.id, clock.now())).toEqual([]);
       } finally {
         await setUserDisabled(deps, 'mod', false);
       }
@@ -358,7 +358,7 @@ describe.each(storeKinds())('refresh_token grant (%s store)', (store) => {
       } finally {
         await deps.db('users').where({ username: 'mod' }).update({ disabled: false });
       }
-      expect((await deps.store.getFamily(familyOf(first.refresh_token), clock.now()))?.revoked).toBe(true);
+      expect((await deps.families.getFamily(familyOf(first.refresh_token), clock.now()))?.revoked).toBe(true);
       expect((await refresh(first.refresh_token)).body).toEqual(INVALID);
     });
   });

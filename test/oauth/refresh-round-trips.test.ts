@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { createApp } from '../../src/http/app';
-import { createRedisClient, RedisTokenStore } from '../../src/store/redis/redis-store';
+import { createRedisClient, redisTokenStores, type RedisTokenStores } from '../../src/store/redis/redis-store';
 import type { TestDeps } from '../support/deps';
 import { redisUrl, uniqueName } from '../support/env';
 import { until } from '../support/process';
@@ -16,7 +16,7 @@ if (!redisUrl()) {
 } else {
   describe('refresh rotation on Redis', () => {
     let deps: TestDeps;
-    let store: RedisTokenStore;
+    let stores: RedisTokenStores;
     /** The service's own connection, as MONITOR names it ("host:port"). */
     let source: string;
     const prefix = `${uniqueName('rt')}:`;
@@ -24,18 +24,18 @@ if (!redisUrl()) {
     beforeAll(async () => {
       ({ deps } = await oauthFixture({}, { store: 'memory' }));
       const client = createRedisClient({ url: redisUrl()!, keyPrefix: prefix });
-      store = new RedisTokenStore(client);
-      await store.connect();
+      stores = redisTokenStores(client);
+      await stores.storage.connect();
       const socket = client.stream as { localAddress?: string; localPort?: number };
       source = `${socket.localAddress}:${socket.localPort}`;
     });
     afterAll(async () => {
-      await store.close();
+      await stores.storage.close();
       await deps.cleanup();
     });
 
     it('is one Redis command (one round trip) per rotation', async () => {
-      const app = createApp({ ...deps, store });
+      const app = createApp({ ...deps, ...stores });
       const post = (form: Record<string, string>) => request(app.callback()).post('/oauth/token').type('form').send(form);
       let token = (await post({ grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice-password' })).body.refresh_token as string;
       // The first use loads the script (EVALSHA, NOSCRIPT, EVAL); count from the second.

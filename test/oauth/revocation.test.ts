@@ -41,8 +41,8 @@ describe.each(storeKinds())('RFC 7009 revocation (%s store)', (store) => {
     const { access_token: token } = await login();
     await revoke({ token, client_id: 'spa' });
     const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { jti: string; sub: string; exp: number };
-    expect((await deps.store.revocationState(claims.jti, claims.sub, claims.exp - 1)).blacklisted).toBe(true);
-    expect((await deps.store.revocationState(claims.jti, claims.sub, claims.exp)).blacklisted).toBe(false);
+    expect((await deps.revocations.revocationState(claims.jti, claims.sub, claims.exp - 1)).blacklisted).toBe(true);
+    expect((await deps.revocations.revocationState(claims.jti, claims.sub, claims.exp)).blacklisted).toBe(false);
   });
 
   it("revokes a refresh token's whole family: the refresh token and the login's access tokens", async () => {

@@ -1,35 +1,38 @@
-import { setUserSubject, type FamilyPolicy, type NewFamily, type SubjectSnapshot } from '../../src/store/families';
-import type { TokenStore } from '../../src/store/token-store';
+import { setUserSubject, type FamilyPolicy, type FamilyStore, type NewFamily, type SubjectSnapshot } from '../../src/store/families';
+import type { StoreConnection } from '../../src/store/connection';
+import type { RevocationStore } from '../../src/store/revocations';
 import { hashRefreshSecret, newFamilyId, newRefreshToken, openSuccessor, parseRefreshToken, sealSuccessor, type RefreshToken } from '../../src/tokens/refresh-token';
-import { createTestStore, rawRedis, storeKinds, uniqueName } from '../support/env';
+import { createTestStores, rawRedis, storeKinds, uniqueName } from '../support/env';
 
 const MIN = 60_000;
 const POLICY: FamilyPolicy = { absoluteTtlMs: 60 * MIN, idleTtlMs: 10 * MIN, graceMs: 5000, revokedRetentionMs: 15 * MIN, maxPerUserClient: 100 };
 const NO_GRACE: FamilyPolicy = { ...POLICY, graceMs: 0 };
 
 describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
-  let store: TokenStore;
+  let storage: StoreConnection;
+  let families: FamilyStore;
+  let revocations: RevocationStore;
   let now: number;
   let userId: string;
 
   beforeEach(async () => {
-    store = await createTestStore(kind);
+    ({ storage, families, revocations } = await createTestStores(kind));
     now = 1_800_000_000_000;
     userId = uniqueName('user-');
   });
-  afterEach(async () => store.close());
+  afterEach(async () => storage.close());
 
   async function login(policy = POLICY, clientId = 'spa', subject?: SubjectSnapshot): Promise<RefreshToken> {
     const token = newRefreshToken(newFamilyId());
     const family: NewFamily = { id: token.familyId, userId, clientId, scope: ['items:read', 'items:write'], audience: 'https://api', secretHash: hashRefreshSecret(token.secret), ip: '10.1.2.3', userAgent: 'test', subject };
-    await store.createFamily(family, policy, now);
+    await families.createFamily(family, policy, now);
     return token;
   }
 
   function rotate(presented: RefreshToken, policy = POLICY, next = newRefreshToken(presented.familyId), clientId = 'spa') {
     return {
       next,
-      result: store.rotate({ familyId: presented.familyId, clientId, presentedHash: hashRefreshSecret(presented.secret), nextHash: hashRefreshSecret(next.secret), successorBox: sealSuccessor(presented, next.token) }, policy, now),
+      result: families.rotate({ familyId: presented.familyId, clientId, presentedHash: hashRefreshSecret(presented.secret), nextHash: hashRefreshSecret(next.secret), successorBox: sealSuccessor(presented, next.token) }, policy, now),
     };
   }
 
@@ -50,8 +53,8 @@ describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
     const reuse = await rotate(first, NO_GRACE).result;
     expect(reuse.outcome).toBe('reused');
     expect((await rotate(next, NO_GRACE).result).outcome).toBe('revoked');
-    expect((await store.getFamily(first.familyId, now))?.revoked).toBe(true);
-    expect((await store.revocationState('j', userId, Math.floor(now / 1000), first.familyId)).familyRevoked).toBe(true);
+    expect((await families.getFamily(first.familyId, now))?.revoked).toBe(true);
+    expect((await revocations.revocationState('j', userId, Math.floor(now / 1000), first.familyId)).familyRevoked).toBe(true);
   });
 
   it('theft: an older generation is detected too, grace window or not', async () => {
@@ -154,9 +157,9 @@ describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
   describe('revocation', () => {
     it('revokes one family; a rotation after it fails, a second revoke finds nothing', async () => {
       const first = await login();
-      const revoked = await store.revokeFamily(first.familyId, POLICY, now);
+      const revoked = await families.revokeFamily(first.familyId, POLICY, now);
       expect(revoked?.id).toBe(first.familyId);
-      expect(await store.revokeFamily(first.familyId, POLICY, now)).toBeUndefined();
+      expect(await families.revokeFamily(first.familyId, POLICY, now)).toBeUndefined();
       expect((await rotate(first).result).outcome).toBe('revoked');
     });
 
@@ -164,34 +167,34 @@ describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
       for (let round = 0; round < 20; round += 1) {
         let token = await login();
         const racers = Array.from({ length: 5 }, () => rotate(token));
-        const revoke = store.revokeFamily(token.familyId, POLICY, now);
+        const revoke = families.revokeFamily(token.familyId, POLICY, now);
         await Promise.all([revoke, ...racers.map((r) => r.result)]);
         for (const racer of racers) expect((await rotate(racer.next).result).outcome).toBe('revoked');
         token = racers[0]!.next;
-        expect((await store.getFamily(token.familyId, now))?.revoked).toBe(true);
+        expect((await families.getFamily(token.familyId, now))?.revoked).toBe(true);
       }
     });
 
     it('by token (RFC 7009): any token of the family revokes it, for its own client only', async () => {
       const first = await login();
       const hash = (token: RefreshToken) => hashRefreshSecret(token.secret);
-      expect(await store.revokeFamilyByToken(first.familyId, 'mobile', hash(first), POLICY, now)).toBe('wrong_client');
-      expect(await store.revokeFamilyByToken(first.familyId, 'spa', hash(newRefreshToken(first.familyId)), POLICY, now)).toBe('none');
-      expect(await store.revokeFamilyByToken(newFamilyId(), 'spa', hash(first), POLICY, now)).toBe('none');
+      expect(await families.revokeFamilyByToken(first.familyId, 'mobile', hash(first), POLICY, now)).toBe('wrong_client');
+      expect(await families.revokeFamilyByToken(first.familyId, 'spa', hash(newRefreshToken(first.familyId)), POLICY, now)).toBe('none');
+      expect(await families.revokeFamilyByToken(newFamilyId(), 'spa', hash(first), POLICY, now)).toBe('none');
       const { next } = rotate(first);
       const second = rotate(next);
       await second.result;
       // first is two generations old now: still the family's, so it still revokes it.
-      expect(await store.revokeFamilyByToken(first.familyId, 'spa', hash(first), POLICY, now)).toBe('revoked');
+      expect(await families.revokeFamilyByToken(first.familyId, 'spa', hash(first), POLICY, now)).toBe('revoked');
       expect((await rotate(second.next).result).outcome).toBe('revoked');
-      expect(await store.revokeFamilyByToken(first.familyId, 'spa', hash(second.next), POLICY, now)).toBe('none');
+      expect(await families.revokeFamilyByToken(first.familyId, 'spa', hash(second.next), POLICY, now)).toBe('none');
     });
 
     it('by token: a revocation racing rotations wins, whichever token it presents', async () => {
       for (let round = 0; round < 20; round += 1) {
         const token = await login();
         const racers = Array.from({ length: 5 }, () => rotate(token));
-        const revoke = store.revokeFamilyByToken(token.familyId, 'spa', hashRefreshSecret(token.secret), POLICY, now);
+        const revoke = families.revokeFamilyByToken(token.familyId, 'spa', hashRefreshSecret(token.secret), POLICY, now);
         const [outcome] = await Promise.all([revoke, ...racers.map((r) => r.result)]);
         expect(outcome).toBe('revoked');
         for (const racer of racers) expect((await rotate(racer.next).result).outcome).toBe('revoked');
@@ -200,31 +203,31 @@ describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
 
     it('current family: only for the live family\'s current token', async () => {
       const token = newRefreshToken(newFamilyId());
-      await store.createFamily({ id: token.familyId, userId, username: 'Alice', clientId: 'spa', scope: ['a'], audience: 'https://api', secretHash: hashRefreshSecret(token.secret) }, POLICY, now);
-      expect(await store.currentFamily(token.familyId, hashRefreshSecret(token.secret), now)).toMatchObject({ id: token.familyId, userId, username: 'Alice', clientId: 'spa' });
+      await families.createFamily({ id: token.familyId, userId, username: 'Alice', clientId: 'spa', scope: ['a'], audience: 'https://api', secretHash: hashRefreshSecret(token.secret) }, POLICY, now);
+      expect(await families.currentFamily(token.familyId, hashRefreshSecret(token.secret), now)).toMatchObject({ id: token.familyId, userId, username: 'Alice', clientId: 'spa' });
       const { next, result } = rotate(token);
       await result;
-      expect(await store.currentFamily(token.familyId, hashRefreshSecret(token.secret), now)).toBeUndefined();
-      expect((await store.currentFamily(token.familyId, hashRefreshSecret(next.secret), now))?.generation).toBe(1);
-      expect(await store.currentFamily(token.familyId, hashRefreshSecret(next.secret), now + 11 * MIN)).toBeUndefined();
-      await store.revokeFamily(token.familyId, POLICY, now);
-      expect(await store.currentFamily(token.familyId, hashRefreshSecret(next.secret), now)).toBeUndefined();
+      expect(await families.currentFamily(token.familyId, hashRefreshSecret(token.secret), now)).toBeUndefined();
+      expect((await families.currentFamily(token.familyId, hashRefreshSecret(next.secret), now))?.generation).toBe(1);
+      expect(await families.currentFamily(token.familyId, hashRefreshSecret(next.secret), now + 11 * MIN)).toBeUndefined();
+      await families.revokeFamily(token.familyId, POLICY, now);
+      expect(await families.currentFamily(token.familyId, hashRefreshSecret(next.secret), now)).toBeUndefined();
     });
 
     it('re-authentication marks a live family only', async () => {
       const token = await login();
-      expect((await store.getFamily(token.familyId, now))?.authenticatedAt).toBe(now);
-      expect(await store.reauthenticateFamily(token.familyId, now + 5)).toBe(true);
-      expect((await store.getFamily(token.familyId, now + 5))?.authenticatedAt).toBe(now + 5);
-      await store.revokeFamily(token.familyId, POLICY, now + 6);
-      expect(await store.reauthenticateFamily(token.familyId, now + 7)).toBe(false);
-      expect(await store.reauthenticateFamily(newFamilyId(), now)).toBe(false);
+      expect((await families.getFamily(token.familyId, now))?.authenticatedAt).toBe(now);
+      expect(await families.reauthenticateFamily(token.familyId, now + 5)).toBe(true);
+      expect((await families.getFamily(token.familyId, now + 5))?.authenticatedAt).toBe(now + 5);
+      await families.revokeFamily(token.familyId, POLICY, now + 6);
+      expect(await families.reauthenticateFamily(token.familyId, now + 7)).toBe(false);
+      expect(await families.reauthenticateFamily(newFamilyId(), now)).toBe(false);
     });
 
     it('does not resurrect an expired family', async () => {
       const first = await login();
       now += 11 * MIN;
-      expect(await store.revokeFamily(first.familyId, POLICY, now)).toBeUndefined();
+      expect(await families.revokeFamily(first.familyId, POLICY, now)).toBeUndefined();
     });
   });
 
@@ -235,24 +238,24 @@ describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
       const b = await login();
       now += 1000;
       const c = await login();
-      await store.revokeFamily(b.familyId, POLICY, now);
-      expect((await store.listFamilies(userId, now)).map((f) => f.id)).toEqual([a.familyId, c.familyId]);
+      await families.revokeFamily(b.familyId, POLICY, now);
+      expect((await families.listFamilies(userId, now)).map((f) => f.id)).toEqual([a.familyId, c.familyId]);
       now += 10 * MIN - 1500; // a expired (idle), c still live
-      expect((await store.listFamilies(userId, now)).map((f) => f.id)).toEqual([c.familyId]);
+      expect((await families.listFamilies(userId, now)).map((f) => f.id)).toEqual([c.familyId]);
     });
 
     it('revokes every family of a user ("log out everywhere")', async () => {
       const tokens = [await login(), await login(), await login()];
-      expect(await store.revokeUserFamilies(userId, POLICY, now)).toBe(3);
-      expect(await store.listFamilies(userId, now)).toEqual([]);
+      expect(await families.revokeUserFamilies(userId, POLICY, now)).toBe(3);
+      expect(await families.listFamilies(userId, now)).toEqual([]);
       for (const token of tokens) expect((await rotate(token).result).outcome).toBe('revoked');
     });
 
     it('revokes every family of a user but one, which stays listed and usable', async () => {
       const kept = await login();
       const others = [await login(), await login()];
-      expect(await store.revokeUserFamilies(userId, POLICY, now, kept.familyId)).toBe(2);
-      expect((await store.listFamilies(userId, now)).map((f) => f.id)).toEqual([kept.familyId]);
+      expect(await families.revokeUserFamilies(userId, POLICY, now, kept.familyId)).toBe(2);
+      expect((await families.listFamilies(userId, now)).map((f) => f.id)).toEqual([kept.familyId]);
       for (const token of others) expect((await rotate(token).result).outcome).toBe('revoked');
       expect((await rotate(kept).result).outcome).toBe('rotated');
     });
@@ -266,7 +269,7 @@ describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
       const other = await login(policy, 'mobile');
       now += 1;
       await login(policy);
-      const live = await store.listFamilies(userId, now);
+      const live = await families.listFamilies(userId, now);
       expect(live.filter((f) => f.clientId === 'spa')).toHaveLength(2);
       expect(live.map((f) => f.id)).not.toContain(first.familyId);
       expect(live.map((f) => f.id)).toEqual(expect.arrayContaining([second.familyId, other.familyId]));
@@ -289,26 +292,26 @@ describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
     it('is replaced by a newer one and never by an older one', async () => {
       const first = await login(POLICY, 'spa', AT_LOGIN);
       const newer = { roles: [], scopes: ['items:read'], at: AT_LOGIN.at + 10 };
-      expect(await store.setFamilySubject(first.familyId, newer, now)).toBe(true);
+      expect(await families.setFamilySubject(first.familyId, newer, now)).toBe(true);
       // A slow writer that read the user before that change must not undo it.
-      expect(await store.setFamilySubject(first.familyId, { ...AT_LOGIN, at: AT_LOGIN.at + 5 }, now)).toBe(false);
-      expect((await store.getFamily(first.familyId, now))?.subject).toEqual(newer);
+      expect(await families.setFamilySubject(first.familyId, { ...AT_LOGIN, at: AT_LOGIN.at + 5 }, now)).toBe(false);
+      expect((await families.getFamily(first.familyId, now))?.subject).toEqual(newer);
       const bare = await login();
-      expect(await store.setFamilySubject(bare.familyId, newer, now)).toBe(true);
-      expect((await store.getFamily(bare.familyId, now))?.subject).toEqual(newer);
+      expect(await families.setFamilySubject(bare.familyId, newer, now)).toBe(true);
+      expect((await families.getFamily(bare.familyId, now))?.subject).toEqual(newer);
     });
 
     it('is written into every live family of the user, and never brings a dead one back', async () => {
       const [a, b, revoked] = [await login(POLICY, 'spa', AT_LOGIN), await login(POLICY, 'mobile', AT_LOGIN), await login(POLICY, 'spa', AT_LOGIN)];
-      await store.revokeFamily(revoked.familyId, POLICY, now);
+      await families.revokeFamily(revoked.familyId, POLICY, now);
       const changed = { roles: ['user'], scopes: ['items:read'], at: AT_LOGIN.at + 1000 };
-      expect(await setUserSubject(store, userId, changed, now)).toBe(2);
-      for (const token of [a, b]) expect((await store.getFamily(token.familyId, now))?.subject).toEqual(changed);
-      expect((await store.getFamily(revoked.familyId, now))?.subject).toEqual(AT_LOGIN);
-      expect(await store.setFamilySubject(newFamilyId(), changed, now)).toBe(false);
-      expect(await store.getFamily(newFamilyId(), now)).toBeUndefined();
+      expect(await setUserSubject(families, userId, changed, now)).toBe(2);
+      for (const token of [a, b]) expect((await families.getFamily(token.familyId, now))?.subject).toEqual(changed);
+      expect((await families.getFamily(revoked.familyId, now))?.subject).toEqual(AT_LOGIN);
+      expect(await families.setFamilySubject(newFamilyId(), changed, now)).toBe(false);
+      expect(await families.getFamily(newFamilyId(), now)).toBeUndefined();
       now += 11 * MIN; // idle lifetime over
-      expect(await setUserSubject(store, userId, { ...changed, at: changed.at + 1 }, now)).toBe(0);
+      expect(await setUserSubject(families, userId, { ...changed, at: changed.at + 1 }, now)).toBe(0);
     });
   });
 });

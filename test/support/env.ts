@@ -7,9 +7,9 @@ import { Cluster, Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config/config';
 import { createDatabase, type Database, type DatabaseTarget } from '../../src/db/database';
 import { migrateLatest } from '../../src/db/migrate';
-import { MemoryTokenStore } from '../../src/store/memory/memory-store';
-import { createRedisClient, RedisTokenStore } from '../../src/store/redis/redis-store';
-import type { TokenStore } from '../../src/store/token-store';
+import type { StoreConnection, TokenStores } from '../../src/store/connection';
+import { memoryTokenStores } from '../../src/store/memory/memory-store';
+import { createRedisClient, redisTokenStores } from '../../src/store/redis/redis-store';
 import type { ThrottleStore } from '../../src/store/throttle';
 import { MemoryThrottleStore } from '../../src/store/memory/memory-throttle';
 import { RedisThrottleStore } from '../../src/store/redis/redis-throttle';
@@ -33,7 +33,7 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
   return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', DATA_DIR: tempDir(), LOGIN_FAILURES_BEFORE_DELAY: '0', ADDRESS_FAILURES_PER_HOUR: '0', ACCOUNT_FAILURES_ALERT: '0', ...overrides });
 }
 
-export type StoreKind = TokenStore['kind'];
+export type StoreKind = StoreConnection['kind'];
 export type DatabaseKind = DatabaseTarget['kind'];
 
 /** Every token-store backend this run can reach: the in-process one always, Redis when up. */
@@ -46,13 +46,14 @@ export function databaseKinds(): DatabaseKind[] {
   return postgresUrl() ? ['pglite', 'postgres'] : ['pglite'];
 }
 
-export async function createTestStore(kind: StoreKind, url = redisUrl()): Promise<TokenStore> {
-  if (kind === 'memory') return new MemoryTokenStore();
+/** The token-state stores (families, revocations) on one backend; `storage.close()` ends them. */
+export async function createTestStores(kind: StoreKind, url = redisUrl()): Promise<TokenStores> {
+  if (kind === 'memory') return memoryTokenStores();
   if (!url) throw new Error('no Redis for this run');
-  // A fresh key prefix per store keeps parallel test files apart on one server.
-  const store = new RedisTokenStore(createRedisClient({ url, keyPrefix: uniqueName('t') + ':' }));
-  await store.connect();
-  return store;
+  // A fresh key prefix per connection keeps parallel test files apart on one server.
+  const stores = redisTokenStores(createRedisClient({ url, keyPrefix: uniqueName('t') + ':' }));
+  await stores.storage.connect();
+  return stores;
 }
 
 /** Where a Redis-backed store lives: the shared standalone server (a URL), or a deployment a

@@ -18,7 +18,7 @@ async function check(backend: string, probe: () => Promise<void>, timeoutMs: num
   }
 }
 
-export function healthRoutes(deps: Deps): Router<AppState> {
+export function healthRoutes(deps: Pick<Deps, 'config' | 'db' | 'dbKind' | 'storage'>): Router<AppState> {
   const router = newRouter();
 
   // Liveness: the process answers. Deliberately checks nothing else, so an orchestrator does
@@ -33,7 +33,7 @@ export function healthRoutes(deps: Deps): Router<AppState> {
     const timeoutMs = deps.config.readinessTimeoutMs;
     const [database, store] = await Promise.all([
       check(deps.dbKind, () => pingDatabase(deps.db), timeoutMs),
-      check(deps.store.kind, () => deps.store.ping(), timeoutMs),
+      check(deps.storage.kind, () => deps.storage.ping(), timeoutMs),
     ]);
     const ready = database.status === 'ok' && store.status === 'ok';
     ctx.set('Cache-Control', 'no-store');

@@ -2,12 +2,12 @@ import { issueAccessToken } from '../../tokens/access-token';
 import { pickAudience } from '../audience';
 import { OAuthError } from '../errors';
 import { grantScope } from '../scope-policy';
-import { tokenResponse, type Grant } from './grant';
+import { tokenResponse, type Grant, type GrantDeps } from './grant';
 
 /** RFC 6749 §4.4: a confidential client acting on its own behalf. No refresh token (§4.4.3). */
 export const clientCredentialsGrant: Grant = {
   type: 'client_credentials',
-  async handle({ client, params }, deps) {
+  async handle({ client, params }, deps: Pick<GrantDeps, 'keyring' | 'clock' | 'config' | 'log'>) {
     if (client.type !== 'confidential') throw new OAuthError('unauthorized_client', 'public clients cannot use client_credentials');
     const scope = grantScope(params.get('scope'), client.defaultScopes, [client.scopes]);
     const audience = pickAudience(params.get('resource'), client, deps.config.defaultAudience);

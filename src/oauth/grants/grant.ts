@@ -32,7 +32,8 @@ export interface GrantRequest {
   readonly signal?: AbortSignal | undefined;
 }
 
-export type GrantDeps = Pick<Deps, 'db' | 'store' | 'throttle' | 'passwords' | 'keyring' | 'clock' | 'config' | 'log'>;
+/** What the token endpoint hands every grant; each grant's `handle` declares the part it uses. */
+export type GrantDeps = Pick<Deps, 'db' | 'families' | 'throttle' | 'passwords' | 'keyring' | 'clock' | 'config' | 'log'>;
 
 /** One grant type: the token endpoint looks it up by `grant_type`. */
 export interface Grant {

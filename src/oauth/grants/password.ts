@@ -8,12 +8,12 @@ import { OAuthError } from '../errors';
 import { startFamily } from '../refresh-family';
 import { required } from '../params';
 import { grantScope } from '../scope-policy';
-import { tokenResponse, type Grant } from './grant';
+import { tokenResponse, type Grant, type GrantDeps } from './grant';
 
 /** RFC 6749 §4.3: resource owner password credentials, for first-party clients. */
 export const passwordGrant: Grant = {
   type: 'password',
-  async handle({ client, params, ip, userAgent, signal }, deps) {
+  async handle({ client, params, ip, userAgent, signal }, deps: GrantDeps) {
     const username = required(params, 'username');
     const password = required(params, 'password');
     const now = new Date(deps.clock.now());

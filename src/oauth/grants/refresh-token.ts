@@ -9,6 +9,9 @@ import { familyPolicy } from '../refresh-policy';
 import { grantScope } from '../scope-policy';
 import { tokenResponse, type Grant, type GrantDeps, type GrantRequest } from './grant';
 
+/** The refresh grant's slice: families (no revocation epochs, no throttle, no password hashing). */
+type RefreshDeps = Pick<GrantDeps, 'db' | 'families' | 'keyring' | 'clock' | 'config' | 'log'>;
+
 // RFC 6749 §5.2: every unusable refresh token is the same invalid_grant, whatever the reason
 // (unknown, expired, revoked, stale, another client's): the reason goes to the log only.
 const unusable = () => new OAuthError('invalid_grant', 'refresh token is invalid, expired or revoked');
@@ -26,9 +29,9 @@ const unusable = () => new OAuthError('invalid_grant', 'refresh token is invalid
  * same invalid_grant (RFC 6749 §5.2) and, for a used token, detects the theft. The previous token
  * inside the grace window is rotation's 'replayed' and meets checkNarrowing after it.
  */
-async function precheck(deps: GrantDeps, presented: RefreshToken, presentedHash: string, client: ClientWithSecret, scope: string | undefined, resource: string | undefined): Promise<void> {
+async function precheck(deps: RefreshDeps, presented: RefreshToken, presentedHash: string, client: ClientWithSecret, scope: string | undefined, resource: string | undefined): Promise<void> {
   if (scope === undefined && resource === undefined) return;
-  const family = await deps.store.currentFamily(presented.familyId, presentedHash, deps.clock.now());
+  const family = await deps.families.currentFamily(presented.familyId, presentedHash, deps.clock.now());
   if (!family || family.clientId !== client.id) return; // rotation gives the answer
   checkNarrowing(family, scope, resource);
 }
@@ -39,7 +42,7 @@ function checkNarrowing(family: Family, scope: string | undefined, resource: str
 }
 
 /** The rotation outcome as the token to hand back, or the refusal (logged with its reason). */
-function successorOf(result: RotationResult, presented: RefreshToken, fresh: RefreshToken, request: GrantRequest, deps: GrantDeps): { family: Family; refreshToken: string } {
+function successorOf(result: RotationResult, presented: RefreshToken, fresh: RefreshToken, request: GrantRequest, deps: RefreshDeps): { family: Family; refreshToken: string } {
   const context = { familyId: presented.familyId, clientId: request.client.id, ip: request.ip };
   switch (result.outcome) {
     case 'rotated':
@@ -68,22 +71,22 @@ type Subject = Pick<TokenSubject, 'id' | 'username' | 'roles' | 'scopes'>;
  * database. A snapshot older than REFRESH_SUBJECT_MAX_AGE is read again from the database, which
  * also catches changes made there directly, and written back for the rotations after it.
  */
-async function subjectOf(deps: GrantDeps, family: Family, ip: string | undefined): Promise<Subject> {
+async function subjectOf(deps: RefreshDeps, family: Family, ip: string | undefined): Promise<Subject> {
   const now = deps.clock.now();
   const maxAgeMs = deps.config.refresh.subjectMaxAgeSec * 1000;
   const { subject, username } = family;
   if (subject && username !== undefined && now - subject.at < maxAgeMs) return { id: family.userId, username, roles: subject.roles, scopes: subject.scopes };
   const user = await currentUser(deps, family, ip);
-  if (maxAgeMs > 0) await deps.store.setFamilySubject(family.id, { roles: user.roles, scopes: user.scopes, at: now }, now);
+  if (maxAgeMs > 0) await deps.families.setFamilySubject(family.id, { roles: user.roles, scopes: user.scopes, at: now }, now);
   return user;
 }
 
 /** The user behind a family must still be allowed in; if not, the whole family ends now. */
-async function currentUser(deps: GrantDeps, family: Family, ip: string | undefined): Promise<TokenSubject> {
+async function currentUser(deps: RefreshDeps, family: Family, ip: string | undefined): Promise<TokenSubject> {
   const user = await findTokenSubject(deps.db, family.userId);
   const reason = signInRefusal(user, family.authenticatedAt);
   if (!user || reason) {
-    await deps.store.revokeFamily(family.id, familyPolicy(deps.config), deps.clock.now());
+    await deps.families.revokeFamily(family.id, familyPolicy(deps.config), deps.clock.now());
     deps.log.info({ event: 'refresh.refused', reason, familyId: family.id, userId: family.userId, clientId: family.clientId, ip }, 'family revoked: its user may no longer sign in');
     throw unusable();
   }
@@ -93,7 +96,7 @@ async function currentUser(deps: GrantDeps, family: Family, ip: string | undefin
 /** RFC 6749 §6 with rotation (OAuth 2.0 Security BCP §4.14): each refresh token works once. */
 export const refreshTokenGrant: Grant = {
   type: 'refresh_token',
-  async handle(request, deps) {
+  async handle(request, deps: RefreshDeps) {
     const { client, params } = request;
     const presented = parseRefreshToken(required(params, 'refresh_token'));
     if (!presented) throw unusable();
@@ -104,7 +107,7 @@ export const refreshTokenGrant: Grant = {
 
     // One atomic step in the store: check the presented token and install its successor.
     const fresh = newRefreshToken(presented.familyId);
-    const result = await deps.store.rotate(
+    const result = await deps.families.rotate(
       { familyId: presented.familyId, clientId: client.id, presentedHash, nextHash: hashRefreshSecret(fresh.secret), successorBox: sealSuccessor(presented, fresh.token) },
       familyPolicy(deps.config),
       deps.clock.now(),

@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { isLive, MAX_TRACKED_GENERATIONS, type RevokeByTokenResult, type Family, type FamilyPolicy, type FamilyStore, type NewFamily, type Rotation, type RotationResult, type SubjectSnapshot } from '../families';
 import { decodeFamily, familyFields, subjectFields } from './family-codec';
 import { keys } from './keys';
 
-export interface FamilyScripts {
+interface FamilyScripts {
   rotateFamily(familyKey: string, usedKey: string, ...args: Array<string | number>): Promise<string[]>;
   revokeFamily(familyKey: string, usedKey: string, now: number, retentionMs: number): Promise<string[]>;
   revokeFamilyByToken(familyKey: string, usedKey: string, secretHash: string, clientId: string, now: number, retentionMs: number): Promise<string>;
@@ -15,7 +17,17 @@ type FamilyRedis = Redis & FamilyScripts;
 
 /** Refresh-token families on Redis: rotation and revocation are Lua scripts, one round trip. */
 export class RedisFamilies implements FamilyStore {
-  constructor(private readonly redis: FamilyRedis) {}
+  private readonly redis: FamilyRedis;
+
+  constructor(redis: Redis) {
+    const lua = (name: string): string => readFileSync(path.join(__dirname, `${name}.lua`), 'utf8');
+    redis.defineCommand('rotateFamily', { numberOfKeys: 2, lua: lua('rotate-family') });
+    redis.defineCommand('revokeFamily', { numberOfKeys: 2, lua: lua('revoke-family') });
+    redis.defineCommand('revokeFamilyByToken', { numberOfKeys: 2, lua: lua('revoke-family-by-token') });
+    redis.defineCommand('reauthenticateFamily', { numberOfKeys: 1, lua: lua('reauthenticate-family') });
+    redis.defineCommand('setFamilySubject', { numberOfKeys: 1, lua: lua('set-family-subject') });
+    this.redis = redis as FamilyRedis;
+  }
 
   async createFamily(family: NewFamily, policy: FamilyPolicy, now: number): Promise<{ evicted: string[] }> {
     const absolute = now + policy.absoluteTtlMs;

@@ -1,13 +1,13 @@
 /**
- * Token state that must be shared by every instance and checked on hot paths: revoked access
- * tokens, per-user revocation epochs and refresh-token families. Redis in
- * production; an in-process map for development. Both pass test/store/contract.test.ts.
+ * Revocation state that must be shared by every instance and checked on hot paths: revoked
+ * access tokens and per-user and per-client revocation epochs (and, read with them, whether the
+ * token's refresh-token family is revoked). Redis in production; an in-process map for
+ * development. Both pass test/store/contract.test.ts.
  *
- * Times are Unix seconds taken from the caller's clock (except the user epoch, in ms, and the
- * family operations, in ms), so expiry is decided the same way on
- * both backends (Redis TTLs only garbage-collect entries that are already logically dead).
+ * Times are Unix seconds taken from the caller's clock (the epochs themselves are Unix ms), so
+ * expiry is decided the same way on both backends (Redis TTLs only garbage-collect entries that
+ * are already logically dead).
  */
-import type { FamilyStore } from './families';
 
 export interface RevocationState {
   /** The token's jti is on the blacklist and has not yet expired. */
@@ -20,12 +20,7 @@ export interface RevocationState {
   readonly clientRevokedBefore: number;
 }
 
-export interface TokenStore extends FamilyStore {
-  readonly kind: 'redis' | 'memory';
-  /** Resolves when the backend answers; rejects otherwise. */
-  ping(): Promise<void>;
-  close(): Promise<void>;
-
+export interface RevocationStore {
   /** RFC 7009: an access token stays revoked until its own expiry, then the entry goes too. */
   blacklistAccessToken(jti: string, expiresAt: number, now: number): Promise<void>;
 
