@@ -19,21 +19,21 @@ export type CliDeps = Omit<Deps, 'keyring' | 'throttle'>;
 
 export async function withDeps<T>(run: (deps: CliDeps) => Promise<T>, { revokes = false, readsStore = false } = {}): Promise<T> {
   const config = loadConfig(process.env);
-  if (readsStore && !config.redisUrl) {
-    throw new CliError('sessions live in the token store: set REDIS_URL (the embedded store is inside the running service)');
+  if (readsStore && !config.redis) {
+    throw new CliError('sessions live in the token store: set REDIS_URL (or REDIS_MODE=sentinel with REDIS_SENTINELS and REDIS_SENTINEL_NAME; the embedded store is inside the running service)');
   }
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr);
   const target = databaseTarget(config);
   const db = createDatabase(target, log);
   try {
     if (config.migrateOnStart) await migrateLatest(db);
-    if (revokes && !config.redisUrl) {
+    if (revokes && !config.redis) {
       log.warn(
         { event: 'cli.no_shared_store' },
-        'REDIS_URL is not set: the change is saved, but tokens a running service already issued stay valid until they expire',
+        'Redis is not configured (REDIS_URL, or REDIS_MODE=sentinel): the change is saved, but tokens a running service already issued stay valid until they expire',
       );
     }
-    const stores = (revokes || readsStore) && config.redisUrl ? await createTokenStores(config, log) : memoryTokenStores();
+    const stores = (revokes || readsStore) && config.redis ? await createTokenStores(config, log) : memoryTokenStores();
     try {
       return await run({ config, db, dbKind: target.kind, ...stores, passwords: new Passwords(config.argon2), log, clock: systemClock });
     } finally {

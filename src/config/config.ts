@@ -2,9 +2,29 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ThrottleSettings } from '../store/throttle';
 import { insecureIssuerProblem, weakArgon2Problem } from './production-rules';
-import { envSchema, type LogLevel, type NodeEnv, type TrustProxy } from './schema';
+import { envSchema, type HostPort, type LogLevel, type NodeEnv, type ParsedEnv, type TrustProxy } from './schema';
 
-export type { TrustProxy } from './schema';
+export type { HostPort, TrustProxy } from './schema';
+
+/** Credentials and transport of the Redis data nodes (the master, and in Sentinel mode its replicas). */
+interface RedisAccess {
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  /** TLS to the data nodes (a `rediss://` URL turns it on in standalone mode too). */
+  readonly tls: boolean;
+}
+
+/** Where the token state lives. Every command goes to one master in both modes, so the key
+ *  layout needs nothing from either; Cluster waits for a single-slot layout (issue 13). */
+export type RedisSettings =
+  | (RedisAccess & { readonly mode: 'standalone'; readonly url: string })
+  | (RedisAccess & {
+      readonly mode: 'sentinel';
+      readonly sentinels: readonly HostPort[];
+      /** The master name the sentinels monitor. */
+      readonly name: string;
+      readonly sentinelPassword: string | undefined;
+    });
 
 export interface Config {
   readonly env: NodeEnv;
@@ -18,7 +38,7 @@ export interface Config {
   /** Unset: the embedded PGlite database under dataDir. */
   readonly databaseUrl: string | undefined;
   /** Unset: the in-process token store (development only). */
-  readonly redisUrl: string | undefined;
+  readonly redis: RedisSettings | undefined;
   readonly redisKeyPrefix: string;
   readonly dataDir: string;
   readonly logLevel: LogLevel;
@@ -99,6 +119,39 @@ export class ConfigError extends Error {
   }
 }
 
+// Sentinel settings are only read in sentinel mode and the URL only in standalone mode: a
+// variable that would be silently ignored is more likely a mistake in the deployment than intent.
+function redisSettings(parsed: ParsedEnv, problems: string[]): RedisSettings | undefined {
+  const access = { username: parsed.REDIS_USERNAME, password: parsed.REDIS_PASSWORD, tls: parsed.REDIS_TLS ?? false };
+  const sentinelOnly = { REDIS_SENTINELS: parsed.REDIS_SENTINELS, REDIS_SENTINEL_NAME: parsed.REDIS_SENTINEL_NAME, REDIS_SENTINEL_PASSWORD: parsed.REDIS_SENTINEL_PASSWORD };
+  switch (parsed.REDIS_MODE) {
+    case 'cluster':
+      problems.push(
+        'REDIS_MODE: cluster is not supported yet: the token store\'s multi-key operations span hash slots, which Redis Cluster refuses, until its key layout puts each user\'s keys in one slot (issue 13); use standalone or sentinel',
+      );
+      return undefined;
+    case 'standalone':
+      for (const [name, value] of Object.entries(sentinelOnly)) {
+        if (value !== undefined) problems.push(`${name}: only read when REDIS_MODE=sentinel`);
+      }
+      return parsed.REDIS_URL ? Object.freeze({ mode: 'standalone', url: parsed.REDIS_URL, ...access }) : undefined;
+    case 'sentinel': {
+      // The sentinels name the master; a URL beside them would be a second, conflicting answer.
+      if (parsed.REDIS_URL) problems.push('REDIS_URL: not read when REDIS_MODE=sentinel (the sentinels name the master); unset it');
+      if (!parsed.REDIS_SENTINELS) problems.push('REDIS_SENTINELS: required when REDIS_MODE=sentinel (comma-separated host:port)');
+      if (!parsed.REDIS_SENTINEL_NAME) problems.push('REDIS_SENTINEL_NAME: required when REDIS_MODE=sentinel (the master name the sentinels monitor)');
+      if (!parsed.REDIS_SENTINELS || !parsed.REDIS_SENTINEL_NAME) return undefined;
+      return Object.freeze({
+        mode: 'sentinel',
+        sentinels: parsed.REDIS_SENTINELS,
+        name: parsed.REDIS_SENTINEL_NAME,
+        sentinelPassword: parsed.REDIS_SENTINEL_PASSWORD,
+        ...access,
+      });
+    }
+  }
+}
+
 /**
  * Reads the environment once into a frozen, typed Config. Every problem is collected and
  * reported together, so an operator fixes them in one pass rather than one restart each.
@@ -115,11 +168,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (parsed.SIGNING_KEYS && parsed.SIGNING_KEYS_FILE) {
     problems.push('SIGNING_KEYS and SIGNING_KEYS_FILE: set one, not both');
   }
+  const redis = redisSettings(parsed, problems);
   if (production) {
     // The embedded defaults (PGlite, in-process store, generated key) are for development:
     // they lose state across instances and would let a misconfigured deploy look healthy.
     if (!parsed.DATABASE_URL) problems.push('DATABASE_URL: required when NODE_ENV=production');
-    if (!parsed.REDIS_URL) problems.push('REDIS_URL: required when NODE_ENV=production');
+    if (parsed.REDIS_MODE === 'standalone' && !parsed.REDIS_URL) problems.push('REDIS_URL: required when NODE_ENV=production');
     if (!parsed.SIGNING_KEYS && !parsed.SIGNING_KEYS_FILE) {
       problems.push('SIGNING_KEYS or SIGNING_KEYS_FILE: required when NODE_ENV=production');
     }
@@ -141,7 +195,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     trustProxy: parsed.TRUST_PROXY,
     issuer,
     databaseUrl: parsed.DATABASE_URL,
-    redisUrl: parsed.REDIS_URL,
+    redis,
     redisKeyPrefix: parsed.REDIS_KEY_PREFIX,
     dataDir: path.resolve(parsed.DATA_DIR),
     logLevel: parsed.LOG_LEVEL,

@@ -72,6 +72,45 @@ function url(protocols: readonly string[]) {
   });
 }
 
+/** A Redis node's address, as the sentinel list names it. */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+// host:port, the host a name, an IPv4 address or a bracketed IPv6 address ([::1]:26379).
+const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
+
+/** A comma-separated list of host:port (Redis Sentinel's addresses); unset or empty = none. */
+function hostPortList() {
+  return z
+    .string()
+    .optional()
+    .transform((text, ctx): readonly HostPort[] | undefined => {
+      if (text === undefined || text.trim() === '') return undefined;
+      const nodes: HostPort[] = [];
+      let valid = true;
+      for (const entry of text.split(',').map((item) => item.trim())) {
+        const match = HOST_PORT.exec(entry);
+        const port = match ? Number(match[2]) : 0;
+        if (!match || port < 1 || port > 65535) {
+          valid = false;
+          ctx.addIssue({ code: 'custom', message: `"${entry}" is not host:port with a port from 1 to 65535 (like sentinel-1:26379 or [::1]:26379)` });
+          continue;
+        }
+        // ioredis wants an IPv6 host without its brackets.
+        nodes.push(Object.freeze({ host: match[1]!.replace(/^\[|\]$/g, ''), port }));
+      }
+      return valid ? Object.freeze(nodes) : z.NEVER;
+    });
+}
+
+// A secret is taken as written: trimming could change a password that ends in a space.
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((value) => (value ? value : undefined));
+
 /**
  * Which peers may tell us the client's address in X-Forwarded-For. `off`: none, the socket's
  * address is the client's. `hops`: the nearest N addresses of the chain (socket first) are our
@@ -131,7 +170,15 @@ export const envSchema = z.object({
   // Production refuses an http ISSUER for a host other than loopback unless this is true.
   ALLOW_INSECURE_ISSUER: boolean(),
   DATABASE_URL: url(['postgres:', 'postgresql:']),
+  // Cluster is parsed so that config.ts can say why it is refused (issue 13), not just "invalid".
+  REDIS_MODE: z.enum(['standalone', 'sentinel', 'cluster'], { message: 'must be standalone or sentinel' }).default('standalone'),
   REDIS_URL: url(['redis:', 'rediss:']),
+  REDIS_SENTINELS: hostPortList(),
+  REDIS_SENTINEL_NAME: optionalText,
+  REDIS_USERNAME: optionalText,
+  REDIS_PASSWORD: optionalSecret,
+  REDIS_SENTINEL_PASSWORD: optionalSecret,
+  REDIS_TLS: boolean(),
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{0,32}$/, 'letters, digits, ":", "_" or "-", at most 32').default('portcullis:'),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),

@@ -5,7 +5,8 @@ import { failClosed } from './fail-closed';
 import type { FamilyStore } from './families';
 import { memoryTokenStores } from './memory/memory-store';
 import { redisOutage } from './redis/outage';
-import { createRedisClient, redisTokenStores } from './redis/redis-store';
+import { connectRedis } from './redis/connect';
+import { redisTokenStores } from './redis/redis-store';
 import type { RevocationStore } from './revocations';
 import type { ThrottleStore } from './throttle';
 import { MemoryThrottleStore } from './memory/memory-throttle';
@@ -23,14 +24,14 @@ export async function createTokenStores(config: Config, log: Logger): Promise<To
 
 /** Every store the service uses, on one shared Redis connection (or in this process). */
 export async function createStores(config: Config, log: Logger): Promise<Stores> {
-  if (!config.redisUrl) {
+  if (!config.redis) {
     log.warn(
       { event: 'store.embedded' },
-      'REDIS_URL is not set: token state is kept in this process only (development only; revocations are lost on restart and not shared between instances)',
+      'Redis is not configured (REDIS_URL, or REDIS_MODE=sentinel): token state is kept in this process only (development only; revocations are lost on restart and not shared between instances)',
     );
     return { ...memoryTokenStores(), throttle: new MemoryThrottleStore() };
   }
-  const redis = createRedisClient({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix });
+  const redis = connectRedis(config.redis, { keyPrefix: config.redisKeyPrefix });
   redis.on('error', (error: Error) => log.warn({ event: 'redis.error', err: { message: error.message } }, 'redis connection problem'));
   const { storage, families, revocations } = redisTokenStores(redis);
   try {

@@ -21,7 +21,7 @@ describe('configuration from the environment', () => {
       host: '127.0.0.1',
       issuer: 'http://localhost:8080',
       databaseUrl: undefined,
-      redisUrl: undefined,
+      redis: undefined,
       dataDir: path.resolve('./data'),
       logLevel: 'info',
       migrateOnStart: true,
@@ -93,6 +93,69 @@ describe('configuration from the environment', () => {
 
     it('refuses to trust every hop', () => {
       expect(problemsOf({ TRUST_PROXY: 'true' })[0]).toMatch(/^TRUST_PROXY: name a hop count or the proxies' addresses/);
+    });
+  });
+
+  describe('Redis modes (issue 13)', () => {
+    const sentinel = { REDIS_MODE: 'sentinel', REDIS_SENTINELS: 'sentinel-1:26379, 10.0.0.2:26380,[::1]:26381', REDIS_SENTINEL_NAME: 'portcullis' };
+
+    it('is standalone by default, on REDIS_URL, with credentials and TLS only when set', () => {
+      expect(loadConfig({ REDIS_URL: 'redis://cache:6379' }).redis).toEqual({ mode: 'standalone', url: 'redis://cache:6379', username: undefined, password: undefined, tls: false });
+      expect(loadConfig({ REDIS_URL: 'redis://cache:6379', REDIS_USERNAME: 'svc', REDIS_PASSWORD: ' p w ', REDIS_TLS: 'true' }).redis).toMatchObject({ username: 'svc', password: ' p w ', tls: true });
+    });
+
+    it('reads the sentinels, the master name and both passwords in sentinel mode', () => {
+      const { redis } = loadConfig({ ...sentinel, REDIS_PASSWORD: 'data', REDIS_SENTINEL_PASSWORD: 'watch', REDIS_TLS: 'yes' });
+      expect(redis).toEqual({
+        mode: 'sentinel',
+        sentinels: [{ host: 'sentinel-1', port: 26379 }, { host: '10.0.0.2', port: 26380 }, { host: '::1', port: 26381 }],
+        name: 'portcullis',
+        username: undefined,
+        password: 'data',
+        sentinelPassword: 'watch',
+        tls: true,
+      });
+      expect(Object.isFrozen(redis)).toBe(true);
+    });
+
+    it('requires the sentinels and the master name in sentinel mode, and refuses a URL beside them', () => {
+      expect(problemsOf({ REDIS_MODE: 'sentinel', REDIS_URL: 'redis://cache:6379' })).toEqual([
+        'REDIS_URL: not read when REDIS_MODE=sentinel (the sentinels name the master); unset it',
+        'REDIS_SENTINELS: required when REDIS_MODE=sentinel (comma-separated host:port)',
+        'REDIS_SENTINEL_NAME: required when REDIS_MODE=sentinel (the master name the sentinels monitor)',
+      ]);
+    });
+
+    it('names each entry of REDIS_SENTINELS that is not host:port', () => {
+      expect(problemsOf({ ...sentinel, REDIS_SENTINELS: 'good:26379, nohost, bad:0, also:99999,x y:1' })).toEqual([
+        'REDIS_SENTINELS: "nohost" is not host:port with a port from 1 to 65535 (like sentinel-1:26379 or [::1]:26379)',
+        'REDIS_SENTINELS: "bad:0" is not host:port with a port from 1 to 65535 (like sentinel-1:26379 or [::1]:26379)',
+        'REDIS_SENTINELS: "also:99999" is not host:port with a port from 1 to 65535 (like sentinel-1:26379 or [::1]:26379)',
+        'REDIS_SENTINELS: "x y:1" is not host:port with a port from 1 to 65535 (like sentinel-1:26379 or [::1]:26379)',
+      ]);
+    });
+
+    it('refuses sentinel settings in standalone mode, where they would be ignored', () => {
+      expect(problemsOf({ REDIS_URL: 'redis://cache:6379', REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' })).toEqual([
+        'REDIS_SENTINELS: only read when REDIS_MODE=sentinel',
+        'REDIS_SENTINEL_NAME: only read when REDIS_MODE=sentinel',
+      ]);
+    });
+
+    it('refuses cluster mode for now and says why', () => {
+      const [problem, ...rest] = problemsOf({ REDIS_MODE: 'cluster' });
+      expect(rest).toEqual([]);
+      expect(problem).toMatch(/^REDIS_MODE: cluster is not supported yet: .*key layout.*one slot \(issue 13\)/);
+      expect(problemsOf({ REDIS_MODE: 'replicated' })).toEqual(['REDIS_MODE: must be standalone or sentinel']);
+    });
+
+    it('accepts sentinel settings in place of REDIS_URL in production', () => {
+      const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db/portcullis', SIGNING_KEYS_FILE: '/run/secrets/jwks.json', ISSUER: 'https://auth.example.com', ...sentinel });
+      expect(config.redis?.mode).toBe('sentinel');
+      expect(problemsOf({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db/portcullis', SIGNING_KEYS_FILE: '/run/secrets/jwks.json', ISSUER: 'https://auth.example.com', REDIS_MODE: 'sentinel' })).toEqual([
+        'REDIS_SENTINELS: required when REDIS_MODE=sentinel (comma-separated host:port)',
+        'REDIS_SENTINEL_NAME: required when REDIS_MODE=sentinel (the master name the sentinels monitor)',
+      ]);
     });
   });
 

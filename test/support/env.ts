@@ -9,6 +9,7 @@ import { createDatabase, type Database, type DatabaseTarget } from '../../src/db
 import { migrateLatest } from '../../src/db/migrate';
 import type { StoreConnection, TokenStores } from '../../src/store/connection';
 import { memoryTokenStores } from '../../src/store/memory/memory-store';
+import { connectRedis } from '../../src/store/redis/connect';
 import { createRedisClient, redisTokenStores } from '../../src/store/redis/redis-store';
 import type { ThrottleStore } from '../../src/store/throttle';
 import { MemoryThrottleStore } from '../../src/store/memory/memory-throttle';
@@ -82,15 +83,8 @@ export async function connectTestRedis(target: RedisTarget, keyPrefix: string): 
     await cluster.connect();
     return cluster;
   }
-  const redis = new Redis({
-    sentinels: target.sentinels.map(({ host, port }) => ({ host, port })),
-    name: target.name,
-    keyPrefix,
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-  });
+  // The service's own constructor for Sentinel mode (store/redis/connect.ts).
+  const redis = connectRedis({ mode: 'sentinel', sentinels: target.sentinels, name: target.name, username: undefined, password: undefined, sentinelPassword: undefined, tls: false }, { keyPrefix });
   await redis.connect();
   return redis;
 }

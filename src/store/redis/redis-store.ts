@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { StoreConnection, TokenStores } from '../connection';
+import { connectRedis } from './connect';
 import { RedisFamilies } from './redis-families';
 import { RedisRevocations } from './redis-revocations';
 
@@ -9,17 +10,9 @@ export interface RedisStoreOptions {
   readonly connectTimeoutMs?: number;
 }
 
-/** Creates the client. Commands fail fast while disconnected instead of queueing: an auth
- *  check that waits for Redis to return is worse than a prompt 503 the caller can retry. */
-export function createRedisClient({ url, keyPrefix, connectTimeoutMs = 2000 }: RedisStoreOptions): Redis {
-  return new Redis(url, {
-    keyPrefix,
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: connectTimeoutMs,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-  });
+/** A standalone client from a URL (tests and tools); the service itself uses connectRedis. */
+export function createRedisClient({ url, keyPrefix, connectTimeoutMs }: RedisStoreOptions): Redis {
+  return connectRedis({ mode: 'standalone', url, username: undefined, password: undefined, tls: false }, { keyPrefix, ...(connectTimeoutMs !== undefined && { connectTimeoutMs }) });
 }
 
 /** The one Redis connection every store shares, as readiness and shutdown see it. */

@@ -1,0 +1,41 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisSettings } from '../../config/config';
+
+export interface ConnectOptions {
+  readonly keyPrefix: string;
+  readonly connectTimeoutMs?: number;
+}
+
+/**
+ * The one Redis client every store shares, for the configured mode. Commands fail fast while
+ * disconnected instead of queueing: an auth check that waits for Redis to return is worse than
+ * a prompt 503 the caller can retry. In Sentinel mode the same holds during a failover: each
+ * reconnect attempt asks the sentinels for the master again, so the client follows a promotion
+ * by itself, and until then every command fails (store/redis/outage.ts makes that a 503).
+ */
+export function connectRedis(settings: RedisSettings, { keyPrefix, connectTimeoutMs = 2000 }: ConnectOptions): Redis {
+  const failFast: RedisOptions = {
+    keyPrefix,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: connectTimeoutMs,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+  };
+  // Only what is set: ioredis fills options left undefined from the URL (its password, rediss:).
+  const access: RedisOptions = {
+    ...(settings.username !== undefined && { username: settings.username }),
+    ...(settings.password !== undefined && { password: settings.password }),
+    ...(settings.tls && { tls: {} }),
+  };
+  if (settings.mode === 'standalone') return new Redis(settings.url, { ...failFast, ...access });
+  return new Redis({
+    ...failFast,
+    ...access,
+    sentinels: settings.sentinels.map(({ host, port }) => ({ host, port })),
+    name: settings.name,
+    ...(settings.sentinelPassword !== undefined && { sentinelPassword: settings.sentinelPassword }),
+    // One switch for both hops: sentinels and data nodes of one deployment share a transport.
+    ...(settings.tls && { sentinelTLS: {}, enableTLSForSentinelMode: true }),
+  });
+}
