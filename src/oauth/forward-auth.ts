@@ -1,4 +1,5 @@
 import { hasAllScopes, parseScope } from '../identity/scopes';
+import { audienceIncludes } from '../tokens/audience';
 import { subjectType } from '../tokens/subject-type';
 import type { AccessTokenChecker } from './access-token-check';
 import { bearerChallenge } from './bearer';
@@ -48,9 +49,7 @@ export async function forwardAuth(checker: AccessTokenChecker, { authorization, 
   if (!required) throw new OAuthError('invalid_request', 'malformed scope parameter');
   if (audience !== undefined && !AUDIENCE.test(audience)) throw new OAuthError('invalid_request', 'malformed audience parameter');
   const { claims, scopes } = await authenticateBearer(checker, authorization);
-  const audiences: readonly string[] = typeof claims.aud === 'string' ? [claims.aud] : claims.aud;
-  // Exact string comparison (RFC 7519 §4.1.3 "StringOrURI" values are compared as strings).
-  if (audience !== undefined && !audiences.includes(audience)) throw wrongAudienceError();
+  if (audience !== undefined && !audienceIncludes(claims.aud, audience)) throw wrongAudienceError();
   if (!hasAllScopes(scopes, required)) throw insufficientScopeError(required, `the token lacks a required scope: ${required.join(' ')}`);
   return {
     'X-Auth-Subject': claims.sub,
@@ -58,6 +57,6 @@ export async function forwardAuth(checker: AccessTokenChecker, { authorization, 
     ...(claims.username !== undefined ? { 'X-Auth-Username': headerSafe(claims.username) } : {}),
     'X-Auth-Scopes': claims.scope ?? '',
     'X-Auth-Client-Id': claims.client_id,
-    'X-Auth-Audience': headerSafe(audiences.join(' ')),
+    'X-Auth-Audience': headerSafe(typeof claims.aud === 'string' ? claims.aud : claims.aud.join(' ')),
   };
 }

@@ -6,11 +6,6 @@ export function scopesOf(scope: unknown): string[] {
   return typeof scope === 'string' ? scope.split(' ').filter((s) => s !== '') : [];
 }
 
-/** RFC 7519 §4.1.3 / RFC 7662 §2.2: `aud` is one string or an array of them; exact match. */
-export function audienceIncludes(aud: unknown, audience: string): boolean {
-  return aud === audience || (Array.isArray(aud) && aud.includes(audience));
-}
-
 /** The caller described by verified claims or an active introspection answer; undefined when
  *  the subject or client is missing. The subject type follows the server's own rule
  *  (tokens/subject-type), which reads the members both forms carry: sub, client_id, username. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { audienceIncludes, authInfoFrom } from './auth-info';
+import { audienceIncludes } from '../tokens/audience';
+import { authInfoFrom } from './auth-info';
 import type { AuthInfo, IntrospectModeOptions, TokenVerifier } from './types';
 
 // Verification by asking the authorization server (RFC 7662) on each request, so a revocation

@@ -2,6 +2,7 @@ import type { Middleware } from 'koa';
 import { hasScope } from '../../identity/scopes';
 import type { AccessTokenChecker } from '../../oauth/access-token-check';
 import { authenticateBearer, insufficientScopeError, invalidTokenError, REALM } from '../../oauth/bearer-auth';
+import { audienceIncludes } from '../../tokens/audience';
 import { subjectType } from '../../tokens/subject-type';
 import { OAuthError } from '../../oauth/errors';
 import { bearerChallenge } from '../../oauth/bearer';
@@ -15,14 +16,10 @@ import type { AppContext, AppState, Caller } from '../context';
 export function bearerAuth(checker: AccessTokenChecker, audience: string): Middleware<AppState> {
   return async (ctx, next) => {
     const caller = await authenticateBearer(checker, ctx.get('authorization') || undefined);
-    if (!hasAudience(caller.claims.aud, audience)) throw invalidTokenError('the token was not issued for this API (aud)');
+    if (!audienceIncludes(caller.claims.aud, audience)) throw invalidTokenError('the token was not issued for this API (aud)');
     ctx.state.caller = caller;
     await next();
   };
-}
-
-function hasAudience(aud: string | readonly string[], audience: string): boolean {
-  return typeof aud === 'string' ? aud === audience : aud.includes(audience);
 }
 
 /** The endpoints about "me" need a user: a client's own token (client_credentials) carries none. */

@@ -1,0 +1,7 @@
+/**
+ * RFC 7519 §4.1.3 / RFC 7662 §2.2: `aud` is one string or an array of them, compared exactly.
+ * The one audience check of the server's own APIs, forward-auth and the verifier.
+ */
+export function audienceIncludes(aud: unknown, audience: string): boolean {
+  return aud === audience || (Array.isArray(aud) && aud.includes(audience));
+}
