@@ -26,16 +26,23 @@ export type UserRef = string | { readonly id: string };
 // Changes that end a user's access at once. The database is the record; the revocation epoch in
 // the token store is what introspection reads (no database on that hot path), so both are
 // written here, at the moment of the change. The epoch lives as long as an access token can.
-async function revokeAccessTokens(deps: LifecycleDeps, userId: string): Promise<void> {
+/** What ending a user's access needs: their families, their revocation epoch, the clock. */
+export type AccessEndDeps = Pick<LifecycleDeps, 'families' | 'revocations' | 'clock'> & { readonly config: Pick<Config, 'accessTokenTtlSec' | 'refresh'> };
+
+async function revokeAccessTokens(deps: AccessEndDeps, userId: string): Promise<void> {
   await deps.revocations.revokeUserTokensBefore(userId, deps.clock.now(), deps.config.accessTokenTtlSec, nowSeconds(deps.clock));
 }
 
-/** Access tokens and every login (refresh-token family) but `keepFamily`, if given, end now. */
-async function endAccessNow(deps: LifecycleDeps, userId: string, keepFamily?: string): Promise<void> {
+/**
+ * Access tokens and every login (refresh-token family) but `keepFamily`, if given, end now;
+ * returns how many logins were live. Log out everywhere is this with nothing kept.
+ */
+export async function endAccessNow(deps: AccessEndDeps, userId: string, keepFamily?: string): Promise<number> {
   await revokeAccessTokens(deps, userId);
   const now = deps.clock.now();
-  await deps.families.revokeUserFamilies(userId, familyPolicy(deps.config), now, keepFamily);
+  const ended = await deps.families.revokeUserFamilies(userId, familyPolicy(deps.config), now, keepFamily);
   if (keepFamily !== undefined) await deps.families.reauthenticateFamily(keepFamily, now);
+  return ended;
 }
 
 function checkPolicy(deps: Pick<LifecycleDeps, 'config'>, password: string): void {

@@ -1,4 +1,5 @@
-import { nowSeconds, type Clock } from '../clock';
+import type { Clock } from '../clock';
+import { endAccessNow } from '../identity/user-lifecycle';
 import type { Config } from '../config/config';
 import type { Family, FamilyStore } from '../store/families';
 import type { RevocationStore } from '../store/revocations';
@@ -59,8 +60,6 @@ export async function revokeSession(deps: Omit<SessionDeps, 'revocations'>, user
  * far, including those that belong to no session (logins through clients without the refresh
  * grant carry no `sid`). Returns how many sessions were live.
  */
-export async function revokeAllSessions(deps: SessionDeps, userId: string): Promise<number> {
-  const now = deps.clock.now();
-  await deps.revocations.revokeUserTokensBefore(userId, now, deps.config.accessTokenTtlSec, nowSeconds(deps.clock));
-  return deps.families.revokeUserFamilies(userId, familyPolicy(deps.config), now);
+export function revokeAllSessions(deps: SessionDeps, userId: string): Promise<number> {
+  return endAccessNow(deps, userId);
 }
