@@ -54,8 +54,9 @@ async function checkTarget(deps: ClientDeps, actor: Actor, id: string): Promise<
   const client = publicClient(found);
   const beyond = client.scopes.filter((scope) => !hasScope(actor.scopes, scope));
   if (beyond.length > 0) throw new IdentityError('forbidden_target', 'this client is allowed scopes your token does not hold');
-  if (privilegesOf(client).length > 0 && !hasScope(actor.scopes, CLIENT_PRIVILEGE_SCOPE)) {
-    throw new IdentityError('forbidden_target', `this client holds privileges (${privilegesOf(client).join(', ')}); only a holder of ${CLIENT_PRIVILEGE_SCOPE} may change it`);
+  const privileges = privilegesOf(client);
+  if (privileges.length > 0 && !hasScope(actor.scopes, CLIENT_PRIVILEGE_SCOPE)) {
+    throw new IdentityError('forbidden_target', `this client holds privileges (${privileges.join(', ')}); only a holder of ${CLIENT_PRIVILEGE_SCOPE} may change it`);
   }
   return client;
 }

@@ -192,7 +192,8 @@ export class ClientAuthThrottle {
 
   /** Throws ThrottledError while this pair or address is known to be refused. No I/O. */
   check(clientId: string, address: string | undefined): void {
-    if (!enabled(this.deps.config.throttle)) return;
+    // Every introspection passes here: with nothing refused (the usual case) it hashes nothing.
+    if (this.refusedUntil.size === 0 || !enabled(this.deps.config.throttle)) return;
     const now = this.deps.clock.now();
     const keys = keysOf('client_auth', { name: clientId, address });
     const until = Math.max(this.refusedUntil.get(pairKey(keys)) ?? 0, this.refusedUntil.get(addressKey(keys)) ?? 0);
