@@ -4,14 +4,13 @@ import { loadConfig } from '../../src/config/config';
 import type { Deps } from '../../src/deps';
 import { createApp } from '../../src/http/app';
 import type { AppState } from '../../src/http/context';
-import { createClient } from '../../src/identity/clients';
-import { registerUser } from '../../src/identity/user-lifecycle';
 import { createLogger } from '../../src/logging/logger';
 import { buildDeps, closeDeps } from '../../src/main';
 import { createTokenStores } from '../../src/store/create-store';
 import { freePort, startRedis, type Backend } from '../support/backends';
 import { tempDir } from '../support/env';
 import { LogCapture } from '../support/logs';
+import { PASSWORD, RS_SECRET, seedStoreService } from '../support/store-service';
 import { basic } from '../support/oauth-fixture';
 
 // Issue 11, item 13: with Redis unreachable, every endpoint that needs token state fails closed
@@ -21,8 +20,6 @@ import { basic } from '../support/oauth-fixture';
 // its composition root (buildDeps), as `portcullis serve` builds it.
 
 const ISSUER = 'https://auth.example.test';
-const RS_SECRET = 'resource-server-secret-with-32-characters-or-more';
-const PASSWORD = 'carol-password';
 
 
 async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
@@ -58,10 +55,7 @@ describe('fail closed while Redis is unreachable', () => {
     redis = await startRedis();
     const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: '0', DATA_DIR: tempDir(), REDIS_URL: redis.url, ISSUER, ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' });
     deps = await buildDeps(config, { logDestination: logs });
-    const now = new Date(deps.clock.now());
-    await registerUser(deps, { username: 'carol', password: PASSWORD, scopes: ['items:read'] });
-    await createClient(deps.db, { id: 'app', type: 'public', grantTypes: ['password', 'refresh_token'], scopes: ['items:read'] }, now);
-    await createClient(deps.db, { id: 'rs', type: 'confidential', secret: RS_SECRET, grantTypes: ['client_credentials'], scopes: ['items:read'], canIntrospect: true }, now);
+    await seedStoreService(deps);
     app = createApp(deps);
 
     const res = await login();

@@ -5,11 +5,10 @@ import { loadConfig } from '../../src/config/config';
 import type { Deps } from '../../src/deps';
 import { createApp } from '../../src/http/app';
 import type { AppState } from '../../src/http/context';
-import { createClient } from '../../src/identity/clients';
-import { registerUser } from '../../src/identity/user-lifecycle';
 import { buildDeps, closeDeps } from '../../src/main';
 import { tempDir } from '../support/env';
 import { LogCapture } from '../support/logs';
+import { PASSWORD, RS_SECRET, seedStoreService } from '../support/store-service';
 import { basic } from '../support/oauth-fixture';
 import { startRedisSentinel, type RedisSentinelBackend } from '../support/redis-topologies';
 
@@ -21,8 +20,6 @@ import { startRedisSentinel, type RedisSentinelBackend } from '../support/redis-
 // Needs redis-server and redis-cli (Debian's redis-server and redis-tools); never skipped.
 
 const ISSUER = 'https://auth.example.test';
-const RS_SECRET = 'resource-server-secret-with-32-characters-or-more';
-const PASSWORD = 'carol-password';
 // The sentinel marks the master down after 1 s and promotes within a few more; generous bound.
 const FAILOVER_DEADLINE_MS = 20_000;
 
@@ -58,10 +55,7 @@ describe('Redis Sentinel mode (REDIS_MODE=sentinel)', () => {
       REDIS_SENTINEL_NAME: sentinel.name,
     });
     deps = await buildDeps(config, { logDestination: logs });
-    const now = new Date(deps.clock.now());
-    await registerUser(deps, { username: 'carol', password: PASSWORD, scopes: ['items:read'] });
-    await createClient(deps.db, { id: 'app', type: 'public', grantTypes: ['password', 'refresh_token'], scopes: ['items:read'] }, now);
-    await createClient(deps.db, { id: 'rs', type: 'confidential', secret: RS_SECRET, grantTypes: ['client_credentials'], scopes: ['items:read'], canIntrospect: true }, now);
+    await seedStoreService(deps);
     app = createApp(deps);
   }, 60_000);
 
