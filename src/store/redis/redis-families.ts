@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { isLive, MAX_TRACKED_GENERATIONS, type RevokeByTokenResult, type Family, type FamilyPolicy, type FamilyStore, type NewFamily, type Rotation, type RotationResult, type SubjectSnapshot } from '../families';
 import { decodeFamily, familyFields, subjectFields } from './family-codec';
 import { keys } from './keys';
+import { defineScript } from './scripts';
 
 interface FamilyScripts {
   rotateFamily(familyKey: string, usedKey: string, ...args: Array<string | number>): Promise<string[]>;
@@ -20,12 +19,11 @@ export class RedisFamilies implements FamilyStore {
   private readonly redis: FamilyRedis;
 
   constructor(redis: Redis) {
-    const lua = (name: string): string => readFileSync(path.join(__dirname, `${name}.lua`), 'utf8');
-    redis.defineCommand('rotateFamily', { numberOfKeys: 2, lua: lua('rotate-family') });
-    redis.defineCommand('revokeFamily', { numberOfKeys: 2, lua: lua('revoke-family') });
-    redis.defineCommand('revokeFamilyByToken', { numberOfKeys: 2, lua: lua('revoke-family-by-token') });
-    redis.defineCommand('reauthenticateFamily', { numberOfKeys: 1, lua: lua('reauthenticate-family') });
-    redis.defineCommand('setFamilySubject', { numberOfKeys: 1, lua: lua('set-family-subject') });
+    defineScript(redis, 'rotateFamily', 'rotate-family', 2);
+    defineScript(redis, 'revokeFamily', 'revoke-family', 2);
+    defineScript(redis, 'revokeFamilyByToken', 'revoke-family-by-token', 2);
+    defineScript(redis, 'reauthenticateFamily', 'reauthenticate-family', 1);
+    defineScript(redis, 'setFamilySubject', 'set-family-subject', 1);
     this.redis = redis as FamilyRedis;
   }
 

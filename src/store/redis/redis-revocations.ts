@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { RevocationState, RevocationStore } from '../revocations';
 import { keys } from './keys';
+import { defineScript } from './scripts';
 
 interface RevocationScripts {
   revokeUser(key: string, epoch: number, expiresAt: number, ttlSec: number): Promise<number>;
@@ -19,7 +18,7 @@ export class RedisRevocations implements RevocationStore {
   private readonly redis: Redis & RevocationScripts;
 
   constructor(redis: Redis) {
-    redis.defineCommand('revokeUser', { numberOfKeys: 1, lua: readFileSync(path.join(__dirname, 'revoke-user.lua'), 'utf8') });
+    defineScript(redis, 'revokeUser', 'revoke-user', 1);
     this.redis = redis as Redis & RevocationScripts;
   }
 

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 import type { Settlement, ThrottleKeys, ThrottleSettings, ThrottleStore, ThrottleVerdict } from '../throttle';
+import { defineScript } from './scripts';
 
 interface ThrottleScripts {
   throttleAttempt(pairKey: string, bucketKey: string, ...args: number[]): Promise<[string, number, number?, number?]>;
@@ -20,16 +19,15 @@ export const throttleKeys = {
   subject: (keys: ThrottleKeys) => `th:{s:${keys.subject}}:f`,
 };
 
-const script = (name: string): string => readFileSync(path.join(__dirname, `${name}.lua`), 'utf8');
 
 /** Throttling on Redis: one EVALSHA per attempt, one per settlement or subject failure. */
 export class RedisThrottleStore implements ThrottleStore {
   private readonly redis: ThrottleRedis;
 
   constructor(redis: Redis | Cluster) {
-    redis.defineCommand('throttleAttempt', { numberOfKeys: 2, lua: script('throttle-attempt') });
-    redis.defineCommand('throttleSettle', { numberOfKeys: 2, lua: script('throttle-settle') });
-    redis.defineCommand('throttleCount', { numberOfKeys: 1, lua: script('throttle-count') });
+    defineScript(redis, 'throttleAttempt', 'throttle-attempt', 2);
+    defineScript(redis, 'throttleSettle', 'throttle-settle', 2);
+    defineScript(redis, 'throttleCount', 'throttle-count', 1);
     this.redis = redis as ThrottleRedis;
   }
 
