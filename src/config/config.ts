@@ -168,6 +168,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (parsed.SIGNING_KEYS && parsed.SIGNING_KEYS_FILE) {
     problems.push('SIGNING_KEYS and SIGNING_KEYS_FILE: set one, not both');
   }
+  if (parsed.ISSUER) {
+    // RFC 8414 §2: the issuer is a URL with no query and no fragment; it is also every endpoint's
+    // base, and credentials in it would be published in the metadata.
+    const url = new URL(parsed.ISSUER);
+    if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') problems.push('ISSUER: must have no query, fragment or credentials (RFC 8414 §2)');
+  }
+  if (parsed.LOGIN_DELAY_MIN > parsed.LOGIN_DELAY_MAX) problems.push('LOGIN_DELAY_MIN: must not exceed LOGIN_DELAY_MAX');
+  if (parsed.ARGON2_MAX_QUEUE_PER_ADDRESS > parsed.ARGON2_MAX_QUEUE) {
+    problems.push('ARGON2_MAX_QUEUE_PER_ADDRESS: must not exceed ARGON2_MAX_QUEUE (one address could fill the whole queue)');
+  }
   const redis = redisSettings(parsed, problems);
   if (production) {
     // The embedded defaults (PGlite, in-process store, generated key) are for development:
@@ -228,7 +238,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     throttle: Object.freeze({
       pairThreshold: parsed.LOGIN_FAILURES_BEFORE_DELAY,
       pairBaseLockMs: parsed.LOGIN_DELAY_MIN * 1000,
-      pairMaxLockMs: Math.max(parsed.LOGIN_DELAY_MAX, parsed.LOGIN_DELAY_MIN) * 1000,
+      pairMaxLockMs: parsed.LOGIN_DELAY_MAX * 1000,
       pairMemoryMs: parsed.LOGIN_FAILURE_MEMORY * 1000,
       addressCapacity: parsed.ADDRESS_FAILURES_PER_HOUR,
       addressRefillPerMs: parsed.ADDRESS_FAILURES_PER_HOUR / 3_600_000,

@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 import { parseDuration } from './duration';
@@ -95,7 +96,9 @@ function hostPortList() {
         const port = match ? Number(match[2]) : 0;
         if (!match || port < 1 || port > 65535) {
           valid = false;
-          ctx.addIssue({ code: 'custom', message: `"${entry}" is not host:port with a port from 1 to 65535 (like sentinel-1:26379 or [::1]:26379)` });
+          // An entry with '@' holds credentials: they are not echoed (REDIS_SENTINEL_PASSWORD is their place).
+          const shown = entry.includes('@') ? 'an entry with "@" (credentials belong in REDIS_SENTINEL_PASSWORD)' : `"${entry}"`;
+          ctx.addIssue({ code: 'custom', message: `${shown} is not host:port with a port from 1 to 65535 (like sentinel-1:26379 or [::1]:26379)` });
           continue;
         }
         // ioredis wants an IPv6 host without its brackets.
@@ -120,6 +123,26 @@ export type TrustProxy = { readonly kind: 'off' } | { readonly kind: 'hops'; rea
 
 const MAX_PROXY_HOPS = 32;
 const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * A trusted range wider than any operator's proxies plausibly are: `0.0.0.0/1,128.0.0.0/1` or
+ * `::ffff:0.0.0.0/96` would trust every IPv4 peer, as `true` would. IPv4-mapped IPv6 ranges
+ * count by their IPv4 part.
+ */
+function tooWide(entry: string): boolean {
+  const slash = entry.indexOf('/');
+  if (slash === -1) return false;
+  const address = ipaddr.parse(entry.slice(0, slash));
+  // proxy-addr also takes a netmask (`10.0.0.0/255.0.0.0`) where a prefix length would stand.
+  const range = entry.slice(slash + 1);
+  const prefix = /^\d+$/.test(range) ? Number(range) : (ipaddr.parse(range).prefixLengthFromSubnetMask() ?? 0);
+  if (address.kind() === 'ipv4') return prefix < 8;
+  const v6 = address as ipaddr.IPv6;
+  if (v6.isIPv4MappedAddress()) return prefix - 96 < 8;
+  // Private ranges (unique-local fc00::/7, link-local fe80::/10) hold no public clients.
+  if (['uniqueLocal', 'linkLocal'].includes(v6.range()) && prefix >= 7) return false;
+  return prefix < 32;
+}
 
 // Off unless set: a client that reaches us directly writes whatever X-Forwarded-For it likes, so
 // believing it by default would let anyone choose the address that throttling keys on.
@@ -155,6 +178,11 @@ function trustProxy() {
         } catch {
           valid = false;
           ctx.addIssue({ code: 'custom', message: `"${entry}" is not an IP address, a CIDR range or one of ${PROXY_RANGE_NAMES.join(', ')}` });
+          continue;
+        }
+        if (tooWide(entry)) {
+          valid = false;
+          ctx.addIssue({ code: 'custom', message: `"${entry}" is too wide a range to be your proxies (at most /8 for IPv4, /32 for public IPv6): clients inside it could choose the address they are counted as` });
         }
       }
       return valid ? Object.freeze({ kind: 'cidrs', list: Object.freeze(list) }) : z.NEVER;

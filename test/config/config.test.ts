@@ -262,3 +262,30 @@ describe('durations', () => {
     expect(parseDuration(text)).toBeUndefined();
   });
 });
+
+describe('settings refused after the outside review of issue 12/13 settings', () => {
+  it.each(['https://auth.example.com/?a=1', 'https://auth.example.com/#f', 'https://user:pw@auth.example.com'])('refuses an ISSUER with a query, fragment or credentials: %p', (issuer) => {
+    expect(problemsOf({ ISSUER: issuer })).toEqual([expect.stringMatching(/^ISSUER: must have no query, fragment or credentials/)]);
+  });
+
+  it('refuses LOGIN_DELAY_MIN above LOGIN_DELAY_MAX, and a per-address queue share above the queue', () => {
+    expect(problemsOf({ LOGIN_DELAY_MIN: '15m', LOGIN_DELAY_MAX: '1m' })).toEqual([expect.stringMatching(/^LOGIN_DELAY_MIN: must not exceed LOGIN_DELAY_MAX/)]);
+    expect(problemsOf({ ARGON2_MAX_QUEUE: '6', ARGON2_MAX_QUEUE_PER_ADDRESS: '50' })).toEqual([expect.stringMatching(/^ARGON2_MAX_QUEUE_PER_ADDRESS: must not exceed ARGON2_MAX_QUEUE/)]);
+    expect(loadConfig({ LOGIN_DELAY_MIN: '1m', LOGIN_DELAY_MAX: '1m', ARGON2_MAX_QUEUE: '6', ARGON2_MAX_QUEUE_PER_ADDRESS: '6' }).throttle.pairMaxLockMs).toBe(60_000);
+  });
+
+  it.each(['0.0.0.0/1,128.0.0.0/1', '::ffff:0.0.0.0/96', '::/1', '10.0.0.0/7'])('refuses a TRUST_PROXY range wide enough to trust clients: %p', (value) => {
+    expect(problemsOf({ TRUST_PROXY: value }).join('\n')).toMatch(/too wide a range/);
+  });
+
+  it('accepts ordinary proxy ranges', () => {
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8,2001:db8::/32,::ffff:10.0.0.0/104,loopback' }).trustProxy).toMatchObject({ kind: 'cidrs' });
+  });
+
+  it('never echoes credentials written into REDIS_SENTINELS', () => {
+    const problems = problemsOf({ REDIS_MODE: 'sentinel', REDIS_SENTINEL_NAME: 'pc', REDIS_SENTINELS: 'default:s3cret-value@127.0.0.1:26379' });
+    expect(problems.join('\n')).toMatch(/entry with "@"/);
+    expect(problems.join('\n')).not.toContain('s3cret-value');
+  });
+});
+

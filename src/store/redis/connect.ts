@@ -28,7 +28,7 @@ export function connectRedis(settings: RedisSettings, { keyPrefix, connectTimeou
     ...(settings.password !== undefined && { password: settings.password }),
     ...(settings.tls && { tls: {} }),
   };
-  if (settings.mode === 'standalone') return new Redis(settings.url, { ...failFast, ...access });
+  if (settings.mode === 'standalone') return new Redis(withAccess(settings.url, settings), { ...failFast, ...access });
   return new Redis({
     ...failFast,
     ...access,
@@ -38,4 +38,17 @@ export function connectRedis(settings: RedisSettings, { keyPrefix, connectTimeou
     // One switch for both hops: sentinels and data nodes of one deployment share a transport.
     ...(settings.tls && { sentinelTLS: {}, enableTLSForSentinelMode: true }),
   });
+}
+
+/**
+ * REDIS_USERNAME and REDIS_PASSWORD take precedence over credentials written in REDIS_URL, as
+ * README says: ioredis prefers the URL's, so a rotated password or a least-privilege ACL user set
+ * through the variables would silently not apply.
+ */
+function withAccess(url: string, { username, password }: { readonly username: string | undefined; readonly password: string | undefined }): string {
+  if (username === undefined && password === undefined) return url;
+  const parsed = new URL(url);
+  if (username !== undefined) parsed.username = encodeURIComponent(username);
+  if (password !== undefined) parsed.password = encodeURIComponent(password);
+  return parsed.toString();
 }

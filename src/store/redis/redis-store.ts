@@ -23,8 +23,22 @@ export class RedisConnection implements StoreConnection {
 
   /** Connects, waiting at most the client's connect timeout. A failure is not fatal: the
    *  client keeps retrying in the background and /readyz reports the outage meanwhile. */
-  async connect(): Promise<void> {
-    if (this.redis.status === 'wait') await this.redis.connect();
+  async connect(timeoutMs = 5000): Promise<void> {
+    if (this.redis.status !== 'wait') return;
+    // Bounded: in Sentinel mode a wrong master name, an unreachable sentinel or a TLS mismatch
+    // makes ioredis retry the sentinels forever, and the service must still start (and answer
+    // 503 with /readyz down) rather than hang without listening.
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.redis.connect(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`redis did not connect within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async ping(): Promise<void> {
