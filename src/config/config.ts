@@ -14,10 +14,15 @@ interface RedisAccess {
   readonly tls: boolean;
 }
 
-/** Where the token state lives. Every command goes to one master in both modes, so the key
- *  layout needs nothing from either; Cluster waits for a single-slot layout (issue 13). */
+/** Where the token state lives: one master (standalone, or the one the sentinels name), or a
+ *  Redis Cluster (store/redis/keys.ts keeps every multi-key operation in one slot). */
 export type RedisSettings =
   | (RedisAccess & { readonly mode: 'standalone'; readonly url: string })
+  | (RedisAccess & {
+      readonly mode: 'cluster';
+      /** Seed nodes: the client learns the rest of the cluster from them. */
+      readonly nodes: readonly HostPort[];
+    })
   | (RedisAccess & {
       readonly mode: 'sentinel';
       readonly sentinels: readonly HostPort[];
@@ -124,20 +129,26 @@ export class ConfigError extends Error {
 function redisSettings(parsed: ParsedEnv, problems: string[]): RedisSettings | undefined {
   const access = { username: parsed.REDIS_USERNAME, password: parsed.REDIS_PASSWORD, tls: parsed.REDIS_TLS ?? false };
   const sentinelOnly = { REDIS_SENTINELS: parsed.REDIS_SENTINELS, REDIS_SENTINEL_NAME: parsed.REDIS_SENTINEL_NAME, REDIS_SENTINEL_PASSWORD: parsed.REDIS_SENTINEL_PASSWORD };
+  const notHere = (variables: Record<string, unknown>, only: string) => {
+    for (const [name, value] of Object.entries(variables)) if (value !== undefined) problems.push(`${name}: only read when REDIS_MODE=${only}`);
+  };
   switch (parsed.REDIS_MODE) {
     case 'cluster':
-      problems.push(
-        'REDIS_MODE: cluster is not supported yet: the token store\'s multi-key operations span hash slots, which Redis Cluster refuses, until its key layout puts each user\'s keys in one slot (issue 13); use standalone or sentinel',
-      );
-      return undefined;
-    case 'standalone':
-      for (const [name, value] of Object.entries(sentinelOnly)) {
-        if (value !== undefined) problems.push(`${name}: only read when REDIS_MODE=sentinel`);
+      notHere(sentinelOnly, 'sentinel');
+      if (parsed.REDIS_URL) problems.push('REDIS_URL: not read when REDIS_MODE=cluster (REDIS_CLUSTER_NODES names the seed nodes); unset it');
+      if (!parsed.REDIS_CLUSTER_NODES) {
+        problems.push('REDIS_CLUSTER_NODES: required when REDIS_MODE=cluster (comma-separated host:port of some of its nodes)');
+        return undefined;
       }
+      return Object.freeze({ mode: 'cluster', nodes: parsed.REDIS_CLUSTER_NODES, ...access });
+    case 'standalone':
+      notHere(sentinelOnly, 'sentinel');
+      notHere({ REDIS_CLUSTER_NODES: parsed.REDIS_CLUSTER_NODES }, 'cluster');
       return parsed.REDIS_URL ? Object.freeze({ mode: 'standalone', url: parsed.REDIS_URL, ...access }) : undefined;
     case 'sentinel': {
       // The sentinels name the master; a URL beside them would be a second, conflicting answer.
       if (parsed.REDIS_URL) problems.push('REDIS_URL: not read when REDIS_MODE=sentinel (the sentinels name the master); unset it');
+      notHere({ REDIS_CLUSTER_NODES: parsed.REDIS_CLUSTER_NODES }, 'cluster');
       if (!parsed.REDIS_SENTINELS) problems.push('REDIS_SENTINELS: required when REDIS_MODE=sentinel (comma-separated host:port)');
       if (!parsed.REDIS_SENTINEL_NAME) problems.push('REDIS_SENTINEL_NAME: required when REDIS_MODE=sentinel (the master name the sentinels monitor)');
       if (!parsed.REDIS_SENTINELS || !parsed.REDIS_SENTINEL_NAME) return undefined;

@@ -82,7 +82,7 @@ export interface HostPort {
 // host:port, the host a name, an IPv4 address or a bracketed IPv6 address ([::1]:26379).
 const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
 
-/** A comma-separated list of host:port (Redis Sentinel's addresses); unset or empty = none. */
+/** A comma-separated list of host:port (Redis Sentinel's or Cluster seed nodes' addresses); unset or empty = none. */
 function hostPortList() {
   return z
     .string()
@@ -97,7 +97,7 @@ function hostPortList() {
         if (!match || port < 1 || port > 65535) {
           valid = false;
           // An entry with '@' holds credentials: they are not echoed (REDIS_SENTINEL_PASSWORD is their place).
-          const shown = entry.includes('@') ? 'an entry with "@" (credentials belong in REDIS_SENTINEL_PASSWORD)' : `"${entry}"`;
+          const shown = entry.includes('@') ? 'an entry with "@" (credentials belong in REDIS_PASSWORD or REDIS_SENTINEL_PASSWORD)' : `"${entry}"`;
           ctx.addIssue({ code: 'custom', message: `${shown} is not host:port with a port from 1 to 65535 (like sentinel-1:26379 or [::1]:26379)` });
           continue;
         }
@@ -199,9 +199,10 @@ export const envSchema = z.object({
   ALLOW_INSECURE_ISSUER: boolean(),
   DATABASE_URL: url(['postgres:', 'postgresql:']),
   // Cluster is parsed so that config.ts can say why it is refused (issue 13), not just "invalid".
-  REDIS_MODE: z.enum(['standalone', 'sentinel', 'cluster'], { message: 'must be standalone or sentinel' }).default('standalone'),
+  REDIS_MODE: z.enum(['standalone', 'sentinel', 'cluster'], { message: 'must be standalone, sentinel or cluster' }).default('standalone'),
   REDIS_URL: url(['redis:', 'rediss:']),
   REDIS_SENTINELS: hostPortList(),
+  REDIS_CLUSTER_NODES: hostPortList(),
   REDIS_SENTINEL_NAME: optionalText,
   REDIS_USERNAME: optionalText,
   REDIS_PASSWORD: optionalSecret,

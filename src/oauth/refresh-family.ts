@@ -25,7 +25,7 @@ export interface FamilyStart {
  * carry more). Logins beyond the per-user, per-client limit push out the oldest.
  */
 export async function startFamily(deps: FamilyDeps, start: FamilyStart): Promise<{ familyId: string; refreshToken: string; subject: SubjectSnapshot }> {
-  const familyId = newFamilyId();
+  const familyId = newFamilyId(start.userId);
   const first = newRefreshToken(familyId);
   const { evicted } = await deps.families.createFamily(
     { id: familyId, userId: start.userId, username: start.username, clientId: start.clientId, scope: start.scope, audience: start.audience, secretHash: hashRefreshSecret(first.secret), ip: start.ip, userAgent: start.userAgent, subject: start.subject },

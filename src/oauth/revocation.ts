@@ -50,6 +50,6 @@ export async function revoke(deps: RevocationDeps, request: RevocationRequest): 
   if (claims.client_id !== client.id) throw notYours();
   const now = nowSeconds(deps.clock);
   if (claims.exp <= now) return;
-  await deps.revocations.blacklistAccessToken(claims.jti, claims.exp, now);
+  await deps.revocations.blacklistAccessToken(claims.jti, claims.sub, claims.exp, now);
   deps.log.info({ event: 'token.revoked', kind: 'access_token', jti: claims.jti, clientId: client.id, ip: request.ip }, 'access token revoked');
 }

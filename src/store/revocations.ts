@@ -21,8 +21,8 @@ export interface RevocationState {
 }
 
 export interface RevocationStore {
-  /** RFC 7009: an access token stays revoked until its own expiry, then the entry goes too. */
-  blacklistAccessToken(jti: string, expiresAt: number, now: number): Promise<void>;
+  /** RFC 7009: an access token (its jti, and its `sub`, which places it) stays revoked until its own expiry, then the entry goes too. */
+  blacklistAccessToken(jti: string, subject: string, expiresAt: number, now: number): Promise<void>;
 
   /** Every token of the user issued at or before `epochMs` (Unix ms) is revoked; kept for `ttlSec`. */
   revokeUserTokensBefore(userId: string, epochMs: number, ttlSec: number, now: number): Promise<void>;

@@ -1,11 +1,15 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync } from 'node:crypto';
+import { userTag } from './user-tag';
 import { randomBytesPooled as randomBytes } from './random';
 
-// Refresh tokens are opaque: `<familyId>.<secret>`, 128 bits of family id and 256 bits of secret,
-// base64url. The store keeps only SHA-256(secret): the secret is random, so a fast hash suffices
-// and a leaked store yields no usable token.
+// Refresh tokens are opaque: `<familyId>.<secret>`, base64url. A family id is 128 random bits and
+// its user's tag (tokens/user-tag.ts: the slot of the user's state on Redis Cluster); ids minted
+// before tags existed have no tag and keep working until they expire. The secret is 256 bits. The
+// store keeps only SHA-256(secret): the secret is random, so a fast hash suffices and a leaked
+// store yields no usable token.
 
-const FAMILY_ID = /^[A-Za-z0-9_-]{22}$/;
+const FAMILY_ID = /^[A-Za-z0-9_-]{22}(?:[A-Za-z0-9_-]{2})?$/;
+const TAGGED_FAMILY_ID_LENGTH = 24;
 const SECRET = /^[A-Za-z0-9_-]{43}$/;
 
 export interface RefreshToken {
@@ -19,11 +23,16 @@ export interface RefreshToken {
  * began with '-' would read as an option there, so such draws are drawn again (1 in 64 of
  * them; the id keeps over 127 bits of randomness).
  */
-export function newFamilyId(): string {
+export function newFamilyId(userId: string): string {
   for (;;) {
     const id = randomBytes(16).toString('base64url');
-    if (id[0] !== '-') return id;
+    if (id[0] !== '-') return id + userTag(userId);
   }
+}
+
+/** The user tag a family id ends with, or undefined for an id minted before tags. */
+export function familyTag(familyId: string): string | undefined {
+  return familyId.length === TAGGED_FAMILY_ID_LENGTH ? familyId.slice(-2) : undefined;
 }
 
 export function newRefreshToken(familyId: string): RefreshToken {

@@ -3,6 +3,7 @@ import { createRedisClient, redisTokenStores } from '../../src/store/redis/redis
 import { hashRefreshSecret, newFamilyId } from '../../src/tokens/refresh-token';
 import { createTestDatabase, databaseKinds, rawRedis, redisUrl, tempDir, testConfig, uniqueName } from '../support/env';
 import { runCli } from '../support/process';
+import { userKeys } from '../../src/store/redis/keys';
 
 // Each test here starts several node processes (the CLI or the service, each loading PGlite or
 // connecting to the backends): on a loaded two-core machine one test can take over the
@@ -83,7 +84,7 @@ describe.each(databaseKinds())('portcullis CLI on %s', (dbKind) => {
     if (redisUrl()) {
       const redis = rawRedis();
       try {
-        const epoch = await redis.hget(`${prefix}user:{${user.id}}:revoked`, 'epoch');
+        const epoch = await redis.hget(`${prefix}${userKeys(user.id).epoch}`, 'epoch');
         expect(Number(epoch)).toBeGreaterThan(Date.now() / 1000 - 60);
       } finally {
         redis.disconnect();
@@ -139,7 +140,7 @@ describe.each(databaseKinds())('portcullis CLI on %s', (dbKind) => {
       const { storage, families } = redisTokenStores(createRedisClient({ url: redisUrl()!, keyPrefix: prefix }));
       await storage.connect();
       const policy = familyPolicy(testConfig());
-      const ids = [newFamilyId(), newFamilyId()];
+      const ids = [newFamilyId(olivia.id), newFamilyId(olivia.id)];
       try {
         for (const [i, id] of ids.entries()) {
           await families.createFamily({ id, userId: olivia.id, clientId: 'spa', scope: ['items:read'], audience: 'https://api.example.com', secretHash: hashRefreshSecret(`secret-${i}`), ip: '192.0.2.7', userAgent: 'cli-test' }, policy, Date.now() + i);
@@ -155,7 +156,7 @@ describe.each(databaseKinds())('portcullis CLI on %s', (dbKind) => {
         expect((await families.getFamily(ids[0]!, Date.now()))?.revoked).toBe(true);
 
         // A session id beginning with '-' (new ones never do; older ones may) goes after '--'.
-        const dashed = `-${newFamilyId().slice(1)}`;
+        const dashed = `-${newFamilyId(olivia.id).slice(1)}`;
         await families.createFamily({ id: dashed, userId: olivia.id, clientId: 'spa', scope: ['items:read'], audience: 'https://api.example.com', secretHash: hashRefreshSecret('secret-dashed'), ip: '192.0.2.7', userAgent: 'cli-test' }, policy, Date.now() + 2);
         expect((await cli(['session', 'revoke', 'olivia', '--', dashed])).stdout.trim()).toBe(`revoked session ${dashed}`);
         expect((await families.getFamily(dashed, Date.now()))?.revoked).toBe(true);

@@ -142,11 +142,28 @@ describe('configuration from the environment', () => {
       ]);
     });
 
-    it('refuses cluster mode for now and says why', () => {
-      const [problem, ...rest] = problemsOf({ REDIS_MODE: 'cluster' });
-      expect(rest).toEqual([]);
-      expect(problem).toMatch(/^REDIS_MODE: cluster is not supported yet: .*key layout.*one slot \(issue 13\)/);
-      expect(problemsOf({ REDIS_MODE: 'replicated' })).toEqual(['REDIS_MODE: must be standalone or sentinel']);
+    it('reads the seed nodes and the data nodes\' credentials in cluster mode', () => {
+      const { redis } = loadConfig({ REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: 'node-1:6379, [::1]:7000', REDIS_USERNAME: 'svc', REDIS_PASSWORD: 'data', REDIS_TLS: 'true' });
+      expect(redis).toEqual({ mode: 'cluster', nodes: [{ host: 'node-1', port: 6379 }, { host: '::1', port: 7000 }], username: 'svc', password: 'data', tls: true });
+      expect(Object.isFrozen(redis)).toBe(true);
+    });
+
+    it('requires the seed nodes in cluster mode, and refuses settings of the other modes beside them', () => {
+      expect(problemsOf({ REDIS_MODE: 'cluster' })).toEqual(['REDIS_CLUSTER_NODES: required when REDIS_MODE=cluster (comma-separated host:port of some of its nodes)']);
+      expect(problemsOf({ REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: 'n:6379', REDIS_URL: 'redis://cache:6379', REDIS_SENTINEL_NAME: 'm' })).toEqual([
+        'REDIS_SENTINEL_NAME: only read when REDIS_MODE=sentinel',
+        'REDIS_URL: not read when REDIS_MODE=cluster (REDIS_CLUSTER_NODES names the seed nodes); unset it',
+      ]);
+      expect(problemsOf({ REDIS_URL: 'redis://cache:6379', REDIS_CLUSTER_NODES: 'n:6379' })).toEqual(['REDIS_CLUSTER_NODES: only read when REDIS_MODE=cluster']);
+      expect(problemsOf({ REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: 'n:6379,user:pw@n2:6379' })).toEqual([
+        'REDIS_CLUSTER_NODES: an entry with "@" (credentials belong in REDIS_PASSWORD or REDIS_SENTINEL_PASSWORD) is not host:port with a port from 1 to 65535 (like sentinel-1:26379 or [::1]:26379)',
+      ]);
+      expect(problemsOf({ REDIS_MODE: 'replicated' })).toEqual(['REDIS_MODE: must be standalone, sentinel or cluster']);
+    });
+
+    it('accepts cluster settings in place of REDIS_URL in production', () => {
+      const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db/portcullis', SIGNING_KEYS_FILE: '/run/secrets/jwks.json', ISSUER: 'https://auth.example.com', REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: 'n:6379' });
+      expect(config.redis?.mode).toBe('cluster');
     });
 
     it('accepts sentinel settings in place of REDIS_URL in production', () => {

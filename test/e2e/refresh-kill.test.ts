@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { rawRedis } from '../support/env';
 import { raceLogin, refreshWith, sharedBackends, sharedDeployment, startInstances, stopInstances, type SharedBackends, type TokenReply } from '../support/instances';
 import { until, type ServiceProcess } from '../support/process';
+import { keys } from '../../src/store/redis/keys';
 
 // An instance dies by SIGKILL while clients rotate many families through it. Rotation is one
 // Lua script, so Redis either ran all of it or none of it: no family may be left half-rotated.
@@ -99,7 +100,7 @@ if (!sharedBackends()) {
       const redis = rawRedis();
       try {
         for (const session of sessions) {
-          const family = await redis.hgetall(`${shared.prefix}rf:{${familyOf(session.token)}}`);
+          const family = await redis.hgetall(`${shared.prefix}${keys.family(familyOf(session.token))}`);
           // Live, its current secret is the one the client holds, and it rotated exactly as
           // often as the client saw rotations: nothing half-done, no branch the client missed.
           expect({ state: family.state, current: family.cur, generation: Number(family.gen) }).toEqual({

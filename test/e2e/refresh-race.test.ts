@@ -1,6 +1,7 @@
 import { rawRedis } from '../support/env';
 import { raceLogin, refreshWith, sharedBackends, sharedDeployment, startInstances, stopInstances, type SharedBackends, type TokenReply } from '../support/instances';
 import type { ServiceProcess } from '../support/process';
+import { keys } from '../../src/store/redis/keys';
 
 // Several instances of the service on one Redis and one PostgreSQL, the way it is deployed,
 // racing on one refresh token. Rotation is one Lua script, so whichever instance gets there
@@ -46,8 +47,8 @@ if (!sharedBackends()) {
           const replies = await race(instances, token);
           const successes = replies.filter((reply) => reply.status === 200);
           const failures = replies.filter((reply) => reply.status !== 200);
-          const state = await redis.hget(`${shared.prefix}rf:{${familyOf(token)}}`, 'state');
-          const generation = await redis.hget(`${shared.prefix}rf:{${familyOf(token)}}`, 'gen');
+          const state = await redis.hget(`${shared.prefix}${keys.family(familyOf(token))}`, 'state');
+          const generation = await redis.hget(`${shared.prefix}${keys.family(familyOf(token))}`, 'gen');
 
           if (grace === 'on') {
             // Every presentation is the rotation or its idempotent retry: one successor for all.

@@ -49,7 +49,7 @@ describe.each(storeKinds())('refresh_token grant (%s store)', (store) => {
   describe('login', () => {
     it('gives a client allowed refresh_token an opaque refresh token naming its family', async () => {
       const body = await login();
-      expect(body.refresh_token).toMatch(/^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
+      expect(body.refresh_token).toMatch(/^[A-Za-z0-9_-]{24}\.[A-Za-z0-9_-]{43}$/);
       const claims = await verifyAccessToken({ app, deps }, body.access_token);
       expect(claims.sid).toBe(familyOf(body.refresh_token));
     });

@@ -25,19 +25,19 @@ describe.each(storeKinds())('revocation store contract (%s)', (kind) => {
 
   describe('access-token blacklist (RFC 7009)', () => {
     it('keeps a revoked token blacklisted until its expiry, then forgets it', async () => {
-      await revocations.blacklistAccessToken('jti-1', now + 60, now);
+      await revocations.blacklistAccessToken('jti-1', 'u', now + 60, now);
       expect((await revocations.revocationState('jti-1', 'u', now)).blacklisted).toBe(true);
       expect((await revocations.revocationState('jti-1', 'u', now + 59)).blacklisted).toBe(true);
       expect((await revocations.revocationState('jti-1', 'u', now + 60)).blacklisted).toBe(false);
     });
 
     it('blacklists one jti only', async () => {
-      await revocations.blacklistAccessToken('jti-a', now + 60, now);
+      await revocations.blacklistAccessToken('jti-a', 'u', now + 60, now);
       expect((await revocations.revocationState('jti-b', 'u', now)).blacklisted).toBe(false);
     });
 
     it('ignores a token that has already expired', async () => {
-      await revocations.blacklistAccessToken('jti-old', now - 1, now);
+      await revocations.blacklistAccessToken('jti-old', 'u', now - 1, now);
       expect((await revocations.revocationState('jti-old', 'u', now - 10)).blacklisted).toBe(false);
     });
   });

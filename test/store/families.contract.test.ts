@@ -23,7 +23,7 @@ describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
   afterEach(async () => storage.close());
 
   async function login(policy = POLICY, clientId = 'spa', subject?: SubjectSnapshot): Promise<RefreshToken> {
-    const token = newRefreshToken(newFamilyId());
+    const token = newRefreshToken(newFamilyId(userId));
     const family: NewFamily = { id: token.familyId, userId, clientId, scope: ['items:read', 'items:write'], audience: 'https://api', secretHash: hashRefreshSecret(token.secret), ip: '10.1.2.3', userAgent: 'test', subject };
     await families.createFamily(family, policy, now);
     return token;
@@ -124,7 +124,7 @@ describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
   });
 
   it('answers unknown for a family that does not exist', async () => {
-    expect((await rotate(newRefreshToken(newFamilyId())).result).outcome).toBe('unknown');
+    expect((await rotate(newRefreshToken(newFamilyId(userId))).result).outcome).toBe('unknown');
   });
 
   describe('lifetimes', () => {
@@ -180,7 +180,7 @@ describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
       const hash = (token: RefreshToken) => hashRefreshSecret(token.secret);
       expect(await families.revokeFamilyByToken(first.familyId, 'mobile', hash(first), POLICY, now)).toBe('wrong_client');
       expect(await families.revokeFamilyByToken(first.familyId, 'spa', hash(newRefreshToken(first.familyId)), POLICY, now)).toBe('none');
-      expect(await families.revokeFamilyByToken(newFamilyId(), 'spa', hash(first), POLICY, now)).toBe('none');
+      expect(await families.revokeFamilyByToken(newFamilyId(userId), 'spa', hash(first), POLICY, now)).toBe('none');
       const { next } = rotate(first);
       const second = rotate(next);
       await second.result;
@@ -202,7 +202,7 @@ describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
     });
 
     it('current family: only for the live family\'s current token', async () => {
-      const token = newRefreshToken(newFamilyId());
+      const token = newRefreshToken(newFamilyId(userId));
       await families.createFamily({ id: token.familyId, userId, username: 'Alice', clientId: 'spa', scope: ['a'], audience: 'https://api', secretHash: hashRefreshSecret(token.secret) }, POLICY, now);
       expect(await families.currentFamily(token.familyId, hashRefreshSecret(token.secret), now)).toMatchObject({ id: token.familyId, userId, username: 'Alice', clientId: 'spa' });
       const { next, result } = rotate(token);
@@ -221,7 +221,7 @@ describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
       expect((await families.getFamily(token.familyId, now + 5))?.authenticatedAt).toBe(now + 5);
       await families.revokeFamily(token.familyId, POLICY, now + 6);
       expect(await families.reauthenticateFamily(token.familyId, now + 7)).toBe(false);
-      expect(await families.reauthenticateFamily(newFamilyId(), now)).toBe(false);
+      expect(await families.reauthenticateFamily(newFamilyId(userId), now)).toBe(false);
     });
 
     it('does not resurrect an expired family', async () => {
@@ -308,8 +308,8 @@ describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
       expect(await setUserSubject(families, userId, changed, now)).toBe(2);
       for (const token of [a, b]) expect((await families.getFamily(token.familyId, now))?.subject).toEqual(changed);
       expect((await families.getFamily(revoked.familyId, now))?.subject).toEqual(AT_LOGIN);
-      expect(await families.setFamilySubject(newFamilyId(), changed, now)).toBe(false);
-      expect(await families.getFamily(newFamilyId(), now)).toBeUndefined();
+      expect(await families.setFamilySubject(newFamilyId(userId), changed, now)).toBe(false);
+      expect(await families.getFamily(newFamilyId(userId), now)).toBeUndefined();
       now += 11 * MIN; // idle lifetime over
       expect(await setUserSubject(families, userId, { ...changed, at: changed.at + 1 }, now)).toBe(0);
     });

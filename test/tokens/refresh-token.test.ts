@@ -1,9 +1,10 @@
-import { newFamilyId, newRefreshToken, parseRefreshToken } from '../../src/tokens/refresh-token';
+import { familyTag, newFamilyId, newRefreshToken, parseRefreshToken } from '../../src/tokens/refresh-token';
+import { userTag } from '../../src/tokens/user-tag';
 
 describe('refresh token format', () => {
   it('makes family ids that never begin with "-" (they are session ids on the command line)', () => {
     // 1 in 64 base64url draws begins with '-': 5,000 ids would hold ~78 of them.
-    const ids = Array.from({ length: 5_000 }, newFamilyId);
+    const ids = Array.from({ length: 5_000 }, (_, i) => newFamilyId(`user-${i}`));
     expect(ids.filter((id) => id.startsWith('-'))).toEqual([]);
     expect(new Set(ids).size).toBe(ids.length);
     // Every other character, including '-' after the first, still occurs.
@@ -11,8 +12,21 @@ describe('refresh token format', () => {
     expect(new Set(ids.map((id) => id[0])).size).toBe(63);
   });
 
+  it('ends each family id with its user\'s tag, so a refresh token alone finds the user\'s slot', () => {
+    expect(newFamilyId('user-1')).toHaveLength(24);
+    expect(familyTag(newFamilyId('user-1'))).toBe(userTag('user-1'));
+    expect(familyTag(newFamilyId('user-2'))).toBe(userTag('user-2'));
+  });
+
+  it('still parses tokens of families minted before user tags (22 characters, no tag)', () => {
+    const legacy = newRefreshToken('AAAAAAAAAAAAAAAAAAAAAA');
+    expect(parseRefreshToken(legacy.token)).toEqual(legacy);
+    expect(familyTag(legacy.familyId)).toBeUndefined();
+    expect(parseRefreshToken(`${'A'.repeat(23)}.${legacy.secret}`)).toBeUndefined();
+  });
+
   it('still parses tokens of families whose id begins with "-" (issued before this rule)', () => {
-    const token = newRefreshToken(`-${newFamilyId().slice(1)}`);
+    const token = newRefreshToken(`-${newFamilyId('user').slice(1)}`);
     expect(parseRefreshToken(token.token)).toEqual(token);
   });
 });

@@ -27,7 +27,7 @@ export class MemoryRevocations implements RevocationStore {
     this.clientEpochs.clear();
   }
 
-  async blacklistAccessToken(jti: string, expiresAt: number, now: number): Promise<void> {
+  async blacklistAccessToken(jti: string, _subject: string, expiresAt: number, now: number): Promise<void> {
     if (expiresAt <= now) return;
     this.prune(now);
     this.blacklist.set(jti, { value: 1, expiresAt });

@@ -1,5 +1,6 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { RedisSettings } from '../../config/config';
+import type { RedisClient } from './scripts';
 
 export interface ConnectOptions {
   readonly keyPrefix: string;
@@ -11,9 +12,14 @@ export interface ConnectOptions {
  * disconnected instead of queueing: an auth check that waits for Redis to return is worse than
  * a prompt 503 the caller can retry. In Sentinel mode the same holds during a failover: each
  * reconnect attempt asks the sentinels for the master again, so the client follows a promotion
- * by itself, and until then every command fails (store/redis/outage.ts makes that a 503).
+ * by itself, and until then every command fails (store/redis/outage.ts makes that a 503). In
+ * Cluster mode the client learns the slot map from the seed nodes and sends each command (each
+ * script, each pipeline: the stores keep each in one slot) to the master that owns its slot,
+ * following MOVED and ASK when slots move.
  */
-export function connectRedis(settings: RedisSettings, { keyPrefix, connectTimeoutMs = 2000 }: ConnectOptions): Redis {
+export function connectRedis(settings: Extract<RedisSettings, { mode: 'standalone' | 'sentinel' }>, options: ConnectOptions): Redis;
+export function connectRedis(settings: RedisSettings, options: ConnectOptions): RedisClient;
+export function connectRedis(settings: RedisSettings, { keyPrefix, connectTimeoutMs = 2000 }: ConnectOptions): RedisClient {
   const failFast: RedisOptions = {
     keyPrefix,
     lazyConnect: true,
@@ -29,6 +35,24 @@ export function connectRedis(settings: RedisSettings, { keyPrefix, connectTimeou
     ...(settings.tls && { tls: {} }),
   };
   if (settings.mode === 'standalone') return new Redis(withAccess(settings.url, settings), { ...failFast, ...access });
+  if (settings.mode === 'cluster') {
+    return new Cluster(
+      settings.nodes.map(({ host, port }) => ({ host, port })),
+      {
+        keyPrefix,
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+        // A command that meets a failover (a master gone, CLUSTERDOWN) is retried a little
+        // while the cluster promotes a replica, then fails: a 503 rather than a hung request.
+        retryDelayOnFailover: 100,
+        retryDelayOnClusterDown: 100,
+        maxRedirections: 8,
+        slotsRefreshTimeout: connectTimeoutMs,
+        redisOptions: { connectTimeout: connectTimeoutMs, maxRetriesPerRequest: 1, ...access },
+      },
+    );
+  }
   return new Redis({
     ...failFast,
     ...access,
@@ -51,4 +75,8 @@ function withAccess(url: string, { username, password }: { readonly username: st
   if (username !== undefined) parsed.username = encodeURIComponent(username);
   if (password !== undefined) parsed.password = encodeURIComponent(password);
   return parsed.toString();
+}
+
+export function isCluster(redis: RedisClient): redis is Cluster {
+  return redis.isCluster;
 }

@@ -1,12 +1,57 @@
-// Key layout. Keys that one script touches together share a {hash tag} so scripts also run on
-// Redis Cluster; the client's keyPrefix goes in front of each.
+import { familyTag } from '../../tokens/refresh-token';
+import { userTag } from '../../tokens/user-tag';
+
+// Key layout. Everything of one user is under the user's tag (tokens/user-tag.ts), `{u:XY}`, so
+// it shares one hash slot on Redis Cluster: introspection reads a token's state in one pipeline
+// to one node, and each script touches one slot. The client's keyPrefix goes in front of each
+// (it may not contain braces, so the tag stays the key's hash tag).
+//
+// create-family.lua spells the family keys the same way (it finds a user's other families from
+// their ids); change both together.
+
+const slot = (tag: string) => `{u:${tag}}`;
+
+/** The keys of one user (or of a client, for the tokens it holds itself): all in one slot. */
+export function userKeys(userId: string) {
+  const name = userTag(userId);
+  const tag = slot(name);
+  return {
+    /** Whether a family's keys share this slot (false for a family from before tags). */
+    holdsFamily: (familyId: string) => familyTag(familyId) === name,
+    /** A revoked access token of this subject. */
+    blacklist: (jti: string) => `${tag}:bl:${jti}`,
+    epoch: `${tag}:ue:${userId}`,
+    /** The copy of a client's revocation epoch in this slot. */
+    clientEpoch: (clientId: string) => `${tag}:ce:${clientId}`,
+    /** The user's families (zset: family id → created ms). */
+    families: `${tag}:uf:${userId}`,
+  };
+}
+
 export const keys = {
+  /** A client's revocation epoch is written once under every tag, so each user's read finds it in their slot. */
+  clientEpoch: (tag: string, clientId: string) => `${slot(tag)}:ce:${clientId}`,
+  family: (familyId: string) => {
+    const tag = familyTag(familyId);
+    return tag === undefined ? legacyKeys.family(familyId) : `${slot(tag)}:rf:${familyId}`;
+  },
+  familyUsed: (familyId: string) => {
+    const tag = familyTag(familyId);
+    return tag === undefined ? legacyKeys.familyUsed(familyId) : `${slot(tag)}:rfu:${familyId}`;
+  },
+};
+
+/**
+ * The layout before tags (one slot per key). Families minted then keep their keys until they
+ * expire. On standalone and Sentinel, where every key is on one node, the revocation state and
+ * the user's family index are also read (and written) there, so that instances of the previous
+ * release, during a rolling upgrade, and the ones of this release see each other's revocations.
+ */
+export const legacyKeys = {
   blacklist: (jti: string) => `at:bl:${jti}`,
   userEpoch: (userId: string) => `user:{${userId}}:revoked`,
   clientEpoch: (clientId: string) => `client:{${clientId}}:revoked`,
+  userFamilies: (userId: string) => `user:{${userId}}:families`,
   family: (familyId: string) => `rf:{${familyId}}`,
   familyUsed: (familyId: string) => `rf:{${familyId}}:used`,
-  /** The user's families (zset: family id → created ms). Another slot than the families, so
-   *  it is maintained beside the scripts and pruned when read. */
-  userFamilies: (userId: string) => `user:{${userId}}:families`,
 };

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { OutageTest } from '../fail-closed';
 
 // Socket-level failures (Node's errno codes) on the way to Redis.
@@ -18,7 +17,7 @@ const CONNECTION_CLOSED = 'Connection is closed.';
  * command fails at once; any failure other than a server reply while it is not 'ready' is
  * therefore the outage, whatever ioredis's wording.
  */
-export function redisOutage(redis: Pick<Redis, 'status'>): OutageTest {
+export function redisOutage(redis: { readonly status: string }): OutageTest {
   return (error) => {
     if (!(error instanceof Error)) return false;
     if (error.name === 'ReplyError') return TRANSIENT_REPLY.test(error.message);

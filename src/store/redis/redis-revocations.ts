@@ -1,11 +1,9 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import { allTags } from '../../tokens/user-tag';
 import type { RevocationState, RevocationStore } from '../revocations';
-import { keys } from './keys';
-import { defineScript } from './scripts';
-
-interface RevocationScripts {
-  revokeUser(key: string, epoch: number, expiresAt: number, ttlSec: number): Promise<number>;
-}
+import { keys, legacyKeys, userKeys } from './keys';
+import type { RedisLayout } from './layout';
+import { bindScripts, type RedisClient, type Scripts } from './scripts';
 
 /** An epoch hash's value (HMGET epoch exp) while it lasts, else 0. */
 function liveEpoch(reply: unknown, now: number): number {
@@ -13,45 +11,71 @@ function liveEpoch(reply: unknown, now: number): number {
   return Number(expires ?? 0) > now ? Number(epoch ?? 0) : 0;
 }
 
-/** Access-token blacklist and revocation epochs on Redis; the state read is one pipeline. */
-export class RedisRevocations implements RevocationStore {
-  private readonly redis: Redis & RevocationScripts;
+/** The replies of a pipeline, failing on the first command that failed. */
+async function replies(pipeline: ChainableCommander): Promise<unknown[]> {
+  const results = await pipeline.exec();
+  if (!results) throw new Error('redis pipeline returned no replies');
+  return results.map(([error, reply]) => {
+    if (error) throw error;
+    return reply;
+  });
+}
 
-  constructor(redis: Redis) {
-    defineScript(redis, 'revokeUser', 'revoke-user', 1);
-    this.redis = redis as Redis & RevocationScripts;
+/**
+ * Access-token blacklist and revocation epochs on Redis. Everything introspection reads about
+ * one token is under its subject's tag, so the read is one pipeline to one node.
+ */
+export class RedisRevocations implements RevocationStore {
+  private readonly scripts: Scripts;
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly layout: RedisLayout,
+  ) {
+    this.scripts = bindScripts(redis);
   }
 
-  async blacklistAccessToken(jti: string, expiresAt: number, now: number): Promise<void> {
+  async blacklistAccessToken(jti: string, subject: string, expiresAt: number, now: number): Promise<void> {
     const ttl = expiresAt - now;
     if (ttl <= 0) return;
-    await this.redis.set(keys.blacklist(jti), String(expiresAt), 'EX', ttl);
+    await this.redis.set(userKeys(subject).blacklist(jti), String(expiresAt), 'EX', ttl);
+    if (this.layout.legacy) await this.redis.set(legacyKeys.blacklist(jti), String(expiresAt), 'EX', ttl);
   }
 
   async revokeUserTokensBefore(userId: string, epoch: number, ttlSec: number, now: number): Promise<void> {
-    await this.redis.revokeUser(keys.userEpoch(userId), epoch, now + ttlSec, ttlSec);
+    await this.scripts.moveEpoch([userKeys(userId).epoch], epoch, now + ttlSec, ttlSec);
+    if (this.layout.legacy) await this.scripts.moveEpoch([legacyKeys.userEpoch(userId)], epoch, now + ttlSec, ttlSec);
   }
 
+  /**
+   * Written under every user tag (USER_TAG_COUNT keys; clients are deleted rarely), so each
+   * token's one-slot read sees it. Every copy is written before this resolves; a failure part
+   * way rejects, and the caller (client deletion) fails before the client row goes.
+   */
   async revokeClientTokensBefore(clientId: string, epoch: number, ttlSec: number, now: number): Promise<void> {
-    await this.redis.revokeUser(keys.clientEpoch(clientId), epoch, now + ttlSec, ttlSec);
+    await Promise.all(allTags().map((tag) => this.scripts.moveEpoch([keys.clientEpoch(tag, clientId)], epoch, now + ttlSec, ttlSec)));
+    if (this.layout.legacy) await this.scripts.moveEpoch([legacyKeys.clientEpoch(clientId)], epoch, now + ttlSec, ttlSec);
   }
 
   async revocationState(jti: string, userId: string, now: number, familyId?: string, clientId?: string): Promise<RevocationState> {
-    // One pipeline, one round trip. The keys live in different slots, so this is a pipeline
-    // rather than a script (issue 13 regroups them for Redis Cluster).
-    const pipeline = this.redis.pipeline().get(keys.blacklist(jti)).hmget(keys.userEpoch(userId), 'epoch', 'exp');
-    pipeline.hmget(keys.clientEpoch(clientId ?? ''), 'epoch', 'exp');
-    if (familyId !== undefined) pipeline.hget(keys.family(familyId), 'state');
-    const replies = await pipeline.exec();
-    if (!replies) throw new Error('redis pipeline returned no replies');
-    const [blacklistReply, epochReply, clientEpochReply, familyReply] = replies;
-    for (const reply of replies) if (reply[0]) throw reply[0];
-    const blacklistedUntil = Number(blacklistReply?.[1] ?? 0);
+    const user = userKeys(userId);
+    const pipeline = this.redis.pipeline().get(user.blacklist(jti)).hmget(user.epoch, 'epoch', 'exp').hmget(user.clientEpoch(clientId ?? ''), 'epoch', 'exp');
+    // A family minted before user tags is in its own slot: in the pipeline on one node, else read beside it.
+    const familyApart = familyId !== undefined && !this.layout.legacy && !user.holdsFamily(familyId);
+    if (familyId !== undefined && !familyApart) pipeline.hget(keys.family(familyId), 'state');
+    if (this.layout.legacy) {
+      pipeline.get(legacyKeys.blacklist(jti)).hmget(legacyKeys.userEpoch(userId), 'epoch', 'exp').hmget(legacyKeys.clientEpoch(clientId ?? ''), 'epoch', 'exp');
+    }
+    const [read, apartState] = await Promise.all([replies(pipeline), familyApart ? this.redis.hget(keys.family(familyId), 'state') : undefined]);
+    const [blacklist, userEpoch, clientEpoch, ...rest] = read;
+    const familyState = familyId === undefined ? undefined : familyApart ? apartState : rest.shift();
+    const [legacyBlacklist, legacyUserEpoch, legacyClientEpoch] = rest;
+    const until = (reply: unknown) => Number(reply ?? 0);
     return {
-      blacklisted: blacklistedUntil > now,
-      userRevokedBefore: liveEpoch(epochReply?.[1], now),
-      familyRevoked: familyReply?.[1] === 'revoked',
-      clientRevokedBefore: clientId === undefined ? 0 : liveEpoch(clientEpochReply?.[1], now),
+      blacklisted: Math.max(until(blacklist), until(legacyBlacklist)) > now,
+      userRevokedBefore: Math.max(liveEpoch(userEpoch, now), liveEpoch(legacyUserEpoch, now)),
+      familyRevoked: familyState === 'revoked',
+      clientRevokedBefore: clientId === undefined ? 0 : Math.max(liveEpoch(clientEpoch, now), liveEpoch(legacyClientEpoch, now)),
     };
   }
 }

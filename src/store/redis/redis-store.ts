@@ -1,8 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { StoreConnection, TokenStores } from '../connection';
-import { connectRedis } from './connect';
+import { connectRedis, isCluster } from './connect';
+import type { RedisLayout } from './layout';
 import { RedisFamilies } from './redis-families';
 import { RedisRevocations } from './redis-revocations';
+import type { RedisClient } from './scripts';
 
 export interface RedisStoreOptions {
   readonly url: string;
@@ -19,7 +21,7 @@ export function createRedisClient({ url, keyPrefix, connectTimeoutMs }: RedisSto
 export class RedisConnection implements StoreConnection {
   readonly kind = 'redis' as const;
 
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   /** Connects, waiting at most the client's connect timeout. A failure is not fatal: the
    *  client keeps retrying in the background and /readyz reports the outage meanwhile. */
@@ -58,7 +60,11 @@ export interface RedisTokenStores extends TokenStores {
   readonly storage: RedisConnection;
 }
 
-/** The token-state stores, each on the given (shared) connection. */
-export function redisTokenStores(redis: Redis): RedisTokenStores {
-  return { storage: new RedisConnection(redis), families: new RedisFamilies(redis), revocations: new RedisRevocations(redis) };
+/**
+ * The token-state stores, each on the given (shared) connection. The keys of the layout before
+ * user tags are kept in use on one node (standalone, Sentinel), never on a cluster.
+ */
+export function redisTokenStores(redis: RedisClient): RedisTokenStores {
+  const layout: RedisLayout = { keyPrefix: redis.options.keyPrefix ?? '', legacy: !isCluster(redis) };
+  return { storage: new RedisConnection(redis), families: new RedisFamilies(redis, layout), revocations: new RedisRevocations(redis, layout) };
 }

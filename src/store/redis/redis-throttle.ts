@@ -1,14 +1,5 @@
-import type { Cluster, Redis } from 'ioredis';
 import type { Settlement, ThrottleKeys, ThrottleSettings, ThrottleStore, ThrottleVerdict } from '../throttle';
-import { defineScript } from './scripts';
-
-interface ThrottleScripts {
-  throttleAttempt(pairKey: string, bucketKey: string, ...args: number[]): Promise<[string, number, number?, number?]>;
-  throttleSettle(pairKey: string, bucketKey: string, outcome: Settlement, now: number, threshold: number, capacity: number, refillPerMs: number): Promise<number>;
-  throttleCount(subjectKey: string, now: number, windowMs: number): Promise<number>;
-}
-
-type ThrottleRedis = (Redis | Cluster) & ThrottleScripts;
+import { bindScripts, type RedisClient, type Scripts } from './scripts';
 
 // The pair and the address bucket share the address's hash tag, so an attempt and its
 // settlement are each one script in one slot (Redis Cluster); the subject's counter lives in its
@@ -22,19 +13,15 @@ export const throttleKeys = {
 
 /** Throttling on Redis: one EVALSHA per attempt, one per settlement or subject failure. */
 export class RedisThrottleStore implements ThrottleStore {
-  private readonly redis: ThrottleRedis;
+  private readonly scripts: Scripts;
 
-  constructor(redis: Redis | Cluster) {
-    defineScript(redis, 'throttleAttempt', 'throttle-attempt', 2);
-    defineScript(redis, 'throttleSettle', 'throttle-settle', 2);
-    defineScript(redis, 'throttleCount', 'throttle-count', 1);
-    this.redis = redis as ThrottleRedis;
+  constructor(redis: RedisClient) {
+    this.scripts = bindScripts(redis);
   }
 
   async attempt(keys: ThrottleKeys, settings: ThrottleSettings, now: number): Promise<ThrottleVerdict> {
-    const [outcome, first, lockedUntil, remaining] = await this.redis.throttleAttempt(
-      throttleKeys.pair(keys),
-      throttleKeys.bucket(keys),
+    const [outcome, first, lockedUntil, remaining] = await this.scripts.throttleAttempt(
+      [throttleKeys.pair(keys), throttleKeys.bucket(keys)],
       now,
       settings.pairThreshold,
       settings.pairBaseLockMs,
@@ -50,10 +37,10 @@ export class RedisThrottleStore implements ThrottleStore {
   }
 
   async settle(keys: ThrottleKeys, outcome: Settlement, settings: ThrottleSettings, now: number): Promise<void> {
-    await this.redis.throttleSettle(throttleKeys.pair(keys), throttleKeys.bucket(keys), outcome, now, settings.pairThreshold, settings.addressCapacity, settings.addressRefillPerMs);
+    await this.scripts.throttleSettle([throttleKeys.pair(keys), throttleKeys.bucket(keys)], outcome, now, settings.pairThreshold, settings.addressCapacity, settings.addressRefillPerMs);
   }
 
   async countSubjectFailure(keys: ThrottleKeys, settings: ThrottleSettings, now: number): Promise<number> {
-    return Number(await this.redis.throttleCount(throttleKeys.subject(keys), now, settings.subjectWindowMs));
+    return Number(await this.scripts.throttleCount([throttleKeys.subject(keys)], now, settings.subjectWindowMs));
   }
 }

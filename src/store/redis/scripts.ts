@@ -1,11 +1,80 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+
+/** A connection to standalone Redis (directly or through Sentinel) or to a Redis Cluster. */
+export type RedisClient = Redis | Cluster;
+
+type Arg = string | number;
+
+/** A Lua script's file (beside this module; scripts/copy-assets.js copies it into dist/) and
+ *  TypeScript signature: its KEYS, its ARGV, its reply. */
+interface ScriptSpec<K extends readonly string[], A extends readonly Arg[], R> {
+  readonly file: string;
+  /** Types only: never set. */
+  readonly signature?: (keys: K, ...args: A) => R;
+}
+
+const script = <K extends readonly string[], A extends readonly Arg[], R>(file: string): ScriptSpec<K, A, R> => ({ file });
 
 /**
- * Defines the Lua script `<file>.lua`, which sits beside this module (scripts/copy-assets.js
- * copies it into dist/), as the client command `name` (ioredis sends EVALSHA, loading it once).
+ * Every Lua script of the Redis stores. Each file's header says what the keys and arguments
+ * mean; all keys of one call share one hash slot (keys.ts, redis-throttle.ts). Times are ms.
  */
-export function defineScript(redis: Pick<Redis, 'defineCommand'>, name: string, file: string, numberOfKeys: number): void {
-  redis.defineCommand(name, { numberOfKeys, lua: readFileSync(path.join(__dirname, `${file}.lua`), 'utf8') });
+export const SCRIPTS = {
+  createFamily: script<
+    [family: string, userFamilies: string] | [family: string, userFamilies: string, legacyUserFamilies: string],
+    [familyId: string, clientId: string, now: number, idleExpiresAt: number, absoluteTtlMs: number, maxPerUserClient: number, revokedRetentionMs: number, keyPrefix: string, ...fields: string[]],
+    string[]
+  >('create-family'),
+  rotateFamily: script<
+    [family: string, used: string],
+    [presentedHash: string, nextHash: string, successorBox: string, now: number, idleTtlMs: number, graceMs: number, revokedRetentionMs: number, maxTrackedGenerations: number, clientId: string],
+    string[]
+  >('rotate-family'),
+  revokeFamily: script<[family: string, used: string], [now: number, revokedRetentionMs: number], string[]>('revoke-family'),
+  revokeFamilyByToken: script<[family: string, used: string], [secretHash: string, clientId: string, now: number, revokedRetentionMs: number], string>('revoke-family-by-token'),
+  reauthenticateFamily: script<[family: string], [now: number], number>('reauthenticate-family'),
+  setFamilySubject: script<[family: string], [now: number, roles: string, scopes: string, readAt: number], number>('set-family-subject'),
+  /** Seconds, not ms: the epochs' expiry is compared with JWT times. */
+  moveEpoch: script<[epoch: string], [epochMs: number, expiresAtSec: number, ttlSec: number], number>('move-epoch'),
+  throttleAttempt: script<
+    [pair: string, bucket: string],
+    [now: number, pairThreshold: number, pairBaseLockMs: number, pairMaxLockMs: number, pairMemoryMs: number, addressCapacity: number, addressRefillPerMs: number],
+    [string, number, number?, number?]
+  >('throttle-attempt'),
+  throttleSettle: script<[pair: string, bucket: string], [outcome: string, now: number, pairThreshold: number, addressCapacity: number, addressRefillPerMs: number], number>('throttle-settle'),
+  throttleCount: script<[subject: string], [now: number, windowMs: number], number>('throttle-count'),
+} as const;
+
+type Bound<S> = S extends ScriptSpec<infer K, infer A, infer R> ? (keys: K, ...args: A) => Promise<R> : never;
+
+/** The scripts as typed functions on one client. */
+export type Scripts = { readonly [N in keyof typeof SCRIPTS]: Bound<(typeof SCRIPTS)[N]> };
+
+type Commands = Record<string, (...args: Arg[]) => Promise<unknown>>;
+
+const sources = new Map<string, string>();
+const source = (file: string): string => {
+  let lua = sources.get(file);
+  if (lua === undefined) {
+    lua = readFileSync(path.join(__dirname, `${file}.lua`), 'utf8');
+    sources.set(file, lua);
+  }
+  return lua;
+};
+
+/**
+ * The scripts bound to `redis`: each runs as EVALSHA (ioredis loads it on a NOSCRIPT reply), on
+ * the node that owns its keys' slot. The key count is sent with each call, so a script may take
+ * optional keys.
+ */
+export function bindScripts(redis: RedisClient): Scripts {
+  const commands = redis as unknown as Commands;
+  const bound: Record<string, (keys: readonly string[], ...args: Arg[]) => Promise<unknown>> = {};
+  for (const [name, spec] of Object.entries(SCRIPTS)) {
+    if (typeof commands[name] !== 'function') redis.defineCommand(name, { lua: source(spec.file) });
+    bound[name] = (keys, ...args) => commands[name]!(keys.length, ...keys, ...args);
+  }
+  return bound as unknown as Scripts;
 }

@@ -1,5 +1,6 @@
--- Moves a user's revocation epoch forward, never back, in one atomic step.
--- KEYS[1] user epoch hash   ARGV[1] epoch (s)   ARGV[2] expires at (s)   ARGV[3] ttl (s)
+-- Moves a revocation epoch (a user's, or a client's copy under one tag) forward, never back, in
+-- one atomic step; it lasts as long as the longest lifetime asked for.
+-- KEYS[1] epoch hash {epoch, exp}   ARGV[1] epoch (ms)   ARGV[2] expires at (s)   ARGV[3] ttl (s)
 local epoch = tonumber(ARGV[1])
 local expires_at = tonumber(ARGV[2])
 local current = redis.call('HMGET', KEYS[1], 'epoch', 'exp')
