@@ -2,20 +2,20 @@ import { Redis } from 'ioredis';
 import { throttledAddress } from '../../src/identity/credential-throttle';
 import { RedisThrottleStore, throttleKeys } from '../../src/store/redis/redis-throttle';
 import type { ThrottleSettings } from '../../src/store/throttle';
-import { connectTestRedis, createTestThrottle, uniqueName, type RedisTarget } from '../support/env';
-import { startRedisCluster, type RedisClusterBackend } from '../support/redis-topologies';
-import { throttleContract } from '../support/throttle-contract';
+import { connectTestRedis, redisClusterNodes, uniqueName, type RedisTarget } from '../support/env';
+import type { RedisNode } from '../support/redis-topologies';
 
-// The throttle store on a real three-master Redis Cluster: the shared contract, and the key
-// layout that lets it run there (each script's keys in one slot, the state spread over nodes).
-// It needs redis-server and redis-cli (Debian's redis-server and redis-tools; .ci/run installs
-// them): without them it fails with a message naming the package, it is never skipped.
+// The throttle store's key layout on the run's real three-master Redis Cluster (the contract
+// itself runs there with every backend: throttle.contract.test.ts): each script's keys in one
+// slot, the state spread over the nodes. The global setup starts the cluster from redis-server
+// and redis-cli (Debian's redis-server and redis-tools; .ci/run installs them); with CI=true a
+// run without them fails, it never skips.
 
 describe('throttle store on Redis Cluster', () => {
-  let cluster: RedisClusterBackend | undefined;
-  const nodes = (): RedisClusterBackend['nodes'] => {
-    if (!cluster) throw new Error('the cluster did not start');
-    return cluster.nodes;
+  const nodes = (): readonly RedisNode[] => {
+    const found = redisClusterNodes();
+    if (!found) throw new Error('this run has no Redis Cluster (see test/support/global-setup.ts)');
+    return found;
   };
   const target = (): RedisTarget => ({ mode: 'cluster', nodes: nodes() });
   /** A plain connection to each master, for asking a node what it holds. */
@@ -28,13 +28,6 @@ describe('throttle store on Redis Cluster', () => {
         node.disconnect();
       }
     }));
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-  }, 30_000);
-  afterAll(async () => cluster?.destroy());
-
-  throttleContract('redis cluster', () => createTestThrottle('redis', target()));
 
   it('keeps the keys of one attempt (pair and address bucket) in one slot, for IPv4 and IPv6 clients', async () => {
     // Addresses as the service derives them from a request (an IPv6 client by its /64); the

@@ -17,6 +17,15 @@ import { RedisThrottleStore } from '../../src/store/redis/redis-throttle';
 import type { RedisNode } from './redis-topologies';
 
 export const redisUrl = (): string | undefined => process.env.TEST_REDIS_URL;
+/** The shared Redis Cluster's seed nodes (global-setup.ts), or undefined when this run has none. */
+export function redisClusterNodes(): RedisNode[] | undefined {
+  const nodes = process.env.TEST_REDIS_CLUSTER_NODES;
+  if (!nodes) return undefined;
+  return nodes.split(',').map((entry) => {
+    const colon = entry.lastIndexOf(':');
+    return { host: entry.slice(0, colon), port: Number(entry.slice(colon + 1)) };
+  });
+}
 export const postgresUrl = (): string | undefined => process.env.TEST_DATABASE_URL;
 
 export function uniqueName(prefix: string): string {
@@ -34,12 +43,14 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
   return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', DATA_DIR: tempDir(), LOGIN_FAILURES_BEFORE_DELAY: '0', ADDRESS_FAILURES_PER_HOUR: '0', ACCOUNT_FAILURES_ALERT: '0', ...overrides });
 }
 
-export type StoreKind = StoreConnection['kind'];
+/** A token-store backend: the in-process one, standalone Redis, or the shared Redis Cluster. */
+export type StoreKind = StoreConnection['kind'] | 'redis-cluster';
 export type DatabaseKind = DatabaseTarget['kind'];
 
-/** Every token-store backend this run can reach: the in-process one always, Redis when up. */
+/** Every token-store backend this run can reach: the in-process one always, Redis and the
+ *  cluster when up. Standalone Redis comes last: it is the default of oauthFixture. */
 export function storeKinds(): StoreKind[] {
-  return redisUrl() ? ['memory', 'redis'] : ['memory'];
+  return ['memory', ...(redisClusterNodes() ? (['redis-cluster'] as const) : []), ...(redisUrl() ? (['redis'] as const) : [])];
 }
 
 /** Every database backend this run can reach: PGlite always, PostgreSQL when up. */
@@ -50,6 +61,13 @@ export function databaseKinds(): DatabaseKind[] {
 /** The token-state stores (families, revocations) on one backend; `storage.close()` ends them. */
 export async function createTestStores(kind: StoreKind, url = redisUrl()): Promise<TokenStores> {
   if (kind === 'memory') return memoryTokenStores();
+  if (kind === 'redis-cluster') {
+    const nodes = redisClusterNodes();
+    if (!nodes) throw new Error('no Redis Cluster for this run');
+    const stores = redisTokenStores(connectRedis({ mode: 'cluster', nodes, username: undefined, password: undefined, tls: false }, { keyPrefix: uniqueName('t') + ':' }));
+    await stores.storage.connect();
+    return stores;
+  }
   if (!url) throw new Error('no Redis for this run');
   // A fresh key prefix per connection keeps parallel test files apart on one server.
   const stores = redisTokenStores(createRedisClient({ url, keyPrefix: uniqueName('t') + ':' }));
@@ -73,13 +91,8 @@ export async function connectTestRedis(target: RedisTarget, keyPrefix: string): 
     return redis;
   }
   if (target.mode === 'cluster') {
-    // On a Cluster, per-connection options (the key prefix too) go in redisOptions; the offline
-    // queue is the Cluster's own.
-    const cluster = new Cluster(target.nodes.map(({ host, port }) => ({ host, port })), {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      redisOptions: { keyPrefix, maxRetriesPerRequest: 1, connectTimeout: 2000 },
-    });
+    // The service's own constructor for Cluster mode.
+    const cluster = connectRedis({ mode: 'cluster', nodes: target.nodes, username: undefined, password: undefined, tls: false }, { keyPrefix });
     await cluster.connect();
     return cluster;
   }
@@ -93,6 +106,11 @@ export async function connectTestRedis(target: RedisTarget, keyPrefix: string): 
  *  is a standalone Redis URL. */
 export async function createTestThrottle(kind: StoreKind, target: string | RedisTarget | undefined = redisUrl()): Promise<{ throttle: ThrottleStore; close(): Promise<void> }> {
   if (kind === 'memory') return { throttle: new MemoryThrottleStore(), close: async () => undefined };
+  if (kind === 'redis-cluster' && target === redisUrl()) {
+    const nodes = redisClusterNodes();
+    if (!nodes) throw new Error('no Redis Cluster for this run');
+    target = { mode: 'cluster', nodes };
+  }
   if (!target) throw new Error('no Redis for this run');
   const redis = await connectTestRedis(typeof target === 'string' ? { mode: 'standalone', url: target } : target, uniqueName('th') + ':');
   return { throttle: new RedisThrottleStore(redis), close: async () => void (await redis.quit()) };

@@ -1,4 +1,5 @@
-import { commandExists, postgresAvailable, startPostgres, startRedis, type Backend } from './backends';
+import { commandExists, postgresAvailable, startPostgres, startRedis } from './backends';
+import { startRedisCluster } from './redis-topologies';
 
 // Real backends for the whole run. REDIS_URL / DATABASE_URL, when set, name servers to use (CI
 // starts its own); otherwise throwaway ones are started from local binaries. With CI=true a
@@ -6,12 +7,12 @@ import { commandExists, postgresAvailable, startPostgres, startRedis, type Backe
 
 declare global {
   // eslint-disable-next-line no-var
-  var __portcullisBackends: Backend[] | undefined;
+  var __portcullisBackends: Array<{ destroy(): Promise<void> }> | undefined;
 }
 
 export default async function globalSetup(): Promise<void> {
   const ci = process.env.CI === 'true';
-  const started: Backend[] = [];
+  const started: Array<{ destroy(): Promise<void> }> = [];
   const missing: string[] = [];
 
   if (process.env.REDIS_URL) process.env.TEST_REDIS_URL = process.env.REDIS_URL;
@@ -20,6 +21,15 @@ export default async function globalSetup(): Promise<void> {
     started.push(redis);
     process.env.TEST_REDIS_URL = redis.url;
   } else missing.push('Redis (set REDIS_URL or install redis-server)');
+
+  // One three-master Redis Cluster for the whole run: the store contracts and the OAuth flows
+  // run on it beside standalone Redis (test/support/env.ts storeKinds).
+  if (process.env.REDIS_CLUSTER_NODES) process.env.TEST_REDIS_CLUSTER_NODES = process.env.REDIS_CLUSTER_NODES;
+  else if (commandExists('redis-server') && commandExists('redis-cli')) {
+    const cluster = await startRedisCluster();
+    started.push(cluster);
+    process.env.TEST_REDIS_CLUSTER_NODES = cluster.nodes.map(({ host, port }) => `${host}:${port}`).join(',');
+  } else missing.push('Redis Cluster (set REDIS_CLUSTER_NODES or install redis-server and redis-tools)');
 
   if (process.env.DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.DATABASE_URL;
   else if (postgresAvailable()) {
@@ -38,5 +48,6 @@ export default async function globalSetup(): Promise<void> {
   }
   // Tests must never pick up the shared servers through the service's own variables.
   delete process.env.REDIS_URL;
+  delete process.env.REDIS_CLUSTER_NODES;
   delete process.env.DATABASE_URL;
 }
