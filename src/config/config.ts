@@ -45,6 +45,9 @@ export interface Config {
   /** Unset: the in-process token store (development only). */
   readonly redis: RedisSettings | undefined;
   readonly redisKeyPrefix: string;
+  /** Replicas that must hold each write of token state before it is answered (0: none), and
+   *  how long to wait for them (store/redis/durability.ts). */
+  readonly redisWait: { readonly replicas: number; readonly timeoutMs: number };
   readonly dataDir: string;
   readonly logLevel: LogLevel;
   readonly migrateOnStart: boolean;
@@ -218,6 +221,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     databaseUrl: parsed.DATABASE_URL,
     redis,
     redisKeyPrefix: parsed.REDIS_KEY_PREFIX,
+    redisWait: Object.freeze({ replicas: parsed.REDIS_WAIT_REPLICAS, timeoutMs: parsed.REDIS_WAIT_TIMEOUT_MS }),
     dataDir: path.resolve(parsed.DATA_DIR),
     logLevel: parsed.LOG_LEVEL,
     migrateOnStart: parsed.MIGRATE_ON_START ?? !production,

@@ -208,6 +208,8 @@ export const envSchema = z.object({
   REDIS_PASSWORD: optionalSecret,
   REDIS_SENTINEL_PASSWORD: optionalSecret,
   REDIS_TLS: boolean(),
+  REDIS_WAIT_REPLICAS: integer(0, 0, 16),
+  REDIS_WAIT_TIMEOUT_MS: integer(200, 1, 10000),
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{0,32}$/, 'letters, digits, ":", "_" or "-", at most 32').default('portcullis:'),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),

@@ -33,7 +33,11 @@ export async function createStores(config: Config, log: Logger): Promise<Stores>
   }
   const redis = connectRedis(config.redis, { keyPrefix: config.redisKeyPrefix });
   redis.on('error', (error: Error) => log.warn({ event: 'redis.error', err: { message: error.message } }, 'redis connection problem'));
-  const { storage, families, revocations } = redisTokenStores(redis);
+  const { storage, families, revocations } = redisTokenStores(redis, {
+    ...config.redisWait,
+    onShortfall: (write, acknowledged) =>
+      log.warn({ event: 'redis.unreplicated', write, acknowledged, wanted: config.redisWait.replicas, timeoutMs: config.redisWait.timeoutMs }, 'a token-state write was acknowledged by fewer replicas than REDIS_WAIT_REPLICAS within REDIS_WAIT_TIMEOUT_MS; a failover now could lose it'),
+  });
   try {
     await storage.connect();
   } catch (error) {

@@ -161,6 +161,12 @@ describe('configuration from the environment', () => {
       expect(problemsOf({ REDIS_MODE: 'replicated' })).toEqual(['REDIS_MODE: must be standalone, sentinel or cluster']);
     });
 
+    it('waits for no replica by default; REDIS_WAIT_REPLICAS and REDIS_WAIT_TIMEOUT_MS set how many and how long', () => {
+      expect(loadConfig({}).redisWait).toEqual({ replicas: 0, timeoutMs: 200 });
+      expect(loadConfig({ REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '50' }).redisWait).toEqual({ replicas: 1, timeoutMs: 50 });
+      expect(problemsOf({ REDIS_WAIT_REPLICAS: '-1', REDIS_WAIT_TIMEOUT_MS: '0' })).toHaveLength(2);
+    });
+
     it('accepts cluster settings in place of REDIS_URL in production', () => {
       const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db/portcullis', SIGNING_KEYS_FILE: '/run/secrets/jwks.json', ISSUER: 'https://auth.example.com', REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: 'n:6379' });
       expect(config.redis?.mode).toBe('cluster');

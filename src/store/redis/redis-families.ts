@@ -2,6 +2,7 @@ import { isLive, MAX_TRACKED_GENERATIONS, type RevokeByTokenResult, type Family,
 import { decodeFamily, familyFields, subjectFields } from './family-codec';
 import { keys, legacyKeys, userKeys } from './keys';
 import type { RedisLayout } from './layout';
+import type { Durability } from './durability';
 import { bindScripts, type RedisClient, type Scripts } from './scripts';
 
 /** Refresh-token families on Redis: creation, rotation and revocation are Lua scripts, one round trip each. */
@@ -11,8 +12,9 @@ export class RedisFamilies implements FamilyStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly layout: RedisLayout,
+    durability?: Durability,
   ) {
-    this.scripts = bindScripts(redis);
+    this.scripts = bindScripts(redis, durability);
   }
 
   /** The user's family indexes: this layout's, and on one node also the one from before user tags. */

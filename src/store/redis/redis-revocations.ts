@@ -3,6 +3,7 @@ import { allTags } from '../../tokens/user-tag';
 import type { RevocationState, RevocationStore } from '../revocations';
 import { keys, legacyKeys, userKeys } from './keys';
 import type { RedisLayout } from './layout';
+import { replicated, type Durability } from './durability';
 import { bindScripts, type RedisClient, type Scripts } from './scripts';
 
 /** An epoch hash's value (HMGET epoch exp) while it lasts, else 0. */
@@ -31,15 +32,18 @@ export class RedisRevocations implements RevocationStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly layout: RedisLayout,
+    private readonly durability?: Durability,
   ) {
-    this.scripts = bindScripts(redis);
+    this.scripts = bindScripts(redis, durability);
   }
 
   async blacklistAccessToken(jti: string, subject: string, expiresAt: number, now: number): Promise<void> {
     const ttl = expiresAt - now;
     if (ttl <= 0) return;
-    await this.redis.set(userKeys(subject).blacklist(jti), String(expiresAt), 'EX', ttl);
-    if (this.layout.legacy) await this.redis.set(legacyKeys.blacklist(jti), String(expiresAt), 'EX', ttl);
+    for (const key of this.layout.legacy ? [userKeys(subject).blacklist(jti), legacyKeys.blacklist(jti)] : [userKeys(subject).blacklist(jti)]) {
+      if (this.durability && this.durability.replicas > 0) await replicated(this.redis, this.durability, 'blacklist', (pipeline) => pipeline.set(key, String(expiresAt), 'EX', ttl));
+      else await this.redis.set(key, String(expiresAt), 'EX', ttl);
+    }
   }
 
   async revokeUserTokensBefore(userId: string, epoch: number, ttlSec: number, now: number): Promise<void> {

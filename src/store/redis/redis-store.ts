@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { StoreConnection, TokenStores } from '../connection';
 import { connectRedis, isCluster } from './connect';
+import type { Durability } from './durability';
 import type { RedisLayout } from './layout';
 import { RedisFamilies } from './redis-families';
 import { RedisRevocations } from './redis-revocations';
@@ -64,7 +65,7 @@ export interface RedisTokenStores extends TokenStores {
  * The token-state stores, each on the given (shared) connection. The keys of the layout before
  * user tags are kept in use on one node (standalone, Sentinel), never on a cluster.
  */
-export function redisTokenStores(redis: RedisClient): RedisTokenStores {
+export function redisTokenStores(redis: RedisClient, durability?: Durability): RedisTokenStores {
   const layout: RedisLayout = { keyPrefix: redis.options.keyPrefix ?? '', legacy: !isCluster(redis) };
-  return { storage: new RedisConnection(redis), families: new RedisFamilies(redis, layout), revocations: new RedisRevocations(redis, layout) };
+  return { storage: new RedisConnection(redis), families: new RedisFamilies(redis, layout, durability), revocations: new RedisRevocations(redis, layout, durability) };
 }

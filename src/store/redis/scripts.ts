@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
+import { replicated, type Durability } from './durability';
 
 /** A connection to standalone Redis (directly or through Sentinel) or to a Redis Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -47,6 +49,9 @@ export const SCRIPTS = {
   throttleCount: script<[subject: string], [now: number, windowMs: number], number>('throttle-count'),
 } as const;
 
+/** Scripts whose writes must outlive a failover: revocations and family state (not throttling). */
+const DURABLE: ReadonlySet<string> = new Set<keyof typeof SCRIPTS>(['createFamily', 'rotateFamily', 'revokeFamily', 'revokeFamilyByToken', 'reauthenticateFamily', 'setFamilySubject', 'moveEpoch']);
+
 type Bound<S> = S extends ScriptSpec<infer K, infer A, infer R> ? (keys: K, ...args: A) => Promise<R> : never;
 
 /** The scripts as typed functions on one client. */
@@ -67,14 +72,29 @@ const source = (file: string): string => {
 /**
  * The scripts bound to `redis`: each runs as EVALSHA (ioredis loads it on a NOSCRIPT reply), on
  * the node that owns its keys' slot. The key count is sent with each call, so a script may take
- * optional keys.
+ * optional keys. With `durability`, a script that writes token state is followed by WAIT in the
+ * same round trip (durability.ts).
  */
-export function bindScripts(redis: RedisClient): Scripts {
+export function bindScripts(redis: RedisClient, durability?: Durability): Scripts {
   const commands = redis as unknown as Commands;
   const bound: Record<string, (keys: readonly string[], ...args: Arg[]) => Promise<unknown>> = {};
   for (const [name, spec] of Object.entries(SCRIPTS)) {
-    if (typeof commands[name] !== 'function') redis.defineCommand(name, { lua: source(spec.file) });
-    bound[name] = (keys, ...args) => commands[name]!(keys.length, ...keys, ...args);
+    const lua = source(spec.file);
+    if (typeof commands[name] !== 'function') redis.defineCommand(name, { lua });
+    if (durability && durability.replicas > 0 && DURABLE.has(name)) {
+      const sha = createHash('sha1').update(lua).digest('hex');
+      // EVALSHA and WAIT in one pipeline. A master that lacks the script (just promoted, or
+      // restarted) answers NOSCRIPT without running it: then EVAL and WAIT, so that the WAIT
+      // always follows the write it vouches for.
+      bound[name] = async (keys, ...args) => {
+        try {
+          return await replicated(redis, durability, name, (pipeline) => pipeline.evalsha(sha, keys.length, ...keys, ...args));
+        } catch (error) {
+          if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+          return replicated(redis, durability, name, (pipeline) => pipeline.eval(lua, keys.length, ...keys, ...args));
+        }
+      };
+    } else bound[name] = (keys, ...args) => commands[name]!(keys.length, ...keys, ...args);
   }
   return bound as unknown as Scripts;
 }
