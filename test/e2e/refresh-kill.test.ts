@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { rawRedis } from '../support/env';
-import { raceLogin, refreshWith, sharedBackends, sharedDeployment, startInstances, stopInstances, type SharedBackends, type TokenReply } from '../support/instances';
+import { raceLogin, refreshWith, sharedDeployment, sharedTopologies, startInstances, stopInstances, type SharedBackends, type TokenReply } from '../support/instances';
 import { until, type ServiceProcess } from '../support/process';
 import { keys } from '../../src/store/redis/keys';
 
 // An instance dies by SIGKILL while clients rotate many families through it. Rotation is one
 // Lua script, so Redis either ran all of it or none of it: no family may be left half-rotated.
+// Run on standalone Redis and on a 3-master cluster (there, the families of the one test user
+// share its tag, so one master holds them all and runs every rotation).
 //
 // The victim is frozen (SIGSTOP) before it is killed, and killed only once every client has a
 // request waiting on it. Requests it was serving when it froze may already have run their
@@ -28,17 +29,17 @@ interface Session {
   lost: number;
 }
 
-if (!sharedBackends()) {
+if (sharedTopologies().length === 0) {
   it('needs real Redis and PostgreSQL, which only a run outside CI may lack', () => {
     expect(process.env.CI).not.toBe('true');
   });
 } else {
-  describe('SIGKILL of an instance in the middle of a rotation storm', () => {
+  describe.each(sharedTopologies())('SIGKILL of an instance in the middle of a rotation storm on %s Redis', (topology) => {
     let shared: SharedBackends;
     let instances: ServiceProcess[];
 
     beforeAll(async () => {
-      shared = await sharedDeployment();
+      shared = await sharedDeployment(topology);
       // The retries reach the survivor after the freeze and the kill: keep them well inside the
       // idempotent-retry window even on a slow machine.
       instances = await startInstances(2, { ...shared.env, REFRESH_REUSE_GRACE: '30s' });
@@ -97,10 +98,11 @@ if (!sharedBackends()) {
 
       // Every client lost exactly the one request it had on the victim.
       expect(sessions.map((s) => s.lost)).toEqual(sessions.map(() => 1));
-      const redis = rawRedis();
+      const redis = await shared.connectRedis();
       try {
         for (const session of sessions) {
-          const family = await redis.hgetall(`${shared.prefix}${keys.family(familyOf(session.token))}`);
+          // The client has the instances' key prefix: the key is spelled as they spell it.
+          const family = await redis.hgetall(keys.family(familyOf(session.token)));
           // Live, its current secret is the one the client holds, and it rotated exactly as
           // often as the client saw rotations: nothing half-done, no branch the client missed.
           expect({ state: family.state, current: family.cur, generation: Number(family.gen) }).toEqual({

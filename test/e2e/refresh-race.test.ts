@@ -1,11 +1,11 @@
-import { rawRedis } from '../support/env';
-import { raceLogin, refreshWith, sharedBackends, sharedDeployment, startInstances, stopInstances, type SharedBackends, type TokenReply } from '../support/instances';
+import { raceLogin, refreshWith, sharedDeployment, sharedTopologies, startInstances, stopInstances, type SharedBackends, type TokenReply } from '../support/instances';
 import type { ServiceProcess } from '../support/process';
 import { keys } from '../../src/store/redis/keys';
 
-// Several instances of the service on one Redis and one PostgreSQL, the way it is deployed,
-// racing on one refresh token. Rotation is one Lua script, so whichever instance gets there
-// first rotates and every other presentation sees the rotated family.
+// Several instances of the service on one Redis (standalone, then a 3-master cluster) and one
+// PostgreSQL, the way it is deployed, racing on one refresh token. Rotation is one Lua script on
+// the node that owns the family's slot, so whichever instance gets there first rotates and every
+// other presentation sees the rotated family.
 
 const INSTANCES = 3;
 const CONCURRENT = 50;
@@ -18,20 +18,22 @@ function race(instances: readonly ServiceProcess[], token: string): Promise<Toke
   return Promise.all(Array.from({ length: CONCURRENT }, (_, i) => refreshWith(instances[i % instances.length]!, token)));
 }
 
-if (!sharedBackends()) {
+if (sharedTopologies().length === 0) {
   it('needs real Redis and PostgreSQL, which only a run outside CI may lack', () => {
     expect(process.env.CI).not.toBe('true');
   });
 } else {
-  describe.each([
-    ['on', '5s'],
-    ['off', '0'],
-  ])(`${CONCURRENT} concurrent refreshes of one token across ${INSTANCES} instances, grace window %s`, (grace, value) => {
+  describe.each(
+    sharedTopologies().flatMap((topology) => [
+      [topology, 'on', '5s'] as const,
+      [topology, 'off', '0'] as const,
+    ]),
+  )(`${CONCURRENT} concurrent refreshes of one token across ${INSTANCES} instances on %s Redis, grace window %s`, (topology, grace, value) => {
     let shared: SharedBackends;
     let instances: ServiceProcess[];
 
     beforeAll(async () => {
-      shared = await sharedDeployment();
+      shared = await sharedDeployment(topology);
       instances = await startInstances(INSTANCES, { ...shared.env, REFRESH_REUSE_GRACE: value });
     }, 60_000);
     afterAll(async () => {
@@ -40,15 +42,16 @@ if (!sharedBackends()) {
     });
 
     it(`holds for ${ROUNDS} rounds in a row`, async () => {
-      const redis = rawRedis();
+      const redis = await shared.connectRedis();
       try {
         for (let round = 0; round < ROUNDS; round += 1) {
           const token = await raceLogin(instances[round % INSTANCES]!);
           const replies = await race(instances, token);
           const successes = replies.filter((reply) => reply.status === 200);
           const failures = replies.filter((reply) => reply.status !== 200);
-          const state = await redis.hget(`${shared.prefix}${keys.family(familyOf(token))}`, 'state');
-          const generation = await redis.hget(`${shared.prefix}${keys.family(familyOf(token))}`, 'gen');
+          // The client has the instances' key prefix: the key is spelled as they spell it.
+          const state = await redis.hget(keys.family(familyOf(token)), 'state');
+          const generation = await redis.hget(keys.family(familyOf(token)), 'gen');
 
           if (grace === 'on') {
             // Every presentation is the rotation or its idempotent retry: one successor for all.

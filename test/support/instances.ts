@@ -1,28 +1,59 @@
+import type { Cluster, Redis } from 'ioredis';
 import { createClient } from '../../src/identity/clients';
 import { Passwords } from '../../src/identity/passwords';
 import { createUser } from '../../src/identity/users';
 import { generateJwk } from '../../src/tokens/generate';
-import { createTestDatabase, postgresUrl, redisUrl, tempDir, testConfig, uniqueName } from './env';
+import { connectTestRedis, createTestDatabase, postgresUrl, redisClusterNodes, redisUrl, tempDir, testConfig, uniqueName, type RedisTarget } from './env';
 import { startServiceProcess, type ServiceProcess } from './process';
 
 export const RACE_USER = { username: 'racer', password: 'racer-password' };
 export const RACE_CLIENT = 'race-spa';
 
-/** True when this run has the real servers that several service processes can share. */
-export const sharedBackends = (): boolean => Boolean(redisUrl() && postgresUrl());
+/** The Redis deployments several service processes can share: the run's standalone server and
+ *  its 3-master cluster (global-setup.ts). */
+export type Topology = 'standalone' | 'cluster';
+
+/** The topologies this run has real servers for (PostgreSQL included); none only outside CI. */
+export function sharedTopologies(): Topology[] {
+  if (!postgresUrl()) return [];
+  return [...(redisUrl() ? (['standalone'] as const) : []), ...(redisClusterNodes() ? (['cluster'] as const) : [])];
+}
 
 export interface SharedBackends {
+  readonly topology: Topology;
   readonly env: Record<string, string>;
   /** The Redis key prefix every instance uses. */
   readonly prefix: string;
+  /** A client on the same Redis with the instances' key prefix (a cluster client on the
+   *  cluster), for looking at what they wrote: `keys.family(id)` is read as they wrote it. */
+  connectRedis(): Promise<Redis | Cluster>;
   drop(): Promise<void>;
 }
 
+function redisTarget(topology: Topology): RedisTarget {
+  if (topology === 'cluster') {
+    const nodes = redisClusterNodes();
+    if (!nodes) throw new Error('no Redis Cluster for this run');
+    return { mode: 'cluster', nodes };
+  }
+  const url = redisUrl();
+  if (!url) throw new Error('no Redis for this run');
+  return { mode: 'standalone', url };
+}
+
+/** The service's own variables for the target (config.ts). */
+function redisEnv(target: RedisTarget): Record<string, string> {
+  if (target.mode === 'cluster') return { REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: target.nodes.map(({ host, port }) => `${host}:${port}`).join(',') };
+  if (target.mode === 'standalone') return { REDIS_URL: target.url };
+  throw new Error(`no shared ${target.mode} deployment`);
+}
+
 /**
- * One migrated PostgreSQL database with a user and a public client, a Redis key prefix and a
- * signing key set: what several instances of one deployment share.
+ * One migrated PostgreSQL database with a user and a public client, a Redis key prefix on the
+ * given topology and a signing key set: what several instances of one deployment share.
  */
-export async function sharedDeployment(): Promise<SharedBackends> {
+export async function sharedDeployment(topology: Topology): Promise<SharedBackends> {
+  const target = redisTarget(topology);
   const database = await createTestDatabase('postgres');
   const config = testConfig({ ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' });
   const now = new Date();
@@ -31,16 +62,18 @@ export async function sharedDeployment(): Promise<SharedBackends> {
   await database.db.destroy();
   const prefix = `${uniqueName('race')}:`;
   return {
+    topology,
     prefix,
     env: {
       DATABASE_URL: database.url!,
-      REDIS_URL: redisUrl()!,
+      ...redisEnv(target),
       REDIS_KEY_PREFIX: prefix,
       // Migrated above; instances racing to migrate is not what these tests are about.
       MIGRATE_ON_START: 'false',
       SIGNING_KEYS: JSON.stringify({ keys: [generateJwk('ES256', 'race-key', 'active')] }),
       LOG_LEVEL: 'info',
     },
+    connectRedis: () => connectTestRedis(target, prefix),
     drop: () => database.drop(),
   };
 }
