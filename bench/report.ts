@@ -33,6 +33,8 @@ export interface BenchReport {
   readonly settings: Readonly<Record<string, number>>;
   readonly scenarios: readonly Scenario[];
   readonly oidcProvider: readonly Scenario[];
+  /** Issue 13: scenarios of `scenarios` again (same ids), the token store on a three-master Redis Cluster. */
+  readonly redisCluster: readonly Scenario[];
   readonly stuffingSetup: StuffingSetup;
   readonly stuffing: readonly StuffingScenario[];
   readonly rssMiB: number;
@@ -77,6 +79,18 @@ export function renderMarkdown(report: BenchReport): string {
     '| node-oidc-provider, same run and load | rate | p50 | p99 | ours ÷ theirs |',
     '| --- | ---: | ---: | ---: | ---: |',
     ...report.oidcProvider.map((s) => `| ${s.name} | ${s.rate} ${s.unit} | ${ms(s.p50)} | ${ms(s.p99)} | ${ratio(s.id)}× |`),
+    '',
+    'The same scenarios with the token store on a Redis Cluster of three masters (no replicas) on loopback, three more redis-server processes on these cores: ' +
+      'the same PostgreSQL, users, clients, settings, connections and duration, measured once the standalone service has stopped. ' +
+      "The introspected token and the refresh families are one user's, so one hash slot: one master serves them, as it would one user's requests.",
+    '',
+    '| Redis topology, same run and load | standalone | p50 | p99 | Redis Cluster, 3 masters | p50 | p99 | cluster ÷ standalone | failures (standalone / cluster) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...report.redisCluster.map((c) => {
+      const s = by(c.id);
+      const ratio = s && s.rate > 0 ? `${Math.round((c.rate / s.rate) * 100) / 100}×` : '–';
+      return `| ${c.name} | ${s ? `${s.rate} ${s.unit}` : '–'} | ${ms(s?.p50)} | ${ms(s?.p99)} | ${c.rate} ${c.unit} | ${ms(c.p50)} | ${ms(c.p99)} | ${ratio} | ${s?.failures ?? '–'} / ${c.failures} |`;
+    }),
     '',
     `Credential stuffing beside introspection: ${report.stuffingSetup.connections} connections of wrong passwords, each for a username drawn from ` +
       `${report.stuffingSetup.usernames} (${report.stuffingSetup.existingUsernames} of them real users) from an address drawn from ${report.stuffingSetup.addresses} ` +
