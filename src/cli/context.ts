@@ -20,7 +20,7 @@ export type CliDeps = Omit<Deps, 'keyring' | 'throttle'>;
 export async function withDeps<T>(run: (deps: CliDeps) => Promise<T>, { revokes = false, readsStore = false } = {}): Promise<T> {
   const config = loadConfig(process.env);
   if (readsStore && !config.redis) {
-    throw new CliError('sessions live in the token store: set REDIS_URL (or REDIS_MODE=sentinel with REDIS_SENTINELS and REDIS_SENTINEL_NAME; the embedded store is inside the running service)');
+    throw new CliError('sessions live in the token store: set REDIS_URL (or REDIS_MODE=sentinel with REDIS_SENTINELS and REDIS_SENTINEL_NAME, or REDIS_MODE=cluster with REDIS_CLUSTER_NODES; the embedded store is inside the running service)');
   }
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr);
   const target = databaseTarget(config);
@@ -30,7 +30,7 @@ export async function withDeps<T>(run: (deps: CliDeps) => Promise<T>, { revokes 
     if (revokes && !config.redis) {
       log.warn(
         { event: 'cli.no_shared_store' },
-        'Redis is not configured (REDIS_URL, or REDIS_MODE=sentinel): the change is saved, but tokens a running service already issued stay valid until they expire',
+        'Redis is not configured (REDIS_URL, or REDIS_MODE=sentinel or cluster): the change is saved, but tokens a running service already issued stay valid until they expire',
       );
     }
     const stores = (revokes || readsStore) && config.redis ? await createTokenStores(config, log) : memoryTokenStores();

@@ -14,7 +14,7 @@ async function userId(deps: CliDeps, username: string): Promise<string> {
 
 /** Logins (refresh-token families) of a user, in the shared token store. */
 export function sessionCommand(): Command {
-  const session = new Command('session').description("a user's logins (refresh-token families); needs Redis (REDIS_URL, or REDIS_MODE=sentinel)");
+  const session = new Command('session').description("a user's logins (refresh-token families); needs Redis (REDIS_URL, or REDIS_MODE=sentinel or cluster)");
 
   session
     .command('list <username>')

@@ -198,7 +198,6 @@ export const envSchema = z.object({
   // Production refuses an http ISSUER for a host other than loopback unless this is true.
   ALLOW_INSECURE_ISSUER: boolean(),
   DATABASE_URL: url(['postgres:', 'postgresql:']),
-  // Cluster is parsed so that config.ts can say why it is refused (issue 13), not just "invalid".
   REDIS_MODE: z.enum(['standalone', 'sentinel', 'cluster'], { message: 'must be standalone, sentinel or cluster' }).default('standalone'),
   REDIS_URL: url(['redis:', 'rediss:']),
   REDIS_SENTINELS: hostPortList(),

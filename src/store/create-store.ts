@@ -27,7 +27,7 @@ export async function createStores(config: Config, log: Logger): Promise<Stores>
   if (!config.redis) {
     log.warn(
       { event: 'store.embedded' },
-      'Redis is not configured (REDIS_URL, or REDIS_MODE=sentinel): token state is kept in this process only (development only; revocations are lost on restart and not shared between instances)',
+      'Redis is not configured (REDIS_URL, or REDIS_MODE=sentinel or cluster): token state is kept in this process only (development only; revocations are lost on restart and not shared between instances)',
     );
     return { ...memoryTokenStores(), throttle: new MemoryThrottleStore() };
   }
