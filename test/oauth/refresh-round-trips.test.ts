@@ -1,63 +1,70 @@
 import request from 'supertest';
 import { createApp } from '../../src/http/app';
-import { createRedisClient, redisTokenStores, type RedisTokenStores } from '../../src/store/redis/redis-store';
+import { registerUser } from '../../src/identity/user-lifecycle';
+import { keys } from '../../src/store/redis/keys';
+import { userTag } from '../../src/tokens/user-tag';
 import type { TestDeps } from '../support/deps';
-import { redisUrl, uniqueName } from '../support/env';
-import { until } from '../support/process';
-import { monitorRedis } from '../support/redis-monitor';
 import { oauthFixture } from '../support/oauth-fixture';
+import { usersOnDistinctNodes, wireProbe, wireTopologies, type Trip, type WireProbe } from '../support/round-trips';
 
-// The rotation budget, counted on the wire: Redis MONITOR sees every command the service sends.
+// The rotation budget, counted on the wire (support/round-trips.ts): one EVALSHA per rotation,
+// on the one node that owns the family's slot (on the cluster, one user on each master). The
+// commands a script runs inside Redis show up with source 'lua': not round trips, not counted.
 
-if (!redisUrl()) {
+const PASSWORD = 'rotate-password';
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const USERS = 3;
+const ROTATIONS = 2;
+
+if (wireTopologies().length === 0) {
   it('needs a real Redis, which only a run outside CI may lack', () => {
     expect(process.env.CI).not.toBe('true');
   });
 } else {
-  describe('refresh rotation on Redis', () => {
+  describe.each(wireTopologies())('refresh rotation on %s Redis', (topology) => {
     let deps: TestDeps;
-    let stores: RedisTokenStores;
-    /** The service's own connection, as MONITOR names it ("host:port"). */
-    let source: string;
-    const prefix = `${uniqueName('rt')}:`;
+    let probe: WireProbe;
+    let users: { username: string; id: string }[];
 
     beforeAll(async () => {
       ({ deps } = await oauthFixture({}, { store: 'memory' }));
-      const client = createRedisClient({ url: redisUrl()!, keyPrefix: prefix });
-      stores = redisTokenStores(client);
-      await stores.storage.connect();
-      const socket = client.stream as { localAddress?: string; localPort?: number };
-      source = `${socket.localAddress}:${socket.localPort}`;
+      probe = await wireProbe(topology);
+      users = await usersOnDistinctNodes(probe, USERS, (i) => registerUser(deps, { username: `rotate${i}`, password: PASSWORD, scopes: ['items:read'] }));
     });
     afterAll(async () => {
-      await stores.storage.close();
-      await deps.cleanup();
+      await probe?.close();
+      await deps?.cleanup();
     });
 
-    it('is one Redis command (one round trip) per rotation', async () => {
-      const app = createApp({ ...deps, ...stores });
+    it('is one Redis command (one round trip) per rotation, to one node', async () => {
+      const app = createApp({ ...deps, ...probe.stores });
       const post = (form: Record<string, string>) => request(app.callback()).post('/oauth/token').type('form').send(form);
-      let token = (await post({ grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice-password' })).body.refresh_token as string;
-      // The first use loads the script (EVALSHA, NOSCRIPT, EVAL); count from the second.
-      token = (await post({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: token })).body.refresh_token as string;
-
-      const monitor = await monitorRedis(redisUrl()!);
-      try {
-        for (let i = 0; i < 5; i += 1) {
-          const res = await post({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: token });
-          expect(res.status).toBe(200);
-          token = res.body.refresh_token;
-        }
-        // The feed trails the commands a little: wait for the last rotation's script to show.
-        await until(() => monitor.commands.filter((c) => c.source === source).length >= 5, 5000).catch(() => undefined);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      } finally {
-        monitor.stop();
+      const refresh = (token: string) => post({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: token });
+      const tokens: string[] = [];
+      for (const { username } of users) {
+        const login = await post({ grant_type: 'password', client_id: 'spa', username, password: PASSWORD });
+        // The first use on a node loads the script (EVALSHA, NOSCRIPT, EVAL); count from the second.
+        tokens.push((await refresh(login.body.refresh_token as string)).body.refresh_token as string);
       }
-      // Only what the service sent: other suites share this Redis (and may read these keys), and
-      // the commands a script runs inside Redis show up with source 'lua': not round trips.
-      const seen = monitor.commands.filter((c) => c.source === source).map((c) => c.command);
-      expect(seen).toEqual(Array(5).fill('evalsha'));
+
+      const trips: Trip[] = [];
+      const expected: Trip[] = [];
+      for (let i = 0; i < ROTATIONS; i += 1) {
+        for (const [u, { id }] of users.entries()) {
+          const family = tokens[u]!.split('.')[0]!;
+          trips.push(
+            await probe.measure(1, async () => {
+              const res = await refresh(tokens[u]!);
+              expect(res.status).toBe(200);
+              tokens[u] = res.body.refresh_token as string;
+            }),
+          );
+          // EVALSHA <sha1> 2 <family> <used> <arguments...>: the rotation script on this family.
+          const keysOfFamily = [keys.family(family), keys.familyUsed(family)].map((key) => escapeRegExp(`${probe.prefix}${key}`)).join(' ');
+          expected.push({ nodes: [await probe.ownerOf(`{u:${userTag(id)}}`)], commands: [expect.stringMatching(new RegExp(`^evalsha [0-9a-f]{40} 2 ${keysOfFamily} `))], writes: 1 });
+        }
+      }
+      expect(trips).toEqual(expected);
     });
   });
 }
