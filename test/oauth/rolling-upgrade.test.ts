@@ -202,6 +202,25 @@ describe('rolling upgrade to user tags, through the HTTP API (standalone Redis)'
       expect((await previous.revocationState(claimsOf(rotated.body.access_token as string).jti, user.id, nowSec(), familyOf(minted))).familyRevoked).toBe(true);
     });
 
+    it('RFC 7009: a login of this release ended here leaves its family revoked where the previous release looks', async () => {
+      const user = await newUser();
+      const mine = await login(user);
+      const sid = claimsOf(mine.access_token).sid!;
+      expect((await previous.revocationState('any', user.id, nowSec(), sid)).familyRevoked).toBe(false);
+      expect((await api().post('/oauth/revoke').type('form').send({ token: mine.refresh_token, client_id: 'spa' })).status).toBe(200);
+      expect(await introspect(mine.access_token)).toEqual({ active: false });
+      expect((await previous.revocationState('any', user.id, nowSec(), sid)).familyRevoked).toBe(true);
+    });
+
+    it('theft detected here on a login of this release is seen by the previous release too', async () => {
+      const user = await newUser();
+      const mine = await login(user);
+      expect((await refresh(mine.refresh_token)).status).toBe(200);
+      clock.advanceSeconds(10);
+      expect((await refresh(mine.refresh_token)).body).toEqual(INVALID);
+      expect((await previous.revocationState('any', user.id, nowSec(), claimsOf(mine.access_token).sid)).familyRevoked).toBe(true);
+    });
+
     it('deleting a client (DELETE /admin/clients/:id) ends its tokens here and for the previous release', async () => {
       const user = await newUser();
       const kiosk = (await login(user, 'kiosk', { scope: 'items:read' })).access_token;

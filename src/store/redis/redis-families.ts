@@ -1,5 +1,6 @@
 import { isLive, MAX_TRACKED_GENERATIONS, type RevokeByTokenResult, type Family, type FamilyPolicy, type FamilyStore, type NewFamily, type Rotation, type RotationResult, type SubjectSnapshot } from '../families';
 import { decodeFamily, familyFields, subjectFields } from './family-codec';
+import { familyTag } from '../../tokens/refresh-token';
 import { keys, legacyKeys, userKeys } from './keys';
 import type { RedisLayout } from './layout';
 import type { Durability } from './durability';
@@ -38,7 +39,22 @@ export class RedisFamilies implements FamilyStore {
       this.layout.keyPrefix,
       ...fields,
     );
+    await this.tombstone(evicted, policy);
     return { evicted };
+  }
+
+  /**
+   * On one node (standalone, Sentinel), a revoked family of this layout also leaves its state
+   * where the previous release's introspection looks (`rf:{id}`), so that during a rolling
+   * upgrade an old instance does not answer its access tokens active. Only the state, for as
+   * long as a revoked family is remembered; never on a cluster.
+   */
+  private async tombstone(familyIds: readonly string[], policy: FamilyPolicy): Promise<void> {
+    const tagged = this.layout.legacy ? familyIds.filter((id) => familyTag(id) !== undefined) : [];
+    if (tagged.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const id of tagged) pipeline.hset(legacyKeys.family(id), 'state', 'revoked').pexpire(legacyKeys.family(id), policy.revokedRetentionMs);
+    await pipeline.exec();
   }
 
   async rotate(rotation: Rotation, policy: FamilyPolicy, now: number): Promise<RotationResult> {
@@ -55,6 +71,7 @@ export class RedisFamilies implements FamilyStore {
       rotation.clientId,
     );
     const [outcome, ...rest] = reply;
+    if (outcome === 'reused') await this.tombstone([rotation.familyId], policy);
     if (outcome === 'rotated' || outcome === 'reused') {
       const family = decodeFamily(rotation.familyId, rest);
       if (family) return { outcome, family };
@@ -74,6 +91,7 @@ export class RedisFamilies implements FamilyStore {
 
   async revokeFamily(familyId: string, policy: FamilyPolicy, now: number): Promise<Family | undefined> {
     const before = await this.scripts.revokeFamily([keys.family(familyId), keys.familyUsed(familyId)], now, policy.revokedRetentionMs);
+    if (before.length > 0) await this.tombstone([familyId], policy);
     return before.length > 0 ? decodeFamily(familyId, before) : undefined;
   }
 
@@ -105,6 +123,7 @@ export class RedisFamilies implements FamilyStore {
 
   async revokeFamilyByToken(familyId: string, clientId: string, secretHash: string, policy: FamilyPolicy, now: number): Promise<RevokeByTokenResult> {
     const reply = await this.scripts.revokeFamilyByToken([keys.family(familyId), keys.familyUsed(familyId)], secretHash, clientId, now, policy.revokedRetentionMs);
+    if (reply === 'revoked') await this.tombstone([familyId], policy);
     if (reply === 'revoked' || reply === 'wrong_client' || reply === 'none') return reply;
     throw new Error(`unexpected revocation reply: ${reply}`);
   }
