@@ -1,9 +1,9 @@
 import type { StoreConnection } from '../../src/store/connection';
 import type { RevocationStore } from '../../src/store/revocations';
-import { createTestStores, storeKinds } from '../support/env';
+import { createTestStores, storeContractKinds } from '../support/env';
 
 // One contract, every backend: the in-process store must behave exactly like Redis.
-describe.each(storeKinds())('revocation store contract (%s)', (kind) => {
+describe.each(storeContractKinds())('revocation store contract (%s)', (kind) => {
   let storage: StoreConnection;
   let revocations: RevocationStore;
   const now = 1_800_000_000;

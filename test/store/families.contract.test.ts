@@ -2,13 +2,13 @@ import { setUserSubject, type FamilyPolicy, type FamilyStore, type NewFamily, ty
 import type { StoreConnection } from '../../src/store/connection';
 import type { RevocationStore } from '../../src/store/revocations';
 import { hashRefreshSecret, newFamilyId, newRefreshToken, openSuccessor, parseRefreshToken, sealSuccessor, type RefreshToken } from '../../src/tokens/refresh-token';
-import { createTestStores, rawRedis, storeKinds, uniqueName } from '../support/env';
+import { createTestStores, rawRedis, storeContractKinds, uniqueName } from '../support/env';
 
 const MIN = 60_000;
 const POLICY: FamilyPolicy = { absoluteTtlMs: 60 * MIN, idleTtlMs: 10 * MIN, graceMs: 5000, revokedRetentionMs: 15 * MIN, maxPerUserClient: 100 };
 const NO_GRACE: FamilyPolicy = { ...POLICY, graceMs: 0 };
 
-describe.each(storeKinds())('refresh-token family contract (%s)', (kind) => {
+describe.each(storeContractKinds())('refresh-token family contract (%s)', (kind) => {
   let storage: StoreConnection;
   let families: FamilyStore;
   let revocations: RevocationStore;

@@ -1,4 +1,4 @@
-import { createTestThrottle, storeKinds } from '../support/env';
+import { createTestThrottle, storeContractKinds } from '../support/env';
 import { throttleContract } from '../support/throttle-contract';
 
-for (const kind of storeKinds()) throttleContract(kind, () => createTestThrottle(kind));
+for (const kind of storeContractKinds()) throttleContract(kind, () => createTestThrottle(kind));

@@ -17,14 +17,23 @@ import { RedisThrottleStore } from '../../src/store/redis/redis-throttle';
 import type { RedisNode } from './redis-topologies';
 
 export const redisUrl = (): string | undefined => process.env.TEST_REDIS_URL;
-/** The shared Redis Cluster's seed nodes (global-setup.ts), or undefined when this run has none. */
-export function redisClusterNodes(): RedisNode[] | undefined {
-  const nodes = process.env.TEST_REDIS_CLUSTER_NODES;
-  if (!nodes) return undefined;
-  return nodes.split(',').map((entry) => {
+const nodeList = (nodes: string): RedisNode[] =>
+  nodes.split(',').map((entry) => {
     const colon = entry.lastIndexOf(':');
     return { host: entry.slice(0, colon), port: Number(entry.slice(colon + 1)) };
   });
+
+/** The shared Redis Cluster's seed nodes (global-setup.ts), or undefined when this run has none. */
+export function redisClusterNodes(): RedisNode[] | undefined {
+  const nodes = process.env.TEST_REDIS_CLUSTER_NODES;
+  return nodes ? nodeList(nodes) : undefined;
+}
+
+/** The shared Sentinel deployment (global-setup.ts), or undefined when this run has none. */
+export function redisSentinel(): { sentinels: RedisNode[]; name: string } | undefined {
+  const sentinels = process.env.TEST_REDIS_SENTINELS;
+  const name = process.env.TEST_REDIS_SENTINEL_NAME;
+  return sentinels && name ? { sentinels: nodeList(sentinels), name } : undefined;
 }
 export const postgresUrl = (): string | undefined => process.env.TEST_DATABASE_URL;
 
@@ -44,13 +53,35 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
 }
 
 /** A token-store backend: the in-process one, standalone Redis, or the shared Redis Cluster. */
-export type StoreKind = StoreConnection['kind'] | 'redis-cluster';
+export type StoreKind = StoreConnection['kind'] | 'redis-cluster' | 'redis-sentinel';
 export type DatabaseKind = DatabaseTarget['kind'];
 
 /** Every token-store backend this run can reach: the in-process one always, Redis and the
  *  cluster when up. Standalone Redis comes last: it is the default of oauthFixture. */
 export function storeKinds(): StoreKind[] {
   return ['memory', ...(redisClusterNodes() ? (['redis-cluster'] as const) : []), ...(redisUrl() ? (['redis'] as const) : [])];
+}
+
+/** The backends the store contracts run on: every one above, and Redis through Sentinel. */
+export function storeContractKinds(): StoreKind[] {
+  return [...storeKinds(), ...(redisSentinel() ? (['redis-sentinel'] as const) : [])];
+}
+
+/** How a test reaches the shared deployment of a Redis kind. */
+function sharedTarget(kind: Exclude<StoreKind, 'memory'>): RedisTarget {
+  if (kind === 'redis-cluster') {
+    const nodes = redisClusterNodes();
+    if (!nodes) throw new Error('no Redis Cluster for this run');
+    return { mode: 'cluster', nodes };
+  }
+  if (kind === 'redis-sentinel') {
+    const sentinel = redisSentinel();
+    if (!sentinel) throw new Error('no Redis Sentinel for this run');
+    return { mode: 'sentinel', ...sentinel };
+  }
+  const url = redisUrl();
+  if (!url) throw new Error('no Redis for this run');
+  return { mode: 'standalone', url };
 }
 
 /** Every database backend this run can reach: PGlite always, PostgreSQL when up. */
@@ -61,13 +92,7 @@ export function databaseKinds(): DatabaseKind[] {
 /** The token-state stores (families, revocations) on one backend; `storage.close()` ends them. */
 export async function createTestStores(kind: StoreKind, url = redisUrl()): Promise<TokenStores> {
   if (kind === 'memory') return memoryTokenStores();
-  if (kind === 'redis-cluster') {
-    const nodes = redisClusterNodes();
-    if (!nodes) throw new Error('no Redis Cluster for this run');
-    const stores = redisTokenStores(connectRedis({ mode: 'cluster', nodes, username: undefined, password: undefined, tls: false }, { keyPrefix: uniqueName('t') + ':' }));
-    await stores.storage.connect();
-    return stores;
-  }
+  if (kind === 'redis-cluster' || kind === 'redis-sentinel') return redisTokenStores(await connectTestRedis(sharedTarget(kind), uniqueName('t') + ':'));
   if (!url) throw new Error('no Redis for this run');
   // A fresh key prefix per connection keeps parallel test files apart on one server.
   const stores = redisTokenStores(createRedisClient({ url, keyPrefix: uniqueName('t') + ':' }));
@@ -106,11 +131,7 @@ export async function connectTestRedis(target: RedisTarget, keyPrefix: string): 
  *  is a standalone Redis URL. */
 export async function createTestThrottle(kind: StoreKind, target: string | RedisTarget | undefined = redisUrl()): Promise<{ throttle: ThrottleStore; close(): Promise<void> }> {
   if (kind === 'memory') return { throttle: new MemoryThrottleStore(), close: async () => undefined };
-  if (kind === 'redis-cluster' && target === redisUrl()) {
-    const nodes = redisClusterNodes();
-    if (!nodes) throw new Error('no Redis Cluster for this run');
-    target = { mode: 'cluster', nodes };
-  }
+  if ((kind === 'redis-cluster' || kind === 'redis-sentinel') && target === redisUrl()) target = sharedTarget(kind);
   if (!target) throw new Error('no Redis for this run');
   const redis = await connectTestRedis(typeof target === 'string' ? { mode: 'standalone', url: target } : target, uniqueName('th') + ':');
   return { throttle: new RedisThrottleStore(redis), close: async () => void (await redis.quit()) };

@@ -1,5 +1,5 @@
 import { commandExists, postgresAvailable, startPostgres, startRedis } from './backends';
-import { startRedisCluster } from './redis-topologies';
+import { startRedisCluster, startRedisSentinel } from './redis-topologies';
 
 // Real backends for the whole run. REDIS_URL / DATABASE_URL, when set, name servers to use (CI
 // starts its own); otherwise throwaway ones are started from local binaries. With CI=true a
@@ -30,6 +30,15 @@ export default async function globalSetup(): Promise<void> {
     started.push(cluster);
     process.env.TEST_REDIS_CLUSTER_NODES = cluster.nodes.map(({ host, port }) => `${host}:${port}`).join(',');
   } else missing.push('Redis Cluster (set REDIS_CLUSTER_NODES or install redis-server and redis-tools)');
+
+  // And one master, replica and sentinel, for the store contracts through Sentinel (failover
+  // tests start their own: they kill the master).
+  if (commandExists('redis-server') && commandExists('redis-cli')) {
+    const sentinel = await startRedisSentinel();
+    started.push(sentinel);
+    process.env.TEST_REDIS_SENTINELS = sentinel.sentinels.map(({ host, port }) => `${host}:${port}`).join(',');
+    process.env.TEST_REDIS_SENTINEL_NAME = sentinel.name;
+  } else missing.push('Redis Sentinel (install redis-server, redis-tools and redis-sentinel)');
 
   if (process.env.DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.DATABASE_URL;
   else if (postgresAvailable()) {
