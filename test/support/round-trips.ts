@@ -3,6 +3,7 @@ import { connectRedis } from '../../src/store/redis/connect';
 import { createRedisClient, redisTokenStores, type RedisTokenStores } from '../../src/store/redis/redis-store';
 import { userTag } from '../../src/tokens/user-tag';
 import { redisClusterNodes, redisUrl, uniqueName } from './env';
+import { until } from './process';
 import { commandConnections, commandsDuring, countWrites, monitorRedisNodes, type Monitor } from './redis-monitor';
 
 // Counting the service's Redis round trips on the wire, on standalone Redis or on every master
@@ -63,6 +64,13 @@ export async function wireProbe(topology: WireTopology): Promise<WireProbe> {
       return owner;
     },
     async measure(expected, step) {
+      // A barrier first: a PING on each connection shows up in its node's feed after everything
+      // the client sent before (a login's script, say), which the feed may still be trailing.
+      const clients = cluster ? cluster.nodes('master') : [redis as Redis];
+      const pings = () => monitor.commands.filter((c) => c.command === 'ping' && connections.has(c.source)).length;
+      const pinged = pings() + clients.length;
+      await Promise.all(clients.map((client) => client.ping()));
+      await until(() => pings() >= pinged, 5000);
       const writes = countWrites(connections);
       try {
         const seen = await commandsDuring(monitor, new Set(connections.keys()), expected, step);
