@@ -124,6 +124,15 @@ describe('durable token-state writes on Redis Cluster', () => {
         await revocations.revokeUserTokensBefore(userId, Date.now(), 60, Math.floor(Date.now() / 1000));
       }
       expect(shortfalls).toEqual(Array(4).fill(['createFamily', 'moveEpoch']).flat());
+
+      // A client's epoch is 1,024 copies: one WAIT per master for all of them, not one per copy
+      // (which held each master's connection 1,024 × the timeout; found by the outside review).
+      shortfalls.length = 0;
+      const started = Date.now();
+      await revocations.revokeClientTokensBefore('gone', Date.now(), 60, Math.floor(Date.now() / 1000));
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(shortfalls).toEqual(Array(nodes.length).fill('revokeClientTokens'));
+      expect((await revocations.revocationState('jti', 'user-a', Math.floor(Date.now() / 1000), undefined, 'gone')).clientRevokedBefore).toBeGreaterThan(0);
     } finally {
       await redis.quit();
     }

@@ -11,6 +11,10 @@ const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLIC
 // ioredis rejects a command with this when the connection closed under it.
 const CONNECTION_CLOSED = 'Connection is closed.';
 
+// A cluster client gives up on a command with these while a master is gone or the cluster is
+// down: the status of the client as a whole stays 'ready', and the node's own error is wrapped.
+const CLUSTER_GAVE_UP = /^(Too many Cluster redirections|Cluster isn't ready|Failed to refresh slots cache)/;
+
 /**
  * Whether a failed store call means Redis could not answer. The client is built with
  * enableOfflineQueue false and maxRetriesPerRequest 1, so while it is not connected every
@@ -21,6 +25,7 @@ export function redisOutage(redis: { readonly status: string }): OutageTest {
   return (error) => {
     if (!(error instanceof Error)) return false;
     if (error.name === 'ReplyError') return TRANSIENT_REPLY.test(error.message);
+    if (CLUSTER_GAVE_UP.test(error.message) || error.name === 'ClusterAllFailedError') return true;
     if (redis.status !== 'ready') return true;
     if (error.name === 'MaxRetriesPerRequestError' || error.message === CONNECTION_CLOSED) return true;
     const code = (error as NodeJS.ErrnoException).code;

@@ -4,6 +4,7 @@ import type { RevocationState, RevocationStore } from '../revocations';
 import { keys, legacyKeys, userKeys } from './keys';
 import type { RedisLayout } from './layout';
 import { replicated, type Durability } from './durability';
+import { isCluster } from './connect';
 import { bindScripts, type RedisClient, type Scripts } from './scripts';
 
 /** An epoch hash's value (HMGET epoch exp) while it lasts, else 0. */
@@ -28,6 +29,8 @@ async function replies(pipeline: ChainableCommander): Promise<unknown[]> {
  */
 export class RedisRevocations implements RevocationStore {
   private readonly scripts: Scripts;
+  /** The same scripts without a WAIT each, for writes that wait once for many (a client's epoch copies). */
+  private readonly unwaited: Scripts;
 
   constructor(
     private readonly redis: RedisClient,
@@ -35,6 +38,7 @@ export class RedisRevocations implements RevocationStore {
     private readonly durability?: Durability,
   ) {
     this.scripts = bindScripts(redis, durability);
+    this.unwaited = bindScripts(redis);
   }
 
   async blacklistAccessToken(jti: string, subject: string, expiresAt: number, now: number): Promise<void> {
@@ -57,8 +61,17 @@ export class RedisRevocations implements RevocationStore {
    * way rejects, and the caller (client deletion) fails before the client row goes.
    */
   async revokeClientTokensBefore(clientId: string, epoch: number, ttlSec: number, now: number): Promise<void> {
-    await Promise.all(allTags().map((tag) => this.scripts.moveEpoch([keys.clientEpoch(tag, clientId)], epoch, now + ttlSec, ttlSec)));
-    if (this.layout.legacy) await this.scripts.moveEpoch([legacyKeys.clientEpoch(clientId)], epoch, now + ttlSec, ttlSec);
+    await Promise.all(allTags().map((tag) => this.unwaited.moveEpoch([keys.clientEpoch(tag, clientId)], epoch, now + ttlSec, ttlSec)));
+    if (this.layout.legacy) await this.unwaited.moveEpoch([legacyKeys.clientEpoch(clientId)], epoch, now + ttlSec, ttlSec);
+    // With REDIS_WAIT_REPLICAS: one WAIT per master for all its copies (WAIT covers every earlier
+    // write of its connection), not one per copy, which would hold each master's connection
+    // for the timeout a thousand times over when a replica lags.
+    const durability = this.durability;
+    if (durability && durability.replicas > 0) {
+      const masters = isCluster(this.redis) ? this.redis.nodes('master') : [this.redis];
+      const acknowledged = await Promise.all(masters.map((master) => master.wait(durability.replicas, durability.timeoutMs)));
+      for (const count of acknowledged) if (count < durability.replicas) durability.onShortfall('revokeClientTokens', count);
+    }
   }
 
   async revocationState(jti: string, userId: string, now: number, familyId?: string, clientId?: string): Promise<RevocationState> {

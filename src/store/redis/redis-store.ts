@@ -44,8 +44,16 @@ export class RedisConnection implements StoreConnection {
     }
   }
 
+  /** On a cluster: every master answers and the cluster serves all its slots (a PING alone
+   *  reaches one node, which answers even while the cluster is down). */
   async ping(): Promise<void> {
-    await this.redis.ping();
+    if (!isCluster(this.redis)) {
+      await this.redis.ping();
+      return;
+    }
+    const state = /cluster_state:(\w+)/.exec(String(await this.redis.cluster('INFO')))?.[1];
+    if (state !== 'ok') throw new Error(`redis cluster state is ${state ?? 'unknown'}`);
+    await Promise.all(this.redis.nodes('master').map((node) => node.ping()));
   }
 
   async close(): Promise<void> {
