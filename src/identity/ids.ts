@@ -9,6 +9,11 @@ export function isUserId(id: string): boolean {
   return UUID.test(id);
 }
 
+/** The one spelling of a user id (lower case, as PostgreSQL prints a uuid); other text unchanged in meaning. */
+export function canonicalUserId(id: string): string {
+  return isUserId(id) ? id.toLowerCase() : id;
+}
+
 /** Would this client id be mistaken for a user id? Refused for new clients; stored ones are reported. */
 export function looksLikeUserId(clientId: string): boolean {
   // Also without dashes, which PostgreSQL accepts as a uuid too.

@@ -170,6 +170,18 @@ describe('admin API /admin/users', () => {
       expect((await api().get('/admin/users/00000000-0000-4000-8000-000000000000/sessions').set(bearer(root))).status).toBe(404);
     });
 
+    it('takes a user id in upper case as the same user: its sessions are listed and ended, and their tokens with them', async () => {
+      const root = await f.token('root');
+      const upper = (await idOf('nina')).toUpperCase();
+      const a = await f.login('nina', 'ninas-new-password');
+      const listed = await api().get(`/admin/users/${upper}/sessions`).set(bearer(root));
+      expect(listed.body.map((s: { id: string }) => s.id)).toContain(a.refresh_token.split('.')[0]);
+      tick();
+      expect((await api().delete(`/admin/users/${upper}/sessions`).set(bearer(root))).status).toBe(204);
+      expect((await refresh(a.refresh_token)).body.error).toBe('invalid_grant');
+      expect(await active(a.access_token)).toBe(false);
+    });
+
     it('deleting takes effect on the very next introspection; a second delete is 404', async () => {
       const session = await f.login('nina', 'ninas-new-password');
       tick();

@@ -3,6 +3,7 @@ import type { Actor } from '../../admin/audit';
 import { createUserBody, listUsersQuery, setPasswordBody, updateUserBody } from '../../admin/schemas';
 import { createUserAs, deleteUserAs, findUser, revokeAllSessionsAs, revokeSessionAs, searchUsers, sessionsOf, setDisabledAs, setPasswordAs, updateUserAs } from '../../admin/users';
 import type { Deps } from '../../deps';
+import { canonicalUserId } from '../../identity/ids';
 import { hasScope } from '../../identity/scopes';
 import { subjectType } from '../../tokens/subject-type';
 import { ApiError } from '../api-error';
@@ -26,6 +27,13 @@ export function adminUserRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   const router = apiRouter('/admin/users', hot, deps.config.issuer);
   const read = requireScope('users:read');
   const write = requireScope('users:write');
+  // A user id is a UUID, which PostgreSQL matches in any case but Redis keys (sessions,
+  // revocation epochs) do not: one spelling from here on, or an upper-case id would find the
+  // user and miss their sessions and tokens.
+  router.param('id', (id, ctx, next) => {
+    ctx.params.id = canonicalUserId(id);
+    return next();
+  });
 
   router.get('/', read, async (ctx) => {
     const query = queryParams(ctx, listUsersQuery);
