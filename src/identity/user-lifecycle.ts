@@ -45,6 +45,19 @@ export async function endAccessNow(deps: AccessEndDeps, userId: string, keepFami
   return ended;
 }
 
+/**
+ * A change in the database that must end the user's access (disable, new password, delete):
+ * access ends before it, so a token store that cannot take the revocation refuses the change
+ * instead of leaving it half made (the user disabled, their tokens alive); and again after it,
+ * so a login that read the user between the two does not outlive the change.
+ */
+async function withAccessEnded<T>(deps: AccessEndDeps, userId: string, change: () => Promise<T>, keepFamily?: string): Promise<T> {
+  await endAccessNow(deps, userId, keepFamily);
+  const result = await change();
+  await endAccessNow(deps, userId, keepFamily);
+  return result;
+}
+
 function checkPolicy(deps: Pick<LifecycleDeps, 'config'>, password: string): void {
   const problem = checkPasswordPolicy(password, deps.config.passwordMinLength);
   if (problem) throw new IdentityError('weak_password', describePasswordProblem(problem, deps.config.passwordMinLength));
@@ -65,8 +78,8 @@ export async function registerUser(deps: Omit<LifecycleDeps, 'families' | 'revoc
 
 export async function setUserDisabled(deps: LifecycleDeps, ref: UserRef, disabled: boolean): Promise<User> {
   const user = await requireUser(deps, ref);
-  await updateUserRow(deps.db, user.id, { disabled }, new Date(deps.clock.now()));
-  if (disabled) await endAccessNow(deps, user.id);
+  const write = () => updateUserRow(deps.db, user.id, { disabled }, new Date(deps.clock.now()));
+  await (disabled ? withAccessEnded(deps, user.id, write) : write());
   return { ...publicUser(user), disabled };
 }
 
@@ -78,8 +91,8 @@ export async function setUserPassword(deps: LifecycleDeps, ref: UserRef, passwor
   checkPolicy(deps, password);
   const user = await requireUser(deps, ref);
   const now = new Date(deps.clock.now());
-  await updateUserRow(deps.db, user.id, { password_hash: await deps.passwords.hash(password, work), password_changed_at: now }, now);
-  await endAccessNow(deps, user.id, keepFamily);
+  const passwordHash = await deps.passwords.hash(password, work);
+  await withAccessEnded(deps, user.id, () => updateUserRow(deps.db, user.id, { password_hash: passwordHash, password_changed_at: now }, now), keepFamily);
   return { ...publicUser(user), passwordChangedAt: now };
 }
 
@@ -112,9 +125,8 @@ export async function changeUser(deps: LifecycleDeps, id: string, changes: UserC
   return result;
 }
 
-/** Deletes the user; their tokens and logins end first, so nothing of theirs outlives them. */
+/** Deletes the user; their tokens and logins end with it, so nothing of theirs outlives them. */
 export async function removeUser(deps: LifecycleDeps, id: string): Promise<void> {
   const user = await requireUser(deps, { id });
-  await endAccessNow(deps, user.id);
-  await deleteUser(deps.db, user.id);
+  await withAccessEnded(deps, user.id, () => deleteUser(deps.db, user.id));
 }
