@@ -5,7 +5,7 @@ import { failClosed } from './fail-closed';
 import type { FamilyStore } from './families';
 import { memoryTokenStores } from './memory/memory-store';
 import { redisOutage } from './redis/outage';
-import { connectRedis } from './redis/connect';
+import { connectRedis, DEFAULT_COMMAND_TIMEOUT_MS } from './redis/connect';
 import { redisTokenStores } from './redis/redis-store';
 import type { RevocationStore } from './revocations';
 import type { ThrottleStore } from './throttle';
@@ -31,7 +31,7 @@ export async function createStores(config: Config, log: Logger): Promise<Stores>
     );
     return { ...memoryTokenStores(), throttle: new MemoryThrottleStore() };
   }
-  const redis = connectRedis(config.redis, { keyPrefix: config.redisKeyPrefix });
+  const redis = connectRedis(config.redis, { keyPrefix: config.redisKeyPrefix, commandTimeoutMs: Math.max(DEFAULT_COMMAND_TIMEOUT_MS, config.redisWait.timeoutMs + 1000) });
   redis.on('error', (error: Error) => log.warn({ event: 'redis.error', err: { message: error.message } }, 'redis connection problem'));
   const { storage, families, revocations } = redisTokenStores(redis, {
     ...config.redisWait,

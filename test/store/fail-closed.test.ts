@@ -1,4 +1,5 @@
 import { failClosed } from '../../src/store/fail-closed';
+import { DEFAULT_COMMAND_TIMEOUT_MS } from '../../src/store/redis/connect';
 import { redisOutage } from '../../src/store/redis/outage';
 import { createRedisClient } from '../../src/store/redis/redis-store';
 import { StoreUnavailableError } from '../../src/store/unavailable';
@@ -63,6 +64,27 @@ describe('redisOutage against real Redis', () => {
       expect(redisOutage(raw)(reply)).toBe(true);
     } finally {
       raw.disconnect();
+      await server.destroy();
+    }
+  });
+
+  it('a Redis that is up but does not answer (a hung process) is an outage within the command timeout, not a hung request', async () => {
+    const server = await startRedis();
+    const client = createRedisClient({ url: server.url, keyPrefix: 'x:' });
+    const raw = new Redis(server.url);
+    const pid = Number(/process_id:(\d+)/.exec(await raw.info('server'))?.[1]);
+    raw.disconnect();
+    try {
+      await client.connect();
+      process.kill(pid, 'SIGSTOP');
+      const started = Date.now();
+      const error: unknown = await client.get('k').catch((thrown: unknown) => thrown);
+      expect(Date.now() - started).toBeLessThan(DEFAULT_COMMAND_TIMEOUT_MS + 1000);
+      expect((error as Error).message).toBe('Command timed out');
+      expect(redisOutage(client)(error)).toBe(true);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      client.disconnect();
       await server.destroy();
     }
   });

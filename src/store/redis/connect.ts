@@ -5,7 +5,12 @@ import type { RedisClient } from './scripts';
 export interface ConnectOptions {
   readonly keyPrefix: string;
   readonly connectTimeoutMs?: number;
+  /** How long a command may go unanswered (a hung node) before it fails as an outage. */
+  readonly commandTimeoutMs?: number;
 }
+
+/** Longer than any command of the stores takes, WAIT included (the service sets it above REDIS_WAIT_TIMEOUT_MS). */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
 
 /**
  * The one Redis client every store shares, for the configured mode. Commands fail fast while
@@ -19,13 +24,16 @@ export interface ConnectOptions {
  */
 export function connectRedis(settings: Extract<RedisSettings, { mode: 'standalone' | 'sentinel' }>, options: ConnectOptions): Redis;
 export function connectRedis(settings: RedisSettings, options: ConnectOptions): RedisClient;
-export function connectRedis(settings: RedisSettings, { keyPrefix, connectTimeoutMs = 2000 }: ConnectOptions): RedisClient {
+export function connectRedis(settings: RedisSettings, { keyPrefix, connectTimeoutMs = 2000, commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS }: ConnectOptions): RedisClient {
   const failFast: RedisOptions = {
     keyPrefix,
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: connectTimeoutMs,
+    // A node that is up but does not answer (stopped, swapping) would otherwise hold each
+    // request for as long as it hangs.
+    commandTimeout: commandTimeoutMs,
     retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
   };
   // Only what is set: ioredis fills options left undefined from the URL (its password, rediss:).
@@ -49,7 +57,7 @@ export function connectRedis(settings: RedisSettings, { keyPrefix, connectTimeou
         retryDelayOnClusterDown: 100,
         maxRedirections: 8,
         slotsRefreshTimeout: connectTimeoutMs,
-        redisOptions: { connectTimeout: connectTimeoutMs, maxRetriesPerRequest: 1, ...access },
+        redisOptions: { connectTimeout: connectTimeoutMs, commandTimeout: commandTimeoutMs, maxRetriesPerRequest: 1, ...access },
       },
     );
   }

@@ -11,6 +11,9 @@ const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLIC
 // ioredis rejects a command with this when the connection closed under it.
 const CONNECTION_CLOSED = 'Connection is closed.';
 
+// ioredis rejects a command with this when the server did not answer within commandTimeout.
+const TIMED_OUT = 'Command timed out';
+
 // A cluster client gives up on a command with these while a master is gone or the cluster is
 // down: the status of the client as a whole stays 'ready', and the node's own error is wrapped.
 const CLUSTER_GAVE_UP = /^(Too many Cluster redirections|Cluster isn't ready|Failed to refresh slots cache)/;
@@ -25,7 +28,7 @@ export function redisOutage(redis: { readonly status: string }): OutageTest {
   return (error) => {
     if (!(error instanceof Error)) return false;
     if (error.name === 'ReplyError') return TRANSIENT_REPLY.test(error.message);
-    if (CLUSTER_GAVE_UP.test(error.message) || error.name === 'ClusterAllFailedError') return true;
+    if (CLUSTER_GAVE_UP.test(error.message) || error.name === 'ClusterAllFailedError' || error.message === TIMED_OUT) return true;
     if (redis.status !== 'ready') return true;
     if (error.name === 'MaxRetriesPerRequestError' || error.message === CONNECTION_CLOSED) return true;
     const code = (error as NodeJS.ErrnoException).code;
