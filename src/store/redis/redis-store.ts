@@ -18,6 +18,8 @@ export function createRedisClient({ url, keyPrefix, connectTimeoutMs }: RedisSto
   return connectRedis({ mode: 'standalone', url, username: undefined, password: undefined, tls: false }, { keyPrefix, ...(connectTimeoutMs !== undefined && { connectTimeoutMs }) });
 }
 
+const CLUSTER_SLOTS = 16_384;
+
 /** The one Redis connection every store shares, as readiness and shutdown see it. */
 export class RedisConnection implements StoreConnection {
   readonly kind = 'redis' as const;
@@ -44,8 +46,11 @@ export class RedisConnection implements StoreConnection {
     }
   }
 
-  /** On a cluster: every master answers and the cluster serves all its slots (a PING alone
-   *  reaches one node, which answers even while the cluster is down). */
+  /**
+   * On a cluster: the cluster serves all its slots, and the master of each answers. (A PING alone
+   * reaches one node, which answers even while the cluster is down; and the client drops a dead
+   * master from its connections while the cluster still assigns it slots.)
+   */
   async ping(): Promise<void> {
     if (!isCluster(this.redis)) {
       await this.redis.ping();
@@ -53,7 +58,16 @@ export class RedisConnection implements StoreConnection {
     }
     const state = /cluster_state:(\w+)/.exec(String(await this.redis.cluster('INFO')))?.[1];
     if (state !== 'ok') throw new Error(`redis cluster state is ${state ?? 'unknown'}`);
-    await Promise.all(this.redis.nodes('master').map((node) => node.ping()));
+    const connected = new Map(this.redis.nodes('master').map((node) => [`${node.options.host}:${node.options.port}`, node]));
+    const owners = new Set<string | undefined>();
+    for (let slot = 0; slot < CLUSTER_SLOTS; slot += 1) owners.add(this.redis.slots[slot]?.[0]);
+    await Promise.all(
+      [...owners].map((owner) => {
+        const node = owner === undefined ? undefined : connected.get(owner);
+        if (!node) throw new Error(owner === undefined ? 'a redis cluster slot has no master' : `redis cluster master ${owner} is not connected`);
+        return node.ping();
+      }),
+    );
   }
 
   async close(): Promise<void> {
