@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { createApp } from '../../src/http/app';
 import { registerUser } from '../../src/identity/user-lifecycle';
-import { keys } from '../../src/store/redis/keys';
+import { keys, legacyKeys } from '../../src/store/redis/keys';
 import { userTag } from '../../src/tokens/user-tag';
 import type { TestDeps } from '../support/deps';
 import { oauthFixture } from '../support/oauth-fixture';
@@ -59,9 +59,12 @@ if (wireTopologies().length === 0) {
               tokens[u] = res.body.refresh_token as string;
             }),
           );
-          // EVALSHA <sha1> 2 <family> <used> <arguments...>: the rotation script on this family.
-          const keysOfFamily = [keys.family(family), keys.familyUsed(family)].map((key) => escapeRegExp(`${probe.prefix}${key}`)).join(' ');
-          expected.push({ nodes: [await probe.ownerOf(`{u:${userTag(id)}}`)], commands: [expect.stringMatching(new RegExp(`^evalsha [0-9a-f]{40} 2 ${keysOfFamily} `))], writes: 1 });
+          // EVALSHA <sha1> <n> <family> <used> [<previous release's state key>] <arguments...>: the
+          // rotation script on this family; on one node also the key a reuse marks for instances
+          // of the previous release (rolling upgrade), never on the cluster.
+          const familyKeys = [keys.family(family), keys.familyUsed(family), ...(topology === 'standalone' ? [legacyKeys.family(family)] : [])];
+          const keysOfFamily = familyKeys.map((key) => escapeRegExp(`${probe.prefix}${key}`)).join(' ');
+          expected.push({ nodes: [await probe.ownerOf(`{u:${userTag(id)}}`)], commands: [expect.stringMatching(new RegExp(`^evalsha [0-9a-f]{40} ${familyKeys.length} ${keysOfFamily} `))], writes: 1 });
         }
       }
       expect(trips).toEqual(expected);

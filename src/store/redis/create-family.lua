@@ -6,7 +6,8 @@
 -- ARGV: 1 family id, 2 client id, 3 now, 4 idle expiry (ms, absolute), 5 absolute ttl (ms),
 --       6 max families per user and client, 7 revoked retention (ms), 8 key prefix,
 --       9.. family hash field, value, ...
--- Returns the ids of the families revoked to make room.
+-- Returns the ids of the families revoked to make room. With KEYS[3], a revoked family with a
+-- user tag is also marked revoked where the previous release looks (rf:{id}; rolling upgrade).
 -- A family's keys follow from its id, as in keys.ts: ids of 24 characters end with their user's
 -- tag; ids of 22 are from before tags.
 local prefix = ARGV[8]
@@ -50,6 +51,10 @@ if excess > 0 then
     redis.call('HSET', old.key, 'state', 'revoked', 'revoked_at', ARGV[3], 'box', '')
     redis.call('PEXPIRE', old.key, ARGV[7])
     redis.call('DEL', old.used)
+    if KEYS[3] and #old.id == 24 then
+      redis.call('HSET', prefix .. 'rf:{' .. old.id .. '}', 'state', 'revoked')
+      redis.call('PEXPIRE', prefix .. 'rf:{' .. old.id .. '}', ARGV[7])
+    end
     evicted[#evicted + 1] = old.id
   end
 end

@@ -39,27 +39,22 @@ export class RedisFamilies implements FamilyStore {
       this.layout.keyPrefix,
       ...fields,
     );
-    await this.tombstone(evicted, policy);
     return { evicted };
   }
 
   /**
-   * On one node (standalone, Sentinel), a revoked family of this layout also leaves its state
-   * where the previous release's introspection looks (`rf:{id}`), so that during a rolling
-   * upgrade an old instance does not answer its access tokens active. Only the state, for as
-   * long as a revoked family is remembered; never on a cluster.
+   * The keys a revoking script touches. On one node (standalone, Sentinel), a family of this
+   * layout also has its state marked where the previous release's introspection looks (`rf:{id}`),
+   * so that during a rolling upgrade an old instance does not answer its access tokens active.
    */
-  private async tombstone(familyIds: readonly string[], policy: FamilyPolicy): Promise<void> {
-    const tagged = this.layout.legacy ? familyIds.filter((id) => familyTag(id) !== undefined) : [];
-    if (tagged.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const id of tagged) pipeline.hset(legacyKeys.family(id), 'state', 'revoked').pexpire(legacyKeys.family(id), policy.revokedRetentionMs);
-    await pipeline.exec();
+  private revocable(familyId: string): [string, string] | [string, string, string] {
+    const own: [string, string] = [keys.family(familyId), keys.familyUsed(familyId)];
+    return this.layout.legacy && familyTag(familyId) !== undefined ? [...own, legacyKeys.family(familyId)] : own;
   }
 
   async rotate(rotation: Rotation, policy: FamilyPolicy, now: number): Promise<RotationResult> {
     const reply = await this.scripts.rotateFamily(
-      [keys.family(rotation.familyId), keys.familyUsed(rotation.familyId)],
+      this.revocable(rotation.familyId),
       rotation.presentedHash,
       rotation.nextHash,
       rotation.successorBox,
@@ -71,7 +66,6 @@ export class RedisFamilies implements FamilyStore {
       rotation.clientId,
     );
     const [outcome, ...rest] = reply;
-    if (outcome === 'reused') await this.tombstone([rotation.familyId], policy);
     if (outcome === 'rotated' || outcome === 'reused') {
       const family = decodeFamily(rotation.familyId, rest);
       if (family) return { outcome, family };
@@ -90,8 +84,7 @@ export class RedisFamilies implements FamilyStore {
   }
 
   async revokeFamily(familyId: string, policy: FamilyPolicy, now: number): Promise<Family | undefined> {
-    const before = await this.scripts.revokeFamily([keys.family(familyId), keys.familyUsed(familyId)], now, policy.revokedRetentionMs);
-    if (before.length > 0) await this.tombstone([familyId], policy);
+    const before = await this.scripts.revokeFamily(this.revocable(familyId), now, policy.revokedRetentionMs);
     return before.length > 0 ? decodeFamily(familyId, before) : undefined;
   }
 
@@ -122,8 +115,7 @@ export class RedisFamilies implements FamilyStore {
   }
 
   async revokeFamilyByToken(familyId: string, clientId: string, secretHash: string, policy: FamilyPolicy, now: number): Promise<RevokeByTokenResult> {
-    const reply = await this.scripts.revokeFamilyByToken([keys.family(familyId), keys.familyUsed(familyId)], secretHash, clientId, now, policy.revokedRetentionMs);
-    if (reply === 'revoked') await this.tombstone([familyId], policy);
+    const reply = await this.scripts.revokeFamilyByToken(this.revocable(familyId), secretHash, clientId, now, policy.revokedRetentionMs);
     if (reply === 'revoked' || reply === 'wrong_client' || reply === 'none') return reply;
     throw new Error(`unexpected revocation reply: ${reply}`);
   }

@@ -1,5 +1,7 @@
 -- Check-and-rotate of a refresh-token family in one atomic step.
 -- KEYS[1] family hash   KEYS[2] used-secret zset (same hash tag)
+-- KEYS[3] (optional; standalone and Sentinel, a family with a user tag): where the previous
+-- release looks for the family's state; marked revoked too (rolling upgrade, keys.ts).
 -- ARGV: 1 presented hash, 2 next hash, 3 sealed successor, 4 now (ms), 5 idle ttl (ms),
 --       6 grace (ms, 0 = off), 7 revoked retention (ms), 8 max tracked generations, 9 client id
 -- Returns {outcome, family fields as HGETALL} or {outcome} / {'replayed', box, fields...}.
@@ -41,6 +43,10 @@ if presented == f[3] or redis.call('ZSCORE', KEYS[2], presented) then
   redis.call('HSET', KEYS[1], 'state', 'revoked', 'revoked_at', ARGV[4], 'box', '')
   redis.call('PEXPIRE', KEYS[1], ARGV[7])
   redis.call('DEL', KEYS[2])
+  if KEYS[3] then
+    redis.call('HSET', KEYS[3], 'state', 'revoked')
+    redis.call('PEXPIRE', KEYS[3], ARGV[7])
+  end
   local out = redis.call('HGETALL', KEYS[1])
   table.insert(out, 1, 'reused')
   return out

@@ -17,6 +17,9 @@ interface ScriptSpec<K extends readonly string[], A extends readonly Arg[], R> {
   readonly signature?: (keys: K, ...args: A) => R;
 }
 
+/** A family's hash and used-secret set, and (rolling upgrade only) where the previous release reads its state. */
+type FamilyKeys = [family: string, used: string] | [family: string, used: string, previousReleaseState: string];
+
 const script = <K extends readonly string[], A extends readonly Arg[], R>(file: string): ScriptSpec<K, A, R> => ({ file });
 
 /**
@@ -30,12 +33,12 @@ export const SCRIPTS = {
     string[]
   >('create-family'),
   rotateFamily: script<
-    [family: string, used: string],
+    FamilyKeys,
     [presentedHash: string, nextHash: string, successorBox: string, now: number, idleTtlMs: number, graceMs: number, revokedRetentionMs: number, maxTrackedGenerations: number, clientId: string],
     string[]
   >('rotate-family'),
-  revokeFamily: script<[family: string, used: string], [now: number, revokedRetentionMs: number], string[]>('revoke-family'),
-  revokeFamilyByToken: script<[family: string, used: string], [secretHash: string, clientId: string, now: number, revokedRetentionMs: number], string>('revoke-family-by-token'),
+  revokeFamily: script<FamilyKeys, [now: number, revokedRetentionMs: number], string[]>('revoke-family'),
+  revokeFamilyByToken: script<FamilyKeys, [secretHash: string, clientId: string, now: number, revokedRetentionMs: number], string>('revoke-family-by-token'),
   reauthenticateFamily: script<[family: string], [now: number], number>('reauthenticate-family'),
   setFamilySubject: script<[family: string], [now: number, roles: string, scopes: string, readAt: number], number>('set-family-subject'),
   /** Seconds, not ms: the epochs' expiry is compared with JWT times. */
