@@ -15,16 +15,29 @@ export interface Durability {
   readonly onShortfall: (write: string, acknowledged: number) => void;
 }
 
-/** Runs the one write that `build` queues, then WAIT, in one pipeline; returns the write's reply. */
-export async function replicated(redis: RedisClient, durability: Durability, write: string, build: (pipeline: ChainableCommander) => void): Promise<unknown> {
+/** The replies of a pipeline, failing on the first command that failed. */
+export async function replies(pipeline: ChainableCommander): Promise<unknown[]> {
+  const results = await pipeline.exec();
+  if (!results) throw new Error('redis pipeline returned no replies');
+  return results.map(([error, reply]) => {
+    if (error) throw error;
+    return reply;
+  });
+}
+
+/**
+ * Runs the writes `build` queues in one pipeline, followed by WAIT when `durability` asks for
+ * replicas (WAIT covers every earlier write of the connection); returns the writes' replies.
+ */
+export async function replicated(redis: RedisClient, durability: Durability | undefined, write: string, build: (pipeline: ChainableCommander) => void): Promise<unknown[]> {
   const pipeline = redis.pipeline();
   build(pipeline);
-  pipeline.wait(durability.replicas, durability.timeoutMs);
-  const results = await pipeline.exec();
-  if (!results || results.length !== 2) throw new Error('redis pipeline returned no replies');
-  const [[writeError, reply], [waitError, acknowledged]] = results as [[Error | null, unknown], [Error | null, unknown]];
-  if (writeError) throw writeError;
-  if (waitError) throw waitError;
-  if (Number(acknowledged) < durability.replicas) durability.onShortfall(write, Number(acknowledged));
-  return reply;
+  const waits = durability !== undefined && durability.replicas > 0;
+  if (waits) pipeline.wait(durability.replicas, durability.timeoutMs);
+  const results = await replies(pipeline);
+  if (waits) {
+    const acknowledged = Number(results.pop());
+    if (acknowledged < durability.replicas) durability.onShortfall(write, acknowledged);
+  }
+  return results;
 }

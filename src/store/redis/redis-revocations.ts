@@ -1,9 +1,8 @@
-import type { ChainableCommander } from 'ioredis';
 import { allTags } from '../../tokens/user-tag';
 import type { RevocationState, RevocationStore } from '../revocations';
 import { keys, legacyKeys, userKeys } from './keys';
 import type { RedisLayout } from './layout';
-import { replicated, type Durability } from './durability';
+import { replicated, replies, type Durability } from './durability';
 import { isCluster } from './connect';
 import { bindScripts, type RedisClient, type Scripts } from './scripts';
 
@@ -11,16 +10,6 @@ import { bindScripts, type RedisClient, type Scripts } from './scripts';
 function liveEpoch(reply: unknown, now: number): number {
   const [epoch, expires] = (reply as (string | null)[] | undefined) ?? [];
   return Number(expires ?? 0) > now ? Number(epoch ?? 0) : 0;
-}
-
-/** The replies of a pipeline, failing on the first command that failed. */
-async function replies(pipeline: ChainableCommander): Promise<unknown[]> {
-  const results = await pipeline.exec();
-  if (!results) throw new Error('redis pipeline returned no replies');
-  return results.map(([error, reply]) => {
-    if (error) throw error;
-    return reply;
-  });
 }
 
 /**
@@ -44,15 +33,13 @@ export class RedisRevocations implements RevocationStore {
   async blacklistAccessToken(jti: string, subject: string, expiresAt: number, now: number): Promise<void> {
     const ttl = expiresAt - now;
     if (ttl <= 0) return;
-    for (const key of this.layout.legacy ? [userKeys(subject).blacklist(jti), legacyKeys.blacklist(jti)] : [userKeys(subject).blacklist(jti)]) {
-      if (this.durability && this.durability.replicas > 0) await replicated(this.redis, this.durability, 'blacklist', (pipeline) => pipeline.set(key, String(expiresAt), 'EX', ttl));
-      else await this.redis.set(key, String(expiresAt), 'EX', ttl);
-    }
+    const copies = this.layout.legacy ? [userKeys(subject).blacklist(jti), legacyKeys.blacklist(jti)] : [userKeys(subject).blacklist(jti)];
+    await replicated(this.redis, this.durability, 'blacklist', (pipeline) => copies.forEach((key) => pipeline.set(key, String(expiresAt), 'EX', ttl)));
   }
 
   async revokeUserTokensBefore(userId: string, epoch: number, ttlSec: number, now: number): Promise<void> {
-    await this.scripts.moveEpoch([userKeys(userId).epoch], epoch, now + ttlSec, ttlSec);
-    if (this.layout.legacy) await this.scripts.moveEpoch([legacyKeys.userEpoch(userId)], epoch, now + ttlSec, ttlSec);
+    const epochs: [string] | [string, string] = this.layout.legacy ? [userKeys(userId).epoch, legacyKeys.userEpoch(userId)] : [userKeys(userId).epoch];
+    await this.scripts.moveEpoch(epochs, epoch, now + ttlSec, ttlSec);
   }
 
   /**
@@ -61,8 +48,9 @@ export class RedisRevocations implements RevocationStore {
    * way rejects, and the caller (client deletion) fails before the client row goes.
    */
   async revokeClientTokensBefore(clientId: string, epoch: number, ttlSec: number, now: number): Promise<void> {
-    await Promise.all(allTags().map((tag) => this.unwaited.moveEpoch([keys.clientEpoch(tag, clientId)], epoch, now + ttlSec, ttlSec)));
-    if (this.layout.legacy) await this.unwaited.moveEpoch([legacyKeys.clientEpoch(clientId)], epoch, now + ttlSec, ttlSec);
+    const copies = allTags().map((tag) => keys.clientEpoch(tag, clientId));
+    if (this.layout.legacy) copies.push(legacyKeys.clientEpoch(clientId));
+    await Promise.all(copies.map((copy) => this.unwaited.moveEpoch([copy], epoch, now + ttlSec, ttlSec)));
     // With REDIS_WAIT_REPLICAS: one WAIT per master for all its copies (WAIT covers every earlier
     // write of its connection), not one per copy, which would hold each master's connection
     // for the timeout a thousand times over when a replica lags.

@@ -42,7 +42,7 @@ export const SCRIPTS = {
   reauthenticateFamily: script<[family: string], [now: number], number>('reauthenticate-family'),
   setFamilySubject: script<[family: string], [now: number, roles: string, scopes: string, readAt: number], number>('set-family-subject'),
   /** Seconds, not ms: the epochs' expiry is compared with JWT times. */
-  moveEpoch: script<[epoch: string], [epochMs: number, expiresAtSec: number, ttlSec: number], number>('move-epoch'),
+  moveEpoch: script<[epoch: string] | [epoch: string, previousReleaseEpoch: string], [epochMs: number, expiresAtSec: number, ttlSec: number], number>('move-epoch'),
   throttleAttempt: script<
     [pair: string, bucket: string],
     [now: number, pairThreshold: number, pairBaseLockMs: number, pairMaxLockMs: number, pairMemoryMs: number, addressCapacity: number, addressRefillPerMs: number],
@@ -91,10 +91,10 @@ export function bindScripts(redis: RedisClient, durability?: Durability): Script
       // always follows the write it vouches for.
       bound[name] = async (keys, ...args) => {
         try {
-          return await replicated(redis, durability, name, (pipeline) => pipeline.evalsha(sha, keys.length, ...keys, ...args));
+          return (await replicated(redis, durability, name, (pipeline) => pipeline.evalsha(sha, keys.length, ...keys, ...args)))[0];
         } catch (error) {
           if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-          return replicated(redis, durability, name, (pipeline) => pipeline.eval(lua, keys.length, ...keys, ...args));
+          return (await replicated(redis, durability, name, (pipeline) => pipeline.eval(lua, keys.length, ...keys, ...args)))[0];
         }
       };
     } else bound[name] = (keys, ...args) => commands[name]!(keys.length, ...keys, ...args);
