@@ -1,15 +1,14 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync } from 'node:crypto';
-import { userTag } from './user-tag';
+import { userTag } from '../store/user-tag';
 import { randomBytesPooled as randomBytes } from './random';
 
 // Refresh tokens are opaque: `<familyId>.<secret>`, base64url. A family id is 128 random bits and
-// its user's tag (tokens/user-tag.ts: the slot of the user's state on Redis Cluster); ids minted
+// its user's tag (store/user-tag.ts: the slot of the user's state on Redis Cluster); ids minted
 // before tags existed have no tag and keep working until they expire. The secret is 256 bits. The
 // store keeps only SHA-256(secret): the secret is random, so a fast hash suffices and a leaked
 // store yields no usable token.
 
 const FAMILY_ID = /^[A-Za-z0-9_-]{22}(?:[A-Za-z0-9_-]{2})?$/;
-const TAGGED_FAMILY_ID_LENGTH = 24;
 const SECRET = /^[A-Za-z0-9_-]{43}$/;
 
 export interface RefreshToken {
@@ -30,10 +29,6 @@ export function newFamilyId(userId: string): string {
   }
 }
 
-/** The user tag a family id ends with, or undefined for an id minted before tags. */
-export function familyTag(familyId: string): string | undefined {
-  return familyId.length === TAGGED_FAMILY_ID_LENGTH ? familyId.slice(-2) : undefined;
-}
 
 export function newRefreshToken(familyId: string): RefreshToken {
   const secret = randomBytes(32).toString('base64url');

@@ -4,7 +4,7 @@ import { createApp } from '../../src/http/app';
 import { createClient } from '../../src/identity/clients';
 import { registerUser } from '../../src/identity/user-lifecycle';
 import { keys, legacyKeys, userKeys } from '../../src/store/redis/keys';
-import { userTag } from '../../src/tokens/user-tag';
+import { userTag } from '../../src/store/user-tag';
 import type { TestDeps } from '../support/deps';
 import { basic, oauthFixture, RS_SECRET } from '../support/oauth-fixture';
 import { usersOnDistinctNodes, wireProbe, wireTopologies, type Trip, type WireProbe } from '../support/round-trips';

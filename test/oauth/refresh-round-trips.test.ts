@@ -2,7 +2,7 @@ import request from 'supertest';
 import { createApp } from '../../src/http/app';
 import { registerUser } from '../../src/identity/user-lifecycle';
 import { keys, legacyKeys } from '../../src/store/redis/keys';
-import { userTag } from '../../src/tokens/user-tag';
+import { userTag } from '../../src/store/user-tag';
 import type { TestDeps } from '../support/deps';
 import { oauthFixture } from '../support/oauth-fixture';
 import { usersOnDistinctNodes, wireProbe, wireTopologies, type Trip, type WireProbe } from '../support/round-trips';

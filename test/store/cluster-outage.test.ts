@@ -6,7 +6,7 @@ import { redisOutage } from '../../src/store/redis/outage';
 import { redisTokenStores } from '../../src/store/redis/redis-store';
 import { StoreUnavailableError } from '../../src/store/unavailable';
 import { hashRefreshSecret, newFamilyId, newRefreshToken, sealSuccessor } from '../../src/tokens/refresh-token';
-import { userTag } from '../../src/tokens/user-tag';
+import { userTag } from '../../src/store/user-tag';
 import { uniqueName } from '../support/env';
 import { until } from '../support/process';
 import { startRedisCluster, type RedisClusterBackend } from '../support/redis-topologies';

@@ -5,7 +5,7 @@ import type { FamilyPolicy, NewFamily } from '../../src/store/families';
 import { keys, userKeys } from '../../src/store/redis/keys';
 import { createRedisClient, redisTokenStores, type RedisTokenStores } from '../../src/store/redis/redis-store';
 import { hashRefreshSecret, newFamilyId, newRefreshToken, sealSuccessor, type RefreshToken } from '../../src/tokens/refresh-token';
-import { allTags, tagName, userTag, USER_TAG_COUNT } from '../../src/tokens/user-tag';
+import { allTags, tagName, userTag, USER_TAG_COUNT } from '../../src/store/user-tag';
 import { FakeClock } from '../support/clock';
 import { redisUrl, testConfig, uniqueName } from '../support/env';
 import { PreviousRelease, previousKeys } from './previous-release';

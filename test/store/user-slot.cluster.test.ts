@@ -4,7 +4,7 @@ import { connectRedis } from '../../src/store/redis/connect';
 import { keys, userKeys } from '../../src/store/redis/keys';
 import { redisTokenStores, type RedisTokenStores } from '../../src/store/redis/redis-store';
 import { hashRefreshSecret, newFamilyId, newRefreshToken, sealSuccessor, type RefreshToken } from '../../src/tokens/refresh-token';
-import { userTag, USER_TAG_COUNT } from '../../src/tokens/user-tag';
+import { userTag, USER_TAG_COUNT } from '../../src/store/user-tag';
 import { redisClusterNodes, uniqueName } from '../support/env';
 import type { RedisNode } from '../support/redis-topologies';
 

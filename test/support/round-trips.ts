@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { connectRedis } from '../../src/store/redis/connect';
 import { createRedisClient, redisTokenStores, type RedisTokenStores } from '../../src/store/redis/redis-store';
-import { userTag } from '../../src/tokens/user-tag';
+import { userTag } from '../../src/store/user-tag';
 import { redisClusterNodes, redisUrl, uniqueName } from './env';
 import { until } from './process';
 import { commandConnections, commandsDuring, countWrites, monitorRedisNodes, type Monitor } from './redis-monitor';

@@ -1,5 +1,5 @@
-import { familyTag, newFamilyId, newRefreshToken, parseRefreshToken } from '../../src/tokens/refresh-token';
-import { userTag } from '../../src/tokens/user-tag';
+import { familyTag, userTag } from '../../src/store/user-tag';
+import { newFamilyId, newRefreshToken, parseRefreshToken } from '../../src/tokens/refresh-token';
 
 describe('refresh token format', () => {
   it('makes family ids that never begin with "-" (they are session ids on the command line)', () => {

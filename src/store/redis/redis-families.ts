@@ -1,6 +1,6 @@
 import { isLive, MAX_TRACKED_GENERATIONS, type RevokeByTokenResult, type Family, type FamilyPolicy, type FamilyStore, type NewFamily, type Rotation, type RotationResult, type SubjectSnapshot } from '../families';
 import { decodeFamily, familyFields, subjectFields } from './family-codec';
-import { familyTag } from '../../tokens/refresh-token';
+import { familyTag } from '../user-tag';
 import { keys, legacyKeys, userKeys } from './keys';
 import type { RedisLayout } from './layout';
 import type { Durability } from './durability';

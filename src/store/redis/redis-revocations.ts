@@ -1,4 +1,4 @@
-import { allTags } from '../../tokens/user-tag';
+import { allTags } from '../user-tag';
 import type { RevocationState, RevocationStore } from '../revocations';
 import { keys, legacyKeys, userKeys } from './keys';
 import type { RedisLayout } from './layout';

@@ -24,3 +24,11 @@ export function userTag(subject: string): string {
 export function allTags(): string[] {
   return Array.from({ length: USER_TAG_COUNT }, (_, n) => tagName(n));
 }
+
+/** Family ids minted with a tag (tokens/refresh-token.ts newFamilyId): 22 random characters and the tag. */
+const TAGGED_FAMILY_ID_LENGTH = 24;
+
+/** The user tag a family id ends with, or undefined for an id minted before tags. */
+export function familyTag(familyId: string): string | undefined {
+  return familyId.length === TAGGED_FAMILY_ID_LENGTH ? familyId.slice(-2) : undefined;
+}
