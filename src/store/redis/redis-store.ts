@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { withTimeout } from '../../async';
 import type { StoreConnection, TokenStores } from '../connection';
 import { connectRedis, isCluster } from './connect';
 import type { Durability } from './durability';
@@ -33,17 +34,7 @@ export class RedisConnection implements StoreConnection {
     // Bounded: in Sentinel mode a wrong master name, an unreachable sentinel or a TLS mismatch
     // makes ioredis retry the sentinels forever, and the service must still start (and answer
     // 503 with /readyz down) rather than hang without listening.
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        this.redis.connect(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`redis did not connect within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(this.redis.connect(), timeoutMs);
   }
 
   /**
