@@ -4,6 +4,7 @@ import { IdentityError } from '../identity/errors';
 import { hasScope } from '../identity/scopes';
 import { revokeClientTokens } from '../identity/client-lifecycle';
 import { audit, type Actor } from './audit';
+import { sameSet } from '../sets';
 
 type ClientDeps = Pick<Deps, 'db' | 'clock' | 'log' | 'revocations' | 'config'>;
 
@@ -70,8 +71,6 @@ function changedPrivileges(current: Client, changes: ClientChanges): string[] {
     corsOrigins: changes.corsOrigins && !sameSet(changes.corsOrigins, current.corsOrigins) ? ['(changed)'] : [],
   });
 }
-
-const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && new Set([...a, ...b]).size === new Set(a).size;
 
 /** Creates a client; a confidential one gets a generated secret, returned here once. */
 export async function createClientAs(deps: ClientDeps, actor: Actor, input: Omit<NewClient, 'secret'>): Promise<{ client: Client; secret?: string }> {

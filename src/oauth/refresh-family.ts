@@ -1,6 +1,7 @@
 import { findTokenSubject, signInRefusal } from '../identity/token-subject';
 import { hashRefreshSecret, newFamilyId, newRefreshToken } from '../tokens/refresh-token';
 import type { SubjectSnapshot } from '../store/families';
+import { sameSet } from '../sets';
 import { OAuthError } from './errors';
 import type { GrantDeps } from './grants/grant';
 
@@ -38,8 +39,6 @@ export async function startFamily(deps: FamilyDeps, start: FamilyStart): Promise
   }
   return { familyId, refreshToken: first.token, subject };
 }
-
-const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((item) => b.includes(item));
 
 /**
  * A change that committed after the login read the user, but walked the user's families before
