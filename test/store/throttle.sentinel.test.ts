@@ -1,29 +1,19 @@
 import { Redis } from 'ioredis';
 import { RedisThrottleStore } from '../../src/store/redis/redis-throttle';
-import { connectTestRedis, createTestThrottle, uniqueName, type RedisTarget } from '../support/env';
+import { connectTestRedis, redisSentinel, uniqueName, type RedisTarget } from '../support/env';
 import { until } from '../support/process';
-import { startRedisSentinel, type RedisSentinelBackend } from '../support/redis-topologies';
-import { throttleContract } from '../support/throttle-contract';
 
-// The throttle store through Redis Sentinel (one master, one replica, one sentinel): the client
-// asks the sentinel for the master and runs the contract there.
-// It needs redis-server and redis-cli (Debian's redis-server and redis-tools; .ci/run installs
-// them): without them it fails with a message naming the package, it is never skipped.
+// The throttle store through the run's Redis Sentinel deployment (one master, one replica, one
+// sentinel; the contract itself runs there in throttle.contract.test.ts): the client asks the
+// sentinel for the master, writes there, and the replica follows.
 
 describe('throttle store on Redis Sentinel', () => {
-  let started: RedisSentinelBackend | undefined;
-  const deployment = (): RedisSentinelBackend => {
-    if (!started) throw new Error('the sentinel deployment did not start');
-    return started;
+  const deployment = () => {
+    const found = redisSentinel();
+    if (!found) throw new Error('this run has no Redis Sentinel (see test/support/global-setup.ts)');
+    return found;
   };
   const target = (): RedisTarget => ({ mode: 'sentinel', sentinels: deployment().sentinels, name: deployment().name });
-
-  beforeAll(async () => {
-    started = await startRedisSentinel();
-  }, 30_000);
-  afterAll(async () => started?.destroy());
-
-  throttleContract('redis sentinel', () => createTestThrottle('redis', target()));
 
   it('writes on the master the sentinel names, and the replica follows', async () => {
     const prefix = `${uniqueName('th')}:`;

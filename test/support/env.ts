@@ -29,11 +29,13 @@ export function redisClusterNodes(): RedisNode[] | undefined {
   return nodes ? nodeList(nodes) : undefined;
 }
 
-/** The shared Sentinel deployment (global-setup.ts), or undefined when this run has none. */
-export function redisSentinel(): { sentinels: RedisNode[]; name: string } | undefined {
+/** The shared Sentinel deployment (global-setup.ts): its sentinels, master name, and the master
+ *  and replica it started with (nothing fails it over); undefined when this run has none. */
+export function redisSentinel(): { sentinels: RedisNode[]; name: string; master: RedisNode; replica: RedisNode } | undefined {
   const sentinels = process.env.TEST_REDIS_SENTINELS;
   const name = process.env.TEST_REDIS_SENTINEL_NAME;
-  return sentinels && name ? { sentinels: nodeList(sentinels), name } : undefined;
+  const [master, replica] = nodeList(process.env.TEST_REDIS_SENTINEL_DATA ?? '');
+  return sentinels && name && master && replica ? { sentinels: nodeList(sentinels), name, master, replica } : undefined;
 }
 export const postgresUrl = (): string | undefined => process.env.TEST_DATABASE_URL;
 
@@ -77,7 +79,7 @@ function sharedTarget(kind: Exclude<StoreKind, 'memory'>): RedisTarget {
   if (kind === 'redis-sentinel') {
     const sentinel = redisSentinel();
     if (!sentinel) throw new Error('no Redis Sentinel for this run');
-    return { mode: 'sentinel', ...sentinel };
+    return { mode: 'sentinel', sentinels: sentinel.sentinels, name: sentinel.name };
   }
   const url = redisUrl();
   if (!url) throw new Error('no Redis for this run');
@@ -127,13 +129,10 @@ export async function connectTestRedis(target: RedisTarget, keyPrefix: string): 
   return redis;
 }
 
-/** Throttling state on the given backend (Redis: its own connection and key prefix). A string
- *  is a standalone Redis URL. */
-export async function createTestThrottle(kind: StoreKind, target: string | RedisTarget | undefined = redisUrl()): Promise<{ throttle: ThrottleStore; close(): Promise<void> }> {
+/** Throttling state on the run's backend of that kind (Redis: its own connection and key prefix). */
+export async function createTestThrottle(kind: StoreKind): Promise<{ throttle: ThrottleStore; close(): Promise<void> }> {
   if (kind === 'memory') return { throttle: new MemoryThrottleStore(), close: async () => undefined };
-  if ((kind === 'redis-cluster' || kind === 'redis-sentinel') && target === redisUrl()) target = sharedTarget(kind);
-  if (!target) throw new Error('no Redis for this run');
-  const redis = await connectTestRedis(typeof target === 'string' ? { mode: 'standalone', url: target } : target, uniqueName('th') + ':');
+  const redis = await connectTestRedis(sharedTarget(kind), uniqueName('th') + ':');
   return { throttle: new RedisThrottleStore(redis), close: async () => void (await redis.quit()) };
 }
 

@@ -38,6 +38,7 @@ export default async function globalSetup(): Promise<void> {
     started.push(sentinel);
     process.env.TEST_REDIS_SENTINELS = sentinel.sentinels.map(({ host, port }) => `${host}:${port}`).join(',');
     process.env.TEST_REDIS_SENTINEL_NAME = sentinel.name;
+    process.env.TEST_REDIS_SENTINEL_DATA = [sentinel.master, sentinel.replica].map(({ host, port }) => `${host}:${port}`).join(',');
   } else missing.push('Redis Sentinel (install redis-server, redis-tools and redis-sentinel)');
 
   if (process.env.DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.DATABASE_URL;

@@ -1,8 +1,8 @@
 import type { ThrottleKeys, ThrottleSettings, ThrottleStore } from '../../src/store/throttle';
 
 // The throttle store contract, on a controlled clock (times are the caller's, in ms). Every
-// backend runs it: in-process and standalone Redis (test/store/throttle.contract.test.ts), Redis
-// Cluster and Sentinel (throttle.cluster.test.ts, throttle.sentinel.test.ts).
+// backend runs it (test/store/throttle.contract.test.ts): in-process, standalone Redis, the run's
+// Redis Cluster and its Sentinel deployment.
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const SETTINGS: ThrottleSettings = {
