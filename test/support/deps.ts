@@ -5,7 +5,7 @@ import { Passwords } from '../../src/identity/passwords';
 import { createLogger } from '../../src/logging/logger';
 import { generateJwk } from '../../src/tokens/generate';
 import { Keyring, parseKeySet } from '../../src/tokens/keyring';
-import { createTestDatabase, createTestStores, createTestThrottle, testConfig, type DatabaseKind, type StoreKind } from './env';
+import { createTestBackend, createTestDatabase, testConfig, type DatabaseKind, type StoreKind } from './env';
 import { FakeClock } from './clock';
 import { LogCapture } from './logs';
 
@@ -26,8 +26,7 @@ export async function createTestDeps(options: TestDepsOptions = {}): Promise<Tes
   const config = options.config ?? testConfig({ LOG_LEVEL: 'info', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' });
   const logs = new LogCapture();
   const database = await createTestDatabase(options.db ?? 'pglite');
-  const stores = await createTestStores(options.store ?? 'memory');
-  const throttle = await createTestThrottle(options.store ?? 'memory');
+  const { stores, throttle } = await createTestBackend(options.store ?? 'memory');
   return {
     config,
     db: database.db,
@@ -35,7 +34,7 @@ export async function createTestDeps(options: TestDepsOptions = {}): Promise<Tes
     storage: stores.storage,
     families: stores.families,
     revocations: stores.revocations,
-    throttle: throttle.throttle,
+    throttle,
     passwords: new Passwords(config.argon2),
     keyring: new Keyring(parseKeySet(JSON.stringify({ keys: [generateJwk('ES256', 'test-key', 'active')] }))),
     log: createLogger(config.logLevel, logs),
@@ -43,7 +42,6 @@ export async function createTestDeps(options: TestDepsOptions = {}): Promise<Tes
     logs,
     cleanup: async () => {
       await stores.storage.close();
-      await throttle.close();
       await database.drop();
     },
   };

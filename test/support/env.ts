@@ -92,14 +92,19 @@ export function databaseKinds(): DatabaseKind[] {
 }
 
 /** The token-state stores (families, revocations) on one backend; `storage.close()` ends them. */
-export async function createTestStores(kind: StoreKind, url = redisUrl()): Promise<TokenStores> {
-  if (kind === 'memory') return memoryTokenStores();
-  if (kind === 'redis-cluster' || kind === 'redis-sentinel') return redisTokenStores(await connectTestRedis(sharedTarget(kind), uniqueName('t') + ':'));
-  if (!url) throw new Error('no Redis for this run');
-  // A fresh key prefix per connection keeps parallel test files apart on one server.
-  const stores = redisTokenStores(createRedisClient({ url, keyPrefix: uniqueName('t') + ':' }));
-  await stores.storage.connect();
-  return stores;
+export async function createTestStores(kind: StoreKind): Promise<TokenStores> {
+  return (await createTestBackend(kind)).stores;
+}
+
+/**
+ * The token stores and the throttle store on the run's backend of that kind, sharing one
+ * connection as the service's do (store/create-store.ts); closing the stores' connection closes
+ * the throttle's. A fresh key prefix per connection keeps parallel test files apart.
+ */
+export async function createTestBackend(kind: StoreKind): Promise<{ stores: TokenStores; throttle: ThrottleStore }> {
+  if (kind === 'memory') return { stores: memoryTokenStores(), throttle: new MemoryThrottleStore() };
+  const redis = await connectTestRedis(sharedTarget(kind), uniqueName('t') + ':');
+  return { stores: redisTokenStores(redis), throttle: new RedisThrottleStore(redis) };
 }
 
 /** Where a Redis-backed store lives: the shared standalone server (a URL), or a deployment a
