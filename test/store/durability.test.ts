@@ -5,7 +5,6 @@ import { keys } from '../../src/store/redis/keys';
 import { redisTokenStores, type RedisTokenStores } from '../../src/store/redis/redis-store';
 import { hashRefreshSecret, newFamilyId, newRefreshToken, sealSuccessor } from '../../src/tokens/refresh-token';
 import { connectTestRedis, redisClusterNodes, uniqueName } from '../support/env';
-import { until } from '../support/process';
 import { startRedisSentinel, type RedisSentinelBackend } from '../support/redis-topologies';
 
 // REDIS_WAIT_REPLICAS on a real master with one replica (found through Sentinel): each write of
@@ -24,17 +23,10 @@ describe('durable token-state writes (REDIS_WAIT_REPLICAS) on Redis with a repli
     return started;
   };
   let master: Redis;
-  let replicaPid: number;
 
   beforeAll(async () => {
     started = await startRedisSentinel();
     master = new Redis(deployment().master.port, deployment().master.host);
-    const replica = new Redis(deployment().replica.port, deployment().replica.host);
-    replicaPid = Number(/process_id:(\d+)/.exec(await replica.info('server'))?.[1]);
-    // Fully synced before the first write that expects its acknowledgement.
-    await until(async () => (await replica.info('replication')).includes('master_link_status:up') && (await master.info('replication')).includes('connected_slaves:1'), 10_000);
-    replica.disconnect();
-    expect(replicaPid).toBeGreaterThan(0);
   }, 30_000);
   afterAll(async () => {
     master?.disconnect();
@@ -74,7 +66,7 @@ describe('durable token-state writes (REDIS_WAIT_REPLICAS) on Redis with a repli
   it('waits at most the timeout for a stalled replica, keeps the write, and reports each write that is not replicated', async () => {
     const durable = await stores(1);
     const plain = await stores(0);
-    process.kill(replicaPid, 'SIGSTOP');
+    deployment().signalReplica('SIGSTOP');
     try {
       const slow = await loginAndRotate(durable);
       expect(slow.outcome).toBe('rotated');
@@ -87,7 +79,7 @@ describe('durable token-state writes (REDIS_WAIT_REPLICAS) on Redis with a repli
       expect(fast.ms).toBeLessThan(TIMEOUT_MS);
       expect(plain.shortfalls).toEqual([]);
     } finally {
-      process.kill(replicaPid, 'SIGCONT');
+      deployment().signalReplica('SIGCONT');
       await durable.close();
       await plain.close();
     }

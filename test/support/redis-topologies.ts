@@ -17,6 +17,8 @@ export interface RedisNode {
 export interface RedisClusterBackend {
   /** The masters, in the order their slot ranges were assigned. */
   readonly nodes: readonly RedisNode[];
+  /** Kills one master (SIGKILL; there is no replica to promote), for outage tests. */
+  killNode(node: RedisNode): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -28,6 +30,8 @@ export interface RedisSentinelBackend {
   readonly replica: RedisNode;
   /** Kills the master (SIGKILL: no chance to hand over), for failover tests. */
   stopMaster(): Promise<void>;
+  /** Stops (SIGSTOP) or resumes (SIGCONT) the replica: a replica that lags without dying. */
+  signalReplica(signal: 'SIGSTOP' | 'SIGCONT'): void;
   destroy(): Promise<void>;
 }
 
@@ -54,6 +58,12 @@ class RedisGroup {
     // kills the server.
     child.unref();
     this.children.set(name, child);
+  }
+
+  signal(name: string, signal: NodeJS.Signals): void {
+    const child = this.children.get(name);
+    if (!child) throw new Error(`no redis process named ${name}`);
+    child.kill(signal);
   }
 
   async kill(name: string): Promise<void> {
@@ -174,7 +184,7 @@ export async function startRedisCluster(): Promise<RedisClusterBackend> {
         waitFor(`cluster node ${port} reaching cluster_state:ok`, async () => (await redisCli(['-p', String(port), 'cluster', 'info'])).includes('cluster_state:ok'), 15_000),
       ),
     );
-    return { nodes, destroy: () => group.destroy() };
+    return { nodes, killNode: (node) => group.kill(`node-${node.port}`), destroy: () => group.destroy() };
   });
 }
 
@@ -215,6 +225,7 @@ export async function startRedisSentinel(): Promise<RedisSentinelBackend> {
       master: { host: '127.0.0.1', port: masterPort },
       replica: { host: '127.0.0.1', port: replicaPort },
       stopMaster: () => group.kill('master'),
+      signalReplica: (signal) => group.signal('replica', signal),
       destroy: () => group.destroy(),
     };
   });
