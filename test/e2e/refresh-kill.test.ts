@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { raceLogin, refreshWith, sharedDeployment, sharedTopologies, startInstances, stopInstances, type SharedBackends, type TokenReply } from '../support/instances';
 import { until, type ServiceProcess } from '../support/process';
 import { keys } from '../../src/store/redis/keys';
+import { missingBackend } from '../support/env';
 
 // An instance dies by SIGKILL while clients rotate many families through it. Rotation is one
 // Lua script, so Redis either ran all of it or none of it: no family may be left half-rotated.
@@ -30,9 +31,7 @@ interface Session {
 }
 
 if (sharedTopologies().length === 0) {
-  it('needs real Redis and PostgreSQL, which only a run outside CI may lack', () => {
-    expect(process.env.CI).not.toBe('true');
-  });
+  missingBackend('real Redis and PostgreSQL');
 } else {
   describe.each(sharedTopologies())('SIGKILL of an instance in the middle of a rotation storm on %s Redis', (topology) => {
     let shared: SharedBackends;

@@ -1,6 +1,7 @@
 import { raceLogin, refreshWith, sharedDeployment, sharedTopologies, startInstances, stopInstances, type SharedBackends, type TokenReply } from '../support/instances';
 import type { ServiceProcess } from '../support/process';
 import { keys } from '../../src/store/redis/keys';
+import { missingBackend } from '../support/env';
 
 // Several instances of the service on one Redis (standalone, then a 3-master cluster) and one
 // PostgreSQL, the way it is deployed, racing on one refresh token. Rotation is one Lua script on
@@ -19,9 +20,7 @@ function race(instances: readonly ServiceProcess[], token: string): Promise<Toke
 }
 
 if (sharedTopologies().length === 0) {
-  it('needs real Redis and PostgreSQL, which only a run outside CI may lack', () => {
-    expect(process.env.CI).not.toBe('true');
-  });
+  missingBackend('real Redis and PostgreSQL');
 } else {
   describe.each(
     sharedTopologies().flatMap((topology) => [

@@ -4,7 +4,7 @@ import { createClient } from '../../src/identity/clients';
 import { Passwords } from '../../src/identity/passwords';
 import { createUser } from '../../src/identity/users';
 import { generateJwk } from '../../src/tokens/generate';
-import { createTestDatabase, postgresUrl, redisUrl, tempDir, testConfig, uniqueName } from '../support/env';
+import { createTestDatabase, missingBackend, postgresUrl, redisUrl, tempDir, testConfig, uniqueName } from '../support/env';
 import { RESOURCE_SERVICE, runCli, startServiceProcess, until, type ServiceProcess } from '../support/process';
 
 // The whole estate as separate processes: Portcullis on real Redis and PostgreSQL, and the
@@ -58,9 +58,7 @@ async function startEstate(): Promise<Estate> {
 }
 
 if (!redisUrl() || !postgresUrl()) {
-  it('needs real Redis and PostgreSQL, which only a run outside CI may lack', () => {
-    expect(process.env.CI).not.toBe('true');
-  });
+  missingBackend('real Redis and PostgreSQL');
 } else {
   describe('a resource-service estate: Portcullis, Redis, PostgreSQL and the items API as processes', () => {
     let estate: Estate;

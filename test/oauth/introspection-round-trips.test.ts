@@ -8,6 +8,7 @@ import { userTag } from '../../src/store/user-tag';
 import type { TestDeps } from '../support/deps';
 import { basic, oauthFixture, RS_SECRET } from '../support/oauth-fixture';
 import { usersOnDistinctNodes, wireProbe, wireTopologies, type Trip, type WireProbe } from '../support/round-trips';
+import { missingBackend } from '../support/env';
 
 // The introspection budget (oauth/introspection.ts, HOT PATH: one Redis round trip per token),
 // counted on the wire (support/round-trips.ts). On the cluster, everything introspection reads
@@ -19,9 +20,7 @@ const PASSWORD = 'intro-password';
 const USERS = 3;
 
 if (wireTopologies().length === 0) {
-  it('needs a real Redis, which only a run outside CI may lack', () => {
-    expect(process.env.CI).not.toBe('true');
-  });
+  missingBackend('a real Redis');
 } else {
   describe.each(wireTopologies())('RFC 7662 introspection on %s Redis: one round trip to one node', (topology) => {
     let deps: TestDeps;

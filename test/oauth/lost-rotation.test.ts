@@ -3,7 +3,7 @@ import { createApp } from '../../src/http/app';
 import { keys } from '../../src/store/redis/keys';
 import { createRedisClient, redisTokenStores, type RedisTokenStores } from '../../src/store/redis/redis-store';
 import type { TestDeps } from '../support/deps';
-import { rawRedis, redisUrl, uniqueName } from '../support/env';
+import { missingBackend, rawRedis, redisUrl, uniqueName } from '../support/env';
 import { oauthFixture } from '../support/oauth-fixture';
 
 // What a client sees when Redis loses a rotation: replication is asynchronous, so a replica
@@ -12,9 +12,7 @@ import { oauthFixture } from '../support/oauth-fixture';
 // and the client carries on with the token the lost rotation gave it.
 
 if (!redisUrl()) {
-  it('needs a real Redis, which only a run outside CI may lack', () => {
-    expect(process.env.CI).not.toBe('true');
-  });
+  missingBackend('a real Redis');
 } else {
   describe('a rotation lost in a Redis failover', () => {
     let deps: TestDeps;

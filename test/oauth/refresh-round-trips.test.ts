@@ -6,6 +6,7 @@ import { userTag } from '../../src/store/user-tag';
 import type { TestDeps } from '../support/deps';
 import { oauthFixture } from '../support/oauth-fixture';
 import { usersOnDistinctNodes, wireProbe, wireTopologies, type Trip, type WireProbe } from '../support/round-trips';
+import { missingBackend } from '../support/env';
 
 // The rotation budget, counted on the wire (support/round-trips.ts): one EVALSHA per rotation,
 // on the one node that owns the family's slot (on the cluster, one user on each master). The
@@ -17,9 +18,7 @@ const USERS = 3;
 const ROTATIONS = 2;
 
 if (wireTopologies().length === 0) {
-  it('needs a real Redis, which only a run outside CI may lack', () => {
-    expect(process.env.CI).not.toBe('true');
-  });
+  missingBackend('a real Redis');
 } else {
   describe.each(wireTopologies())('refresh rotation on %s Redis', (topology) => {
     let deps: TestDeps;

@@ -47,6 +47,17 @@ export function tempDir(prefix = 'portcullis-test-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/**
+ * What a test file declares instead of its tests when this run lacks a backend they need (a
+ * local run without redis-server, say): one test that passes outside CI and fails with CI=true,
+ * where every backend must be there. Never a skip.
+ */
+export function missingBackend(what: string): void {
+  it(`needs ${what}, which only a run outside CI may lack`, () => {
+    expect(process.env.CI).not.toBe('true');
+  });
+}
+
 /** A config as the service would load it, with quiet, test-friendly defaults. */
 export function testConfig(overrides: Record<string, string | undefined> = {}): Config {
   // Throttling of failed credentials is off unless a test turns it on: many tests fail a
