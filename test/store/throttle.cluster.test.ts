@@ -2,8 +2,8 @@ import { Redis } from 'ioredis';
 import { throttledAddress } from '../../src/identity/credential-throttle';
 import { RedisThrottleStore, throttleKeys } from '../../src/store/redis/redis-throttle';
 import type { ThrottleSettings } from '../../src/store/throttle';
-import { connectTestRedis, redisClusterNodes, uniqueName, type RedisTarget } from '../support/env';
-import type { RedisNode } from '../support/redis-topologies';
+import { clusterNodes, eachNode, slotOracle } from '../support/cluster';
+import { connectTestRedis, uniqueName, type RedisTarget } from '../support/env';
 
 // The throttle store's key layout on the run's real three-master Redis Cluster (the contract
 // itself runs there with every backend: throttle.contract.test.ts): each script's keys in one
@@ -12,22 +12,7 @@ import type { RedisNode } from '../support/redis-topologies';
 // run without them fails, it never skips.
 
 describe('throttle store on Redis Cluster', () => {
-  const nodes = (): readonly RedisNode[] => {
-    const found = redisClusterNodes();
-    if (!found) throw new Error('this run has no Redis Cluster (see test/support/global-setup.ts)');
-    return found;
-  };
-  const target = (): RedisTarget => ({ mode: 'cluster', nodes: nodes() });
-  /** A plain connection to each master, for asking a node what it holds. */
-  const eachNode = async <T>(use: (node: Redis) => Promise<T>): Promise<T[]> =>
-    Promise.all(nodes().map(async ({ host, port }) => {
-      const node = new Redis({ host, port });
-      try {
-        return await use(node);
-      } finally {
-        node.disconnect();
-      }
-    }));
+  const target = (): RedisTarget => ({ mode: 'cluster', nodes: clusterNodes() });
 
   it('keeps the keys of one attempt (pair and address bucket) in one slot, for IPv4 and IPv6 clients', async () => {
     // Addresses as the service derives them from a request (an IPv6 client by its /64); the
@@ -35,14 +20,12 @@ describe('throttle store on Redis Cluster', () => {
     const prefix = `${uniqueName('th')}:`;
     const addresses = ['203.0.113.7', '2001:db8:85a3::8a2e:370:7334', '::ffff:198.51.100.2', undefined].map(throttledAddress);
     expect(addresses).toEqual(['203.0.113.7', '2001:db8:85a3:0::/64', '198.51.100.2', 'unknown']);
-    const [seed] = nodes();
-    if (!seed) throw new Error('a cluster without nodes');
-    const node = new Redis({ host: seed.host, port: seed.port });
-    const slotOf = (key: string): Promise<number> => node.cluster('KEYSLOT', prefix + key);
+    const oracle = slotOracle();
+    const slotOf = (key: string): Promise<number> => oracle.slotOf(prefix + key);
     const slots = await Promise.all(addresses.flatMap((address) => ['alice', 'b}o{b'].map(async (subject) => {
       const keys = { subject, address };
       return [await slotOf(throttleKeys.pair(keys)), await slotOf(throttleKeys.bucket(keys))];
-    }))).finally(() => node.disconnect());
+    }))).finally(() => oracle.close());
     for (const [pair, bucket] of slots) expect(pair).toBe(bucket);
   });
 

@@ -1,12 +1,11 @@
-import { Redis } from 'ioredis';
 import type { FamilyPolicy } from '../../src/store/families';
 import { connectRedis } from '../../src/store/redis/connect';
 import { keys, userKeys } from '../../src/store/redis/keys';
 import { redisTokenStores, type RedisTokenStores } from '../../src/store/redis/redis-store';
 import { hashRefreshSecret, newFamilyId, newRefreshToken, sealSuccessor, type RefreshToken } from '../../src/tokens/refresh-token';
 import { userTag, USER_TAG_COUNT } from '../../src/store/user-tag';
-import { redisClusterNodes, uniqueName } from '../support/env';
-import type { RedisNode } from '../support/redis-topologies';
+import { clusterNodes, eachNode, slotOracle } from '../support/cluster';
+import { uniqueName } from '../support/env';
 
 // The token store's key layout on the run's real three-master Redis Cluster: everything one
 // user's operations touch is in one hash slot, as the server computes it on the keys as sent
@@ -18,33 +17,15 @@ const MIN = 60_000;
 const POLICY: FamilyPolicy = { absoluteTtlMs: 60 * MIN, idleTtlMs: 10 * MIN, graceMs: 0, revokedRetentionMs: 15 * MIN, maxPerUserClient: 1 };
 
 describe('token store on Redis Cluster: one slot per user', () => {
-  const nodes = (): readonly RedisNode[] => {
-    const found = redisClusterNodes();
-    if (!found) throw new Error('this run has no Redis Cluster (see test/support/global-setup.ts)');
-    return found;
-  };
-  /** A plain connection to each master, for asking the nodes what they hold. */
-  const eachNode = async <T>(use: (node: Redis) => Promise<T>): Promise<T[]> =>
-    Promise.all(nodes().map(async ({ host, port }) => {
-      const node = new Redis({ host, port });
-      try {
-        return await use(node);
-      } finally {
-        node.disconnect();
-      }
-    }));
   /** Every key under `prefix`, on whichever master holds it. */
   const keysUnder = async (prefix: string) => (await eachNode((node) => node.keys(`${prefix}*`))).flat();
 
-  let node: Redis;
-  const slotOf = (fullKey: string): Promise<number> => node.cluster('KEYSLOT', fullKey) as Promise<number>;
-
+  let oracle: ReturnType<typeof slotOracle>;
+  const slotOf = (fullKey: string): Promise<number> => oracle.slotOf(fullKey);
   beforeAll(() => {
-    const [seed] = nodes();
-    if (!seed) throw new Error('a cluster without nodes');
-    node = new Redis({ host: seed.host, port: seed.port });
+    oracle = slotOracle();
   });
-  afterAll(() => node.disconnect());
+  afterAll(() => oracle.close());
 
   it('puts every key of a user (theirs, their families\', their copy of a client epoch) in one slot', async () => {
     const prefix = `${uniqueName('t')}:`;
@@ -79,7 +60,7 @@ describe('token store on Redis Cluster: one slot per user', () => {
 
     beforeEach(async () => {
       prefix = `${uniqueName('t')}:`;
-      stores = redisTokenStores(connectRedis({ mode: 'cluster', nodes: nodes(), username: undefined, password: undefined, tls: false }, { keyPrefix: prefix }));
+      stores = redisTokenStores(connectRedis({ mode: 'cluster', nodes: clusterNodes(), username: undefined, password: undefined, tls: false }, { keyPrefix: prefix }));
       await stores.storage.connect();
     });
     afterEach(async () => stores.storage.close());
