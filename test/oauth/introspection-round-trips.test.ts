@@ -7,8 +7,8 @@ import { keys, legacyKeys, userKeys } from '../../src/store/redis/keys';
 import { userTag } from '../../src/store/user-tag';
 import type { TestDeps } from '../support/deps';
 import { basic, oauthFixture, RS_SECRET } from '../support/oauth-fixture';
-import { usersOnDistinctNodes, wireProbe, wireTopologies, type Trip, type WireProbe } from '../support/round-trips';
-import { missingBackend } from '../support/env';
+import { usersOnDistinctNodes, wireProbe, type Trip, type WireProbe } from '../support/round-trips';
+import { missingBackend, redisTopologies } from '../support/env';
 
 // The introspection budget (oauth/introspection.ts, HOT PATH: one Redis round trip per token),
 // counted on the wire (support/round-trips.ts). On the cluster, everything introspection reads
@@ -19,10 +19,10 @@ const BFF_SECRET = 'backend-for-frontend-secret-0123456789abcdef';
 const PASSWORD = 'intro-password';
 const USERS = 3;
 
-if (wireTopologies().length === 0) {
+if (redisTopologies().length === 0) {
   missingBackend('a real Redis');
 } else {
-  describe.each(wireTopologies())('RFC 7662 introspection on %s Redis: one round trip to one node', (topology) => {
+  describe.each(redisTopologies())('RFC 7662 introspection on %s Redis: one round trip to one node', (topology) => {
     let deps: TestDeps;
     let probe: WireProbe;
     let users: { username: string; id: string }[];

@@ -5,8 +5,8 @@ import { keys, legacyKeys } from '../../src/store/redis/keys';
 import { userTag } from '../../src/store/user-tag';
 import type { TestDeps } from '../support/deps';
 import { oauthFixture } from '../support/oauth-fixture';
-import { usersOnDistinctNodes, wireProbe, wireTopologies, type Trip, type WireProbe } from '../support/round-trips';
-import { missingBackend } from '../support/env';
+import { usersOnDistinctNodes, wireProbe, type Trip, type WireProbe } from '../support/round-trips';
+import { missingBackend, redisTopologies } from '../support/env';
 
 // The rotation budget, counted on the wire (support/round-trips.ts): one EVALSHA per rotation,
 // on the one node that owns the family's slot (on the cluster, one user on each master). The
@@ -17,10 +17,10 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
 const USERS = 3;
 const ROTATIONS = 2;
 
-if (wireTopologies().length === 0) {
+if (redisTopologies().length === 0) {
   missingBackend('a real Redis');
 } else {
-  describe.each(wireTopologies())('refresh rotation on %s Redis', (topology) => {
+  describe.each(redisTopologies())('refresh rotation on %s Redis', (topology) => {
     let deps: TestDeps;
     let probe: WireProbe;
     let users: { username: string; id: string }[];

@@ -80,6 +80,19 @@ export function storeContractKinds(): StoreKind[] {
   return [...storeKinds(), ...(redisSentinel() ? (['redis-sentinel'] as const) : [])];
 }
 
+/** The shared Redis deployments a test can run the service's own client on, by topology. */
+export type RedisTopology = 'standalone' | 'cluster';
+
+/** The topologies this run has a Redis for (global-setup.ts). */
+export function redisTopologies(): RedisTopology[] {
+  return [...(redisUrl() ? (['standalone'] as const) : []), ...(redisClusterNodes() ? (['cluster'] as const) : [])];
+}
+
+/** How a test reaches the shared deployment of a topology. */
+export function topologyTarget(topology: RedisTopology): RedisTarget {
+  return sharedTarget(topology === 'cluster' ? 'redis-cluster' : 'redis');
+}
+
 /** How a test reaches the shared deployment of a Redis kind. */
 function sharedTarget(kind: Exclude<StoreKind, 'memory'>): RedisTarget {
   if (kind === 'redis-cluster') {

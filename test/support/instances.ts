@@ -3,42 +3,24 @@ import { createClient } from '../../src/identity/clients';
 import { Passwords } from '../../src/identity/passwords';
 import { createUser } from '../../src/identity/users';
 import { generateJwk } from '../../src/tokens/generate';
-import { connectTestRedis, createTestDatabase, postgresUrl, redisClusterNodes, redisUrl, tempDir, testConfig, uniqueName, type RedisTarget } from './env';
+import { connectTestRedis, createTestDatabase, postgresUrl, redisTopologies, tempDir, testConfig, topologyTarget, uniqueName, type RedisTarget, type RedisTopology } from './env';
 import { startServiceProcess, type ServiceProcess } from './process';
 
 export const RACE_USER = { username: 'racer', password: 'racer-password' };
 export const RACE_CLIENT = 'race-spa';
 
-/** The Redis deployments several service processes can share: the run's standalone server and
- *  its 3-master cluster (global-setup.ts). */
-export type Topology = 'standalone' | 'cluster';
-
-/** The topologies this run has real servers for (PostgreSQL included); none only outside CI. */
-export function sharedTopologies(): Topology[] {
-  if (!postgresUrl()) return [];
-  return [...(redisUrl() ? (['standalone'] as const) : []), ...(redisClusterNodes() ? (['cluster'] as const) : [])];
+/** The Redis topologies several service processes can share (PostgreSQL included): the run's
+ *  standalone server and its 3-master cluster; none only outside CI. */
+export function sharedTopologies(): RedisTopology[] {
+  return postgresUrl() ? redisTopologies() : [];
 }
 
 export interface SharedBackends {
-  readonly topology: Topology;
   readonly env: Record<string, string>;
-  /** The Redis key prefix every instance uses. */
-  readonly prefix: string;
   /** A client on the same Redis with the instances' key prefix (a cluster client on the
    *  cluster), for looking at what they wrote: `keys.family(id)` is read as they wrote it. */
   connectRedis(): Promise<Redis | Cluster>;
   drop(): Promise<void>;
-}
-
-function redisTarget(topology: Topology): RedisTarget {
-  if (topology === 'cluster') {
-    const nodes = redisClusterNodes();
-    if (!nodes) throw new Error('no Redis Cluster for this run');
-    return { mode: 'cluster', nodes };
-  }
-  const url = redisUrl();
-  if (!url) throw new Error('no Redis for this run');
-  return { mode: 'standalone', url };
 }
 
 /** The service's own variables for the target (config.ts). */
@@ -52,8 +34,8 @@ function redisEnv(target: RedisTarget): Record<string, string> {
  * One migrated PostgreSQL database with a user and a public client, a Redis key prefix on the
  * given topology and a signing key set: what several instances of one deployment share.
  */
-export async function sharedDeployment(topology: Topology): Promise<SharedBackends> {
-  const target = redisTarget(topology);
+export async function sharedDeployment(topology: RedisTopology): Promise<SharedBackends> {
+  const target = topologyTarget(topology);
   const database = await createTestDatabase('postgres');
   const config = testConfig({ ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' });
   const now = new Date();
@@ -62,8 +44,6 @@ export async function sharedDeployment(topology: Topology): Promise<SharedBacken
   await database.db.destroy();
   const prefix = `${uniqueName('race')}:`;
   return {
-    topology,
-    prefix,
     env: {
       DATABASE_URL: database.url!,
       ...redisEnv(target),

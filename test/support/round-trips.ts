@@ -1,8 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
-import { connectRedis } from '../../src/store/redis/connect';
-import { createRedisClient, redisTokenStores, type RedisTokenStores } from '../../src/store/redis/redis-store';
+import { redisTokenStores, type RedisTokenStores } from '../../src/store/redis/redis-store';
 import { userTag } from '../../src/store/user-tag';
-import { redisClusterNodes, redisUrl, uniqueName } from './env';
+import { connectTestRedis, redisUrl, topologyTarget, uniqueName, type RedisTopology } from './env';
 import { until } from './process';
 import { commandConnections, commandsDuring, countWrites, monitorRedisNodes, type Monitor } from './redis-monitor';
 
@@ -10,13 +9,6 @@ import { commandConnections, commandsDuring, countWrites, monitorRedisNodes, typ
 // of the shared cluster. MONITOR on each server says which node received which commands from the
 // service's own connections; a count of the writes on those connections says in how many round
 // trips they went (ioredis writes a pipeline whole, in one write).
-
-export type WireTopology = 'standalone' | 'cluster';
-
-/** The topologies this run has a Redis for. */
-export function wireTopologies(): WireTopology[] {
-  return [...(redisUrl() ? (['standalone'] as const) : []), ...(redisClusterNodes() ? (['cluster'] as const) : [])];
-}
 
 /** What one step cost: the nodes it reached, its commands ("name arg ..."), the writes it took. */
 export interface Trip {
@@ -39,14 +31,10 @@ export interface WireProbe {
   close(): Promise<void>;
 }
 
-export async function wireProbe(topology: WireTopology): Promise<WireProbe> {
+export async function wireProbe(topology: RedisTopology): Promise<WireProbe> {
   const prefix = `${uniqueName('wire')}:`;
-  const redis: Redis | Cluster =
-    topology === 'cluster'
-      ? connectRedis({ mode: 'cluster', nodes: redisClusterNodes()!, username: undefined, password: undefined, tls: false }, { keyPrefix: prefix })
-      : createRedisClient({ url: redisUrl()!, keyPrefix: prefix });
+  const redis = await connectTestRedis(topologyTarget(topology), prefix);
   const stores = redisTokenStores(redis);
-  await stores.storage.connect();
   const connections = await commandConnections(redis);
   const cluster = redis.isCluster ? (redis as Cluster) : undefined;
   const url = new URL(redisUrl() ?? 'redis://unused');
