@@ -4,6 +4,7 @@ import { createApp } from '../../src/http/app';
 import { Passwords, rustArgon2, type Argon2Binding } from '../../src/identity/passwords';
 import type { TestDeps } from '../support/deps';
 import { oauthFixture } from '../support/oauth-fixture';
+import { until } from '../support/process';
 
 // Issue 12: a login whose client has gone away leaves the hash queue before it is hashed. A few
 // hundred logins are sent and abandoned while they wait; the next real login must not wait
@@ -48,15 +49,6 @@ function answer(req: http.ClientRequest): Promise<{ status: number; body: string
   });
 }
 
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return true;
-}
-
 describe('issue 12: abandoned logins leave the hash queue', () => {
   let deps: TestDeps;
   let server: http.Server;
@@ -94,13 +86,13 @@ describe('issue 12: abandoned logins leave the hash queue', () => {
 
     const abandoned = Array.from({ length: ABANDONED }, () => send(port, LOGIN));
     // Every request has reached the queue: its verify has started, or it waits for one.
-    expect(await until(() => binding.verifies + passwords.pending >= ABANDONED, 20_000)).toBe(true);
+    await until(() => binding.verifies + passwords.pending >= ABANDONED, 20_000, { what: 'every abandoned login queued', intervalMs: 5 });
     const waitingWhenAbandoned = passwords.pending;
     const hashedBeforeAbandoned = binding.verifies;
     for (const req of abandoned) req.destroy();
 
     // The server sees each close and drops the waiting login at once.
-    await until(() => passwords.pending === 0, 5_000);
+    await until(() => passwords.pending === 0, 5_000, { what: 'the abandoned logins dropped', intervalMs: 5 }).catch(() => undefined);
     expect(passwords.pending).toBe(0);
 
     const started = performance.now();

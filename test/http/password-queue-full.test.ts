@@ -4,6 +4,7 @@ import { createApp } from '../../src/http/app';
 import { Passwords, rustArgon2, type Argon2Binding } from '../../src/identity/passwords';
 import { findUserByUsername } from '../../src/identity/users';
 import { apiFixture, type ApiFixture } from '../support/api-fixture';
+import { until } from '../support/process';
 
 // Issue 12: when the password-hash queue is full, every endpoint that hashes a password answers
 // 503 temporarily_unavailable with Retry-After (RFC 6749 §5.2 shape, RFC 9110 §10.2.3), and an
@@ -88,7 +89,7 @@ describe('issue 12: a full password-hash queue', () => {
     const { server, blocker, open, login, passwords } = await saturated({ maxQueue: 10, maxQueuePerAddress: 2 });
     const waiting = [login().then((res) => res), login().then((res) => res)];
     try {
-      for (let tries = 0; passwords.pending < 2 && tries < 500; tries += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      await until(() => passwords.pending >= 2, 5_000, { intervalMs: 10 }).catch(() => undefined);
       expect(passwords.pending).toBe(2);
       expectOverloaded(await login(), 429, /too many logins in progress from this address/);
       expectOverloaded(await server.post('/users/me/password').set('authorization', `Bearer ${aliceToken}`).send({ currentPassword: 'alice-password', newPassword: 'a-new-password' }), 429, /from this address/);

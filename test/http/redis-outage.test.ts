@@ -12,6 +12,7 @@ import { tempDir } from '../support/env';
 import { LogCapture } from '../support/logs';
 import { PASSWORD, RS_SECRET, seedStoreService } from '../support/store-service';
 import { basic } from '../support/oauth-fixture';
+import { until } from '../support/process';
 
 // Issue 11, item 13: with Redis unreachable, every endpoint that needs token state fails closed
 // with 503, Retry-After and RFC 6749 temporarily_unavailable — not 500, and not a 401 or an
@@ -21,14 +22,6 @@ import { basic } from '../support/oauth-fixture';
 
 const ISSUER = 'https://auth.example.test';
 
-
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 function expectUnavailable(res: request.Response): void {
   expect(res.status).toBe(503);
@@ -65,7 +58,7 @@ describe('fail closed while Redis is unreachable', () => {
     expect((await verify()).status).toBe(204);
 
     await redis.stop();
-    await until(async () => !(await storeReady()), 'the store to report the outage');
+    await until(async () => !(await storeReady()), 10_000, { what: 'the store to report the outage' });
   });
 
   afterAll(async () => {
@@ -118,7 +111,7 @@ describe('fail closed while Redis is unreachable', () => {
     // This throwaway server keeps nothing across the restart (no persistence), so only what
     // needs no earlier state is checked: the token is verified, and a login works.
     await redis.start();
-    await until(storeReady, 'the store to reconnect');
+    await until(storeReady, 10_000, { what: 'the store to reconnect' });
     expect((await verify()).status).toBe(204);
     expect((await login()).status).toBe(200);
   });

@@ -49,12 +49,24 @@ export async function startServiceProcess(env: Record<string, string>, timeoutMs
   return { child, port, url: `http://127.0.0.1:${port}`, stdout: () => out, stderr: () => err, exited: () => exit };
 }
 
-/** Waits until `check` holds, polling; fails after `timeoutMs`. */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+/**
+ * Waits until `check` holds, polling every `intervalMs`; fails after `timeoutMs`, saying `what`
+ * and the last error `check` threw (often just "not up yet", so a throw is another try).
+ */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, { what = 'condition', intervalMs = 100 }: { what?: string; intervalMs?: number } = {}): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  let lastError: unknown;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      const cause = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
+      throw new Error(`${what}: not met within ${timeoutMs} ms${cause}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 

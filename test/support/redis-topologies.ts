@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { commandExists, freePort, waitForExit, waitForPort } from './backends';
+import { until } from './process';
 
 // Throwaway Redis Cluster and Sentinel deployments on loopback, for the store contracts: several
 // redis-server processes per deployment, in one temp dir. Each process logs to a file there, so a
@@ -113,22 +114,7 @@ function redisCli(args: readonly string[], timeoutMs = 5_000): Promise<string> {
   });
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch (error) {
-      lastError = error; // often just "not up yet"; reported only if the wait runs out
-    }
-    if (Date.now() > deadline) {
-      const cause = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`${what}: not within ${timeoutMs} ms${cause}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const waitFor = (what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> => until(check, timeoutMs, { what, intervalMs: 50 });
 
 /** Both deployments are driven with redis-cli; without it, say so at once rather than time out. */
 function requireRedisBinaries(): void {
