@@ -139,11 +139,6 @@ export class Passwords {
     return this.gate.pending;
   }
 
-  /** Hashes computing right now. */
-  get running(): number {
-    return this.gate.running;
-  }
-
   private async verifySafely(hash: string, password: string): Promise<boolean> {
     try {
       return await this.binding.verify(hash, password);

@@ -19,6 +19,11 @@ export function invalidTokenError(description: string): OAuthError {
   return new OAuthError('invalid_token', description, { wwwAuthenticate: bearerChallenge(REALM, { code: 'invalid_token', description }) });
 }
 
+/** RFC 6750 §3.1: a request without credentials gets a challenge without an error code. */
+export function bearerRequiredError(): OAuthError {
+  return new OAuthError('invalid_token', 'a bearer token is required', { wwwAuthenticate: bearerChallenge(REALM) });
+}
+
 /** RFC 6750 §3.1 insufficient_scope, naming the scopes in the challenge. */
 export function insufficientScopeError(scopes: readonly string[], description: string): OAuthError {
   return new OAuthError('insufficient_scope', description, { wwwAuthenticate: bearerChallenge(REALM, { code: 'insufficient_scope', scope: scopes.join(' ') }) });
@@ -27,8 +32,7 @@ export function insufficientScopeError(scopes: readonly string[], description: s
 /** The caller behind `Authorization: Bearer`, or the RFC 6750 error to answer with. */
 export async function authenticateBearer(checker: AccessTokenChecker, authorization: string | undefined): Promise<BearerCaller> {
   const bearer = parseBearer(authorization);
-  // §3.1: a request without credentials gets a challenge without an error code.
-  if (bearer.kind === 'missing') throw new OAuthError('invalid_token', 'a bearer token is required', { wwwAuthenticate: bearerChallenge(REALM) });
+  if (bearer.kind === 'missing') throw bearerRequiredError();
   if (bearer.kind === 'malformed') throw invalidTokenError('malformed Authorization header');
   const check = await checker.check(bearer.token);
   if (!check.active) throw invalidTokenError(check.reason === 'expired' ? 'the token has expired' : 'the token is invalid or revoked');

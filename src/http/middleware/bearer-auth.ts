@@ -1,11 +1,10 @@
 import type { Middleware } from 'koa';
 import { hasScope } from '../../identity/scopes';
 import type { AccessTokenChecker } from '../../oauth/access-token-check';
-import { authenticateBearer, insufficientScopeError, invalidTokenError, REALM } from '../../oauth/bearer-auth';
+import { authenticateBearer, bearerRequiredError, insufficientScopeError, invalidTokenError } from '../../oauth/bearer-auth';
 import { audienceIncludes } from '../../tokens/audience';
 import { subjectType } from '../../tokens/subject-type';
 import { OAuthError } from '../../oauth/errors';
-import { bearerChallenge } from '../../oauth/bearer';
 import type { AppContext, AppState, Caller } from '../context';
 
 /**
@@ -37,7 +36,7 @@ export function requireUser(): Middleware<AppState> {
  */
 export function callerOf(ctx: AppContext): Caller {
   const { caller } = ctx.state;
-  if (!caller) throw new OAuthError('invalid_token', 'a bearer token is required', { wwwAuthenticate: bearerChallenge(REALM) });
+  if (!caller) throw bearerRequiredError();
   return caller;
 }
 
