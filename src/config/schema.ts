@@ -82,8 +82,12 @@ export interface HostPort {
 // host:port, the host a name, an IPv4 address or a bracketed IPv6 address ([::1]:26379).
 const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
 
+// What an entry that is not host:port may be echoed as: a host, with a port or not. Anything
+// else (a second colon, "@", "?", spaces) may be a password typed in the wrong place.
+const ECHOABLE = /^([A-Za-z0-9._-]{1,253}|\[[0-9A-Fa-f:.]{1,45}\])(:\d{0,6})?$/;
+
 /** A comma-separated list of host:port (Redis Sentinel's or Cluster seed nodes' addresses); unset or empty = none. */
-function hostPortList() {
+function hostPortList(example: string) {
   return z
     .string()
     .optional()
@@ -91,14 +95,18 @@ function hostPortList() {
       if (text === undefined || text.trim() === '') return undefined;
       const nodes: HostPort[] = [];
       let valid = true;
-      for (const entry of text.split(',').map((item) => item.trim())) {
+      for (const [index, entry] of text.split(',').map((item) => item.trim()).entries()) {
         const match = HOST_PORT.exec(entry);
         const port = match ? Number(match[2]) : 0;
         if (!match || port < 1 || port > 65535) {
           valid = false;
-          // An entry with '@' holds credentials: they are not echoed (REDIS_SENTINEL_PASSWORD is their place).
-          const shown = entry.includes('@') ? 'an entry with "@" (credentials belong in REDIS_PASSWORD or REDIS_SENTINEL_PASSWORD)' : `"${entry}"`;
-          ctx.addIssue({ code: 'custom', message: `${shown} is not host:port with a port from 1 to 65535 (like sentinel-1:26379 or [::1]:26379)` });
+          // Credentials in an entry are not echoed (REDIS_PASSWORD, REDIS_SENTINEL_PASSWORD are their place).
+          const shown = entry.includes('@')
+            ? 'an entry with "@" (credentials belong in REDIS_PASSWORD or REDIS_SENTINEL_PASSWORD)'
+            : ECHOABLE.test(entry)
+              ? `"${entry}"`
+              : `entry ${index + 1} (not shown: it is not shaped like an address and may hold a secret)`;
+          ctx.addIssue({ code: 'custom', message: `${shown} is not host:port with a port from 1 to 65535 (like ${example} or [::1]:${example.split(':')[1]})` });
           continue;
         }
         // ioredis wants an IPv6 host without its brackets.
@@ -200,8 +208,8 @@ export const envSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']),
   REDIS_MODE: z.enum(['standalone', 'sentinel', 'cluster'], { message: 'must be standalone, sentinel or cluster' }).default('standalone'),
   REDIS_URL: url(['redis:', 'rediss:']),
-  REDIS_SENTINELS: hostPortList(),
-  REDIS_CLUSTER_NODES: hostPortList(),
+  REDIS_SENTINELS: hostPortList('sentinel-1:26379'),
+  REDIS_CLUSTER_NODES: hostPortList('redis-1:6379'),
   REDIS_SENTINEL_NAME: optionalText,
   REDIS_USERNAME: optionalText,
   REDIS_PASSWORD: optionalSecret,

@@ -131,8 +131,14 @@ describe('configuration from the environment', () => {
         'REDIS_SENTINELS: "nohost" is not host:port with a port from 1 to 65535 (like sentinel-1:26379 or [::1]:26379)',
         'REDIS_SENTINELS: "bad:0" is not host:port with a port from 1 to 65535 (like sentinel-1:26379 or [::1]:26379)',
         'REDIS_SENTINELS: "also:99999" is not host:port with a port from 1 to 65535 (like sentinel-1:26379 or [::1]:26379)',
-        'REDIS_SENTINELS: "x y:1" is not host:port with a port from 1 to 65535 (like sentinel-1:26379 or [::1]:26379)',
+        'REDIS_SENTINELS: entry 5 (not shown: it is not shaped like an address and may hold a secret) is not host:port with a port from 1 to 65535 (like sentinel-1:26379 or [::1]:26379)',
       ]);
+    });
+
+    it('never echoes an entry that may be a password typed in the wrong place (outside review of issue 13)', () => {
+      const problems = problemsOf({ REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: 'redis-1:6379,default:hunter2:127.0.0.1:7000,redis-2:7000?password=hunter2,redis-3:7000 hunter2' });
+      expect(problems).toEqual([2, 3, 4].map((n) => `REDIS_CLUSTER_NODES: entry ${n} (not shown: it is not shaped like an address and may hold a secret) is not host:port with a port from 1 to 65535 (like redis-1:6379 or [::1]:6379)`));
+      expect(problems.join('\n')).not.toContain('hunter2');
     });
 
     it('refuses sentinel settings in standalone mode, where they would be ignored', () => {
@@ -156,7 +162,7 @@ describe('configuration from the environment', () => {
       ]);
       expect(problemsOf({ REDIS_URL: 'redis://cache:6379', REDIS_CLUSTER_NODES: 'n:6379' })).toEqual(['REDIS_CLUSTER_NODES: only read when REDIS_MODE=cluster']);
       expect(problemsOf({ REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: 'n:6379,user:pw@n2:6379' })).toEqual([
-        'REDIS_CLUSTER_NODES: an entry with "@" (credentials belong in REDIS_PASSWORD or REDIS_SENTINEL_PASSWORD) is not host:port with a port from 1 to 65535 (like sentinel-1:26379 or [::1]:26379)',
+        'REDIS_CLUSTER_NODES: an entry with "@" (credentials belong in REDIS_PASSWORD or REDIS_SENTINEL_PASSWORD) is not host:port with a port from 1 to 65535 (like redis-1:6379 or [::1]:6379)',
       ]);
       expect(problemsOf({ REDIS_MODE: 'replicated' })).toEqual(['REDIS_MODE: must be standalone, sentinel or cluster']);
     });
