@@ -32,7 +32,11 @@ export async function createStores(config: Config, log: Logger): Promise<Stores>
     return { ...memoryTokenStores(), throttle: new MemoryThrottleStore() };
   }
   const redis = connectRedis(config.redis, { keyPrefix: config.redisKeyPrefix, commandTimeoutMs: Math.max(DEFAULT_COMMAND_TIMEOUT_MS, config.redisWait.timeoutMs + 1000) });
-  redis.on('error', (error: Error) => log.warn({ event: 'redis.error', err: { message: error.message } }, 'redis connection problem'));
+  // A cluster client reports a failed slot-map refresh as one wrapper error; the node's own reply
+  // (a wrong password, a seed that is not in cluster mode) is its lastNodeError.
+  redis.on('error', (error: Error & { lastNodeError?: Error }) =>
+    log.warn({ event: 'redis.error', err: { message: error.message, ...(error.lastNodeError && { cause: error.lastNodeError.message }) } }, 'redis connection problem'),
+  );
   const { storage, families, revocations } = redisTokenStores(redis, {
     ...config.redisWait,
     onShortfall: (write, acknowledged) =>

@@ -3,7 +3,9 @@ import { createLogger } from '../../src/logging/logger';
 import { createStores } from '../../src/store/create-store';
 import { connectRedis } from '../../src/store/redis/connect';
 import { freePort } from '../support/backends';
-import { tempDir } from '../support/env';
+import { redisUrl, tempDir } from '../support/env';
+import { LogCapture } from '../support/logs';
+import { until } from '../support/process';
 
 // Found by the outside review of this release's settings.
 describe('connecting to Redis', () => {
@@ -27,4 +29,18 @@ describe('connecting to Redis', () => {
       await stores.storage.close();
     }
   }, 30_000);
+
+  it('says why a cluster seed refuses: the node\'s own reply, not only "Failed to refresh slots cache"', async () => {
+    // A standalone Redis given as a cluster seed (a common mistake), as the outside review tried.
+    const url = new URL(redisUrl()!);
+    const logs = new LogCapture();
+    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'warn', DATA_DIR: tempDir(), REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: `${url.hostname}:${url.port}` });
+    const stores = await createStores(config, createLogger('warn', logs));
+    try {
+      await until(() => logs.events('redis.error').some((line) => JSON.stringify(line).includes('cluster support disabled')), 10_000, { what: 'the node\'s reply in redis.error' });
+    } finally {
+      await stores.storage.close();
+    }
+  }, 30_000);
 });
+
