@@ -107,21 +107,26 @@ export async function changeOwnPassword(deps: LifecycleDeps, userId: string, cur
 /**
  * Profile, roles and scopes. When the user loses any scope (a role or a direct scope removed),
  * their access tokens end at once; their logins stay, and the next refresh carries what is left
- * (or what was added).
+ * (or what was added). As with the changes that end access (withAccessEnded), the token store is
+ * written before the change commits, so that if it cannot be nothing changes (a half-made change
+ * would leave tokens carrying a removed scope, and a retry would no longer see the scope as
+ * lost), and again after, so that a login that read the user in between does not keep the old.
  */
 export async function changeUser(deps: LifecycleDeps, id: string, changes: UserChanges): Promise<{ before: User; after: User }> {
-  const heldBefore = changes.roles || changes.scopes ? await effectiveScopes(deps.db, id) : [];
-  const result = await updateUser(deps.db, id, changes, new Date(deps.clock.now()));
-  if (!result) throw new IdentityError('unknown_user', 'no such user');
-  if (changes.roles || changes.scopes) {
+  const linksChange = changes.roles !== undefined || changes.scopes !== undefined;
+  const heldBefore = linksChange ? await effectiveScopes(deps.db, id) : [];
+  const propagate = async (db: Database, roles: readonly string[]): Promise<void> => {
     const readAt = deps.clock.now();
-    const heldAfter = await effectiveScopes(deps.db, id);
+    const heldAfter = await effectiveScopes(db, id);
     // Live logins carry the user's roles and scopes for their next refresh: replace them first,
     // so that a refresh racing this change either carries the new ones or issues a token that
     // the epoch below ends.
-    await setUserSubject(deps.families, id, { roles: result.after.roles, scopes: heldAfter, at: readAt }, readAt);
+    await setUserSubject(deps.families, id, { roles, scopes: heldAfter, at: readAt }, readAt);
     if (heldBefore.some((scope) => !hasScope(heldAfter, scope))) await revokeAccessTokens(deps, id);
-  }
+  };
+  const result = await updateUser(deps.db, id, changes, new Date(deps.clock.now()), linksChange ? (trx, { after }) => propagate(trx, after.roles) : undefined);
+  if (!result) throw new IdentityError('unknown_user', 'no such user');
+  if (linksChange) await propagate(deps.db, result.after.roles);
   return result;
 }
 

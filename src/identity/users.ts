@@ -202,7 +202,17 @@ export interface UserChanges {
 }
 
 /** Applies `changes` in one transaction; returns the user before and after, or undefined. */
-export async function updateUser(db: Database, id: string, changes: UserChanges, now: Date): Promise<{ before: User; after: User } | undefined> {
+/**
+ * `beforeCommit` runs inside the transaction once the change is written: what must happen with
+ * it elsewhere (the token store) happens there, and if it fails the change is rolled back.
+ */
+export async function updateUser(
+  db: Database,
+  id: string,
+  changes: UserChanges,
+  now: Date,
+  beforeCommit?: (trx: Database, change: { before: User; after: User }) => Promise<void>,
+): Promise<{ before: User; after: User } | undefined> {
   if (!isUserId(id)) return undefined;
   if (changes.scopes) checkScopes(changes.scopes);
   return db.transaction(async (trx) => {
@@ -225,7 +235,9 @@ export async function updateUser(db: Database, id: string, changes: UserChanges,
       if (scopes.length > 0) await trx('user_scopes').insert(scopes.map((scope) => ({ user_id: id, scope })));
     }
     const [after] = await attach(trx, await trx('users').where({ id }).select<UserRow[]>('*'));
-    return { before: publicUser(before!), after: publicUser(after!) };
+    const change = { before: publicUser(before!), after: publicUser(after!) };
+    if (beforeCommit) await beforeCommit(trx, change);
+    return change;
   });
 }
 

@@ -3,8 +3,8 @@ import request from 'supertest';
 import { loadConfig } from '../../src/config/config';
 import type { Deps } from '../../src/deps';
 import { createApp } from '../../src/http/app';
-import { removeUser, setUserDisabled, setUserPassword } from '../../src/identity/user-lifecycle';
-import { findUserByUsername } from '../../src/identity/users';
+import { changeUser, removeUser, setUserDisabled, setUserPassword } from '../../src/identity/user-lifecycle';
+import { effectiveScopes, findUserByUsername } from '../../src/identity/users';
 import { buildDeps, closeDeps } from '../../src/main';
 import { StoreUnavailableError } from '../../src/store/unavailable';
 import { startRedis, type Backend } from '../support/backends';
@@ -13,7 +13,7 @@ import { LogCapture } from '../support/logs';
 import { basic } from '../support/oauth-fixture';
 import { PASSWORD, RS_SECRET, seedStoreService } from '../support/store-service';
 
-// A change that must end a user's access (disable, new password, delete) while Redis refuses
+// A change that must end a user's access (disable, new password, delete, a scope removed) while Redis refuses
 // writes (a full Redis under noeviction answers OOM; reads still work, so callers pass bearer
 // auth): the change is refused whole, never made in the database with the tokens left alive.
 // Found by the outside review of issue 13 (a node's writes failing during POST .../disable).
@@ -55,6 +55,19 @@ describe('ending a user\'s access while Redis refuses writes', () => {
     expect((await findUserByUsername(deps.db, 'carol'))?.disabled).toBe(true);
     expect(await introspect(token)).toBe(false);
     await setUserDisabled(deps, 'carol', false);
+  });
+
+  it('a scope removed: refused whole; the retry still sees the scope as lost and ends the tokens that carry it', async () => {
+    const carol = (await findUserByUsername(deps.db, 'carol'))!;
+    const token = await login();
+    await refuseWrites(true);
+    await expect(changeUser(deps, carol.id, { scopes: [] })).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(await effectiveScopes(deps.db, carol.id)).toEqual(['items:read']);
+    await refuseWrites(false);
+    await changeUser(deps, carol.id, { scopes: [] });
+    expect(await effectiveScopes(deps.db, carol.id)).toEqual([]);
+    expect(await introspect(token)).toBe(false);
+    await changeUser(deps, carol.id, { scopes: ['items:read'] });
   });
 
   it('new password and delete: refused the same way, the database unchanged', async () => {
