@@ -79,12 +79,14 @@ export interface HostPort {
   readonly port: number;
 }
 
-// host:port, the host a name, an IPv4 address or a bracketed IPv6 address ([::1]:26379).
-const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
+// host:port, the host a name (at most 253 characters, as DNS allows), an IPv4 address or a
+// bracketed IPv6 address ([::1]:26379).
+const HOST_PORT = /^(\[[0-9A-Fa-f:.]{1,45}\]|[A-Za-z0-9._-]{1,253}):(\d{1,5})$/;
 
-// What an entry that is not host:port may be echoed as: a host, with a port or not. Anything
-// else (a second colon, "@", "?", spaces) may be a password typed in the wrong place.
-const ECHOABLE = /^([A-Za-z0-9._-]{1,253}|\[[0-9A-Fa-f:.]{1,45}\])(:\d{0,6})?$/;
+// What an entry that is not host:port may be echoed as: a host with a port out of range. Any
+// other shape (a bare word, a second colon, "@", "?", spaces) may be a password typed in the
+// wrong place, or in a wrong entry.
+const ECHOABLE = /^([A-Za-z0-9._-]{1,253}|\[[0-9A-Fa-f:.]{1,45}\]):\d{1,6}$/;
 
 /** A comma-separated list of host:port (Redis Sentinel's or Cluster seed nodes' addresses); unset or empty = none. */
 function hostPortList(example: string) {

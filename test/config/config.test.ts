@@ -128,7 +128,7 @@ describe('configuration from the environment', () => {
 
     it('names each entry of REDIS_SENTINELS that is not host:port', () => {
       expect(problemsOf({ ...sentinel, REDIS_SENTINELS: 'good:26379, nohost, bad:0, also:99999,x y:1' })).toEqual([
-        'REDIS_SENTINELS: "nohost" is not host:port with a port from 1 to 65535 (like sentinel-1:26379 or [::1]:26379)',
+        'REDIS_SENTINELS: entry 2 (not shown: it is not shaped like an address and may hold a secret) is not host:port with a port from 1 to 65535 (like sentinel-1:26379 or [::1]:26379)',
         'REDIS_SENTINELS: "bad:0" is not host:port with a port from 1 to 65535 (like sentinel-1:26379 or [::1]:26379)',
         'REDIS_SENTINELS: "also:99999" is not host:port with a port from 1 to 65535 (like sentinel-1:26379 or [::1]:26379)',
         'REDIS_SENTINELS: entry 5 (not shown: it is not shaped like an address and may hold a secret) is not host:port with a port from 1 to 65535 (like sentinel-1:26379 or [::1]:26379)',
@@ -136,9 +136,12 @@ describe('configuration from the environment', () => {
     });
 
     it('never echoes an entry that may be a password typed in the wrong place (outside review of issue 13)', () => {
-      const problems = problemsOf({ REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: 'redis-1:6379,default:hunter2:127.0.0.1:7000,redis-2:7000?password=hunter2,redis-3:7000 hunter2' });
-      expect(problems).toEqual([2, 3, 4].map((n) => `REDIS_CLUSTER_NODES: entry ${n} (not shown: it is not shaped like an address and may hold a secret) is not host:port with a port from 1 to 65535 (like redis-1:6379 or [::1]:6379)`));
+      const problems = problemsOf({ REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: 'redis-1:6379,default:hunter2:127.0.0.1:7000,redis-2:7000?password=hunter2,redis-3:7000 hunter2,hunter2' });
+      expect(problems).toEqual([2, 3, 4, 5].map((n) => `REDIS_CLUSTER_NODES: entry ${n} (not shown: it is not shaped like an address and may hold a secret) is not host:port with a port from 1 to 65535 (like redis-1:6379 or [::1]:6379)`));
       expect(problems.join('\n')).not.toContain('hunter2');
+      // A host name longer than DNS allows is refused, not looked up (and logged) at start.
+      expect(problemsOf({ REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: `${'a'.repeat(254)}:6379` })).toHaveLength(1);
+      expect(loadConfig({ REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: `${'a'.repeat(253)}:6379` }).redis).toMatchObject({ nodes: [{ host: 'a'.repeat(253), port: 6379 }] });
     });
 
     it('refuses sentinel settings in standalone mode, where they would be ignored', () => {
