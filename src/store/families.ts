@@ -30,6 +30,12 @@ export interface Family {
   readonly userAgent: string | undefined;
   /** Absent in families started before snapshots existed: those read the database. */
   readonly subject?: SubjectSnapshot | undefined;
+  /**
+   * The browser session (store/browser-sessions.ts) whose sign-in started this login, for the
+   * code flow: logging out of that browser session revokes the families that name it. Absent
+   * for logins without one (the password grant, families from before browser sessions).
+   */
+  readonly browserSessionId?: string | undefined;
 }
 
 export interface NewFamily {
@@ -43,6 +49,7 @@ export interface NewFamily {
   readonly ip?: string | undefined;
   readonly userAgent?: string | undefined;
   readonly subject?: SubjectSnapshot | undefined;
+  readonly browserSessionId?: string | undefined;
 }
 
 export interface FamilyPolicy {

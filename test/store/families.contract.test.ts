@@ -277,6 +277,23 @@ describe.each(storeContractKinds())('refresh-token family contract (%s)', (kind)
     });
   });
 
+  describe('browser session (the code flow: logging out of it ends the families it started)', () => {
+    it('is kept from the login and read back by every read; none for a family started without one', async () => {
+      const token = newRefreshToken(newFamilyId(userId));
+      const browserSessionId = 'x'.repeat(43) + token.familyId.slice(-2);
+      await families.createFamily({ id: token.familyId, userId, clientId: 'spa', scope: ['a'], audience: 'https://api', secretHash: hashRefreshSecret(token.secret), browserSessionId }, POLICY, now);
+      expect((await families.getFamily(token.familyId, now))?.browserSessionId).toBe(browserSessionId);
+      expect((await families.currentFamily(token.familyId, hashRefreshSecret(token.secret), now))?.browserSessionId).toBe(browserSessionId);
+      const rotated = await rotate(token).result;
+      expect(rotated.outcome === 'rotated' && rotated.family.browserSessionId).toBe(browserSessionId);
+      const bare = await login();
+      expect((await families.getFamily(bare.familyId, now))?.browserSessionId).toBeUndefined();
+      const listed = await families.listFamilies(userId, now);
+      expect(listed.filter((f) => f.browserSessionId === browserSessionId).map((f) => f.id)).toEqual([token.familyId]);
+      expect((await families.revokeFamily(token.familyId, POLICY, now))?.browserSessionId).toBe(browserSessionId);
+    });
+  });
+
   describe('subject snapshot (roles and scopes a rotation issues with)', () => {
     const AT_LOGIN: SubjectSnapshot = { roles: ['moderator', 'user'], scopes: ['items:read', 'items:write'], at: 1_800_000_000_000 };
 

@@ -49,6 +49,7 @@ export class MemoryFamilies implements FamilyStore {
       ip: input.ip || undefined,
       userAgent: input.userAgent ? input.userAgent.slice(0, 256) : undefined,
       subject: input.subject ? copySubject(input.subject) : undefined,
+      browserSessionId: input.browserSessionId || undefined,
     };
     this.families.set(input.id, { family, current: input.secretHash, previous: undefined, previousAt: 0, box: '', used: new Map(), expiresAt: idle });
     const ids = this.byUser.get(input.userId) ?? new Set<string>();

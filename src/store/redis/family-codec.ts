@@ -29,6 +29,7 @@ export function familyFields(family: NewFamily, now: number, absoluteExpiresAt: 
     ip: family.ip ?? '',
     ua: (family.userAgent ?? '').slice(0, 256),
     ...(family.subject ? subjectFields(family.subject) : {}),
+    ...(family.browserSessionId ? { bsid: family.browserSessionId } : {}),
   };
 }
 
@@ -54,5 +55,6 @@ export function decodeFamily(id: string, reply: string[] | Record<string, string
     ip: fields.ip || undefined,
     userAgent: fields.ua || undefined,
     subject: decodeSubject(fields),
+    browserSessionId: fields.bsid || undefined,
   };
 }
