@@ -32,3 +32,11 @@ const TAGGED_FAMILY_ID_LENGTH = 24;
 export function familyTag(familyId: string): string | undefined {
   return familyId.length === TAGGED_FAMILY_ID_LENGTH ? familyId.slice(-2) : undefined;
 }
+
+/**
+ * The user tag a browser-session id ends with (tokens/browser-session-cookie.ts: the cookie's
+ * hash and its user's tag), so the id alone finds the user's slot.
+ */
+export function browserSessionTag(id: string): string {
+  return id.slice(-2);
+}
