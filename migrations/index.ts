@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { identity } from './0001-identity';
+import { browserSignIn } from './0002-browser-sign-in';
 
 export interface Migration {
   readonly name: string;
@@ -9,4 +10,4 @@ export interface Migration {
 
 /** Every migration, in order. Listed explicitly (not read from a directory) so that the same
  *  list runs from TypeScript under test and from dist/ in production. Append; never reorder. */
-export const migrations: readonly Migration[] = [identity];
+export const migrations: readonly Migration[] = [identity, browserSignIn];
