@@ -2,6 +2,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import bodyParser from 'koa-bodyparser';
 import type { AuthState, Verifier } from '../../src/verifier';
+import { itemsCors } from './cors';
 
 // The seed chapter's items API, protected by the Portcullis verifier: what a resource service
 // written against Portcullis looks like.
@@ -12,7 +13,8 @@ interface Item {
   readonly owner: string;
 }
 
-export function createItemsApp(auth: Verifier): Koa<AuthState> {
+/** `allowedOrigins`: the browser origins that may call this API (CORS); none by default. */
+export function createItemsApp(auth: Verifier, { allowedOrigins = new Set<string>() }: { allowedOrigins?: ReadonlySet<string> } = {}): Koa<AuthState> {
   const items: Item[] = [{ id: 1, name: 'first item', owner: 'seed' }];
   const app = new Koa<AuthState>();
   const router = new Router<AuthState>();
@@ -55,6 +57,9 @@ export function createItemsApp(auth: Verifier): Koa<AuthState> {
     ctx.body = { items: items.map(({ id, name }) => ({ id, name })), greeting: who ? `hello, ${who.username ?? who.sub}` : 'hello, guest' };
   });
 
+  // First, so that refusals (401/403 from the verifier) carry CORS headers too and a browser app
+  // can read them.
+  app.use(itemsCors(allowedOrigins));
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '16kb' }));
   app.use(router.routes());
   app.use(router.allowedMethods());

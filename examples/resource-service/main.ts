@@ -1,12 +1,14 @@
 import { createVerifier, type VerifierOptions } from '../../src/verifier';
 import { createItemsApp } from './app';
+import { parseAllowedOrigins } from './cors';
 
 // Configuration from the environment:
 //   PORT (default 9090), PORTCULLIS_ISSUER (required), PORTCULLIS_URL (where to reach it, when
 //   not at its issuer URL), AUDIENCE (required: this API's identifier, which tokens must name in
 //   `aud` — the `resource` clients ask for, or Portcullis's DEFAULT_AUDIENCE),
 //   VERIFIER_MODE=jwks|introspect (default jwks); for introspect: CLIENT_ID, CLIENT_SECRET,
-//   VERIFIER_CACHE_TTL (seconds, default 0).
+//   VERIFIER_CACHE_TTL (seconds, default 0); ALLOWED_ORIGINS (comma-separated exact origins of
+//   browser apps that may call this API, e.g. http://localhost:5173; default none: no CORS).
 function options(env: NodeJS.ProcessEnv): VerifierOptions {
   const issuer = env.PORTCULLIS_ISSUER;
   if (!issuer) throw new Error('PORTCULLIS_ISSUER is required');
@@ -21,7 +23,8 @@ function options(env: NodeJS.ProcessEnv): VerifierOptions {
 }
 
 const verifierOptions = options(process.env);
-const server = createItemsApp(createVerifier(verifierOptions)).listen(Number(process.env.PORT ?? 9090), '127.0.0.1', () => {
+const allowedOrigins = parseAllowedOrigins(process.env.ALLOWED_ORIGINS);
+const server = createItemsApp(createVerifier(verifierOptions), { allowedOrigins }).listen(Number(process.env.PORT ?? 9090), '127.0.0.1', () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   process.stdout.write(`${JSON.stringify({ event: 'server.started', port, mode: verifierOptions.mode })}\n`);
