@@ -34,11 +34,14 @@ export type CodeRedemption =
   | { readonly outcome: 'redeemed'; readonly code: AuthorizationCode }
   /** Second or later use: `issued` is what the first use issued (undefined while it is still issuing). */
   | { readonly outcome: 'replayed'; readonly code: AuthorizationCode; readonly issued: CodeIssue | undefined }
-  /** Never issued, or expired. */
+  /** Never issued, expired unspent, or spent longer ago than its retention. */
   | { readonly outcome: 'unknown' };
 
 export interface CodeStore {
-  /** Keeps the code until `code.expiresAt`. */
+  /**
+   * Keeps the code until `code.expiresAt` (a code already expired is not kept). A hash is saved
+   * once: saving a live one again rejects, since it would bring a spent code back.
+   */
   saveCode(codeHash: string, code: AuthorizationCode, now: number): Promise<void>;
   /**
    * One atomic step (one Lua call on Redis): the first call for a live code spends it and
@@ -47,8 +50,10 @@ export interface CodeStore {
    */
   redeemCode(codeHash: string, retainMs: number, now: number): Promise<CodeRedemption>;
   /**
-   * Records what the first use issued. Returns 'replayed' when a replay came between the
-   * redemption and this call (the caller then revokes what it just issued), else 'recorded'.
+   * Records what the first use issued, for later replays. Returns 'replayed' when a replay came
+   * between the redemption and this call (the caller then revokes what it just issued), else
+   * 'recorded'. Also 'replayed' when the code is no longer known (its retention ended first):
+   * then nothing vouches that no replay came. Rejects for a code not yet redeemed (a bug).
    */
   recordCodeIssue(codeHash: string, issued: CodeIssue, now: number): Promise<'recorded' | 'replayed'>;
 }

@@ -1,3 +1,5 @@
+import type { BrowserSessionStore } from './browser-sessions';
+import type { CodeStore } from './codes';
 import type { FamilyStore } from './families';
 import type { RevocationStore } from './revocations';
 
@@ -15,4 +17,6 @@ export interface TokenStores {
   readonly storage: StoreConnection;
   readonly families: FamilyStore;
   readonly revocations: RevocationStore;
+  readonly codes: CodeStore;
+  readonly browserSessions: BrowserSessionStore;
 }

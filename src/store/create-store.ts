@@ -1,5 +1,7 @@
 import type { Config } from '../config/config';
 import type { Logger } from '../logging/logger';
+import type { BrowserSessionStore } from './browser-sessions';
+import type { CodeStore } from './codes';
 import type { StoreConnection, TokenStores } from './connection';
 import { failClosed } from './fail-closed';
 import type { FamilyStore } from './families';
@@ -18,8 +20,8 @@ export interface Stores extends TokenStores {
 
 /** The token-state stores alone (the CLI's session and revocation commands). */
 export async function createTokenStores(config: Config, log: Logger): Promise<TokenStores> {
-  const { storage, families, revocations } = await createStores(config, log);
-  return { storage, families, revocations };
+  const { storage, families, revocations, codes, browserSessions } = await createStores(config, log);
+  return { storage, families, revocations, codes, browserSessions };
 }
 
 /** Every store the service uses, on one shared Redis connection (or in this process). */
@@ -37,7 +39,7 @@ export async function createStores(config: Config, log: Logger): Promise<Stores>
   redis.on('error', (error: Error & { lastNodeError?: Error }) =>
     log.warn({ event: 'redis.error', err: { message: error.message, ...(error.lastNodeError && { cause: error.lastNodeError.message }) } }, 'redis connection problem'),
   );
-  const { storage, families, revocations } = redisTokenStores(redis, {
+  const { storage, families, revocations, codes, browserSessions } = redisTokenStores(redis, {
     ...config.redisWait,
     onShortfall: (write, acknowledged) =>
       log.warn({ event: 'redis.unreplicated', write, acknowledged, wanted: config.redisWait.replicas, timeoutMs: config.redisWait.timeoutMs }, 'a token-state write was acknowledged by fewer replicas than REDIS_WAIT_REPLICAS within REDIS_WAIT_TIMEOUT_MS; a failover now could lose it'),
@@ -53,6 +55,8 @@ export async function createStores(config: Config, log: Logger): Promise<Stores>
     storage: failClosed<StoreConnection>(storage, isOutage),
     families: failClosed<FamilyStore>(families, isOutage),
     revocations: failClosed<RevocationStore>(revocations, isOutage),
+    codes: failClosed<CodeStore>(codes, isOutage),
+    browserSessions: failClosed<BrowserSessionStore>(browserSessions, isOutage),
     throttle: failClosed<ThrottleStore>(new RedisThrottleStore(redis), isOutage),
   };
 }

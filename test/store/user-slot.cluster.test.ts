@@ -2,6 +2,7 @@ import type { FamilyPolicy } from '../../src/store/families';
 import { connectRedis } from '../../src/store/redis/connect';
 import { keys, userKeys } from '../../src/store/redis/keys';
 import { redisTokenStores, type RedisTokenStores } from '../../src/store/redis/redis-store';
+import { newBrowserSessionCookie } from '../../src/tokens/browser-session-cookie';
 import { hashRefreshSecret, newFamilyId, newRefreshToken, sealSuccessor, type RefreshToken } from '../../src/tokens/refresh-token';
 import { userTag, USER_TAG_COUNT } from '../../src/store/user-tag';
 import { clusterNodes, eachNode, slotOracle } from '../support/cluster';
@@ -45,6 +46,8 @@ describe('token store on Redis Cluster: one slot per user', () => {
         keys.clientEpoch(userTag(userId), 'spa'),
         keys.family(familyId),
         keys.familyUsed(familyId),
+        mine.browserSessions,
+        keys.browserSession(newBrowserSessionCookie(userId).id),
       ];
       const userSlots = await Promise.all(touched.map((key) => slotOf(prefix + key)));
       expect([userId, new Set(userSlots).size]).toEqual([userId, 1]);
@@ -104,6 +107,26 @@ describe('token store on Redis Cluster: one slot per user', () => {
       // Log out everywhere, on one slot too.
       expect(await stores.families.revokeUserFamilies(userId, POLICY, now + 6)).toBe(1);
       expect(await stores.families.listFamilies(userId, now + 6)).toEqual([]);
+    });
+
+    it('browser sessions: every key in the user\'s slot, and the ending scripts find the keys they spell themselves', async () => {
+      const userId = uniqueName('user-');
+      const now = 1_800_000_000_000;
+      const ids = [1, 2, 3].map(() => newBrowserSessionCookie(userId).id);
+      for (const id of ids) await stores.browserSessions.createBrowserSession({ id, userId, absoluteExpiresAt: now + 60 * MIN, idleTtlMs: 10 * MIN }, now);
+      const written = await keysUnder(prefix);
+      expect(written).toHaveLength(4);
+      const userSlot = await slotOf(prefix + userKeys(userId).browserSessions);
+      expect((await Promise.all(written.map(slotOf))).filter((slot) => slot !== userSlot)).toEqual([]);
+
+      // end-browser-session.lua takes the index out of its user id and the session's tag.
+      expect(await stores.browserSessions.endBrowserSession(ids[0]!, now)).toMatchObject({ id: ids[0], userId });
+      const index = prefix + userKeys(userId).browserSessions;
+      const listed = (await eachNode(async (node) => ((await node.keys(index)).length > 0 ? node.zrange(index, '0', '-1') : []))).flat();
+      expect(listed.sort()).toEqual(ids.slice(1).sort());
+      // end-user-browser-sessions.lua takes each session's key out of its id.
+      expect(await stores.browserSessions.endUserBrowserSessions(userId, now)).toBe(2);
+      expect(await keysUnder(prefix)).toEqual([]);
     });
 
     it('deleting a client writes one copy per tag across the nodes, read from the user\'s own slot', async () => {

@@ -1,4 +1,6 @@
 import type { StoreConnection, TokenStores } from '../connection';
+import { MemoryBrowserSessions } from './memory-browser-sessions';
+import { MemoryCodes } from './memory-codes';
 import { MemoryFamilies } from './memory-families';
 import { MemoryRevocations } from './memory-revocations';
 
@@ -26,9 +28,13 @@ export class MemoryConnection implements StoreConnection {
 export function memoryTokenStores(): TokenStores {
   const families = new MemoryFamilies();
   const revocations = new MemoryRevocations(families);
+  const codes = new MemoryCodes();
+  const browserSessions = new MemoryBrowserSessions();
   const storage = new MemoryConnection(() => {
     revocations.clear();
     families.clear();
+    codes.clear();
+    browserSessions.clear();
   });
-  return { storage, families, revocations };
+  return { storage, families, revocations, codes, browserSessions };
 }

@@ -1,4 +1,4 @@
-import { familyTag, userTag } from '../user-tag';
+import { browserSessionTag, familyTag, userTag } from '../user-tag';
 
 // Key layout. Everything of one user is under the user's tag (store/user-tag.ts), `{u:XY}`, so
 // it shares one hash slot on Redis Cluster: introspection reads a token's state in one pipeline
@@ -6,7 +6,8 @@ import { familyTag, userTag } from '../user-tag';
 // (it may not contain braces, so the tag stays the key's hash tag).
 //
 // create-family.lua spells the family keys the same way (it finds a user's other families from
-// their ids); change both together.
+// their ids), and the browser-session scripts spell the session keys and the user's index the
+// same way (end-browser-session*.lua); change them together.
 
 const slot = (tag: string) => `{u:${tag}}`;
 
@@ -24,6 +25,8 @@ export function userKeys(userId: string) {
     clientEpoch: (clientId: string) => `${tag}:ce:${clientId}`,
     /** The user's families (zset: family id → created ms). */
     families: `${tag}:uf:${userId}`,
+    /** The user's browser sessions (zset: session id → absolute expiry ms). */
+    browserSessions: `${tag}:ubs:${userId}`,
   };
 }
 
@@ -34,6 +37,10 @@ export const keys = {
     const tag = familyTag(familyId);
     return tag === undefined ? legacyKeys.family(familyId) : `${slot(tag)}:rf:${familyId}`;
   },
+  /** A browser session, under its user's tag (the id ends with it). */
+  browserSession: (id: string) => `${slot(browserSessionTag(id))}:bs:${id}`,
+  /** An authorization code, by the hash of the code: one key, its own slot. */
+  code: (codeHash: string) => `code:{${codeHash}}`,
   familyUsed: (familyId: string) => {
     const tag = familyTag(familyId);
     return tag === undefined ? legacyKeys.familyUsed(familyId) : `${slot(tag)}:rfu:${familyId}`;

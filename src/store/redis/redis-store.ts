@@ -4,6 +4,8 @@ import type { StoreConnection, TokenStores } from '../connection';
 import { connectRedis, isCluster } from './connect';
 import type { Durability } from './durability';
 import type { RedisLayout } from './layout';
+import { RedisBrowserSessions } from './redis-browser-sessions';
+import { RedisCodes } from './redis-codes';
 import { RedisFamilies } from './redis-families';
 import { RedisRevocations } from './redis-revocations';
 import type { RedisClient } from './scripts';
@@ -80,5 +82,11 @@ export interface RedisTokenStores extends TokenStores {
  */
 export function redisTokenStores(redis: RedisClient, durability?: Durability): RedisTokenStores {
   const layout: RedisLayout = { keyPrefix: redis.options.keyPrefix ?? '', legacy: !isCluster(redis) };
-  return { storage: new RedisConnection(redis), families: new RedisFamilies(redis, layout, durability), revocations: new RedisRevocations(redis, layout, durability) };
+  return {
+    storage: new RedisConnection(redis),
+    families: new RedisFamilies(redis, layout, durability),
+    revocations: new RedisRevocations(redis, layout, durability),
+    codes: new RedisCodes(redis, durability),
+    browserSessions: new RedisBrowserSessions(redis, layout, durability),
+  };
 }

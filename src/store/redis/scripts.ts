@@ -50,10 +50,36 @@ export const SCRIPTS = {
   >('throttle-attempt'),
   throttleSettle: script<[pair: string, bucket: string], [outcome: string, now: number, pairThreshold: number, addressCapacity: number, addressRefillPerMs: number], number>('throttle-settle'),
   throttleCount: script<[subject: string], [now: number, windowMs: number], number>('throttle-count'),
+  saveCode: script<[code: string], [now: number, expiresAt: number, ...fields: string[]], number>('save-code'),
+  redeemCode: script<[code: string], [now: number, retainMs: number], string[]>('redeem-code'),
+  recordCodeIssue: script<[code: string], [now: number, jti: string, accessTokenExpiresAtSec: number, familyId: string], string>('record-code-issue'),
+  createBrowserSession: script<[session: string, userSessions: string], [id: string, userId: string, now: number, absoluteExpiresAt: number, idleTtlMs: number], number>('create-browser-session'),
+  touchBrowserSession: script<[session: string], [now: number, idleTtlMs: number], string[]>('touch-browser-session'),
+  endBrowserSession: script<[session: string], [id: string, now: number, keyPrefix: string], string[]>('end-browser-session'),
+  endUserBrowserSessions: script<[userSessions: string], [now: number, keyPrefix: string], number>('end-user-browser-sessions'),
 } as const;
 
-/** Scripts whose writes must outlive a failover: revocations and family state (not throttling). */
-const DURABLE: ReadonlySet<string> = new Set<keyof typeof SCRIPTS>(['createFamily', 'rotateFamily', 'revokeFamily', 'revokeFamilyByToken', 'reauthenticateFamily', 'setFamilySubject', 'moveEpoch']);
+/**
+ * Scripts whose writes must outlive a failover: revocations, family state, codes (a lost spend
+ * would let a code be redeemed twice) and browser sessions begun or ended. Not throttling, and
+ * not a browser session's touch: a lost touch only brings its idle end back to the one before,
+ * which fails safe, and /oauth/authorize need not wait on replicas to move a timestamp.
+ */
+const DURABLE: ReadonlySet<string> = new Set<keyof typeof SCRIPTS>([
+  'createFamily',
+  'rotateFamily',
+  'revokeFamily',
+  'revokeFamilyByToken',
+  'reauthenticateFamily',
+  'setFamilySubject',
+  'moveEpoch',
+  'saveCode',
+  'redeemCode',
+  'recordCodeIssue',
+  'createBrowserSession',
+  'endBrowserSession',
+  'endUserBrowserSessions',
+]);
 
 type Bound<S> = S extends ScriptSpec<infer K, infer A, infer R> ? (keys: K, ...args: A) => Promise<R> : never;
 
