@@ -3,6 +3,8 @@ import type { Config } from './config/config';
 import type { Database, DatabaseTarget } from './db/database';
 import type { Passwords } from './identity/passwords';
 import type { Logger } from './logging/logger';
+import type { BrowserSessionStore } from './store/browser-sessions';
+import type { CodeStore } from './store/codes';
 import type { StoreConnection } from './store/connection';
 import type { FamilyStore } from './store/families';
 import type { RevocationStore } from './store/revocations';
@@ -20,6 +22,10 @@ export interface Deps {
   readonly families: FamilyStore;
   /** Access-token blacklist and user/client revocation epochs: the hot-path read. */
   readonly revocations: RevocationStore;
+  /** Authorization codes waiting for their token request (issue 14). */
+  readonly codes: CodeStore;
+  /** The hosted login page's sign-ins, by cookie (issue 14); not refresh-token families. */
+  readonly browserSessions: BrowserSessionStore;
   /** Failed-credential counters (issue 12); on the same connection as the stores above. */
   readonly throttle: ThrottleStore;
   readonly passwords: Passwords;

@@ -39,8 +39,8 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
       if (applied.length > 0) log.info({ event: 'database.migrated', applied }, 'migrations applied');
     }
     await reportStoredProblems(db, log);
-    const { storage, families, revocations, throttle } = await createStores(config, log);
-    const deps: Deps = { config, db, dbKind: target.kind, storage, families, revocations, throttle, passwords: new Passwords(config.argon2), keyring, log, clock: options.clock ?? systemClock };
+    const { storage, families, revocations, codes, browserSessions, throttle } = await createStores(config, log);
+    const deps: Deps = { config, db, dbKind: target.kind, storage, families, revocations, codes, browserSessions, throttle, passwords: new Passwords(config.argon2), keyring, log, clock: options.clock ?? systemClock };
     if (!config.production && config.migrateOnStart) await seedDemoData(deps);
     return deps;
   } catch (error) {

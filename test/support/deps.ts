@@ -34,6 +34,8 @@ export async function createTestDeps(options: TestDepsOptions = {}): Promise<Tes
     storage: stores.storage,
     families: stores.families,
     revocations: stores.revocations,
+    codes: stores.codes,
+    browserSessions: stores.browserSessions,
     throttle,
     passwords: new Passwords(config.argon2),
     keyring: new Keyring(parseKeySet(JSON.stringify({ keys: [generateJwk('ES256', 'test-key', 'active')] }))),
