@@ -67,6 +67,22 @@ export interface Config {
   readonly argon2: Argon2Settings;
   readonly passwordMinLength: number;
   readonly throttle: ThrottleConfig;
+  readonly browser: BrowserSettings;
+}
+
+/** The hosted login page, browser sessions and authorization codes (issue 14). */
+export interface BrowserSettings {
+  /** How long an authorization code may wait for its token request (RFC 6749 §4.1.2: short). */
+  readonly authCodeTtlSec: number;
+  /** A browser session's absolute lifetime, from sign-in. */
+  readonly sessionTtlSec: number;
+  /** A browser session ends after this long unused (never past its absolute end). */
+  readonly sessionIdleTtlSec: number;
+  /** Refresh-family lifetimes for public clients without their own (a browser holds their tokens). */
+  readonly publicRefreshTtlSec: number;
+  readonly publicRefreshIdleTtlSec: number;
+  /** Shown on the login page. */
+  readonly productName: string;
 }
 
 export interface RefreshSettings {
@@ -260,6 +276,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       subjectWindowMs: 86_400_000,
       subjectAlertThreshold: parsed.ACCOUNT_FAILURES_ALERT,
       subjectFailureDelayMs: parsed.ACCOUNT_FAILURE_DELAY * 1000,
+    }),
+    browser: Object.freeze({
+      authCodeTtlSec: parsed.AUTH_CODE_TTL,
+      sessionTtlSec: parsed.SESSION_TTL,
+      sessionIdleTtlSec: Math.min(parsed.SESSION_IDLE_TTL, parsed.SESSION_TTL),
+      publicRefreshTtlSec: parsed.PUBLIC_CLIENT_REFRESH_TTL,
+      publicRefreshIdleTtlSec: Math.min(parsed.PUBLIC_CLIENT_REFRESH_IDLE_TTL, parsed.PUBLIC_CLIENT_REFRESH_TTL),
+      productName: parsed.PRODUCT_NAME,
     }),
   });
 }

@@ -256,6 +256,13 @@ export const envSchema = z.object({
   ADDRESS_FAILURES_PER_HOUR: integer(100, 0, 1_000_000),
   ACCOUNT_FAILURES_ALERT: integer(50, 0, 1_000_000),
   ACCOUNT_FAILURE_DELAY: duration('1s', { min: 0, max: 30 }),
+  // Browser sign-in (issue 14; README "Sign-in for single-page apps").
+  AUTH_CODE_TTL: duration('60s', { min: 10, max: 600 }),
+  SESSION_TTL: duration('8h', { min: 60, max: 30 * 86400 }),
+  SESSION_IDLE_TTL: duration('1h', { min: 60, max: 30 * 86400 }),
+  PUBLIC_CLIENT_REFRESH_TTL: duration('8h', { min: 60, max: 366 * 86400 }),
+  PUBLIC_CLIENT_REFRESH_IDLE_TTL: duration('1h', { min: 60, max: 366 * 86400 }),
+  PRODUCT_NAME: z.string().trim().min(1).max(64).default('Portcullis'),
 });
 
 export type RawEnv = z.input<typeof envSchema>;

@@ -6,12 +6,16 @@ import { OAuthError } from './errors';
 import type { GrantDeps } from './grants/grant';
 
 type FamilyDeps = Pick<GrantDeps, 'db' | 'families' | 'clock' | 'config' | 'log'>;
-import { familyPolicy } from './refresh-policy';
+import { familyPolicy, type PolicyClient } from './refresh-policy';
 
 export interface FamilyStart {
   readonly userId: string;
   readonly username: string;
   readonly clientId: string;
+  /** The client's refresh lifetimes (refresh-policy.ts): a public client's are shorter. */
+  readonly client: PolicyClient;
+  /** The browser session this login came from (the code flow): logging out of it ends the family. */
+  readonly browserSessionId?: string | undefined;
   readonly scope: readonly string[];
   readonly audience: string;
   readonly ip: string | undefined;
@@ -29,8 +33,8 @@ export async function startFamily(deps: FamilyDeps, start: FamilyStart): Promise
   const familyId = newFamilyId(start.userId);
   const first = newRefreshToken(familyId);
   const { evicted } = await deps.families.createFamily(
-    { id: familyId, userId: start.userId, username: start.username, clientId: start.clientId, scope: start.scope, audience: start.audience, secretHash: hashRefreshSecret(first.secret), ip: start.ip, userAgent: start.userAgent, subject: start.subject },
-    familyPolicy(deps.config),
+    { id: familyId, userId: start.userId, username: start.username, clientId: start.clientId, scope: start.scope, audience: start.audience, secretHash: hashRefreshSecret(first.secret), ip: start.ip, userAgent: start.userAgent, subject: start.subject, browserSessionId: start.browserSessionId },
+    familyPolicy(deps.config, start.client),
     deps.clock.now(),
   );
   const subject = await confirmSubject(deps, familyId, start);

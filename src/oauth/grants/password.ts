@@ -41,7 +41,7 @@ export const passwordGrant: Grant = {
     // A client allowed the refresh_token grant gets a refresh token: one new family per login,
     // carrying the roles and scopes just read so its rotations need not read them again.
     const family = client.grantTypes.includes('refresh_token')
-      ? await startFamily(deps, { userId: user.id, username: user.username, clientId: client.id, scope, audience, ip, userAgent, subject: { roles: user.roles, scopes: held, at: readAt } })
+      ? await startFamily(deps, { userId: user.id, username: user.username, clientId: client.id, client, scope, audience, ip, userAgent, subject: { roles: user.roles, scopes: held, at: readAt } })
       : undefined;
     // A role or scope removed while this login ran narrows its first access token too.
     const granted = family ? scope.filter((name) => hasScope(family.subject.scopes, name)) : scope;

@@ -109,7 +109,7 @@ export const refreshTokenGrant: Grant = {
     const fresh = newRefreshToken(presented.familyId);
     const result = await deps.families.rotate(
       { familyId: presented.familyId, clientId: client.id, presentedHash, nextHash: hashRefreshSecret(fresh.secret), successorBox: sealSuccessor(presented, fresh.token) },
-      familyPolicy(deps.config),
+      familyPolicy(deps.config, client),
       deps.clock.now(),
     );
     const { family, refreshToken } = successorOf(result, presented, fresh, request, deps);
