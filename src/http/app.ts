@@ -13,7 +13,9 @@ import { securityHeaders } from './middleware/security-headers';
 import { accountRoutes } from './routes/account';
 import { adminClientRoutes } from './routes/admin-clients';
 import { adminUserRoutes } from './routes/admin-users';
+import { authorizeRoutes } from './routes/authorize';
 import { healthRoutes } from './routes/health';
+import { logoutRoutes } from './routes/logout';
 import { oauthRoutes } from './routes/oauth';
 
 /** Builds the Koa application without listening, so tests drive it with supertest. */
@@ -32,7 +34,7 @@ export function createApp(deps: Deps): Koa<AppState> {
   app.use(abortSignal());
   app.use(body());
 
-  for (const router of [healthRoutes(deps), oauthRoutes(deps, hot), accountRoutes(deps, hot), adminUserRoutes(deps, hot), adminClientRoutes(deps, hot)]) {
+  for (const router of [healthRoutes(deps), oauthRoutes(deps, hot), authorizeRoutes(deps, hot), logoutRoutes(deps, hot), accountRoutes(deps, hot), adminUserRoutes(deps, hot), adminClientRoutes(deps, hot)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

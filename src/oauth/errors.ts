@@ -11,6 +11,12 @@ export type OAuthErrorCode =
   | 'invalid_token'
   | 'insufficient_scope'
   | 'access_denied'
+  // RFC 6749 §4.1.2.1 and OpenID Connect Core §3.1.2.6, redirected to the client.
+  | 'unsupported_response_type'
+  | 'login_required'
+  | 'consent_required'
+  | 'request_not_supported'
+  | 'request_uri_not_supported'
   | 'server_error'
   | 'temporarily_unavailable';
 
@@ -26,6 +32,11 @@ const STATUS: Readonly<Record<OAuthErrorCode, number>> = {
   invalid_token: 401,
   insufficient_scope: 403,
   access_denied: 403,
+  unsupported_response_type: 400,
+  login_required: 400,
+  consent_required: 400,
+  request_not_supported: 400,
+  request_uri_not_supported: 400,
   server_error: 500,
   temporarily_unavailable: 503,
 };

@@ -1,0 +1,93 @@
+import type Router from '@koa/router';
+import type { Deps } from '../../deps';
+import { ThrottledError } from '../../identity/credential-throttle';
+import { QueueFullError, QueueShareExceededError } from '../../identity/semaphore';
+import { formToken, formTokenMatches } from '../../oauth/authorize/csrf';
+import { answerConsent, authorize, signIn, SignInFailed, type Outcome } from '../../oauth/authorize/flow';
+import { parseAuthorizationRequest, rawParams, type AuthorizationRequest } from '../../oauth/authorize/request';
+import { resumeSession } from '../../oauth/authorize/browser-session';
+import type { HotPaths } from '../hot-paths';
+import type { AppContext, AppState } from '../context';
+import { FORM_COOKIE, readCookie, SESSION_COOKIE, setCookie } from '../cookies';
+import { consentPage, errorPage, loginPage } from '../html/pages';
+import { formKey, fromOwnPage, pageErrors, redirect, sendPage } from '../html/respond';
+import { passwordWork } from '../middleware/abort-signal';
+import { newRouter } from './router';
+
+// RFC 6749 §4.1: the authorization endpoint and the hosted login and consent pages. The
+// protocol decisions are in oauth/authorize/; this file reads cookies and forms and writes pages.
+
+const GENERIC_FAILURE = 'The username or password is not right.';
+
+export function authorizeRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
+  const router = newRouter();
+  const product = deps.config.browser.productName;
+  router.use(pageErrors(deps.config));
+
+  const parse = (query: string) => parseAuthorizationRequest(rawParams(query), hot.clients.find, deps.config.defaultAudience);
+
+  function showLogin(ctx: AppContext, request: AuthorizationRequest, status = 200, error?: string, username?: string): void {
+    const key = formKey(ctx);
+    const html = loginPage({ productName: product, clientName: request.client.name, request: request.query, csrf: formToken(key, 'login', request.query), username: username ?? request.loginHint, error });
+    sendPage(ctx, status, html, [request.redirectUri]);
+  }
+
+  async function show(ctx: AppContext, outcome: Outcome): Promise<void> {
+    if (outcome.kind === 'redirect') return redirect(ctx, outcome.location);
+    if (outcome.kind === 'login') return showLogin(ctx, outcome.request);
+    const signedIn = await resumeSession(deps, readCookie(ctx, SESSION_COOKIE));
+    const key = formKey(ctx);
+    const { request } = outcome;
+    const html = consentPage({ productName: product, clientName: request.client.name, username: signedIn?.user.username ?? '', scope: outcome.scope, request: request.query, csrf: formToken(key, 'consent', request.query) });
+    sendPage(ctx, 200, html, [request.redirectUri]);
+  }
+
+  /** The request a form carries, checked again in full: the form is the browser's to change. */
+  async function postedRequest(ctx: AppContext, purpose: 'login' | 'consent'): Promise<{ request: AuthorizationRequest; fields: ReadonlyMap<string, string>; valid: boolean }> {
+    const fields = ctx.state.form ?? new Map<string, string>();
+    const request = await parse(fields.get('request') ?? '');
+    const valid = fromOwnPage(ctx, deps.config) && formTokenMatches(readCookie(ctx, FORM_COOKIE), purpose, request.query, fields.get('csrf'));
+    if (!valid) ctx.state.log.info({ event: 'authorize.csrf_refused', purpose, clientId: request.client.id }, 'form post refused: not from our page, or its token does not fit');
+    return { request, fields, valid };
+  }
+
+  router.get('/oauth/authorize', async (ctx) => {
+    const request = await parse(ctx.querystring);
+    await show(ctx, await authorize(deps, request, readCookie(ctx, SESSION_COOKIE)));
+  });
+
+  router.post('/oauth/login', async (ctx) => {
+    const { request, fields, valid } = await postedRequest(ctx, 'login');
+    // A stale or forged form: the form again with a fresh token (a real user just retries).
+    if (!valid) return showLogin(ctx, request, 403, 'This sign-in form has expired. Please try again.');
+    const username = fields.get('username') ?? '';
+    const password = fields.get('password') ?? '';
+    if (username === '' || password === '') return showLogin(ctx, request, 400, 'Enter your username and password.', username || undefined);
+    try {
+      const { outcome, cookie } = await signIn(deps, request, { username, password }, { ip: ctx.ip, work: passwordWork(ctx), previousCookie: readCookie(ctx, SESSION_COOKIE) });
+      setCookie(ctx, SESSION_COOKIE, cookie, { sameSite: 'Lax', maxAgeSec: deps.config.browser.sessionTtlSec });
+      await show(ctx, outcome);
+    } catch (error) {
+      if (error instanceof SignInFailed) return showLogin(ctx, request, 200, GENERIC_FAILURE, username);
+      if (error instanceof ThrottledError) {
+        ctx.set('Retry-After', String(error.retryAfterSec));
+        return showLogin(ctx, request, 429, `Too many failed attempts. Try again in ${error.retryAfterSec} seconds.`, username);
+      }
+      if (error instanceof QueueFullError || error instanceof QueueShareExceededError) {
+        ctx.set('Retry-After', String(error.retryAfterSec));
+        return showLogin(ctx, request, error instanceof QueueFullError ? 503 : 429, 'Too many sign-ins are in progress. Please try again in a moment.', username);
+      }
+      throw error;
+    }
+  });
+
+  router.post('/oauth/consent', async (ctx) => {
+    const { request, fields, valid } = await postedRequest(ctx, 'consent');
+    if (!valid) return sendPage(ctx, 403, errorPage(product, 'Request refused', 'This page has expired. Go back to the app and try again.'));
+    const decision = fields.get('decision');
+    if (decision !== 'allow' && decision !== 'deny') return sendPage(ctx, 400, errorPage(product, 'Request refused', 'Choose Allow or Deny.'));
+    await show(ctx, await answerConsent(deps, request, readCookie(ctx, SESSION_COOKIE), decision === 'allow'));
+  });
+
+  return router;
+}

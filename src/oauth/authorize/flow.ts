@@ -1,0 +1,147 @@
+import type { Config } from '../../config/config';
+import type { Deps } from '../../deps';
+import { authenticate } from '../../identity/authenticate';
+import { findConsent, grantConsent } from '../../identity/consents';
+import { throttledCheck } from '../../identity/credential-throttle';
+import type { PasswordWork } from '../../identity/passwords';
+import { hasScope } from '../../identity/scopes';
+import { newAuthorizationCode } from '../../tokens/authorization-code';
+import { OAuthError } from '../errors';
+import { grantScope } from '../scope-policy';
+import { resumeSession, startSession, type SignedIn } from './browser-session';
+import { RedirectableError, type AuthorizationRequest, type ErrorTarget } from './request';
+
+// The authorization endpoint's decisions, independent of Koa: given a checked request and the
+// browser's session, show the login form, show the consent page, or send the browser back to
+// the app with a code or an error (RFC 6749 §4.1.2).
+
+export type FlowDeps = Pick<Deps, 'db' | 'codes' | 'browserSessions' | 'families' | 'throttle' | 'passwords' | 'clock' | 'config' | 'log'>;
+
+export type Outcome =
+  | { readonly kind: 'login'; readonly request: AuthorizationRequest }
+  | { readonly kind: 'consent'; readonly request: AuthorizationRequest; readonly scope: readonly string[] }
+  | { readonly kind: 'redirect'; readonly location: string };
+
+/** The app's redirect URI with the response parameters and `iss` (RFC 9207 §2), keeping its own query. */
+export function responseLocation(deps: { readonly config: Pick<Config, 'issuer'> }, target: ErrorTarget, params: Readonly<Record<string, string>>): string {
+  const url = new URL(target.redirectUri);
+  for (const [name, value] of Object.entries(params)) url.searchParams.append(name, value);
+  if (target.state !== undefined) url.searchParams.append('state', target.state);
+  url.searchParams.append('iss', deps.config.issuer);
+  return url.href;
+}
+
+export function errorLocation(deps: { readonly config: Pick<Config, 'issuer'> }, error: RedirectableError): string {
+  return responseLocation(deps, error.target, { error: error.error.code, error_description: error.error.description });
+}
+
+/**
+ * GET /oauth/authorize with a checked request: single sign-on when the browser's session is
+ * live (and `prompt` does not ask for the form), else the login form; `prompt=none` never shows
+ * a page (OpenID Connect Core §3.1.2.6 login_required / consent_required).
+ */
+export async function authorize(deps: FlowDeps, request: AuthorizationRequest, cookie: string | undefined): Promise<Outcome> {
+  const signedIn = await resumeSession(deps, cookie);
+  if (!signedIn) {
+    if (request.prompt === 'none') throw new RedirectableError(new OAuthError('login_required', 'the user is not signed in'), request);
+    return { kind: 'login', request };
+  }
+  if (request.prompt === 'login') return { kind: 'login', request };
+  return proceed(deps, request, signedIn);
+}
+
+/** The user's password was wrong (or they may not sign in): the form again, one message for every cause. */
+export class SignInFailed extends Error {
+  constructor() {
+    super('sign-in failed');
+    this.name = 'SignInFailed';
+  }
+}
+
+/**
+ * POST /oauth/login: the password check under the same throttle and hash queue as the password
+ * grant (identity/credential-throttle.ts), then a new browser session, then on as after GET.
+ * Always a new session id on sign-in (no fixation); the browser's previous session ends.
+ */
+export async function signIn(
+  deps: FlowDeps,
+  request: AuthorizationRequest,
+  credentials: { readonly username: string; readonly password: string },
+  context: { readonly ip: string | undefined; readonly work: PasswordWork; readonly previousCookie: string | undefined },
+): Promise<{ outcome: Outcome; cookie: string }> {
+  const now = new Date(deps.clock.now());
+  const user = await throttledCheck(deps, { name: credentials.username, address: context.ip, clientId: request.client.id }, async () => {
+    const found = await authenticate(deps, credentials.username, credentials.password, now, context.work);
+    return { ok: found !== undefined && !found.disabled, value: found };
+  });
+  if (!user || user.disabled) {
+    if (user) deps.log.info({ event: 'login.disabled', userId: user.id, clientId: request.client.id, ip: context.ip }, 'disabled user refused');
+    throw new SignInFailed();
+  }
+  const previous = await resumeSession(deps, context.previousCookie);
+  if (previous) await deps.browserSessions.endBrowserSession(previous.session.id, deps.clock.now());
+  const { cookie } = await startSession(deps, user.id);
+  const signedIn = await resumeSession(deps, cookie);
+  if (!signedIn) throw new SignInFailed();
+  deps.log.info({ event: 'login.succeeded', via: 'login_page', userId: user.id, clientId: request.client.id, ip: context.ip }, 'user signed in on the login page');
+  return { outcome: await proceed(deps, request, signedIn), cookie };
+}
+
+/** The scope for this user: asked-for scopes they do not hold are invalid_scope, as in the password grant. */
+function userScope(request: AuthorizationRequest, signedIn: SignedIn): string[] {
+  try {
+    return grantScope(request.requestedScope, request.client.defaultScopes, [signedIn.user.scopes, request.client.scopes]);
+  } catch (error) {
+    if (error instanceof OAuthError) throw new RedirectableError(error, request);
+    throw error;
+  }
+}
+
+/** Consent when the client needs it and the user has not yet granted this scope, else a code. */
+export async function proceed(deps: FlowDeps, request: AuthorizationRequest, signedIn: SignedIn): Promise<Outcome> {
+  const scope = userScope(request, signedIn);
+  if (request.client.requireConsent) {
+    const granted = (await findConsent(deps.db, signedIn.user.id, request.client.id)) ?? [];
+    if (!scope.every((name) => hasScope(granted, name))) {
+      if (request.prompt === 'none') throw new RedirectableError(new OAuthError('consent_required', 'the user has not approved this client'), request);
+      return { kind: 'consent', request, scope };
+    }
+  }
+  return { kind: 'redirect', location: await issueCode(deps, request, signedIn, scope) };
+}
+
+/** RFC 6749 §4.1.2: a code bound to everything the token request must match, stored as a hash. */
+export async function issueCode(deps: FlowDeps, request: AuthorizationRequest, signedIn: SignedIn, scope: readonly string[]): Promise<string> {
+  const now = deps.clock.now();
+  const { code, hash } = newAuthorizationCode();
+  await deps.codes.saveCode(
+    hash,
+    {
+      clientId: request.client.id,
+      redirectUri: request.redirectUri,
+      codeChallenge: request.codeChallenge,
+      userId: signedIn.user.id,
+      username: signedIn.user.username,
+      scope,
+      audience: request.audience,
+      browserSessionId: signedIn.session.id,
+      authTime: signedIn.session.authenticatedAt,
+      expiresAt: now + deps.config.browser.authCodeTtlSec * 1000,
+    },
+    now,
+  );
+  deps.log.info({ event: 'code.issued', userId: signedIn.user.id, clientId: request.client.id, scope: scope.join(' ') }, 'authorization code issued');
+  return responseLocation(deps, request, { code });
+}
+
+/** POST /oauth/consent: the user's answer on the consent page, remembered when it is yes. */
+export async function answerConsent(deps: FlowDeps, request: AuthorizationRequest, cookie: string | undefined, allow: boolean): Promise<Outcome> {
+  const signedIn = await resumeSession(deps, cookie);
+  if (!signedIn) return { kind: 'login', request };
+  // RFC 6749 §4.1.2.1: the resource owner denied the request.
+  if (!allow) throw new RedirectableError(new OAuthError('access_denied', 'the user denied the request'), request);
+  const scope = userScope(request, signedIn);
+  await grantConsent(deps.db, signedIn.user.id, request.client.id, scope, new Date(deps.clock.now()));
+  deps.log.info({ event: 'consent.granted', userId: signedIn.user.id, clientId: request.client.id, scope: scope.join(' ') }, 'user approved the client');
+  return { kind: 'redirect', location: await issueCode(deps, request, signedIn, scope) };
+}

@@ -1,0 +1,94 @@
+import { nowSeconds } from '../../clock';
+import { findTokenSubject, signInRefusal } from '../../identity/token-subject';
+import { hasScope } from '../../identity/scopes';
+import type { AuthorizationCode, CodeIssue } from '../../store/codes';
+import { issueAccessToken } from '../../tokens/access-token';
+import { hashAuthorizationCode, isAuthorizationCode, isCodeVerifier, verifierMatches } from '../../tokens/authorization-code';
+import { OAuthError } from '../errors';
+import { required } from '../params';
+import { startFamily } from '../refresh-family';
+import { familyPolicy } from '../refresh-policy';
+import { tokenResponse, type Grant, type GrantDeps, type GrantRequest } from './grant';
+
+type CodeDeps = Pick<GrantDeps, 'db' | 'codes' | 'families' | 'revocations' | 'keyring' | 'clock' | 'config' | 'log'>;
+
+// RFC 6749 §5.2: every unusable code is the same invalid_grant; the reason goes to the log only.
+const unusable = () => new OAuthError('invalid_grant', 'authorization code is invalid, expired or already used');
+
+/**
+ * RFC 6749 §4.1.2: a code used twice is refused "and SHOULD revoke all tokens previously
+ * issued based on that authorization code": the family started by the first use ends (and
+ * with it every access token carrying its `sid`), and the first access token is blacklisted.
+ */
+async function revokeIssued(deps: CodeDeps, code: AuthorizationCode, issued: CodeIssue | undefined): Promise<void> {
+  if (!issued) return; // still issuing: the first use sees the replay when it records (below)
+  const now = deps.clock.now();
+  await deps.revocations.blacklistAccessToken(issued.jti, code.userId, issued.accessTokenExpiresAt, nowSeconds(deps.clock));
+  if (issued.familyId !== undefined) await deps.families.revokeFamily(issued.familyId, familyPolicy(deps.config), now);
+}
+
+/** The code, spent; every check that can fail after this leaves it spent (it was single-use anyway). */
+async function redeem(deps: CodeDeps, request: GrantRequest, codeHash: string): Promise<AuthorizationCode> {
+  const { client, ip } = request;
+  // Kept after its use while what it issued could still be alive, so a late replay still revokes it.
+  const retainMs = (deps.config.accessTokenTtlSec + 60) * 1000;
+  const result = await deps.codes.redeemCode(codeHash, retainMs, deps.clock.now());
+  if (result.outcome === 'unknown') {
+    deps.log.info({ event: 'code.refused', reason: 'unknown', clientId: client.id, ip }, 'authorization code refused');
+    throw unusable();
+  }
+  if (result.outcome === 'replayed') {
+    await revokeIssued(deps, result.code, result.issued);
+    deps.log.warn({ event: 'code.replayed', userId: result.code.userId, clientId: client.id, codeClientId: result.code.clientId, familyId: result.issued?.familyId, ip }, 'authorization code used twice: what it issued is revoked');
+    throw unusable();
+  }
+  return result.code;
+}
+
+/** RFC 6749 §4.1.3 and RFC 7636 §4.6: the code grant for public (PKCE) and confidential clients. */
+export const authorizationCodeGrant: Grant = {
+  type: 'authorization_code',
+  async handle(request, deps: CodeDeps) {
+    const { client, params, ip, userAgent } = request;
+    const codeValue = required(params, 'code');
+    const redirectUri = required(params, 'redirect_uri');
+    const verifier = required(params, 'code_verifier');
+    if (!isCodeVerifier(verifier)) throw new OAuthError('invalid_request', 'code_verifier must be 43-128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1)');
+    if (!isAuthorizationCode(codeValue)) throw unusable();
+    const codeHash = hashAuthorizationCode(codeValue);
+    const code = await redeem(deps, request, codeHash);
+
+    const refuse = (reason: string) => {
+      deps.log.info({ event: 'code.refused', reason, userId: code.userId, clientId: client.id, ip }, 'authorization code refused');
+      return unusable();
+    };
+    if (code.clientId !== client.id) throw refuse('wrong_client');
+    if (code.redirectUri !== redirectUri) throw refuse('redirect_uri_mismatch');
+    if (!verifierMatches(verifier, code.codeChallenge)) throw refuse('pkce_mismatch');
+
+    // The user as the database has them now: disabled, deleted or a new password since the
+    // sign-in refuses the code; a role removed since narrows the scope.
+    const readAt = deps.clock.now();
+    const user = await findTokenSubject(deps.db, code.userId);
+    const refusal = signInRefusal(user, code.authTime);
+    if (!user || refusal) throw refuse(refusal ?? 'user_deleted');
+    const scope = code.scope.filter((name) => hasScope(user.scopes, name) && hasScope(client.scopes, name));
+
+    const family = client.grantTypes.includes('refresh_token')
+      ? await startFamily(deps, { userId: user.id, username: user.username, clientId: client.id, client, browserSessionId: code.browserSessionId, scope, audience: code.audience, ip, userAgent, subject: { roles: user.roles, scopes: user.scopes, at: readAt } })
+      : undefined;
+    const granted = family ? scope.filter((name) => hasScope(family.subject.scopes, name)) : scope;
+    const roles = family ? family.subject.roles : user.roles;
+    const issued = issueAccessToken(deps, { sub: user.id, clientId: client.id, scope: granted, audience: code.audience, username: user.username, roles, familyId: family?.familyId });
+
+    // A replay that came while this exchange was issuing found nothing to revoke yet: revoke here.
+    const recorded = await deps.codes.recordCodeIssue(codeHash, { jti: issued.jti, accessTokenExpiresAt: issued.exp, familyId: family?.familyId }, deps.clock.now());
+    if (recorded === 'replayed') {
+      await revokeIssued(deps, code, { jti: issued.jti, accessTokenExpiresAt: issued.exp, familyId: family?.familyId });
+      deps.log.warn({ event: 'code.replayed', userId: user.id, clientId: client.id, familyId: family?.familyId, ip }, 'authorization code used twice while it was being exchanged: what it issued is revoked');
+      throw unusable();
+    }
+    deps.log.info({ event: 'token.issued', grant: 'authorization_code', userId: user.id, clientId: client.id, jti: issued.jti, familyId: family?.familyId, scope: granted.join(' ') }, 'access token issued');
+    return tokenResponse(issued, granted, family?.refreshToken);
+  },
+};
