@@ -9,8 +9,9 @@ const CORS_PATH = /^\/(oauth\/(token|revoke)$|\.well-known\/|users\/me(\/|$)|adm
 
 /**
  * CORS for first-party browser apps (Fetch standard): an origin is allowed when a client is
- * registered with it (`portcullis client create --origins`). No cookies are used (tokens travel
- * in the body and the Authorization header), so credentials are never allowed. A request from
+ * registered with it (`portcullis client create --origins`). Tokens travel in the body and the
+ * Authorization header; the one cookie an API call may carry is cookie mode's refresh token, at
+ * the token endpoint, so credentials are allowed there and nowhere else. A request from
  * any other origin gets no CORS headers, which the browser enforces.
  */
 export function cors(origins: OriginCache): Middleware<AppState> {
@@ -27,10 +28,12 @@ export function cors(origins: OriginCache): Middleware<AppState> {
       }
     },
     allowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
-    allowHeaders: ['Authorization', 'Content-Type'],
+    allowHeaders: ['Authorization', 'Content-Type', 'X-Portcullis-Refresh'],
     exposeHeaders: ['WWW-Authenticate'],
     maxAge: 600,
-    credentials: false,
+    // Only the token endpoint's cookie mode uses a cookie; whether the cookie may be used is the
+    // token endpoint's decision (the client's own origins), so credentials are allowed there only.
+    credentials: (ctx) => ctx.path === '/oauth/token',
     keepHeadersOnError: true,
   }) as Middleware<AppState>;
 }
