@@ -3,6 +3,7 @@ import { nowSeconds } from '../clock';
 import type { Config } from '../config/config';
 import type { Database } from '../db/database';
 import { familyPolicy } from '../oauth/refresh-policy';
+import type { BrowserSessionStore } from '../store/browser-sessions';
 import { setUserSubject } from '../store/families';
 import type { FamilyStore } from '../store/families';
 import type { RevocationStore } from '../store/revocations';
@@ -15,6 +16,7 @@ export interface LifecycleDeps {
   readonly db: Database;
   readonly families: FamilyStore;
   readonly revocations: Pick<RevocationStore, 'revokeUserTokensBefore'>;
+  readonly browserSessions: Pick<BrowserSessionStore, 'endUserBrowserSessions'>;
   readonly passwords: Passwords;
   readonly clock: Clock;
   readonly config: Pick<Config, 'accessTokenTtlSec' | 'passwordMinLength' | 'refresh'>;
@@ -26,20 +28,24 @@ export type UserRef = string | { readonly id: string };
 // Changes that end a user's access at once. The database is the record; the revocation epoch in
 // the token store is what introspection reads (no database on that hot path), so both are
 // written here, at the moment of the change. The epoch lives as long as an access token can.
-/** What ending a user's access needs: their families, their revocation epoch, the clock. */
-export type AccessEndDeps = Pick<LifecycleDeps, 'families' | 'revocations' | 'clock'> & { readonly config: Pick<Config, 'accessTokenTtlSec' | 'refresh'> };
+/** What ending a user's access needs: their families, browser sessions, revocation epoch, the clock. */
+export type AccessEndDeps = Pick<LifecycleDeps, 'families' | 'revocations' | 'browserSessions' | 'clock'> & { readonly config: Pick<Config, 'accessTokenTtlSec' | 'refresh'> };
 
 async function revokeAccessTokens(deps: AccessEndDeps, userId: string): Promise<void> {
   await deps.revocations.revokeUserTokensBefore(userId, deps.clock.now(), deps.config.accessTokenTtlSec, nowSeconds(deps.clock));
 }
 
 /**
- * Access tokens and every login (refresh-token family) but `keepFamily`, if given, end now;
- * returns how many logins were live. Log out everywhere is this with nothing kept.
+ * Access tokens, every browser session and every login (refresh-token family) but
+ * `keepFamily`, if given, end now; returns how many logins were live. Log out everywhere is this
+ * with nothing kept. Browser sessions end even when a login is kept: a browser left signed in
+ * would start new logins (the code flow) without the new password. They end before the
+ * families, so that no login starts from one after its families were revoked.
  */
 export async function endAccessNow(deps: AccessEndDeps, userId: string, keepFamily?: string): Promise<number> {
   await revokeAccessTokens(deps, userId);
   const now = deps.clock.now();
+  await deps.browserSessions.endUserBrowserSessions(userId, now);
   const ended = await deps.families.revokeUserFamilies(userId, familyPolicy(deps.config), now, keepFamily);
   if (keepFamily !== undefined) await deps.families.reauthenticateFamily(keepFamily, now);
   return ended;
@@ -70,7 +76,7 @@ async function requireUser(deps: LifecycleDeps, ref: UserRef): Promise<UserWithC
 }
 
 /** `work` (here and below): an HTTP caller's abort signal and address, for the hash queue. */
-export async function registerUser(deps: Omit<LifecycleDeps, 'families' | 'revocations'>, input: Omit<NewUser, 'passwordHash'> & { password: string }, work: PasswordWork = {}): Promise<User> {
+export async function registerUser(deps: Omit<LifecycleDeps, 'families' | 'revocations' | 'browserSessions'>, input: Omit<NewUser, 'passwordHash'> & { password: string }, work: PasswordWork = {}): Promise<User> {
   checkPolicy(deps, input.password);
   const { password, ...rest } = input;
   return createUser(deps.db, { ...rest, passwordHash: await deps.passwords.hash(password, work) }, new Date(deps.clock.now()));

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import { endAccessNow } from '../identity/user-lifecycle';
 import type { Config } from '../config/config';
+import type { BrowserSessionStore } from '../store/browser-sessions';
 import type { Family, FamilyStore } from '../store/families';
 import type { RevocationStore } from '../store/revocations';
 import { familyPolicy } from './refresh-policy';
@@ -22,6 +23,8 @@ export interface SessionDeps {
   readonly families: FamilyStore;
   /** Only log-out-everywhere ends access tokens outside a session. */
   readonly revocations: Pick<RevocationStore, 'revokeUserTokensBefore'>;
+  /** Log out everywhere also signs every browser out. */
+  readonly browserSessions: Pick<BrowserSessionStore, 'endUserBrowserSessions'>;
   readonly clock: Clock;
   readonly config: Pick<Config, 'refresh' | 'accessTokenTtlSec'>;
 }
@@ -40,7 +43,7 @@ export function describeSession(family: Family): Session {
 }
 
 /** The user's live sessions, oldest first. */
-export async function listSessions(deps: Omit<SessionDeps, 'revocations'>, userId: string): Promise<Session[]> {
+export async function listSessions(deps: Omit<SessionDeps, 'revocations' | 'browserSessions'>, userId: string): Promise<Session[]> {
   return (await deps.families.listFamilies(userId, deps.clock.now())).map(describeSession);
 }
 
@@ -48,7 +51,7 @@ export async function listSessions(deps: Omit<SessionDeps, 'revocations'>, userI
  * Ends one session of the user: its refresh tokens stop at once and its access tokens fail
  * introspection. False when the user has no such live session (another user's counts as none).
  */
-export async function revokeSession(deps: Omit<SessionDeps, 'revocations'>, userId: string, sessionId: string): Promise<boolean> {
+export async function revokeSession(deps: Omit<SessionDeps, 'revocations' | 'browserSessions'>, userId: string, sessionId: string): Promise<boolean> {
   const now = deps.clock.now();
   const family = await deps.families.getFamily(sessionId, now);
   if (!family || family.userId !== userId) return false;
@@ -56,9 +59,9 @@ export async function revokeSession(deps: Omit<SessionDeps, 'revocations'>, user
 }
 
 /**
- * Log out everywhere: ends every session of the user and every access token issued to them so
- * far, including those that belong to no session (logins through clients without the refresh
- * grant carry no `sid`). Returns how many sessions were live.
+ * Log out everywhere: ends every session of the user, every browser sign-in, and every access
+ * token issued to them so far, including those that belong to no session (logins through
+ * clients without the refresh grant carry no `sid`). Returns how many sessions were live.
  */
 export function revokeAllSessions(deps: SessionDeps, userId: string): Promise<number> {
   return endAccessNow(deps, userId);

@@ -30,6 +30,7 @@ describe.each(databaseKinds())('identity model on %s', (dbKind) => {
       db,
       families: stores.families,
       revocations: stores.revocations,
+      browserSessions: stores.browserSessions,
       passwords: new Passwords(SETTINGS),
       clock: new FakeClock(),
       config: { accessTokenTtlSec: 900, passwordMinLength: 8, refresh: testConfig().refresh },

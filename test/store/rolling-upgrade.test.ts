@@ -83,7 +83,7 @@ describe('Redis token store across the upgrade to user tags (standalone)', () =>
     it('log out everywhere (endAccessNow) revokes a family listed only in the old index, and the old release sees it', async () => {
       const old = await previousLogin();
       const { token: mine } = await login();
-      const ended = await endAccessNow({ families: stores.families, revocations: stores.revocations, clock: new FakeClock(now), config: testConfig() }, userId);
+      const ended = await endAccessNow({ families: stores.families, revocations: stores.revocations, browserSessions: stores.browserSessions, clock: new FakeClock(now), config: testConfig() }, userId);
 
       expect(ended).toBe(2);
       expect((await rotate(old)).outcome).toBe('revoked');
