@@ -17,6 +17,20 @@ export function databaseTarget(config: { databaseUrl: string | undefined; dataDi
     : { kind: 'pglite', dir: path.join(config.dataDir, 'pgdata') };
 }
 
+type ProcessResponse = (this: unknown, query: { readonly method?: string }, runner: unknown) => unknown;
+
+/**
+ * knex-pglite 0.14 names a delete's result after knex's method, 'del' → 'DEL', where knex's pg
+ * dialect returns the row count only for 'DELETE': on PGlite `.delete()` answered an object, and
+ * every "was anything deleted?" (`> 0`) said no. Give the method the name pg reports.
+ */
+class PgLiteClient extends ClientPgLite {
+  processResponse(query: { readonly method?: string }, runner: unknown): unknown {
+    const inherited = (ClientPgLite.prototype as unknown as { processResponse: ProcessResponse }).processResponse;
+    return inherited.call(this, query.method === 'del' ? { ...query, method: 'delete' } : query, runner);
+  }
+}
+
 /** The only place that knows which Postgres is behind knex; the rest of the code sees knex. */
 export function createDatabase(target: DatabaseTarget, log?: Logger): Database {
   // knex prints to the console by default; send what it says to the structured log instead.
@@ -38,7 +52,7 @@ export function createDatabase(target: DatabaseTarget, log?: Logger): Database {
   if (target.dir !== 'memory') mkdirSync(target.dir, { recursive: true, mode: 0o700 });
   return knex({
     log: knexLog,
-    client: ClientPgLite,
+    client: PgLiteClient,
     dialect: 'postgres',
     connection: target.dir === 'memory' ? {} : { filename: target.dir },
   });

@@ -17,6 +17,20 @@ describe.each(databaseKinds())('database (%s)', (kind) => {
   });
 });
 
+describe.each(databaseKinds())('database (%s) answers', (kind) => {
+  it('the number of rows an update or a delete touched', async () => {
+    const { db, drop } = await createTestDatabase(kind);
+    try {
+      await db('roles').insert([{ name: 'probe-a' }, { name: 'probe-b' }]);
+      expect(await db('roles').whereIn('name', ['probe-a', 'probe-b']).update({ description: 'x' })).toBe(2);
+      expect(await db('roles').where({ name: 'probe-a' }).delete()).toBe(1);
+      expect(await db('roles').where({ name: 'probe-a' }).del()).toBe(0);
+    } finally {
+      await drop();
+    }
+  });
+});
+
 describe('embedded PGlite', () => {
   it('persists under DATA_DIR across restarts', async () => {
     const dir = `${tempDir()}/pgdata`;
