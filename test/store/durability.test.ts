@@ -3,6 +3,7 @@ import type { FamilyPolicy } from '../../src/store/families';
 import type { Durability } from '../../src/store/redis/durability';
 import { keys } from '../../src/store/redis/keys';
 import { redisTokenStores, type RedisTokenStores } from '../../src/store/redis/redis-store';
+import { newBrowserSessionCookie } from '../../src/tokens/browser-session-cookie';
 import { hashRefreshSecret, newFamilyId, newRefreshToken, sealSuccessor } from '../../src/tokens/refresh-token';
 import { connectTestRedis, redisClusterNodes, uniqueName } from '../support/env';
 import { startRedisSentinel, type RedisSentinelBackend } from '../support/redis-topologies';
@@ -125,6 +126,29 @@ describe('durable token-state writes on Redis Cluster', () => {
       expect(Date.now() - started).toBeLessThan(1_000);
       expect(shortfalls).toEqual(Array(nodes.length).fill('revokeClientTokens'));
       expect((await revocations.revocationState('jti', 'user-a', Math.floor(Date.now() / 1000), undefined, 'gone')).clientRevokedBefore).toBeGreaterThan(0);
+    } finally {
+      await redis.quit();
+    }
+  });
+
+  it('codes and browser sessions begun or ended wait too; a session\'s touch does not', async () => {
+    const nodes = redisClusterNodes();
+    if (!nodes) throw new Error('this run has no Redis Cluster (see test/support/global-setup.ts)');
+    const shortfalls: string[] = [];
+    const redis = await connectTestRedis({ mode: 'cluster', nodes }, `${uniqueName('dur')}:`);
+    try {
+      const { codes, browserSessions } = redisTokenStores(redis, { replicas: 1, timeoutMs: 20, onShortfall: (write) => shortfalls.push(write) });
+      const now = Date.now();
+      const codeHash = uniqueName('code-');
+      await codes.saveCode(codeHash, { clientId: 'spa', redirectUri: 'https://app/cb', codeChallenge: 'c', userId: 'user-a', username: 'a', scope: [], audience: 'https://api', browserSessionId: 'b', authTime: now, expiresAt: now + 60_000 }, now);
+      expect((await codes.redeemCode(codeHash, 60_000, now)).outcome).toBe('redeemed');
+      await codes.recordCodeIssue(codeHash, { jti: 'j', accessTokenExpiresAt: Math.floor(now / 1000) + 60 }, now);
+      const { id } = newBrowserSessionCookie('user-a');
+      await browserSessions.createBrowserSession({ id, userId: 'user-a', absoluteExpiresAt: now + 60_000, idleTtlMs: 30_000 }, now);
+      expect(await browserSessions.touchBrowserSession(id, 30_000, now)).toBeDefined();
+      expect(await browserSessions.endBrowserSession(id, now)).toBeDefined();
+      await browserSessions.endUserBrowserSessions('user-a', now);
+      expect(shortfalls).toEqual(['saveCode', 'redeemCode', 'recordCodeIssue', 'createBrowserSession', 'endBrowserSession', 'endUserBrowserSessions']);
     } finally {
       await redis.quit();
     }
