@@ -5,7 +5,6 @@ import { QueueFullError, QueueShareExceededError } from '../../identity/semaphor
 import { formToken, formTokenMatches } from '../../oauth/authorize/csrf';
 import { answerConsent, authorize, signIn, SignInFailed, type Outcome } from '../../oauth/authorize/flow';
 import { parseAuthorizationRequest, rawParams, type AuthorizationRequest } from '../../oauth/authorize/request';
-import { resumeSession } from '../../oauth/authorize/browser-session';
 import type { HotPaths } from '../hot-paths';
 import type { AppContext, AppState } from '../context';
 import { FORM_COOKIE, readCookie, SESSION_COOKIE, setCookie } from '../cookies';
@@ -35,10 +34,9 @@ export function authorizeRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   async function show(ctx: AppContext, outcome: Outcome): Promise<void> {
     if (outcome.kind === 'redirect') return redirect(ctx, outcome.location);
     if (outcome.kind === 'login') return showLogin(ctx, outcome.request);
-    const signedIn = await resumeSession(deps, readCookie(ctx, SESSION_COOKIE));
     const key = formKey(ctx);
     const { request } = outcome;
-    const html = consentPage({ productName: product, clientName: request.client.name, username: signedIn?.user.username ?? '', scope: outcome.scope, request: request.query, csrf: formToken(key, 'consent', request.query) });
+    const html = consentPage({ productName: product, clientName: request.client.name, username: outcome.username, scope: outcome.scope, request: request.query, csrf: formToken(key, 'consent', request.query) });
     sendPage(ctx, 200, html, [request.redirectUri]);
   }
 

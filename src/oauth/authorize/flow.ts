@@ -19,7 +19,7 @@ export type FlowDeps = Pick<Deps, 'db' | 'codes' | 'browserSessions' | 'families
 
 export type Outcome =
   | { readonly kind: 'login'; readonly request: AuthorizationRequest }
-  | { readonly kind: 'consent'; readonly request: AuthorizationRequest; readonly scope: readonly string[] }
+  | { readonly kind: 'consent'; readonly request: AuthorizationRequest; readonly scope: readonly string[]; readonly username: string }
   | { readonly kind: 'redirect'; readonly location: string };
 
 /** The app's redirect URI with the response parameters and `iss` (RFC 9207 §2), keeping its own query. */
@@ -104,7 +104,7 @@ export async function proceed(deps: FlowDeps, request: AuthorizationRequest, sig
     const granted = (await findConsent(deps.db, signedIn.user.id, request.client.id)) ?? [];
     if (!scope.every((name) => hasScope(granted, name))) {
       if (request.prompt === 'none') throw new RedirectableError(new OAuthError('consent_required', 'the user has not approved this client'), request);
-      return { kind: 'consent', request, scope };
+      return { kind: 'consent', request, scope, username: signedIn.user.username };
     }
   }
   return { kind: 'redirect', location: await issueCode(deps, request, signedIn, scope) };
