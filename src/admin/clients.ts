@@ -15,11 +15,14 @@ type ClientDeps = Pick<Deps, 'db' | 'clock' | 'log' | 'revocations' | 'config'>;
  *   - audiences: the client may obtain tokens for other services (and this service's own API);
  *   - canIntrospect: the client may read the state and claims of any token;
  *   - CORS origins: they open every browser endpoint (token, account, admin) to that origin,
- *     not only this client's requests.
+ *     not only this client's requests;
+ *   - redirect URIs: users' authorization codes, and so tokens acting as them, are sent there
+ *     (without consent, to any signed-in user who follows a link; with it, to everyone who once
+ *     agreed, so changing them redirects what those users allowed).
  */
 export const CLIENT_PRIVILEGE_SCOPE = 'clients:admin';
 
-type Settings = Pick<Client, 'grantTypes' | 'audiences' | 'canIntrospect' | 'corsOrigins'>;
+type Settings = Pick<Client, 'grantTypes' | 'audiences' | 'canIntrospect' | 'corsOrigins' | 'redirectUris'>;
 
 /** The privileges a client with these settings holds (empty when none). */
 export function privilegesOf(settings: Partial<Settings>): string[] {
@@ -28,6 +31,7 @@ export function privilegesOf(settings: Partial<Settings>): string[] {
   if ((settings.audiences ?? []).length > 0) held.push('audiences');
   if (settings.canIntrospect) held.push('introspection');
   if ((settings.corsOrigins ?? []).length > 0) held.push('CORS origins');
+  if ((settings.redirectUris ?? []).length > 0) held.push('redirect URIs');
   return held;
 }
 
@@ -69,16 +73,28 @@ function changedPrivileges(current: Client, changes: ClientChanges): string[] {
     audiences: changes.audiences && !sameSet(changes.audiences, current.audiences) ? ['(changed)'] : [],
     canIntrospect: changes.canIntrospect !== undefined && changes.canIntrospect !== current.canIntrospect,
     corsOrigins: changes.corsOrigins && !sameSet(changes.corsOrigins, current.corsOrigins) ? ['(changed)'] : [],
+    redirectUris: changes.redirectUris && !sameSet(changes.redirectUris, current.redirectUris) ? ['(changed)'] : [],
   });
 }
 
 /** Creates a client; a confidential one gets a generated secret, returned here once. */
 export async function createClientAs(deps: ClientDeps, actor: Actor, input: Omit<NewClient, 'secret'>): Promise<{ client: Client; secret?: string }> {
   checkGrantable(actor, input.scopes);
-  checkPrivileges(actor, privilegesOf({ grantTypes: input.grantTypes as Client['grantTypes'], audiences: input.audiences ?? [], canIntrospect: input.canIntrospect ?? false, corsOrigins: input.corsOrigins ?? [] }));
+  checkPrivileges(
+    actor,
+    privilegesOf({ grantTypes: input.grantTypes as Client['grantTypes'], audiences: input.audiences ?? [], canIntrospect: input.canIntrospect ?? false, corsOrigins: input.corsOrigins ?? [], redirectUris: input.redirectUris ?? [] }),
+  );
   const created = await createClient(deps.db, input, new Date(deps.clock.now()));
   const { client } = created;
-  audit(deps.log, 'admin.client_created', actor, client.id, { type: client.type, grantTypes: client.grantTypes, scopes: client.scopes, audiences: client.audiences, canIntrospect: client.canIntrospect });
+  audit(deps.log, 'admin.client_created', actor, client.id, {
+    type: client.type,
+    grantTypes: client.grantTypes,
+    scopes: client.scopes,
+    audiences: client.audiences,
+    canIntrospect: client.canIntrospect,
+    redirectUris: client.redirectUris,
+    requireConsent: client.requireConsent,
+  });
   return created;
 }
 

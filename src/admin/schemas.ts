@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { email, fullName } from '../account/schemas';
-import { GRANT_TYPES } from '../identity/clients';
+import { GRANT_TYPES, MAX_CLIENT_REFRESH_TTL_SEC, MIN_CLIENT_REFRESH_TTL_SEC } from '../identity/clients';
+import { MAX_REDIRECT_URI_LENGTH, MAX_REDIRECT_URIS } from '../identity/redirect-uris';
 import { isValidScope } from '../identity/scopes';
 
 // One schema per request body (and query) of the admin API; `.strict()` refuses unknown fields.
@@ -43,31 +44,45 @@ const clientSettings = {
   audiences: z.array(z.string().min(1).max(256)).max(50),
   corsOrigins: z.array(z.string().min(1).max(256)).max(50),
   canIntrospect: z.boolean(),
+  // Each URI's rules (scheme, loopback, fragment...) are identity/redirect-uris.ts's, with reasons.
+  redirectUris: z.array(z.string().min(1).max(MAX_REDIRECT_URI_LENGTH)).max(MAX_REDIRECT_URIS),
+  postLogoutRedirectUris: z.array(z.string().min(1).max(MAX_REDIRECT_URI_LENGTH)).max(MAX_REDIRECT_URIS),
+  requireConsent: z.boolean(),
+  // Seconds; null on update: back to the service's default.
+  refreshTokenTtlSec: z.number().int().min(MIN_CLIENT_REFRESH_TTL_SEC).max(MAX_CLIENT_REFRESH_TTL_SEC).nullable(),
+  refreshIdleTtlSec: z.number().int().min(MIN_CLIENT_REFRESH_TTL_SEC).max(MAX_CLIENT_REFRESH_TTL_SEC).nullable(),
+  refreshTokenInCookie: z.boolean(),
+};
+
+const optionalClientSettings = {
+  name: clientSettings.name.optional(),
+  defaultScopes: clientSettings.defaultScopes.optional(),
+  audiences: clientSettings.audiences.optional(),
+  corsOrigins: clientSettings.corsOrigins.optional(),
+  canIntrospect: clientSettings.canIntrospect.optional(),
+  redirectUris: clientSettings.redirectUris.optional(),
+  postLogoutRedirectUris: clientSettings.postLogoutRedirectUris.optional(),
+  requireConsent: clientSettings.requireConsent.optional(),
+  refreshTokenTtlSec: clientSettings.refreshTokenTtlSec.optional(),
+  refreshIdleTtlSec: clientSettings.refreshIdleTtlSec.optional(),
+  refreshTokenInCookie: clientSettings.refreshTokenInCookie.optional(),
 };
 
 export const createClientBody = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9._~-]{1,64}$/, '1-64 characters of A-Z a-z 0-9 . _ ~ -'),
     type: z.enum(['confidential', 'public']),
-    name: clientSettings.name.optional(),
     grantTypes: clientSettings.grantTypes,
     scopes: clientSettings.scopes,
-    defaultScopes: clientSettings.defaultScopes.optional(),
-    audiences: clientSettings.audiences.optional(),
-    corsOrigins: clientSettings.corsOrigins.optional(),
-    canIntrospect: clientSettings.canIntrospect.optional(),
+    ...optionalClientSettings,
   })
   .strict();
 
 export const updateClientBody = z
   .object({
-    name: clientSettings.name.optional(),
     grantTypes: clientSettings.grantTypes.optional(),
     scopes: clientSettings.scopes.optional(),
-    defaultScopes: clientSettings.defaultScopes.optional(),
-    audiences: clientSettings.audiences.optional(),
-    corsOrigins: clientSettings.corsOrigins.optional(),
-    canIntrospect: clientSettings.canIntrospect.optional(),
+    ...optionalClientSettings,
   })
   .strict()
   .refine((body) => Object.keys(body).length > 0, { message: 'nothing to change' });

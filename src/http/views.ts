@@ -1,4 +1,5 @@
 import type { Client } from '../identity/clients';
+import type { Consent } from '../identity/consents';
 import type { User } from '../identity/users';
 
 /** A user as the account and admin APIs show it: never the password hash. */
@@ -29,7 +30,18 @@ export function clientView(client: Client) {
     audiences: client.audiences,
     corsOrigins: client.corsOrigins,
     canIntrospect: client.canIntrospect,
+    redirectUris: client.redirectUris,
+    postLogoutRedirectUris: client.postLogoutRedirectUris,
+    requireConsent: client.requireConsent,
+    refreshTokenTtlSec: client.refreshTokenTtlSec,
+    refreshIdleTtlSec: client.refreshIdleTtlSec,
+    refreshTokenInCookie: client.refreshTokenInCookie,
     createdAt: client.createdAt.toISOString(),
     secretRotatedAt: client.secretRotatedAt?.toISOString() ?? null,
   };
+}
+
+/** A consent as its user sees it. */
+export function consentView(consent: Consent) {
+  return { clientId: consent.clientId, clientName: consent.clientName, scopes: consent.scopes, grantedAt: consent.grantedAt.toISOString() };
 }

@@ -2,9 +2,10 @@ import type { Database } from '../db/database';
 import { generateClientSecret, hashClientSecret, MIN_SECRET_LENGTH } from './client-secrets';
 import { IdentityError } from './errors';
 import { looksLikeUserId } from './ids';
+import { redirectUriListProblems } from './redirect-uris';
 import { hasScope, isValidScope } from './scopes';
 
-export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const;
+export const GRANT_TYPES = ['authorization_code', 'password', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 export type ClientType = 'confidential' | 'public';
 
@@ -21,6 +22,17 @@ export interface Client {
   readonly audiences: readonly string[];
   readonly corsOrigins: readonly string[];
   readonly canIntrospect: boolean;
+  /** Where the authorization endpoint may send the user back (identity/redirect-uris.ts); exact strings. */
+  readonly redirectUris: readonly string[];
+  /** Where the logout endpoint may send the user back (RP-initiated logout); exact strings. */
+  readonly postLogoutRedirectUris: readonly string[];
+  /** Ask the user before the first authorization of each scope (a third-party client). */
+  readonly requireConsent: boolean;
+  /** The client's own refresh-token lifetimes in seconds; null: the service's default. */
+  readonly refreshTokenTtlSec: number | null;
+  readonly refreshIdleTtlSec: number | null;
+  /** The refresh token travels in an HttpOnly cookie, not in the token response body. */
+  readonly refreshTokenInCookie: boolean;
   readonly createdAt: Date;
   readonly secretRotatedAt: Date | null;
 }
@@ -40,11 +52,22 @@ interface ClientRow {
   audiences: string[];
   cors_origins: string[];
   can_introspect: boolean;
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  require_consent: boolean;
+  refresh_token_ttl_sec: number | null;
+  refresh_idle_ttl_sec: number | null;
+  refresh_token_in_cookie: boolean;
   created_at: Date | string;
   secret_rotated_at: Date | string | null;
 }
 
 const CLIENT_ID = /^[A-Za-z0-9._~-]{1,64}$/;
+
+/** Could this be a client id? (Anything else names no client and is never sent to the database.) */
+export function isValidClientId(id: string): boolean {
+  return CLIENT_ID.test(id);
+}
 
 function fromRow(row: ClientRow): ClientWithSecret {
   return {
@@ -58,6 +81,12 @@ function fromRow(row: ClientRow): ClientWithSecret {
     audiences: row.audiences,
     corsOrigins: row.cors_origins,
     canIntrospect: row.can_introspect,
+    redirectUris: row.redirect_uris,
+    postLogoutRedirectUris: row.post_logout_redirect_uris,
+    requireConsent: row.require_consent,
+    refreshTokenTtlSec: row.refresh_token_ttl_sec,
+    refreshIdleTtlSec: row.refresh_idle_ttl_sec,
+    refreshTokenInCookie: row.refresh_token_in_cookie,
     createdAt: new Date(row.created_at),
     secretRotatedAt: row.secret_rotated_at === null ? null : new Date(row.secret_rotated_at),
   };
@@ -79,7 +108,17 @@ export interface NewClient {
   readonly audiences?: readonly string[];
   readonly corsOrigins?: readonly string[];
   readonly canIntrospect?: boolean;
+  readonly redirectUris?: readonly string[];
+  readonly postLogoutRedirectUris?: readonly string[];
+  readonly requireConsent?: boolean;
+  readonly refreshTokenTtlSec?: number | null;
+  readonly refreshIdleTtlSec?: number | null;
+  readonly refreshTokenInCookie?: boolean;
 }
+
+/** A client's own refresh-token lifetime: at least a minute, at most a leap year (seconds). */
+export const MIN_CLIENT_REFRESH_TTL_SEC = 60;
+export const MAX_CLIENT_REFRESH_TTL_SEC = 366 * 86400;
 
 function invalid(message: string): never {
   throw new IdentityError('invalid_client', message);
@@ -109,6 +148,25 @@ function validate(input: NewClient): void {
     if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin) invalid(`not an origin (scheme://host[:port]): ${origin}`);
   }
   for (const audience of input.audiences ?? []) if (!/^\S{1,256}$/.test(audience)) invalid(`invalid audience: ${audience}`);
+  validateBrowserSettings(input);
+}
+
+/** The settings of the authorization-code flow, logout and the client's refresh tokens. */
+function validateBrowserSettings(input: NewClient): void {
+  const problems = [...redirectUriListProblems('redirect URIs', input.redirectUris ?? []), ...redirectUriListProblems('post-logout redirect URIs', input.postLogoutRedirectUris ?? [])];
+  if (problems.length > 0) invalid(problems.join('; '));
+  // RFC 6749 §3.1.2.2: a client of the code flow registers where its codes may go; the
+  // authorization endpoint never takes an unregistered redirect_uri.
+  if (input.grantTypes.includes('authorization_code') && (input.redirectUris ?? []).length === 0) invalid('a client with the authorization_code grant needs at least one redirect URI');
+  if (input.refreshTokenInCookie && !input.grantTypes.includes('refresh_token')) invalid('a refresh-token cookie needs the refresh_token grant');
+  const absolute = input.refreshTokenTtlSec ?? null;
+  const idle = input.refreshIdleTtlSec ?? null;
+  for (const [name, ttl] of [['refresh token lifetime', absolute], ['refresh idle lifetime', idle]] as const) {
+    if (ttl !== null && (!Number.isSafeInteger(ttl) || ttl < MIN_CLIENT_REFRESH_TTL_SEC || ttl > MAX_CLIENT_REFRESH_TTL_SEC)) {
+      invalid(`the ${name} must be whole seconds from ${MIN_CLIENT_REFRESH_TTL_SEC} (1 minute) to ${MAX_CLIENT_REFRESH_TTL_SEC} (366 days)`);
+    }
+  }
+  if (absolute !== null && idle !== null && idle > absolute) invalid('the refresh idle lifetime cannot be longer than the refresh token lifetime');
 }
 
 /** Creates a client; returns it with the plain secret, which is never stored or shown again. */
@@ -130,6 +188,12 @@ export async function createClient(db: Database, input: NewClient, now: Date): P
       audiences: [...new Set(input.audiences ?? [])],
       cors_origins: [...new Set(input.corsOrigins ?? [])],
       can_introspect: input.canIntrospect ?? false,
+      redirect_uris: [...new Set(input.redirectUris ?? [])],
+      post_logout_redirect_uris: [...new Set(input.postLogoutRedirectUris ?? [])],
+      require_consent: input.requireConsent ?? false,
+      refresh_token_ttl_sec: input.refreshTokenTtlSec ?? null,
+      refresh_idle_ttl_sec: input.refreshIdleTtlSec ?? null,
+      refresh_token_in_cookie: input.refreshTokenInCookie ?? false,
       secret_rotated_at: secret === undefined ? null : now,
       created_at: now,
       updated_at: now,
@@ -163,7 +227,13 @@ export async function rotateClientSecret(db: Database, id: string, now: Date): P
   return secret;
 }
 
-export type ClientChanges = Partial<Pick<NewClient, 'name' | 'grantTypes' | 'scopes' | 'defaultScopes' | 'audiences' | 'corsOrigins' | 'canIntrospect'>>;
+/** Omitted or undefined: unchanged. A refresh lifetime set to null goes back to the service's default. */
+export type ClientChanges = Partial<
+  Pick<
+    NewClient,
+    'name' | 'grantTypes' | 'scopes' | 'defaultScopes' | 'audiences' | 'corsOrigins' | 'canIntrospect' | 'redirectUris' | 'postLogoutRedirectUris' | 'requireConsent' | 'refreshTokenTtlSec' | 'refreshIdleTtlSec' | 'refreshTokenInCookie'
+  >
+>;
 
 /** Updates a client's settings (not its id, type or secret); validated like a new client. */
 export async function updateClient(db: Database, id: string, changes: ClientChanges, now: Date): Promise<Client | undefined> {
@@ -181,6 +251,12 @@ export async function updateClient(db: Database, id: string, changes: ClientChan
       audiences: [...new Set(next.audiences)],
       cors_origins: [...new Set(next.corsOrigins)],
       can_introspect: next.canIntrospect,
+      redirect_uris: [...new Set(next.redirectUris)],
+      post_logout_redirect_uris: [...new Set(next.postLogoutRedirectUris)],
+      require_consent: next.requireConsent,
+      refresh_token_ttl_sec: next.refreshTokenTtlSec,
+      refresh_idle_ttl_sec: next.refreshIdleTtlSec,
+      refresh_token_in_cookie: next.refreshTokenInCookie,
       updated_at: now,
     })
     .returning<ClientRow[]>('*');

@@ -1,3 +1,4 @@
+import { migrations } from '../../migrations';
 import { migrateLatest, migrateRollbackAll, migrationStatus } from '../../src/db/migrate';
 import { authenticate } from '../../src/identity/authenticate';
 import { verifyClientSecret } from '../../src/identity/client-secrets';
@@ -46,10 +47,12 @@ describe.each(databaseKinds())('identity model on %s', (dbKind) => {
     it('go down completely and up again', async () => {
       const { db } = deps;
       expect((await migrationStatus(db)).pending).toEqual([]);
-      expect(await migrateRollbackAll(db)).toEqual(['0001-identity']);
+      const names = migrations.map((migration) => migration.name);
+      expect(await migrateRollbackAll(db)).toEqual([...names].reverse());
       expect(await db.schema.hasTable('users')).toBe(false);
       expect(await db.schema.hasTable('clients')).toBe(false);
-      expect(await migrateLatest(db)).toEqual(['0001-identity']);
+      expect(await db.schema.hasTable('consents')).toBe(false);
+      expect(await migrateLatest(db)).toEqual(names);
       expect(await db.schema.hasTable('users')).toBe(true);
     });
 
