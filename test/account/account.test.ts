@@ -1,5 +1,7 @@
 import request from 'supertest';
 import { setUserDisabled } from '../../src/identity/user-lifecycle';
+import { createClient } from '../../src/identity/clients';
+import { findConsent, grantConsent } from '../../src/identity/consents';
 import { findUserByUsername } from '../../src/identity/users';
 import { apiFixture, type ApiFixture } from '../support/api-fixture';
 import type { FakeClock } from '../support/clock';
@@ -167,6 +169,60 @@ describe('self-service API /users/me', () => {
       const res = await api().delete(`/users/me/sessions/${victim.refresh_token.split('.')[0]}`).set(bearer(attacker));
       expect(res.status).toBe(404);
       expect((await refresh(victim.refresh_token)).status).toBe(200);
+    });
+  });
+
+  describe('consents (issue 14)', () => {
+    const consents = (token: string) => api().get('/users/me/consents').set(bearer(token));
+    const withdraw = (token: string, clientId: string) => api().delete(`/users/me/consents/${clientId}`).set(bearer(token));
+    const idOf = async (username: string) => (await findUserByUsername(f.deps.db, username))!.id;
+    const grantedAt = new Date('2026-04-01T12:00:00Z');
+
+    beforeAll(async () => {
+      const now = new Date(f.deps.clock.now());
+      // A third-party app: it asks each user before it gets a scope.
+      await createClient(f.deps.db, { id: 'printer', name: 'Photo Printer', type: 'public', grantTypes: ['password', 'refresh_token'], scopes: ['items:read', 'items:write'], requireConsent: true }, now);
+      await createClient(f.deps.db, { id: 'planner', name: 'Planner', type: 'public', grantTypes: ['password'], scopes: ['items:read'], requireConsent: true }, now);
+    });
+
+    it("lists the user's consents, with each client's name, nobody else's", async () => {
+      await grantConsent(f.deps.db, await idOf('alice'), 'printer', ['items:write', 'items:read'], grantedAt);
+      await grantConsent(f.deps.db, await idOf('ops'), 'planner', ['items:read'], grantedAt);
+      const res = await consents(await f.token('alice'));
+      expect(res.status).toBe(200);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.body).toEqual([{ clientId: 'printer', clientName: 'Photo Printer', scopes: ['items:read', 'items:write'], grantedAt: grantedAt.toISOString() }]);
+      expect((await consents(await f.token('reader'))).body).toEqual([]);
+    });
+
+    it("withdraws a consent (204, then 404) and ends the user's sessions with that client, not others", async () => {
+      const printerLogin = await api().post('/oauth/token').type('form').send({ grant_type: 'password', client_id: 'printer', username: 'alice', password: 'alice-password', scope: 'items:read' });
+      expect(printerLogin.status).toBe(200);
+      const own = await f.login('alice');
+      expect((await withdraw(own.access_token, 'printer')).status).toBe(204);
+      expect(await findConsent(f.deps.db, await idOf('alice'), 'printer')).toBeUndefined();
+      expect((await refresh(printerLogin.body.refresh_token as string)).status).toBe(400);
+      expect(await active(printerLogin.body.access_token as string)).toBe(false);
+      // The calling session, through another client, goes on.
+      expect((await refresh(own.refresh_token)).status).toBe(200);
+      expect(f.deps.logs.events('account.consent_revoked').at(-1)).toMatchObject({ actor: await idOf('alice'), clientId: 'printer', sessionsEnded: 1 });
+      expect((await withdraw(own.access_token, 'printer')).status).toBe(404);
+      expect((await consents(own.access_token)).body).toEqual([]);
+    });
+
+    it("cannot withdraw another user's consent: there is no way to name another user", async () => {
+      const res = await withdraw(await f.token('alice'), 'planner');
+      expect(res.status).toBe(404);
+      expect(res.body.error).toBe('not_found');
+      expect(await findConsent(f.deps.db, await idOf('ops'), 'planner')).toEqual(['items:read']);
+    });
+
+    it('answers 404 for a client id that names no client (never a 500), 401 without a user', async () => {
+      const token = await f.token('alice');
+      for (const id of ['nope', 'a%20b', 'x'.repeat(65)]) expect((await withdraw(token, id)).status).toBe(404);
+      expect((await withdraw(token, '%00')).status).toBe(400); // the app refuses a NUL anywhere in the path
+      expect((await api().get('/users/me/consents')).status).toBe(401);
+      expect((await api().delete('/users/me/consents/planner')).status).toBe(401);
     });
   });
 });

@@ -1,6 +1,8 @@
 import request from 'supertest';
 import { decodeJwt } from 'jose';
 import { createClient } from '../../src/identity/clients';
+import { grantConsent } from '../../src/identity/consents';
+import { isUserId } from '../../src/identity/ids';
 import { hasAllScopes, hasScope } from '../../src/identity/scopes';
 import { createUser } from '../../src/identity/users';
 import { createHotPaths } from '../../src/http/hot-paths';
@@ -95,6 +97,8 @@ const ROWS: readonly Row[] = [
   { method: 'GET', path: '/users/me/sessions', anyOf: 'account' },
   { method: 'DELETE', path: '/users/me/sessions/:id', anyOf: 'account' },
   { method: 'DELETE', path: '/users/me/sessions', anyOf: 'account' },
+  { method: 'GET', path: '/users/me/consents', anyOf: 'account' },
+  { method: 'DELETE', path: '/users/me/consents/:clientId', anyOf: 'account' },
 ];
 
 /** The rule each row states, as a reader of README's security model would apply it. */
@@ -151,8 +155,10 @@ describe('authorization matrix: every admin and account endpoint × actor × tar
   /** The target entity, made fresh for each case; returns the path's ids and a snapshot reader. */
   async function prepare(row: Row, target: Target, token: string): Promise<{ path: string; snapshot(): Promise<string> }> {
     if (row.anyOf === 'account') {
-      const sid = (decodeJwt(token).sid as string | undefined) ?? 'no-session';
-      return { path: row.path.replace(':id', sid), snapshot: async () => '' };
+      const { sid, sub } = decodeJwt(token) as { sid?: string; sub: string };
+      // A consent of the caller's to withdraw, when the caller is a user.
+      if (row.path.includes(':clientId') && isUserId(sub)) await grantConsent(f.deps.db, sub, 'console', ['items:read'], new Date(f.deps.clock.now()));
+      return { path: row.path.replace(':id', sid ?? 'no-session').replace(':clientId', 'console'), snapshot: async () => '' };
     }
     if (row.creates || row.entity === undefined) return { path: row.path, snapshot: async () => '' };
     if (row.entity === 'user') {

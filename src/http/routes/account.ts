@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import { changePasswordBody, updateMeBody } from '../../account/schemas';
+import { myConsents, withdrawConsent } from '../../account/consents';
 import { changePassword, currentUser, updateProfile } from '../../account/me';
 import type { Deps } from '../../deps';
 import { invalidTokenError } from '../../oauth/bearer-auth';
@@ -11,7 +12,7 @@ import { apiRouter } from './api-router';
 import { passwordWork } from '../middleware/abort-signal';
 import { callerOf, requireUser } from '../middleware/bearer-auth';
 import { jsonBody } from '../validate';
-import { userView } from '../views';
+import { consentView, userView } from '../views';
 
 const notAUser = () => invalidTokenError('the token does not belong to a user who may sign in');
 
@@ -62,6 +63,17 @@ export function accountRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
     const { sub } = callerOf(ctx).claims;
     const revoked = await revokeAllSessions(deps, sub);
     deps.log.info({ event: 'account.sessions_revoked', actor: sub, target: sub, revoked }, 'every session ended by its user');
+    ctx.status = 204;
+  });
+
+  // The clients that asked for the user's consent, and what the user allowed each.
+  router.get('/consents', async (ctx) => {
+    ctx.body = (await myConsents(deps, callerOf(ctx).claims.sub)).map(consentView);
+  });
+
+  // Withdraws it and ends the user's sessions with that client; the next sign-in asks again.
+  router.delete('/consents/:clientId', async (ctx) => {
+    if (!(await withdrawConsent(deps, callerOf(ctx).claims.sub, ctx.params.clientId!))) throw new ApiError(404, 'not_found', 'no such consent');
     ctx.status = 204;
   });
 
