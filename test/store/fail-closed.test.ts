@@ -1,3 +1,5 @@
+import { createLogger } from '../../src/logging/logger';
+import { createTokenStores } from '../../src/store/create-store';
 import { failClosed } from '../../src/store/fail-closed';
 import { DEFAULT_COMMAND_TIMEOUT_MS } from '../../src/store/redis/connect';
 import { redisOutage } from '../../src/store/redis/outage';
@@ -5,7 +7,7 @@ import { createRedisClient } from '../../src/store/redis/redis-store';
 import { StoreUnavailableError } from '../../src/store/unavailable';
 import { Redis } from 'ioredis';
 import { freePort, startRedis } from '../support/backends';
-import { rawRedis, uniqueName } from '../support/env';
+import { rawRedis, testConfig, uniqueName } from '../support/env';
 
 // The store boundary decides what an outage is, so nothing above it knows the backend's errors.
 
@@ -98,6 +100,25 @@ describe('redisOutage against real Redis', () => {
       expect(redisOutage(client)(error)).toBe(true);
     } finally {
       client.disconnect();
+    }
+  });
+});
+
+describe('the service\'s token stores fail closed, each of them', () => {
+  it('with Redis not there, every store answers StoreUnavailableError (503), codes and browser sessions included', async () => {
+    const stores = await createTokenStores(testConfig({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` }), createLogger('silent'));
+    try {
+      const now = Date.now();
+      const calls: Array<Promise<unknown>> = [
+        stores.families.getFamily('f', now),
+        stores.revocations.revocationState('j', 'u', Math.floor(now / 1000)),
+        stores.codes.redeemCode('c', 60_000, now),
+        stores.browserSessions.touchBrowserSession('s', 60_000, now),
+        stores.browserSessions.endUserBrowserSessions('u', now),
+      ];
+      for (const call of calls) await expect(call).rejects.toBeInstanceOf(StoreUnavailableError);
+    } finally {
+      await stores.storage.close();
     }
   });
 });
