@@ -70,6 +70,16 @@ describe.each(databaseKinds())('portcullis CLI on %s', (dbKind) => {
     [['client', 'create', '--id', 'x', '--type', 'public', '--grants', 'teleport', '--scopes', 'a'], /unknown grant type: teleport/],
     [['client', 'create', '--id', 'x', '--type', 'public', '--grants', 'password', '--scopes', 'a"b'], /not a valid scope list/],
     [['client', 'rotate-secret', 'missing'], /no such client: missing/],
+    [['client', 'create', '--id', 'x', '--type', 'public', '--grants', 'authorization_code', '--scopes', 'a'], /authorization_code grant needs at least one redirect URI/],
+    [['client', 'create', '--id', 'x', '--type', 'public', '--grants', 'authorization_code', '--scopes', 'a', '--redirect-uris', 'http://app.example.com/cb'], /http: for a host other than localhost/],
+    [['client', 'create', '--id', 'x', '--type', 'public', '--grants', 'authorization_code', '--scopes', 'a', '--redirect-uris', 'https://app.example.com/cb#x'], /fragment/],
+    [['client', 'create', '--id', 'x', '--type', 'public', '--grants', 'authorization_code', '--scopes', 'a', '--redirect-uris', 'javascript:alert(1)'], /scheme javascript:/],
+    [['client', 'create', '--id', 'x', '--type', 'public', '--grants', 'authorization_code', '--scopes', 'a', '--redirect-uris', 'https://a.example/cb', '--post-logout-redirect-uris', 'data:,x'], /post-logout redirect URIs: .*scheme data:/],
+    [['client', 'create', '--id', 'x', '--type', 'public', '--grants', 'authorization_code', '--scopes', 'a', '--redirect-uris', 'https://a.example/cb', '--refresh-cookie'], /refresh-token cookie needs the refresh_token grant/],
+    [['client', 'create', '--id', 'x', '--type', 'public', '--grants', 'refresh_token', '--scopes', 'a', '--refresh-ttl', 'soon'], /--refresh-ttl: not a duration/],
+    [['client', 'create', '--id', 'x', '--type', 'public', '--grants', 'refresh_token', '--scopes', 'a', '--refresh-ttl', '30s'], /refresh token lifetime must be whole seconds from 60/],
+    [['client', 'create', '--id', 'x', '--type', 'public', '--grants', 'refresh_token', '--scopes', 'a', '--refresh-ttl', '367d'], /to 31622400 \(366 days\)/],
+    [['client', 'create', '--id', 'x', '--type', 'public', '--grants', 'refresh_token', '--scopes', 'a', '--refresh-ttl', '1h', '--refresh-idle-ttl', '2h'], /idle lifetime cannot be longer/],
   ])('%p fails clearly with exit 1', async (args, message) => {
     const result = await cli(args);
     expect(result.code).toBe(1);
@@ -128,6 +138,36 @@ describe.each(databaseKinds())('portcullis CLI on %s', (dbKind) => {
     expect(duplicate.code).toBe(1);
     expect(duplicate.stderr).toMatch(/already exists/);
   });
+  it('client create registers a code-flow client: redirect URIs stored exactly, consent, refresh settings; list shows them', async () => {
+    const redirectUris = ['https://App.example.com/callback?from=cli', 'http://127.0.0.1:51004/cb', 'com.example.app:/oauth2redirect'];
+    const created = await cli([
+      'client', 'create', '--id', 'code-spa', '--type', 'public', '--name', 'Code SPA',
+      '--grants', 'authorization_code,refresh_token', '--scopes', 'items:read items:write', '--default-scopes', 'items:read',
+      '--redirect-uris', ` ${redirectUris.join('  ')} `, '--post-logout-redirect-uris', 'https://App.example.com/',
+      '--require-consent', '--refresh-ttl', '8h', '--refresh-idle-ttl', '1h', '--refresh-cookie', '--json',
+    ]);
+    expect(created.code).toBe(0);
+    const expected = {
+      id: 'code-spa',
+      type: 'public',
+      // --grants is required and taken as given: nothing adds the password grant.
+      grantTypes: ['authorization_code', 'refresh_token'],
+      redirectUris,
+      postLogoutRedirectUris: ['https://App.example.com/'],
+      requireConsent: true,
+      refreshTokenTtlSec: 28800,
+      refreshIdleTtlSec: 3600,
+      refreshTokenInCookie: true,
+    };
+    expect(JSON.parse(created.stdout)).toMatchObject(expected);
+    expect(JSON.parse(created.stdout)).not.toHaveProperty('client_secret');
+
+    const listed = await cli(['client', 'list', '--json']);
+    expect((JSON.parse(listed.stdout) as Array<{ id: string }>).find((c) => c.id === 'code-spa')).toMatchObject(expected);
+    expect((JSON.parse(listed.stdout) as Array<{ id: string }>).find((c) => c.id === 'svc')).toMatchObject({ redirectUris: [], requireConsent: false, refreshTokenTtlSec: null });
+    expect((await cli(['client', 'list'])).stdout).toMatch(/^code-spa\tpublic\tgrants=authorization_code,refresh_token\tscopes=items:read items:write\tredirect_uris=https:\/\/App\.example\.com\/callback\?from=cli http:\/\/127\.0\.0\.1:51004\/cb com\.example\.app:\/oauth2redirect\tconsent$/m);
+  });
+
   it('session commands need the shared store', async () => {
     const result = await runCli(['session', 'list', 'olivia'], { ...env, REDIS_URL: '' });
     expect(result.code).toBe(1);
