@@ -5,8 +5,10 @@ import { registerUser } from './user-lifecycle';
 /** The demo-api client's secret: published in README, so it exists only in the embedded database. */
 export const DEMO_API_SECRET = 'demo-api-secret-for-local-development-only';
 
+const DEMO_SPA_SCOPES = ['items:read', 'items:write', 'items:delete', 'users:read', 'users:read:own', 'users:write', 'users:write:own', 'users:delete'];
+
 /**
- * The seed chapter's users and two clients, created when the embedded PGlite database has no
+ * The seed chapter's users and three clients, created when the embedded PGlite database has no
  * users yet, so `npm start` gives something to log in with. Their passwords and the demo-api
  * secret are published, so a database named by DATABASE_URL never gets them: it is a real one
  * (shared, backed up, perhaps reachable) whatever NODE_ENV says.
@@ -27,8 +29,25 @@ export async function seedDemoData(deps: Pick<Deps, 'config' | 'db' | 'passwords
       name: 'Demo single-page app',
       type: 'public',
       grantTypes: ['password', 'refresh_token'],
-      scopes: ['items:read', 'items:write', 'items:delete', 'users:read', 'users:read:own', 'users:write', 'users:write:own', 'users:delete'],
+      scopes: DEMO_SPA_SCOPES,
       defaultScopes: ['items:read'],
+      corsOrigins: ['http://localhost:5173'],
+    },
+    now,
+  );
+  // The same app signing in the way RFC 9700 recommends for SPAs: the authorization code flow
+  // with PKCE, the password typed on this service's page, never into the app.
+  await createClient(
+    deps.db,
+    {
+      id: 'demo-spa-code',
+      name: 'Demo SPA (code flow)',
+      type: 'public',
+      grantTypes: ['authorization_code', 'refresh_token'],
+      scopes: DEMO_SPA_SCOPES,
+      defaultScopes: ['items:read'],
+      redirectUris: ['http://localhost:5173/callback.html'],
+      postLogoutRedirectUris: ['http://localhost:5173/'],
       corsOrigins: ['http://localhost:5173'],
     },
     now,
@@ -38,6 +57,6 @@ export async function seedDemoData(deps: Pick<Deps, 'config' | 'db' | 'passwords
     { id: 'demo-api', name: 'Demo resource service', type: 'confidential', secret: DEMO_API_SECRET, grantTypes: ['client_credentials'], scopes: ['items:read'], defaultScopes: ['items:read'], canIntrospect: true },
     now,
   );
-  deps.log.warn({ event: 'demo.seeded', users: ['alice', 'bob', 'admin'], clients: ['demo-spa', 'demo-api'] }, 'created demo users and clients (development only)');
+  deps.log.warn({ event: 'demo.seeded', users: ['alice', 'bob', 'admin'], clients: ['demo-spa', 'demo-spa-code', 'demo-api'] }, 'created demo users and clients (development only)');
   return true;
 }

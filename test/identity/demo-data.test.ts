@@ -36,6 +36,24 @@ describe('demo data for the embedded default', () => {
     expect(verifyClientSecret(DEMO_API_SECRET, api.secretHash!)).toBe(true);
   });
 
+  it('creates a code-flow twin of the SPA client, with the same scopes, and leaves demo-spa on the password grant', async () => {
+    const spa = (await findClient(deps.db, 'demo-spa'))!;
+    expect(spa).toMatchObject({ grantTypes: ['password', 'refresh_token'], redirectUris: [], corsOrigins: ['http://localhost:5173'] });
+    expect(await findClient(deps.db, 'demo-spa-code')).toMatchObject({
+      name: 'Demo SPA (code flow)',
+      type: 'public',
+      secretHash: null,
+      grantTypes: ['authorization_code', 'refresh_token'],
+      scopes: spa.scopes,
+      defaultScopes: spa.defaultScopes,
+      redirectUris: ['http://localhost:5173/callback.html'],
+      postLogoutRedirectUris: ['http://localhost:5173/'],
+      corsOrigins: ['http://localhost:5173'],
+      requireConsent: false,
+    });
+    expect(logs.events('demo.seeded')[0]).toMatchObject({ clients: ['demo-spa', 'demo-spa-code', 'demo-api'] });
+  });
+
   it('does nothing when users exist', async () => {
     await expect(seedDemoData(deps)).resolves.toBe(false);
   });
