@@ -1,6 +1,8 @@
 import * as oauth from 'oauth4webapi';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { listen, type ListeningServer } from '../../src/http/server';
+import { GRANT_TYPES } from '../../src/identity/clients';
+import { GRANTS } from '../../src/oauth/grants';
 import { freePort } from '../support/backends';
 import type { TestDeps } from '../support/deps';
 import { oauthFixture, SERVICE_SECRET } from '../support/oauth-fixture';
@@ -26,17 +28,25 @@ describe('RFC 8414 discovery', () => {
     const metadata = (await (await fetch(new URL('/.well-known/oauth-authorization-server', issuer))).json()) as Record<string, unknown>;
     expect(metadata).toMatchObject({
       issuer: issuer.origin,
+      authorization_endpoint: `${issuer.origin}/oauth/authorize`,
       token_endpoint: `${issuer.origin}/oauth/token`,
       jwks_uri: `${issuer.origin}/.well-known/jwks.json`,
       introspection_endpoint: `${issuer.origin}/oauth/introspect`,
       revocation_endpoint: `${issuer.origin}/oauth/revoke`,
-      grant_types_supported: ['password', 'refresh_token', 'client_credentials'],
-      response_types_supported: [],
+      end_session_endpoint: `${issuer.origin}/oauth/logout`,
+      grant_types_supported: ['authorization_code', 'password', 'refresh_token', 'client_credentials'],
+      response_types_supported: ['code'],
+      code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     });
     expect(metadata.scopes_supported).toEqual(expect.arrayContaining(['items:read', 'users:read:own', 'reports:*']));
+  });
+
+  it('lists exactly the grant types a client can be registered for, each one the token endpoint serves', () => {
+    expect([...GRANTS.keys()].sort()).toEqual([...GRANT_TYPES].sort());
   });
 
   it('serves the JWKS with a Cache-Control max-age from config', async () => {
