@@ -152,12 +152,17 @@ async function signOut() {
     return;
   }
   // OpenID Connect RP-Initiated Logout 1.0: the server ends its browser session and revokes the
-  // refresh tokens started from it, then sends the browser back here with our state.
+  // refresh tokens started from it, then sends the browser back here with our state. §2 allows
+  // GET or POST; a form POST from this page carries our Origin, so Portcullis knows the app itself
+  // asks and signs out at once (a GET, which any link can make, is confirmed by the person first).
   const state = oauth.generateRandomState();
   write(LOGOUT, state);
-  const url = new URL(as.end_session_endpoint);
-  url.search = new URLSearchParams({ client_id: client.client_id, post_logout_redirect_uri: postLogoutRedirectUri, state }).toString();
-  location.assign(url.href);
+  const form = Object.assign(document.createElement('form'), { method: 'post', action: as.end_session_endpoint, hidden: true });
+  for (const [name, value] of Object.entries({ client_id: client.client_id, post_logout_redirect_uri: postLogoutRedirectUri, state })) {
+    form.append(Object.assign(document.createElement('input'), { type: 'hidden', name, value }));
+  }
+  document.body.append(form);
+  form.submit();
 }
 
 /** GET with the access token (RFC 6750 §2.1); a refusal becomes an error naming its reason. */
