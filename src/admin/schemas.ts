@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { email, fullName } from '../account/schemas';
-import { GRANT_TYPES, MAX_CLIENT_REFRESH_TTL_SEC, MIN_CLIENT_REFRESH_TTL_SEC } from '../identity/clients';
+import { MAX_CLIENT_REFRESH_TTL_SEC, MIN_CLIENT_REFRESH_TTL_SEC } from '../identity/client-sign-in';
+import { GRANT_TYPES } from '../identity/clients';
 import { MAX_REDIRECT_URI_LENGTH, MAX_REDIRECT_URIS } from '../identity/redirect-uris';
 import { isValidScope } from '../identity/scopes';
 

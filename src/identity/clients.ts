@@ -1,8 +1,8 @@
 import type { Database } from '../db/database';
 import { generateClientSecret, hashClientSecret, MIN_SECRET_LENGTH } from './client-secrets';
+import { signInSettingsProblems } from './client-sign-in';
 import { IdentityError } from './errors';
 import { looksLikeUserId } from './ids';
-import { redirectUriListProblems } from './redirect-uris';
 import { hasScope, isValidScope } from './scopes';
 
 export const GRANT_TYPES = ['authorization_code', 'password', 'refresh_token', 'client_credentials'] as const;
@@ -116,10 +116,6 @@ export interface NewClient {
   readonly refreshTokenInCookie?: boolean;
 }
 
-/** A client's own refresh-token lifetime: at least a minute, at most a leap year (seconds). */
-export const MIN_CLIENT_REFRESH_TTL_SEC = 60;
-export const MAX_CLIENT_REFRESH_TTL_SEC = 366 * 86400;
-
 function invalid(message: string): never {
   throw new IdentityError('invalid_client', message);
 }
@@ -148,25 +144,8 @@ function validate(input: NewClient): void {
     if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin) invalid(`not an origin (scheme://host[:port]): ${origin}`);
   }
   for (const audience of input.audiences ?? []) if (!/^\S{1,256}$/.test(audience)) invalid(`invalid audience: ${audience}`);
-  validateBrowserSettings(input);
-}
-
-/** The settings of the authorization-code flow, logout and the client's refresh tokens. */
-function validateBrowserSettings(input: NewClient): void {
-  const problems = [...redirectUriListProblems('redirect URIs', input.redirectUris ?? []), ...redirectUriListProblems('post-logout redirect URIs', input.postLogoutRedirectUris ?? [])];
-  if (problems.length > 0) invalid(problems.join('; '));
-  // RFC 6749 §3.1.2.2: a client of the code flow registers where its codes may go; the
-  // authorization endpoint never takes an unregistered redirect_uri.
-  if (input.grantTypes.includes('authorization_code') && (input.redirectUris ?? []).length === 0) invalid('a client with the authorization_code grant needs at least one redirect URI');
-  if (input.refreshTokenInCookie && !input.grantTypes.includes('refresh_token')) invalid('a refresh-token cookie needs the refresh_token grant');
-  const absolute = input.refreshTokenTtlSec ?? null;
-  const idle = input.refreshIdleTtlSec ?? null;
-  for (const [name, ttl] of [['refresh token lifetime', absolute], ['refresh idle lifetime', idle]] as const) {
-    if (ttl !== null && (!Number.isSafeInteger(ttl) || ttl < MIN_CLIENT_REFRESH_TTL_SEC || ttl > MAX_CLIENT_REFRESH_TTL_SEC)) {
-      invalid(`the ${name} must be whole seconds from ${MIN_CLIENT_REFRESH_TTL_SEC} (1 minute) to ${MAX_CLIENT_REFRESH_TTL_SEC} (366 days)`);
-    }
-  }
-  if (absolute !== null && idle !== null && idle > absolute) invalid('the refresh idle lifetime cannot be longer than the refresh token lifetime');
+  const signIn = signInSettingsProblems(input);
+  if (signIn.length > 0) invalid(signIn.join('; '));
 }
 
 /** Creates a client; returns it with the plain secret, which is never stored or shown again. */
