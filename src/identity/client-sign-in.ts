@@ -5,7 +5,7 @@ import { redirectUriListProblems } from './redirect-uris';
 export const MIN_CLIENT_REFRESH_TTL_SEC = 60;
 export const MAX_CLIENT_REFRESH_TTL_SEC = 366 * 86400;
 
-export type SignInSettings = Pick<NewClient, 'grantTypes' | 'redirectUris' | 'postLogoutRedirectUris' | 'refreshTokenTtlSec' | 'refreshIdleTtlSec' | 'refreshTokenInCookie'>;
+export type SignInSettings = Pick<NewClient, 'grantTypes' | 'corsOrigins' | 'redirectUris' | 'postLogoutRedirectUris' | 'refreshTokenTtlSec' | 'refreshIdleTtlSec' | 'refreshTokenInCookie'>;
 
 /** What is wrong with a client's settings for the code flow, logout and its refresh tokens. */
 export function signInSettingsProblems(input: SignInSettings): string[] {
@@ -14,6 +14,8 @@ export function signInSettingsProblems(input: SignInSettings): string[] {
   // authorization endpoint never takes an unregistered redirect_uri.
   if (input.grantTypes.includes('authorization_code') && (input.redirectUris ?? []).length === 0) problems.push('a client with the authorization_code grant needs at least one redirect URI');
   if (input.refreshTokenInCookie && !input.grantTypes.includes('refresh_token')) problems.push('a refresh-token cookie needs the refresh_token grant');
+  // The token endpoint uses the cookie only for a request from one of the client's origins.
+  if (input.refreshTokenInCookie && (input.corsOrigins ?? []).length === 0) problems.push('a refresh-token cookie needs the origin of the app that uses it (corsOrigins, --origins)');
   const absolute = input.refreshTokenTtlSec ?? null;
   const idle = input.refreshIdleTtlSec ?? null;
   for (const [name, ttl] of [['refresh token lifetime', absolute], ['refresh idle lifetime', idle]] as const) {

@@ -114,6 +114,7 @@ describe('admin API /admin/clients', () => {
         refreshTokenTtlSec: 8 * 3600,
         refreshIdleTtlSec: 3600,
         refreshTokenInCookie: true,
+        corsOrigins: ['https://app.example.com'],
       });
       expect(created.status).toBe(201);
       const expected = {
@@ -187,6 +188,7 @@ describe('admin API /admin/clients', () => {
     it.each([
       [{ redirectUris: [] }, /authorization_code grant needs at least one redirect URI/],
       [{ redirectUris: ['https://app.example.com/cb'], grantTypes: ['authorization_code'], refreshTokenInCookie: true }, /refresh-token cookie needs the refresh_token grant/],
+      [{ redirectUris: ['https://app.example.com/cb'], grantTypes: ['authorization_code', 'refresh_token'], refreshTokenInCookie: true }, /refresh-token cookie needs the origin of the app/],
       [{ redirectUris: ['https://app.example.com/cb'], refreshTokenTtlSec: 3600, refreshIdleTtlSec: 7200 }, /idle lifetime cannot be longer/],
     ])('refuses %p', async (body, reason) => {
       const res = await create({ id: 'bad-settings', ...body });
@@ -228,7 +230,7 @@ describe('admin API /admin/clients', () => {
       // A client without the code flow, and its post-logout URIs and refresh settings, need no privilege.
       const plain = await api().post('/admin/clients').set(bearer(await f.token('clientops'))).send({ id: 'ops-svc', type: 'confidential', grantTypes: ['client_credentials', 'refresh_token'], scopes: ['reports:read'], refreshTokenTtlSec: 3600 });
       expect(plain.status).toBe(201);
-      expect((await patch('ops-svc', { refreshTokenInCookie: true, requireConsent: true }, 'clientops')).status).toBe(200);
+      expect((await patch('ops-svc', { refreshIdleTtlSec: 1800, requireConsent: true }, 'clientops')).status).toBe(200);
       expect((await patch('ops-svc', { redirectUris: ['https://ops.example.com/cb'] }, 'clientops')).status).toBe(403);
       expect((await patch('ops-svc', { redirectUris: ['https://ops.example.com/cb'] })).status).toBe(200);
     });

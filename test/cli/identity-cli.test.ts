@@ -144,7 +144,7 @@ describe.each(databaseKinds())('portcullis CLI on %s', (dbKind) => {
       'client', 'create', '--id', 'code-spa', '--type', 'public', '--name', 'Code SPA',
       '--grants', 'authorization_code,refresh_token', '--scopes', 'items:read items:write', '--default-scopes', 'items:read',
       '--redirect-uris', ` ${redirectUris.join('  ')} `, '--post-logout-redirect-uris', 'https://App.example.com/',
-      '--require-consent', '--refresh-ttl', '8h', '--refresh-idle-ttl', '1h', '--refresh-cookie', '--json',
+      '--require-consent', '--refresh-ttl', '8h', '--refresh-idle-ttl', '1h', '--refresh-cookie', '--origins', 'https://app.example.com', '--json',
     ]);
     expect(created.code).toBe(0);
     const expected = {
