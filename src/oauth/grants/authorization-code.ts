@@ -3,14 +3,14 @@ import { findTokenSubject, signInRefusal } from '../../identity/token-subject';
 import { hasScope } from '../../identity/scopes';
 import type { AuthorizationCode, CodeIssue } from '../../store/codes';
 import { issueAccessToken } from '../../tokens/access-token';
-import { hashAuthorizationCode, isAuthorizationCode, isCodeVerifier, verifierMatches } from '../../tokens/authorization-code';
+import { authorizationCodeKey, isAuthorizationCode, isCodeVerifier, s256Challenge } from '../../tokens/authorization-code';
 import { OAuthError } from '../errors';
 import { required } from '../params';
 import { startFamily } from '../refresh-family';
 import { familyPolicy } from '../refresh-policy';
 import { tokenResponse, type Grant, type GrantDeps, type GrantRequest } from './grant';
 
-type CodeDeps = Pick<GrantDeps, 'db' | 'codes' | 'families' | 'revocations' | 'keyring' | 'clock' | 'config' | 'log'>;
+type CodeDeps = Pick<GrantDeps, 'db' | 'codes' | 'browserSessions' | 'families' | 'revocations' | 'keyring' | 'clock' | 'config' | 'log'>;
 
 // RFC 6749 §5.2: every unusable code is the same invalid_grant; the reason goes to the log only.
 const unusable = () => new OAuthError('invalid_grant', 'authorization code is invalid, expired or already used');
@@ -55,16 +55,19 @@ export const authorizationCodeGrant: Grant = {
     const verifier = required(params, 'code_verifier');
     if (!isCodeVerifier(verifier)) throw new OAuthError('invalid_request', 'code_verifier must be 43-128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1)');
     if (!isAuthorizationCode(codeValue)) throw unusable();
-    const codeHash = hashAuthorizationCode(codeValue);
+    // The key binds the code to its client, redirect URI and challenge (tokens/authorization-code.ts):
+    // a request with another client, URI or verifier finds no code ('unknown') and spends nothing.
+    const codeHash = authorizationCodeKey(codeValue, { clientId: client.id, redirectUri, codeChallenge: s256Challenge(verifier) });
     const code = await redeem(deps, request, codeHash);
 
     const refuse = (reason: string) => {
       deps.log.info({ event: 'code.refused', reason, userId: code.userId, clientId: client.id, ip }, 'authorization code refused');
       return unusable();
     };
-    if (code.clientId !== client.id) throw refuse('wrong_client');
-    if (code.redirectUri !== redirectUri) throw refuse('redirect_uri_mismatch');
-    if (!verifierMatches(verifier, code.codeChallenge)) throw refuse('pkce_mismatch');
+    // The browser session the code came from must still live: a logout between the code and
+    // this request ends what the code would have started.
+    const session = await deps.browserSessions.touchBrowserSession(code.browserSessionId, deps.config.browser.sessionIdleTtlSec * 1000, deps.clock.now());
+    if (!session) throw refuse('browser_session_ended');
 
     // The user as the database has them now: disabled, deleted or a new password since the
     // sign-in refuses the code; a role removed since narrows the scope.

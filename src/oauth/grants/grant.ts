@@ -33,7 +33,7 @@ export interface GrantRequest {
 }
 
 /** What the token endpoint hands every grant; each grant's `handle` declares the part it uses. */
-export type GrantDeps = Pick<Deps, 'db' | 'families' | 'codes' | 'revocations' | 'throttle' | 'passwords' | 'keyring' | 'clock' | 'config' | 'log'>;
+export type GrantDeps = Pick<Deps, 'db' | 'families' | 'codes' | 'browserSessions' | 'revocations' | 'throttle' | 'passwords' | 'keyring' | 'clock' | 'config' | 'log'>;
 
 /** One grant type: the token endpoint looks it up by `grant_type`. */
 export interface Grant {
