@@ -6,6 +6,7 @@ import { throttledCheck } from '../../identity/credential-throttle';
 import type { PasswordWork } from '../../identity/passwords';
 import { hasScope } from '../../identity/scopes';
 import { newAuthorizationCode } from '../../tokens/authorization-code';
+import { browserSessionIdOf } from '../../tokens/browser-session-cookie';
 import { OAuthError } from '../errors';
 import { grantScope } from '../scope-policy';
 import { resumeSession, startSession, type SignedIn } from './browser-session';
@@ -78,13 +79,23 @@ export async function signIn(
     if (user) deps.log.info({ event: 'login.disabled', userId: user.id, clientId: request.client.id, ip: context.ip }, 'disabled user refused');
     throw new SignInFailed();
   }
-  const previous = await resumeSession(deps, context.previousCookie);
-  if (previous) await deps.browserSessions.endBrowserSession(previous.session.id, deps.clock.now());
   const { cookie } = await startSession(deps, user.id);
   const signedIn = await resumeSession(deps, cookie);
   if (!signedIn) throw new SignInFailed();
   deps.log.info({ event: 'login.succeeded', via: 'login_page', userId: user.id, clientId: request.client.id, ip: context.ip }, 'user signed in on the login page');
-  return { outcome: await proceed(deps, request, signedIn), cookie };
+  let outcome: Outcome;
+  try {
+    outcome = await proceed(deps, request, signedIn);
+  } catch (error) {
+    // The request fails after all (a scope this user does not hold): the new session is never
+    // handed over, so it ends, and the browser keeps the one it had.
+    await deps.browserSessions.endBrowserSession(signedIn.session.id, deps.clock.now());
+    throw error;
+  }
+  // The new session replaces the browser's previous one, which ends (whoever it belonged to).
+  const previousId = context.previousCookie === undefined ? undefined : browserSessionIdOf(context.previousCookie);
+  if (previousId !== undefined) await deps.browserSessions.endBrowserSession(previousId, deps.clock.now());
+  return { outcome, cookie };
 }
 
 /** The scope for this user: asked-for scopes they do not hold are invalid_scope, as in the password grant. */
@@ -102,7 +113,8 @@ export async function proceed(deps: FlowDeps, request: AuthorizationRequest, sig
   const scope = userScope(request, signedIn);
   if (request.client.requireConsent) {
     const granted = (await findConsent(deps.db, signedIn.user.id, request.client.id)) ?? [];
-    if (!scope.every((name) => hasScope(granted, name))) {
+    // prompt=consent asks again even when the user already said yes (OpenID Connect Core §3.1.2.1).
+    if (request.prompt === 'consent' || !scope.every((name) => hasScope(granted, name))) {
       if (request.prompt === 'none') throw new RedirectableError(new OAuthError('consent_required', 'the user has not approved this client'), request);
       return { kind: 'consent', request, scope, username: signedIn.user.username };
     }
@@ -113,9 +125,9 @@ export async function proceed(deps: FlowDeps, request: AuthorizationRequest, sig
 /** RFC 6749 §4.1.2: a code bound to everything the token request must match, stored as a hash. */
 export async function issueCode(deps: FlowDeps, request: AuthorizationRequest, signedIn: SignedIn, scope: readonly string[]): Promise<string> {
   const now = deps.clock.now();
-  const { code, hash } = newAuthorizationCode();
+  const { code, key } = newAuthorizationCode({ clientId: request.client.id, redirectUri: request.redirectUri, codeChallenge: request.codeChallenge });
   await deps.codes.saveCode(
-    hash,
+    key,
     {
       clientId: request.client.id,
       redirectUri: request.redirectUri,

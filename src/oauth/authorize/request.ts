@@ -11,7 +11,7 @@ import { pickAudience } from '../audience';
  */
 export type RawParams = ReadonlyMap<string, readonly string[]>;
 
-export type Prompt = 'login' | 'none' | undefined;
+export type Prompt = 'login' | 'consent' | 'none' | undefined;
 
 /** A checked authorization request: the client and redirect URI are trusted from here on. */
 export interface AuthorizationRequest {
@@ -167,5 +167,6 @@ function parsePrompt(value: string | undefined): Prompt {
   if (values.has('none') && values.size > 1) throw new OAuthError('invalid_request', 'prompt=none cannot be combined with another value');
   for (const item of values) if (!['none', 'login', 'consent', 'select_account'].includes(item)) throw new OAuthError('invalid_request', `unsupported prompt value: ${item.slice(0, 40)}`);
   if (values.has('none')) return 'none';
-  return values.has('login') ? 'login' : undefined;
+  if (values.has('login')) return 'login'; // a fresh sign-in; consent is asked after it when due
+  return values.has('consent') ? 'consent' : undefined;
 }
