@@ -57,14 +57,18 @@ export function formKey(ctx: AppContext): string {
 }
 
 /**
- * A POST to a page must come from our own pages: a cross-site form carries its own Origin (or
- * `null`) and Sec-Fetch-Site, which the browser sets and a page cannot forge. A request without
- * either (not a browser) still needs the form's CSRF token.
+ * A POST to a page must come from our own pages: a cross-site form carries its own Origin and
+ * Sec-Fetch-Site, which the browser sets and a page cannot forge. Our pages send no referrer
+ * (Referrer-Policy: no-referrer), and under that policy the Fetch standard serialises the Origin
+ * of their own form posts as `null`; so `null` passes only together with Sec-Fetch-Site:
+ * same-origin (a sandboxed or data: document elsewhere also says `null`, but never same-origin).
+ * A request with neither header (not a browser) still needs the form's CSRF token.
  */
 export function fromOwnPage(ctx: AppContext, config: Pick<Config, 'issuer'>): boolean {
   const origin = ctx.get('origin');
-  if (origin !== '' && origin !== new URL(config.issuer).origin) return false;
   const site = ctx.get('sec-fetch-site');
+  if (origin === 'null') return site === 'same-origin';
+  if (origin !== '' && origin !== new URL(config.issuer).origin) return false;
   return site === '' || site === 'same-origin' || site === 'none';
 }
 
