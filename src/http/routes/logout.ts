@@ -1,10 +1,12 @@
 import type Router from '@koa/router';
 import type { Deps } from '../../deps';
-import { endSession, resumeSession } from '../../oauth/authorize/browser-session';
+import { endSession, resumeSession, sessionFamilies } from '../../oauth/authorize/browser-session';
 import { formToken, formTokenMatches } from '../../oauth/authorize/csrf';
 import { clientOrigins, logoutLocation, parseLogoutRequest, type LogoutRequest } from '../../oauth/authorize/logout';
 import { rawParams, UnsafeRedirectError } from '../../oauth/authorize/request';
+import { familyPolicy } from '../../oauth/refresh-policy';
 import { isWellFormedText } from '../../text-input';
+import { hashRefreshSecret, parseRefreshToken } from '../../tokens/refresh-token';
 import type { HotPaths } from '../hot-paths';
 import type { AppContext, AppState } from '../context';
 import { clearCookie, FORM_COOKIE, readCookie, REFRESH_COOKIE, SESSION_COOKIE } from '../cookies';
@@ -29,40 +31,60 @@ function paramsOf(ctx: AppContext): { get: (name: string) => string | undefined;
 }
 
 /**
- * GET|POST /oauth/logout (the metadata's end_session_endpoint). Ends the browser session and the
- * refresh-token families it started. A request the app's own page posted (its Origin is one of
- * the client's) is done at once; any other (a link, a GET) is confirmed by the user first, so a
- * cross-site link cannot sign someone out silently.
+ * GET|POST /oauth/logout (the metadata's end_session_endpoint). Ends the browser session, the
+ * refresh-token families it started and cookie mode's refresh token. Done at once only when the
+ * request is tied to the user's use of the app: a POST from one of the client's own origins, by a
+ * client this browser session signed in to (or when no session is live). Anything else (a link, a
+ * GET, another client) is confirmed by the user on our page first, so a cross-site request cannot
+ * sign anyone out, nor clear their cookies.
  */
 export function logoutRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   const router = newRouter();
   const product = deps.config.browser.productName;
   router.use(pageErrors(deps.config));
 
-  function done(ctx: AppContext, request: LogoutRequest): void {
-    clearCookie(ctx, SESSION_COOKIE, 'Lax');
-    clearCookie(ctx, REFRESH_COOKIE, 'Strict');
+  function back(ctx: AppContext, request: LogoutRequest): void {
     const location = logoutLocation(request);
     if (location !== undefined) redirect(ctx, location);
     else sendPage(ctx, 200, signedOutPage(product));
+  }
+
+  /** Cookie mode's refresh token ends with the logout (its family may predate this session). */
+  async function revokeRefreshCookie(ctx: AppContext): Promise<void> {
+    const value = readCookie(ctx, REFRESH_COOKIE);
+    const presented = value === undefined ? undefined : parseRefreshToken(value);
+    if (!presented) return;
+    const now = deps.clock.now();
+    const family = await deps.families.currentFamily(presented.familyId, hashRefreshSecret(presented.secret), now);
+    if (family) await deps.families.revokeFamily(family.id, familyPolicy(deps.config), now);
   }
 
   const logout = async (ctx: AppContext) => {
     const { get, form } = paramsOf(ctx);
     const request = await parseLogoutRequest(get, hot.clients.find);
     const cookie = readCookie(ctx, SESSION_COOKIE);
-    const origin = ctx.get('origin');
     const posted = ctx.method === 'POST';
-    const fromApp = posted && request.client !== undefined && origin !== '' && clientOrigins(request.client).has(origin);
     const confirmed = posted && form.get('confirm') === 'yes' && fromOwnPage(ctx, deps.config) && formTokenMatches(readCookie(ctx, FORM_COOKIE), 'logout', request.canonical, form.get('csrf'));
-    if (!fromApp && !confirmed && (await resumeSession(deps, cookie)) !== undefined) {
-      const fields = Object.fromEntries(new URLSearchParams(request.canonical));
-      const html = logoutConfirmPage({ productName: product, clientName: request.client?.name, fields: { ...fields, csrf: formToken(formKey(ctx), 'logout', request.canonical) } });
-      sendPage(ctx, 200, html, request.postLogoutRedirectUri === undefined ? [] : [request.postLogoutRedirectUri]);
-      return;
+    const origin = ctx.get('origin');
+    const fromApp = posted && !confirmed && request.client !== undefined && origin !== '' && clientOrigins(request.client).has(origin);
+    // A cross-site POST does not carry the SameSite=Lax session cookie: a top-level GET does.
+    if (fromApp && cookie === undefined) return redirect(ctx, `logout?${request.canonical}`);
+    const signedIn = await resumeSession(deps, cookie);
+    const tied = confirmed || (fromApp && (signedIn === undefined || (await sessionFamilies(deps, signedIn.session, request.client!.id)).length > 0));
+    if (!tied) {
+      if (signedIn) {
+        const fields = Object.fromEntries(new URLSearchParams(request.canonical));
+        const html = logoutConfirmPage({ productName: product, clientName: request.client?.name, fields: { ...fields, csrf: formToken(formKey(ctx), 'logout', request.canonical) } });
+        return sendPage(ctx, 200, html, request.postLogoutRedirectUri === undefined ? [] : [request.postLogoutRedirectUri]);
+      }
+      // No live session and no trusted request: nothing to end, and the cookies stay as they are.
+      return back(ctx, request);
     }
     await endSession(deps, cookie);
-    done(ctx, request);
+    await revokeRefreshCookie(ctx);
+    clearCookie(ctx, SESSION_COOKIE, 'Lax');
+    clearCookie(ctx, REFRESH_COOKIE, 'Strict');
+    back(ctx, request);
   };
   router.get('/oauth/logout', logout);
   router.post('/oauth/logout', logout);

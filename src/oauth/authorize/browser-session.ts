@@ -1,6 +1,7 @@
 import type { Deps } from '../../deps';
 import { findTokenSubject, signInRefusal, type TokenSubject } from '../../identity/token-subject';
 import type { BrowserSession } from '../../store/browser-sessions';
+import type { Family } from '../../store/families';
 import { browserSessionIdOf, newBrowserSessionCookie } from '../../tokens/browser-session-cookie';
 import { familyPolicy } from '../refresh-policy';
 
@@ -57,8 +58,14 @@ export async function endSession(deps: SessionDeps, cookie: string | undefined):
   const now = deps.clock.now();
   const session = await deps.browserSessions.endBrowserSession(id, now);
   if (!session) return undefined;
-  const started = (await deps.families.listFamilies(session.userId, now)).filter((family) => family.browserSessionId === id);
+  const started = await sessionFamilies(deps, session);
   for (const family of started) await deps.families.revokeFamily(family.id, familyPolicy(deps.config), now);
   deps.log.info({ event: 'browser_session.ended', reason: 'logout', userId: session.userId, familyIds: started.map((family) => family.id) }, 'browser session ended by logout');
   return session;
+}
+
+/** The live refresh-token families a browser session started, optionally only one client's. */
+export async function sessionFamilies(deps: Pick<SessionDeps, 'families' | 'clock'>, session: BrowserSession, clientId?: string): Promise<Family[]> {
+  const families = await deps.families.listFamilies(session.userId, deps.clock.now());
+  return families.filter((family) => family.browserSessionId === session.id && (clientId === undefined || family.clientId === clientId));
 }
