@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { hasScope } from '../../identity/scopes';
 import type { AccessTokenChecker } from '../../oauth/access-token-check';
+import type { ClientLookup } from '../../oauth/client-auth';
 import { authenticateBearer, bearerRequiredError, insufficientScopeError, invalidTokenError } from '../../oauth/bearer-auth';
 import { audienceIncludes } from '../../tokens/audience';
 import { subjectType } from '../../tokens/subject-type';
@@ -51,4 +52,23 @@ export function requireScope(...anyOf: string[]): Middleware<AppState> {
 
 export function insufficientScope(anyOf: readonly string[]): OAuthError {
   return insufficientScopeError(anyOf, `requires one of the scopes: ${anyOf.join(' ')}`);
+}
+
+/**
+ * The account API for a third-party client (one whose users are asked for consent): only what
+ * the user approved for it, `users:read:own` to read and `users:write:own` to change anything.
+ * Its token is for its own API calls; without this, any scope the user approved (`items:read`)
+ * would also let it read the profile, change the email, and end the user's other sessions.
+ * First-party clients are the account's own apps and keep full self-service.
+ */
+export function thirdPartyAccountScope(findClient: ClientLookup): Middleware<AppState> {
+  return async (ctx, next) => {
+    const { claims, scopes } = callerOf(ctx);
+    const client = await findClient(claims.client_id);
+    if (!client || client.requireConsent) {
+      const needed = ctx.method === 'GET' || ctx.method === 'HEAD' ? 'users:read:own' : 'users:write:own';
+      if (!hasScope(scopes, needed)) throw insufficientScope([needed]);
+    }
+    await next();
+  };
 }

@@ -10,7 +10,7 @@ import type { AppState } from '../context';
 import type { HotPaths } from '../hot-paths';
 import { apiRouter } from './api-router';
 import { passwordWork } from '../middleware/abort-signal';
-import { callerOf, requireUser } from '../middleware/bearer-auth';
+import { callerOf, requireUser, thirdPartyAccountScope } from '../middleware/bearer-auth';
 import { jsonBody } from '../validate';
 import { consentView, userView } from '../views';
 
@@ -21,6 +21,7 @@ const notAUser = () => invalidTokenError('the token does not belong to a user wh
 export function accountRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   const router = apiRouter('/users/me', hot, deps.config.issuer);
   router.use(requireUser());
+  router.use(thirdPartyAccountScope(hot.clients.find));
 
   // Fresh from the database on each call: a token's claims are not the profile.
   router.get('/', async (ctx) => {
