@@ -16,7 +16,10 @@ const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '
 const URI_CHARACTERS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/;
 const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
 // RFC 3986 appendix B, with the scheme grammar of §3.1.
-const URI_PARTS = /^([A-Za-z][A-Za-z0-9+.-]*):(?:\/\/([^/?#]*))?([^?#]*)(?:\?[^#]*)?(#.*)?$/;
+const URI_PARTS = /^([A-Za-z][A-Za-z0-9+.-]*):(?:\/\/([^/?#]*))?([^?#]*)(?:\?([^#]*))?(#.*)?$/;
+// Parameters the server adds to a redirect (RFC 6749 §4.1.2, RFC 9207): one already in the
+// registered URI would reach the app twice, and an app reading the first would read ours.
+const RESPONSE_PARAMETERS: ReadonlySet<string> = new Set(['code', 'state', 'iss', 'error', 'error_description', 'error_uri']);
 const AUTHORITY = /^(\[[0-9A-Fa-f:.]+\]|[^:@[\]]*)(?::(\d*))?$/;
 
 /**
@@ -34,8 +37,10 @@ export function redirectUriProblem(uri: string): string | undefined {
   if (BAD_PERCENT.test(uri)) return "holds a '%' that does not begin a percent-encoded octet";
   const parts = URI_PARTS.exec(uri);
   if (!parts) return 'is not an absolute URI (scheme:...)';
-  const [, schemeText, authority, path, fragment] = parts;
+  const [, schemeText, authority, path, query, fragment] = parts;
   if (fragment !== undefined) return 'has a fragment (#), which a redirect URI must not (RFC 6749 §3.1.2)';
+  const reserved = [...new URLSearchParams(query ?? '').keys()].find((name) => RESPONSE_PARAMETERS.has(name));
+  if (reserved !== undefined) return `has the parameter ${reserved} in its query, which the authorization response sets itself`;
   const scheme = schemeText!.toLowerCase();
   if (authority?.includes('@')) return 'has userinfo (user@ or user:password@), which a redirect URI must not';
 
@@ -49,7 +54,9 @@ export function redirectUriProblem(uri: string): string | undefined {
     }
     return undefined;
   }
-  if (!scheme.includes('.')) {
+  // A scheme beginning like a script scheme is refused even with a dot: a browser that strips or
+  // misreads the rest must not run it.
+  if (!scheme.includes('.') || /^(javascript|vbscript|data|file)/.test(scheme)) {
     return `uses the scheme ${scheme}:, which is not https:, http: to a loopback host, or a private-use scheme in reverse-domain form (com.example.app:/cb, RFC 8252 §7.1)`;
   }
   if (authority === undefined && path === '') return 'has nothing after the scheme';

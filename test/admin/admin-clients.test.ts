@@ -165,6 +165,9 @@ describe('admin API /admin/clients', () => {
       ['https:app.example.com/cb', /with a host/],
       ['https:///cb', /no valid host/],
       ['com.example.app:', /nothing after the scheme/],
+      ['javascript.x:alert(1)', /scheme javascript\.x:/],
+      ['https://app.example.com/cb?x=1&code=fixed', /parameter code in its query/],
+      ['https://app.example.com/cb?state=evil', /parameter state in its query/],
     ])('refuses the redirect URI %p (400, with the reason), also after logout', async (uri, reason) => {
       const res = await create({ id: 'bad-redirect', redirectUris: [uri] });
       expect(res.status).toBe(400);
