@@ -31,9 +31,18 @@ export function cors(origins: OriginCache): Middleware<AppState> {
     allowHeaders: ['Authorization', 'Content-Type', 'X-Portcullis-Refresh'],
     exposeHeaders: ['WWW-Authenticate'],
     maxAge: 600,
-    // Only the token endpoint's cookie mode uses a cookie; whether the cookie may be used is the
-    // token endpoint's decision (the client's own origins), so credentials are allowed there only.
-    credentials: (ctx) => ctx.path === '/oauth/token',
+    // Only the token endpoint's cookie mode uses a cookie, so credentials are allowed there only,
+    // and only for the origins of cookie-mode clients (which client's cookie may be used is the
+    // token endpoint's decision).
+    credentials: async (ctx) => {
+      const origin = ctx.get('Origin');
+      if (ctx.path !== '/oauth/token' || origin === '') return false;
+      try {
+        return await origins.allowsCredentials(origin);
+      } catch {
+        return false; // logged by the origin check above
+      }
+    },
     keepHeadersOnError: true,
   }) as Middleware<AppState>;
 }
