@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { createClient } from '../../src/identity/clients';
 import { findUserByUsername } from '../../src/identity/users';
-import { setUserDisabled } from '../../src/identity/user-lifecycle';
+import { registerUser, setUserDisabled } from '../../src/identity/user-lifecycle';
 import { FakeClock } from '../support/clock';
 import { authorizeUrl, Browser, callbackParams, formFields, pkce, type Pkce } from '../support/browser-flow';
 import { ISSUER, oauthFixture, RS_SECRET, basic } from '../support/oauth-fixture';
@@ -23,6 +23,8 @@ describe.each(storeKinds())('RFC 6749 §4.1 authorization code with PKCE (%s sto
     await createClient(db, { id: 'other', type: 'public', grantTypes: ['authorization_code'], scopes: ['items:read'], redirectUris: ['https://other.example.test/cb'] }, now);
     await createClient(db, { id: 'first-party', type: 'public', grantTypes: ['authorization_code', 'refresh_token'], scopes: ['items:read'], defaultScopes: ['items:read'], redirectUris: [APP], corsOrigins: [APP_ORIGIN], refreshTokenInCookie: true }, now);
     await createClient(db, { id: 'long-lived', type: 'public', grantTypes: ['authorization_code', 'refresh_token'], scopes: ['items:read'], redirectUris: [APP], refreshTokenTtlSec: 86400, refreshIdleTtlSec: 7200 }, now);
+    await registerUser(fixture.deps, { username: 'carol', password: 'carol-password', scopes: ['items:read', 'users:read:own'] });
+    await createClient(db, { id: 'third', type: 'public', grantTypes: ['authorization_code'], scopes: ['items:read', 'users:read:own'], defaultScopes: ['items:read'], audiences: [ISSUER], redirectUris: ['https://third.example.test/cb'], requireConsent: true }, now);
     await createClient(db, { id: 'partner', name: 'Partner app', type: 'public', grantTypes: ['authorization_code'], scopes: ['items:read'], defaultScopes: ['items:read'], redirectUris: ['https://partner.example.test/cb'], requireConsent: true }, now);
   });
   afterAll(async () => fixture.deps.cleanup());
@@ -171,12 +173,27 @@ describe.each(storeKinds())('RFC 6749 §4.1 authorization code with PKCE (%s sto
     it.each([
       ['a wrong verifier', (code: string) => exchange(code, pkce().verifier)],
       ['another redirect_uri', (code: string, verifier: string) => exchange(code, verifier, { redirect_uri: 'com.example.app:/cb' })],
-      ['another client', (code: string, verifier: string) => exchange(code, verifier, { client_id: 'other' })],
-    ])('refuses %s with invalid_grant', async (_label, send) => {
+      ['another client', (code: string, verifier: string) => exchange(code, verifier, { client_id: 'other', redirect_uri: 'https://other.example.test/cb' })],
+    ])('refuses %s with invalid_grant, and the code still works for its client', async (_label, send) => {
       const code = pkce();
-      const answer = await send(await codeFor(new Browser(fixture.app), code), code.verifier);
+      const value = await codeFor(new Browser(fixture.app), code);
+      const answer = await send(value, code.verifier);
       expect(answer.status).toBe(400);
       expect(answer.body.error).toBe('invalid_grant');
+      // Without the verifier nobody can spend the code, nor revoke what it gives (§4.1.2 replay).
+      const real = await exchange(value, code.verifier);
+      expect(real.status).toBe(200);
+      await send(value, code.verifier);
+      expect((await introspect(real.body.access_token)).body.active).toBe(true);
+    });
+
+    it('refuses a code whose browser session was signed out before the exchange', async () => {
+      const browser = new Browser(fixture.app);
+      const code = pkce();
+      const value = await codeFor(browser, code);
+      const confirm = await browser.get('/oauth/logout');
+      await browser.post('/oauth/logout', formFields(confirm.text));
+      expect((await exchange(value, code.verifier)).body.error).toBe('invalid_grant');
     });
 
     it('refuses a missing verifier with invalid_request', async () => {
@@ -242,6 +259,17 @@ describe.each(storeKinds())('RFC 6749 §4.1 authorization code with PKCE (%s sto
       expect(callbackParams(silent).get('code')).toMatch(/^[\w-]{43}$/);
     });
 
+    it('keeps the browser\'s session when a fresh sign-in ends in an error for the app', async () => {
+      const browser = new Browser(fixture.app);
+      await codeFor(browser, pkce());
+      const before = browser.cookies.get('__Host-portcullis_session');
+      // The client may ask items:delete, alice does not hold it: the sign-in succeeds, the request then fails.
+      const failed = await signIn(browser, params(pkce(), { prompt: 'login', scope: 'items:delete' }));
+      expect(callbackParams(failed).get('error')).toBe('invalid_scope');
+      expect(browser.cookies.get('__Host-portcullis_session')).toBe(before);
+      expect(callbackParams(await browser.get(authorizeUrl(params(pkce(), { prompt: 'none' })))).get('code')).toMatch(/^[\w-]{43}$/);
+    });
+
     it('ends when the user is disabled', async () => {
       const browser = new Browser(fixture.app);
       await codeFor(browser, pkce());
@@ -279,6 +307,36 @@ describe.each(storeKinds())('RFC 6749 §4.1 authorization code with PKCE (%s sto
       const remembered = await browser.get(authorizeUrl(partner(pkce())));
       expect(remembered.status).toBe(303);
       expect(callbackParams(remembered).get('code')).toMatch(/^[\w-]{43}$/);
+      // prompt=consent asks again (OpenID Connect Core §3.1.2.1).
+      expect((await browser.get(authorizeUrl({ ...partner(pkce()), prompt: 'consent' }))).text).toContain('Allow access?');
+    });
+  });
+
+  describe('the account API for a third-party client', () => {
+    async function thirdPartyToken(scope: string): Promise<string> {
+      const browser = new Browser(fixture.app);
+      const code = pkce();
+      const query = { response_type: 'code', client_id: 'third', redirect_uri: 'https://third.example.test/cb', scope, resource: ISSUER, code_challenge: code.challenge, code_challenge_method: 'S256' };
+      const consent = await signIn(browser, query, 'carol-password', 'carol');
+      const allowed = await browser.post('/oauth/consent', { ...formFields(consent.text), decision: 'allow' });
+      const answer = await token({ grant_type: 'authorization_code', code: callbackParams(allowed).get('code')!, redirect_uri: 'https://third.example.test/cb', code_verifier: code.verifier, client_id: 'third' });
+      expect(answer.status).toBe(200);
+      return answer.body.access_token as string;
+    }
+    const me = (method: 'get' | 'patch', accessToken: string) => request(fixture.app.callback())[method]('/users/me').set('Authorization', `Bearer ${accessToken}`).send(method === 'patch' ? { email: 'attacker@evil.example.test' } : undefined);
+
+    it('reaches nothing of the account with a scope approved for something else', async () => {
+      const itemsOnly = await thirdPartyToken('items:read');
+      for (const answer of [await me('get', itemsOnly), await me('patch', itemsOnly), await request(fixture.app.callback()).get('/users/me/sessions').set('Authorization', `Bearer ${itemsOnly}`)]) {
+        expect(answer.status).toBe(403);
+        expect(answer.body.error).toBe('insufficient_scope');
+      }
+    });
+
+    it('reads, and only reads, with users:read:own approved', async () => {
+      const reader = await thirdPartyToken('users:read:own');
+      expect((await me('get', reader)).status).toBe(200);
+      expect((await me('patch', reader)).status).toBe(403);
     });
   });
 
@@ -303,12 +361,45 @@ describe.each(storeKinds())('RFC 6749 §4.1 authorization code with PKCE (%s sto
       expect((await introspect(tokens.access_token)).body).toEqual({ active: false });
     });
 
-    it('signs out at once when the app\'s own page posts it', async () => {
+    it('signs out at once when the page of an app this session signed in to posts it', async () => {
       const browser = new Browser(fixture.app);
-      await codeFor(browser, pkce());
+      const code = pkce();
+      await exchange(await codeFor(browser, code), code.verifier);
       const out = await browser.post('/oauth/logout', { client_id: 'web', post_logout_redirect_uri: SIGNED_OUT, state: 'bye' }, APP_ORIGIN);
       expect(out.status).toBe(303);
+      expect(out.headers.location).toBe(`${SIGNED_OUT}?state=bye`);
       expect(callbackParams(await browser.get(authorizeUrl(params(pkce(), { prompt: 'none' })))).get('error')).toBe('login_required');
+    });
+
+    it('asks first when the posting app has no login in this session, and touches nothing', async () => {
+      const browser = new Browser(fixture.app);
+      const code = pkce();
+      await exchange(await codeFor(browser, code), code.verifier);
+      // "other" is registered, posts from its own origin, but this browser never signed in to it.
+      const asked = await browser.post('/oauth/logout', { client_id: 'other' }, 'https://other.example.test');
+      expect(asked.status).toBe(200);
+      expect(asked.text).toContain('Sign out?');
+      expect(callbackParams(await browser.get(authorizeUrl(params(pkce(), { prompt: 'none' })))).get('code')).toMatch(/^[\w-]{43}$/);
+    });
+
+    it('sends a cross-site post without the session cookie on to a top-level GET, which confirms', async () => {
+      const browser = new Browser(fixture.app);
+      const code = pkce();
+      await exchange(await codeFor(browser, code), code.verifier);
+      const session = browser.cookies.get('__Host-portcullis_session')!;
+      browser.cookies.delete('__Host-portcullis_session'); // SameSite=Lax: not sent on a cross-site POST
+      const hop = await browser.post('/oauth/logout', { client_id: 'web', post_logout_redirect_uri: SIGNED_OUT }, APP_ORIGIN);
+      expect(hop.status).toBe(303);
+      expect(hop.headers.location).toBe(`logout?client_id=web&post_logout_redirect_uri=${encodeURIComponent(SIGNED_OUT)}`);
+      expect(String(hop.headers['set-cookie'] ?? '')).not.toContain('Max-Age=0');
+      browser.cookies.set('__Host-portcullis_session', session);
+      expect((await browser.get(`/oauth/${hop.headers.location}`)).text).toContain('Sign out?');
+    });
+
+    it('leaves the cookies alone for a link when no session is live', async () => {
+      const answer = await new Browser(fixture.app).get(logoutUrl());
+      expect(answer.status).toBe(303);
+      expect(answer.headers['set-cookie']).toBeUndefined();
     });
 
     it('never redirects to an unregistered URI', async () => {

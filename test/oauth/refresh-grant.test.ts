@@ -41,7 +41,10 @@ describe.each(storeKinds())('refresh_token grant (%s store)', (store) => {
   const INVALID = { error: 'invalid_grant', error_description: 'refresh token is invalid, expired or revoked' };
 
   beforeAll(async () => {
-    ({ deps, app } = await oauthFixture({}, { store }));
+    // The spa client is public; this suite is about the family rules under REFRESH_TOKEN_TTL and
+    // REFRESH_IDLE_TTL, so public clients get those here (their shorter defaults are tested with
+    // the code flow, test/oauth/authorization-code.test.ts).
+    ({ deps, app } = await oauthFixture({ PUBLIC_CLIENT_REFRESH_TTL: '30d', PUBLIC_CLIENT_REFRESH_IDLE_TTL: '7d' }, { store }));
     clock = deps.clock as FakeClock;
   });
   afterAll(async () => deps.cleanup());
