@@ -2,6 +2,8 @@ import request from 'supertest';
 import { createClient } from '../../src/identity/clients';
 import { findUserByUsername } from '../../src/identity/users';
 import { registerUser, setUserDisabled } from '../../src/identity/user-lifecycle';
+import { createApp } from '../../src/http/app';
+import { Passwords, rustArgon2 } from '../../src/identity/passwords';
 import { FakeClock } from '../support/clock';
 import { authorizeUrl, Browser, callbackParams, formFields, pkce, type Pkce } from '../support/browser-flow';
 import { ISSUER, oauthFixture, RS_SECRET, basic } from '../support/oauth-fixture';
@@ -486,5 +488,60 @@ describe.each(storeKinds())('RFC 6749 §4.1 authorization code with PKCE (%s sto
         expect(String(out.headers['set-cookie'])).toContain('__Host-portcullis_refresh=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0');
       });
     });
+  });
+});
+
+describe('the login form under the password-grant throttle and hash queue', () => {
+  let fixture: Awaited<ReturnType<typeof oauthFixture>>;
+  beforeAll(async () => {
+    fixture = await oauthFixture({ LOGIN_FAILURES_BEFORE_DELAY: '3', ACCOUNT_FAILURE_DELAY: '0' });
+    await createClient(fixture.deps.db, { id: 'web', type: 'public', grantTypes: ['authorization_code'], scopes: ['items:read'], redirectUris: [APP] }, new Date(fixture.deps.clock.now()));
+  });
+  afterAll(async () => fixture.deps.cleanup());
+
+  it('counts form failures with the grant\'s: refused before any hashing, the form says when to retry', async () => {
+    const code = pkce();
+    const query = { response_type: 'code', client_id: 'web', redirect_uri: APP, code_challenge: code.challenge, code_challenge_method: 'S256' };
+    const browser = new Browser(fixture.app);
+    const fields = formFields((await browser.get(authorizeUrl(query))).text);
+    for (let i = 0; i < 3; i += 1) expect((await browser.post('/oauth/login', { ...fields, username: 'alice', password: 'wrong-password' })).status).toBe(200);
+    const hashing = jest.spyOn(fixture.deps.passwords, 'check');
+    const refused = await browser.post('/oauth/login', { ...fields, username: 'alice', password: 'alice-password' });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(refused.text).toContain('Too many failed attempts');
+    expect(refused.text).toContain('name="password"');
+    expect(hashing).not.toHaveBeenCalled();
+    // The same pair is refused at the password grant: one set of counters.
+    const grant = await request(fixture.app.callback()).post('/oauth/token').type('form').send({ grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice-password' });
+    expect(grant.status).toBe(429);
+    hashing.mockRestore();
+  });
+
+  it('shows the form with a 503 when the hash queue is full, never a JSON error or a 500', async () => {
+    // One hash slot, no queue, and a real argon2 binding that holds its first hash until released.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const started = new Promise<void>((resolve) => (entered = resolve));
+    const held = { ...rustArgon2, verify: async (hash: string, password: string) => { entered(); await released; return rustArgon2.verify(hash, password); } };
+    const passwords = new Passwords({ ...fixture.deps.config.argon2, maxConcurrent: 1, maxQueue: 0 }, held);
+    const app = createApp({ ...fixture.deps, passwords });
+    const blocker = request(app.callback()).post('/oauth/token').type('form').send({ grant_type: 'password', client_id: 'spa', username: 'mod', password: 'mod-password' }).then((res) => res);
+    await started;
+    try {
+      const code = pkce();
+      const browser = new Browser(app);
+      const fields = formFields((await browser.get(authorizeUrl({ response_type: 'code', client_id: 'web', redirect_uri: APP, code_challenge: code.challenge, code_challenge_method: 'S256' }))).text);
+      const answer = await browser.post('/oauth/login', { ...fields, username: 'mod', password: 'mod-password' });
+      expect(answer.status).toBe(503);
+      expect(answer.headers['content-type']).toMatch(/^text\/html/);
+      expect(answer.headers['retry-after']).toBe('2');
+      expect(answer.text).toContain('Too many sign-ins are in progress');
+      expect(answer.text).toContain('name="password"');
+    } finally {
+      release();
+    }
+    expect((await blocker).status).toBe(200);
   });
 });
