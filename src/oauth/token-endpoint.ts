@@ -3,6 +3,7 @@ import { authenticateClient, type ClientAuthGuard, type ClientLookup } from './c
 import { OAuthError } from './errors';
 import type { GrantDeps, TokenResponse } from './grants/grant';
 import { GRANTS } from './grants';
+import { familyPolicy } from './refresh-policy';
 import { required, type OAuthParams } from './params';
 
 export interface TokenRequest {
@@ -12,17 +13,39 @@ export interface TokenRequest {
   readonly userAgent: string | undefined;
   /** Aborts when the client goes away (see GrantRequest.signal). */
   readonly signal?: AbortSignal | undefined;
-  /**
-   * The refresh token came from the client's HttpOnly cookie (cookie mode), sent by a page of
-   * this Origin: only a cookie-mode client, from one of its own origins, may use it.
-   */
-  readonly refreshFromCookie?: { readonly origin: string } | undefined;
+  /** What a browser said about the request, for cookie mode's rules (see cookieModeProblem). */
+  readonly browser?: BrowserContext | undefined;
+}
+
+export interface BrowserContext {
+  /** The Origin header, when sent. */
+  readonly origin: string | undefined;
+  /** The request carried X-Portcullis-Refresh: cookie (a custom header: a cross-site form cannot send it). */
+  readonly cookieHeader: boolean;
+  /** The refresh token was taken from the __Host-portcullis_refresh cookie. */
+  readonly refreshFromCookie: boolean;
+}
+
+/**
+ * Cookie mode (a client with refreshTokenInCookie): the refresh token lives in a cookie that any
+ * same-site request carries and that any answer of ours may set. So every token request of such
+ * a client, whether it reads the cookie (refresh) or sets it (code exchange, refresh), must come
+ * from a page of the client's own origins with the custom header; else a cross-site form could
+ * plant an attacker's login in the victim's cookie. And only such a client reads the cookie.
+ */
+function cookieModeProblem(client: Client, browser: BrowserContext | undefined): string | undefined {
+  if (!client.refreshTokenInCookie) return browser?.refreshFromCookie ? 'this client does not keep its refresh token in a cookie' : undefined;
+  if (!browser?.cookieHeader) return 'this client keeps its refresh token in a cookie: send X-Portcullis-Refresh: cookie from its own page';
+  if (browser.origin === undefined || !client.corsOrigins.includes(browser.origin)) return 'this client keeps its refresh token in a cookie: the request must come from one of its registered origins';
+  return undefined;
 }
 
 export interface TokenResult {
   readonly response: TokenResponse;
   /** Who the tokens went to: cookie mode moves a refresh token into a cookie for its clients. */
   readonly client: Client;
+  /** The longest a refresh token of this client can live (the cookie's Max-Age in cookie mode). */
+  readonly refreshTokenLifetimeSec: number;
 }
 
 /**
@@ -37,11 +60,9 @@ export async function handleTokenRequest(deps: GrantDeps & { readonly clients?: 
   if (!(client.grantTypes as readonly string[]).includes(grantType)) {
     throw new OAuthError('unauthorized_client', `client is not allowed the ${grantType} grant`);
   }
-  // Cookie mode's CSRF rule, checked before the token is touched: the cookie travels with any
-  // same-site request, so the page sending it must be one of the client's own origins.
-  if (request.refreshFromCookie && !(client.refreshTokenInCookie && client.corsOrigins.includes(request.refreshFromCookie.origin))) {
-    throw new OAuthError('invalid_request', 'a refresh token from the cookie needs a cookie-mode client and one of its registered origins');
-  }
+  // Checked before any token is touched or issued.
+  const problem = cookieModeProblem(client, request.browser);
+  if (problem !== undefined) throw new OAuthError('invalid_request', problem);
   const response = await grant.handle({ client, params: request.params, ip: request.ip, userAgent: request.userAgent, signal: request.signal }, deps);
-  return { response, client };
+  return { response, client, refreshTokenLifetimeSec: familyPolicy(deps.config, client).absoluteTtlMs / 1000 };
 }

@@ -7,9 +7,8 @@ import type { OAuthParams } from '../../oauth/params';
 import { forwardAuth } from '../../oauth/forward-auth';
 import { introspect } from '../../oauth/introspection';
 import { revoke } from '../../oauth/revocation';
-import { handleTokenRequest } from '../../oauth/token-endpoint';
-import { familyPolicy } from '../../oauth/refresh-policy';
-import { readCookie, REFRESH_COOKIE, setCookie } from '../cookies';
+import { handleTokenRequest, type BrowserContext } from '../../oauth/token-endpoint';
+import { clearCookie, readCookie, REFRESH_COOKIE, setCookie } from '../cookies';
 import type { HotPaths } from '../hot-paths';
 import type { AppContext, AppState } from '../context';
 
@@ -29,22 +28,22 @@ async function scopesSupported(deps: Deps): Promise<string[]> {
   return result.rows.map((row) => row.scope);
 }
 
-/** The header a cookie-mode refresh must carry: a cross-site form cannot send a custom header. */
+/** The header every token request of a cookie-mode client carries (a cross-site form cannot send a custom header). */
 export const REFRESH_COOKIE_HEADER = 'x-portcullis-refresh';
 
 /**
  * Cookie mode: a refresh grant without `refresh_token` takes it from the HttpOnly cookie, when
- * the request says so with the custom header (which forces a CORS preflight cross-origin) and
- * carries an Origin (checked against the client's once it is authenticated).
+ * the request says so with the custom header; the token endpoint checks the rest once it knows
+ * the client (oauth/token-endpoint.ts cookieModeProblem).
  */
-function withRefreshCookie(ctx: AppContext): { params: OAuthParams; refreshFromCookie: { origin: string } | undefined } {
+function withRefreshCookie(ctx: AppContext): { params: OAuthParams; browser: BrowserContext } {
   const params = formParams(ctx);
-  if (params.get('grant_type') !== 'refresh_token' || params.has('refresh_token') || ctx.get(REFRESH_COOKIE_HEADER) !== 'cookie') return { params, refreshFromCookie: undefined };
+  const cookieHeader = ctx.get(REFRESH_COOKIE_HEADER) === 'cookie';
+  const browser = { origin: ctx.get('origin') || undefined, cookieHeader, refreshFromCookie: false };
+  if (params.get('grant_type') !== 'refresh_token' || params.has('refresh_token') || !cookieHeader) return { params, browser };
   const cookie = readCookie(ctx, REFRESH_COOKIE);
-  const origin = ctx.get('origin');
   if (cookie === undefined) throw new OAuthError('invalid_request', 'missing parameter: refresh_token (and no refresh-token cookie)');
-  if (origin === '') throw new OAuthError('invalid_request', 'a refresh token from the cookie needs the Origin of a page of the client');
-  return { params: new Map([...params, ['refresh_token', cookie]]), refreshFromCookie: { origin } };
+  return { params: new Map([...params, ['refresh_token', cookie]]), browser: { ...browser, refreshFromCookie: true } };
 }
 
 export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
@@ -55,19 +54,27 @@ export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
     // RFC 6749 §5.1: token responses must not be cached.
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Pragma', 'no-cache');
-    const { params, refreshFromCookie } = withRefreshCookie(ctx);
-    const { response, client } = await handleTokenRequest(hotDeps, {
-      params,
-      authorization: ctx.get('authorization') || undefined,
-      ip: ctx.ip,
-      userAgent: ctx.get('user-agent').slice(0, MAX_USER_AGENT) || undefined,
-      signal: ctx.state.signal,
-      refreshFromCookie,
-    });
+    const { params, browser } = withRefreshCookie(ctx);
+    let result;
+    try {
+      result = await handleTokenRequest(hotDeps, {
+        params,
+        authorization: ctx.get('authorization') || undefined,
+        ip: ctx.ip,
+        userAgent: ctx.get('user-agent').slice(0, MAX_USER_AGENT) || undefined,
+        signal: ctx.state.signal,
+        browser,
+      });
+    } catch (error) {
+      // A refresh token that will never work again is not kept in the browser.
+      if (browser.refreshFromCookie && error instanceof OAuthError && error.code === 'invalid_grant') clearCookie(ctx, REFRESH_COOKIE, 'Strict');
+      throw error;
+    }
+    const { response, client, refreshTokenLifetimeSec } = result;
     if (client.refreshTokenInCookie && response.refresh_token !== undefined) {
       // Cookie mode: the refresh token never reaches the page's script (XSS cannot read it).
       const { refresh_token: refreshToken, ...rest } = response;
-      setCookie(ctx, REFRESH_COOKIE, refreshToken, { sameSite: 'Strict', maxAgeSec: familyPolicy(deps.config, client).absoluteTtlMs / 1000 });
+      setCookie(ctx, REFRESH_COOKIE, refreshToken, { sameSite: 'Strict', maxAgeSec: refreshTokenLifetimeSec });
       ctx.body = rest;
       return;
     }
