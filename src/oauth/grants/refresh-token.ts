@@ -113,6 +113,13 @@ export const refreshTokenGrant: Grant = {
       deps.clock.now(),
     );
     const { family, refreshToken } = successorOf(result, presented, fresh, request, deps);
+    // A family older than its client was started with an earlier client of the same id, since
+    // deleted (deletion ends access tokens through the client epoch, not families): it ends here.
+    if (family.createdAt < client.createdAt.getTime()) {
+      await deps.families.revokeFamily(family.id, familyPolicy(deps.config), deps.clock.now());
+      deps.log.info({ event: 'refresh.refused', reason: 'client_recreated', familyId: family.id, clientId: client.id, ip: request.ip }, 'family of a deleted client refused');
+      throw unusable();
+    }
     // Only a proven token gets here. A grace-window replay skipped precheck (its token is no
     // longer the current one), so this is where it meets the scope and resource rules.
     const asked = checkNarrowing(family, requestedScope, resource);
