@@ -3,9 +3,14 @@ import { findTokenSubject, signInRefusal, type TokenSubject } from '../../identi
 import type { BrowserSession } from '../../store/browser-sessions';
 import type { Family } from '../../store/families';
 import { browserSessionIdOf, newBrowserSessionCookie } from '../../tokens/browser-session-cookie';
+import { hashRefreshSecret, parseRefreshToken } from '../../tokens/refresh-token';
 import { familyPolicy } from '../refresh-policy';
 
-export type SessionDeps = Pick<Deps, 'db' | 'browserSessions' | 'families' | 'clock' | 'config' | 'log'>;
+// Browser sessions (store/browser-sessions.ts): the hosted login page's sign-in, which lets the
+// authorization endpoint answer without the form. Not the account API's "sessions", which are
+// refresh-token families; a family records the browser session that started it.
+
+export type BrowserSessionDeps = Pick<Deps, 'db' | 'browserSessions' | 'families' | 'clock' | 'config' | 'log'>;
 
 /** A browser session that may still sign its user in, with the user as the database has them now. */
 export interface SignedIn {
@@ -19,7 +24,7 @@ export interface SignedIn {
  * store too, at the time of the change; this catches a change made in the database directly).
  * Touching it slides its idle expiry.
  */
-export async function resumeSession(deps: SessionDeps, cookie: string | undefined): Promise<SignedIn | undefined> {
+export async function resumeBrowserSession(deps: BrowserSessionDeps, cookie: string | undefined): Promise<SignedIn | undefined> {
   const id = cookie === undefined ? undefined : browserSessionIdOf(cookie);
   if (id === undefined) return undefined;
   const now = deps.clock.now();
@@ -35,16 +40,28 @@ export async function resumeSession(deps: SessionDeps, cookie: string | undefine
   return { session, user };
 }
 
-/** Starts a browser session for a user who has just proved their password; returns the cookie value. */
-export async function startSession(deps: SessionDeps, userId: string): Promise<{ cookie: string; session: BrowserSession }> {
+/**
+ * Starts a browser session for a user who has just proved their password; returns the cookie
+ * value. `previousCookie`, when it names this user's session (a second sign-in, `prompt=login`),
+ * is kept: the session is written again with the same id and a new sign-in time, so the
+ * families it started stay tied to it and a later logout still ends them (a new id would have
+ * orphaned them). Anyone else's session on this browser is ended the way a logout ends it.
+ * Reusing the id is no fixation: only this user's own cookie can name it.
+ */
+export async function startBrowserSession(deps: BrowserSessionDeps, userId: string, previousCookie: string | undefined): Promise<{ cookie: string; signedIn: SignedIn }> {
   const now = deps.clock.now();
-  const { cookie, id } = newBrowserSessionCookie(userId);
+  const previousId = previousCookie === undefined ? undefined : browserSessionIdOf(previousCookie);
+  const previous = previousId === undefined ? undefined : await deps.browserSessions.endBrowserSession(previousId, now);
+  if (previous && previous.userId !== userId) await revokeStartedBy(deps, previous);
+  const { cookie, id } = previous?.userId === userId ? { cookie: previousCookie!, id: previous.id } : newBrowserSessionCookie(userId);
   const { sessionTtlSec, sessionIdleTtlSec } = deps.config.browser;
-  await deps.browserSessions.createBrowserSession({ id, userId, absoluteExpiresAt: now + sessionTtlSec * 1000, idleTtlMs: sessionIdleTtlSec * 1000 }, now);
-  const session = await deps.browserSessions.touchBrowserSession(id, sessionIdleTtlSec * 1000, now);
-  if (!session) throw new Error('a browser session just created could not be read back');
-  deps.log.info({ event: 'browser_session.started', userId }, 'browser session started');
-  return { cookie, session };
+  const absoluteExpiresAt = now + sessionTtlSec * 1000;
+  await deps.browserSessions.createBrowserSession({ id, userId, absoluteExpiresAt, idleTtlMs: sessionIdleTtlSec * 1000 }, now);
+  const user = await findTokenSubject(deps.db, userId);
+  if (!user) throw new Error('a user who just signed in could not be read back');
+  deps.log.info({ event: 'browser_session.started', userId, renewed: previous?.userId === userId }, 'browser session started');
+  const session: BrowserSession = { id, userId, createdAt: now, authenticatedAt: now, lastSeenAt: now, absoluteExpiresAt, idleExpiresAt: Math.min(now + sessionIdleTtlSec * 1000, absoluteExpiresAt) };
+  return { cookie, signedIn: { session, user } };
 }
 
 /**
@@ -52,20 +69,37 @@ export async function startSession(deps: SessionDeps, userId: string): Promise<{
  * their access tokens, which introspection checks against their family). Returns the session
  * when there was a live one.
  */
-export async function endSession(deps: SessionDeps, cookie: string | undefined): Promise<BrowserSession | undefined> {
+export async function endBrowserSession(deps: BrowserSessionDeps, cookie: string | undefined): Promise<BrowserSession | undefined> {
   const id = cookie === undefined ? undefined : browserSessionIdOf(cookie);
   if (id === undefined) return undefined;
-  const now = deps.clock.now();
-  const session = await deps.browserSessions.endBrowserSession(id, now);
+  const session = await deps.browserSessions.endBrowserSession(id, deps.clock.now());
   if (!session) return undefined;
-  const started = await sessionFamilies(deps, session);
-  for (const family of started) await deps.families.revokeFamily(family.id, familyPolicy(deps.config), now);
-  deps.log.info({ event: 'browser_session.ended', reason: 'logout', userId: session.userId, familyIds: started.map((family) => family.id) }, 'browser session ended by logout');
+  const familyIds = await revokeStartedBy(deps, session);
+  deps.log.info({ event: 'browser_session.ended', reason: 'logout', userId: session.userId, familyIds }, 'browser session ended by logout');
   return session;
 }
 
+async function revokeStartedBy(deps: BrowserSessionDeps, session: BrowserSession): Promise<string[]> {
+  const now = deps.clock.now();
+  const started = await browserSessionFamilies(deps, session);
+  for (const family of started) await deps.families.revokeFamily(family.id, familyPolicy(deps.config), now);
+  return started.map((family) => family.id);
+}
+
 /** The live refresh-token families a browser session started, optionally only one client's. */
-export async function sessionFamilies(deps: Pick<SessionDeps, 'families' | 'clock'>, session: BrowserSession, clientId?: string): Promise<Family[]> {
+export async function browserSessionFamilies(deps: Pick<BrowserSessionDeps, 'families' | 'clock'>, session: Pick<BrowserSession, 'id' | 'userId'>, clientId?: string): Promise<Family[]> {
   const families = await deps.families.listFamilies(session.userId, deps.clock.now());
   return families.filter((family) => family.browserSessionId === session.id && (clientId === undefined || family.clientId === clientId));
+}
+
+/**
+ * Cookie mode: the refresh token a logout finds in the cookie ends with it (its family may
+ * predate the session); with `clientId`, only when it is that client's.
+ */
+export async function revokeRefreshToken(deps: Pick<BrowserSessionDeps, 'families' | 'clock' | 'config'>, token: string | undefined, clientId?: string): Promise<void> {
+  const presented = token === undefined ? undefined : parseRefreshToken(token);
+  if (!presented) return;
+  const now = deps.clock.now();
+  const family = await deps.families.currentFamily(presented.familyId, hashRefreshSecret(presented.secret), now);
+  if (family && (clientId === undefined || family.clientId === clientId)) await deps.families.revokeFamily(family.id, familyPolicy(deps.config), now);
 }

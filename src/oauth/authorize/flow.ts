@@ -1,15 +1,15 @@
 import type { Config } from '../../config/config';
 import type { Deps } from '../../deps';
 import { authenticate } from '../../identity/authenticate';
+import { isThirdParty } from '../../identity/client-sign-in';
 import { findConsent, grantConsent } from '../../identity/consents';
 import { throttledCheck } from '../../identity/credential-throttle';
 import type { PasswordWork } from '../../identity/passwords';
 import { hasScope } from '../../identity/scopes';
 import { newAuthorizationCode } from '../../tokens/authorization-code';
-import { browserSessionIdOf } from '../../tokens/browser-session-cookie';
 import { OAuthError } from '../errors';
 import { grantScope } from '../scope-policy';
-import { resumeSession, startSession, type SignedIn } from './browser-session';
+import { resumeBrowserSession, startBrowserSession, type SignedIn } from './browser-session';
 import { RedirectableError, type AuthorizationRequest, type ErrorTarget } from './request';
 
 // The authorization endpoint's decisions, independent of Koa: given a checked request and the
@@ -42,7 +42,7 @@ export function errorLocation(deps: { readonly config: Pick<Config, 'issuer'> },
  * a page (OpenID Connect Core §3.1.2.6 login_required / consent_required).
  */
 export async function authorize(deps: FlowDeps, request: AuthorizationRequest, cookie: string | undefined): Promise<Outcome> {
-  const signedIn = await resumeSession(deps, cookie);
+  const signedIn = await resumeBrowserSession(deps, cookie);
   if (!signedIn) {
     if (request.prompt === 'none') throw new RedirectableError(new OAuthError('login_required', 'the user is not signed in'), request);
     return { kind: 'login', request };
@@ -61,8 +61,8 @@ export class SignInFailed extends Error {
 
 /**
  * POST /oauth/login: the password check under the same throttle and hash queue as the password
- * grant (identity/credential-throttle.ts), then a new browser session, then on as after GET.
- * Always a new session id on sign-in (no fixation); the browser's previous session ends.
+ * grant (identity/credential-throttle.ts), then a browser session (browser-session.ts: a new
+ * one, or this user's renewed), then on as after GET.
  */
 export async function signIn(
   deps: FlowDeps,
@@ -79,23 +79,16 @@ export async function signIn(
     if (user) deps.log.info({ event: 'login.disabled', userId: user.id, clientId: request.client.id, ip: context.ip }, 'disabled user refused');
     throw new SignInFailed();
   }
-  const { cookie } = await startSession(deps, user.id);
-  const signedIn = await resumeSession(deps, cookie);
-  if (!signedIn) throw new SignInFailed();
+  const { cookie, signedIn } = await startBrowserSession(deps, user.id, context.previousCookie);
   deps.log.info({ event: 'login.succeeded', via: 'login_page', userId: user.id, clientId: request.client.id, ip: context.ip }, 'user signed in on the login page');
-  let outcome: Outcome;
   try {
-    outcome = await proceed(deps, request, signedIn);
+    return { outcome: await proceed(deps, request, signedIn), cookie };
   } catch (error) {
-    // The request fails after all (a scope this user does not hold): the new session is never
-    // handed over, so it ends, and the browser keeps the one it had.
-    await deps.browserSessions.endBrowserSession(signedIn.session.id, deps.clock.now());
+    // The request fails after all (a scope this user does not hold): a new session is never
+    // handed over, so it ends (a renewed one stays: the browser holds its cookie).
+    if (cookie !== context.previousCookie) await deps.browserSessions.endBrowserSession(signedIn.session.id, deps.clock.now());
     throw error;
   }
-  // The new session replaces the browser's previous one, which ends (whoever it belonged to).
-  const previousId = context.previousCookie === undefined ? undefined : browserSessionIdOf(context.previousCookie);
-  if (previousId !== undefined) await deps.browserSessions.endBrowserSession(previousId, deps.clock.now());
-  return { outcome, cookie };
 }
 
 /** The scope for this user: asked-for scopes they do not hold are invalid_scope, as in the password grant. */
@@ -111,7 +104,7 @@ function userScope(request: AuthorizationRequest, signedIn: SignedIn): string[] 
 /** Consent when the client needs it and the user has not yet granted this scope, else a code. */
 export async function proceed(deps: FlowDeps, request: AuthorizationRequest, signedIn: SignedIn): Promise<Outcome> {
   const scope = userScope(request, signedIn);
-  if (request.client.requireConsent) {
+  if (isThirdParty(request.client)) {
     const granted = (await findConsent(deps.db, signedIn.user.id, request.client.id)) ?? [];
     // prompt=consent asks again even when the user already said yes (OpenID Connect Core §3.1.2.1).
     if (request.prompt === 'consent' || !scope.every((name) => hasScope(granted, name))) {
@@ -148,7 +141,7 @@ export async function issueCode(deps: FlowDeps, request: AuthorizationRequest, s
 
 /** POST /oauth/consent: the user's answer on the consent page, remembered when it is yes. */
 export async function answerConsent(deps: FlowDeps, request: AuthorizationRequest, cookie: string | undefined, allow: boolean): Promise<Outcome> {
-  const signedIn = await resumeSession(deps, cookie);
+  const signedIn = await resumeBrowserSession(deps, cookie);
   if (!signedIn) return { kind: 'login', request };
   // RFC 6749 §4.1.2.1: the resource owner denied the request.
   if (!allow) throw new RedirectableError(new OAuthError('access_denied', 'the user denied the request'), request);

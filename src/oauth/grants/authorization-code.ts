@@ -1,5 +1,7 @@
 import { nowSeconds } from '../../clock';
 import { findTokenSubject, signInRefusal } from '../../identity/token-subject';
+import { isThirdParty } from '../../identity/client-sign-in';
+import { findConsent } from '../../identity/consents';
 import { hasScope } from '../../identity/scopes';
 import type { AuthorizationCode, CodeIssue } from '../../store/codes';
 import { issueAccessToken } from '../../tokens/access-token';
@@ -64,11 +66,6 @@ export const authorizationCodeGrant: Grant = {
       deps.log.info({ event: 'code.refused', reason, userId: code.userId, clientId: client.id, ip }, 'authorization code refused');
       return unusable();
     };
-    // The browser session the code came from must still live: a logout between the code and
-    // this request ends what the code would have started.
-    const session = await deps.browserSessions.touchBrowserSession(code.browserSessionId, deps.config.browser.sessionIdleTtlSec * 1000, deps.clock.now());
-    if (!session) throw refuse('browser_session_ended');
-
     // The user as the database has them now: disabled, deleted or a new password since the
     // sign-in refuses the code; a role removed since narrows the scope.
     const readAt = deps.clock.now();
@@ -76,10 +73,30 @@ export const authorizationCodeGrant: Grant = {
     const refusal = signInRefusal(user, code.authTime);
     if (!user || refusal) throw refuse(refusal ?? 'user_deleted');
     const scope = code.scope.filter((name) => hasScope(user.scopes, name) && hasScope(client.scopes, name));
+    // A consent withdrawn since the code was issued withdraws the code too.
+    if (isThirdParty(client)) {
+      const granted = (await findConsent(deps.db, user.id, client.id)) ?? [];
+      if (!scope.every((name) => hasScope(granted, name))) throw refuse('consent_withdrawn');
+    }
 
-    const family = client.grantTypes.includes('refresh_token')
-      ? await startFamily(deps, { userId: user.id, username: user.username, clientId: client.id, client, browserSessionId: code.browserSessionId, scope, audience: code.audience, ip, userAgent, subject: { roles: user.roles, scopes: user.scopes, at: readAt } })
-      : undefined;
+    let family: Awaited<ReturnType<typeof startFamily>> | undefined;
+    try {
+      family = client.grantTypes.includes('refresh_token')
+        ? await startFamily(deps, { userId: user.id, username: user.username, clientId: client.id, client, browserSessionId: code.browserSessionId, scope, audience: code.audience, ip, userAgent, subject: { roles: user.roles, scopes: user.scopes, at: readAt } })
+        : undefined;
+    } catch (error) {
+      // The user changed while the family was being written (refresh-family.ts confirmSubject).
+      if (error instanceof OAuthError && error.code === 'invalid_grant') throw refuse('user_changed');
+      throw error;
+    }
+    // The browser session the code came from must still live. Checked after the family is
+    // written: a logout that ended the session before this read is seen here, and one after it
+    // finds the family in its list and revokes it; either way, nothing outlives the logout.
+    const session = await deps.browserSessions.touchBrowserSession(code.browserSessionId, deps.config.browser.sessionIdleTtlSec * 1000, deps.clock.now());
+    if (!session) {
+      if (family) await deps.families.revokeFamily(family.familyId, familyPolicy(deps.config), deps.clock.now());
+      throw refuse('browser_session_ended');
+    }
     const granted = family ? scope.filter((name) => hasScope(family.subject.scopes, name)) : scope;
     const roles = family ? family.subject.roles : user.roles;
     const issued = issueAccessToken(deps, { sub: user.id, clientId: client.id, scope: granted, audience: code.audience, username: user.username, roles, familyId: family?.familyId });
