@@ -6,6 +6,7 @@ import { abortSignal } from './middleware/abort-signal';
 import { body } from './middleware/body';
 import { clientAddress } from './middleware/client-address';
 import { cors } from './middleware/cors';
+import { pageErrors } from './html/respond';
 import { errorHandler } from './middleware/errors';
 import { requestId } from './middleware/request-id';
 import { requestLog } from './middleware/request-log';
@@ -31,6 +32,7 @@ export function createApp(deps: Deps): Koa<AppState> {
   const hot = createHotPaths(deps);
   app.use(cors(hot.origins));
   app.use(errorHandler());
+  app.use(pageErrors(deps.config));
   app.use(abortSignal());
   app.use(body());
 

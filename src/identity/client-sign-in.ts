@@ -1,4 +1,4 @@
-import type { NewClient } from './clients';
+import type { Client, NewClient } from './clients';
 import { redirectUriListProblems } from './redirect-uris';
 
 /** A client's own refresh-token lifetime: at least a minute, at most a leap year (seconds). */
@@ -25,4 +25,29 @@ export function signInSettingsProblems(input: SignInSettings): string[] {
   }
   if (absolute !== null && idle !== null && idle > absolute) problems.push('the refresh idle lifetime cannot be longer than the refresh token lifetime');
   return problems;
+}
+
+/**
+ * A third-party client: its users are asked for consent, and its tokens reach the user's account
+ * only through what they approved (http/middleware/bearer-auth.ts thirdPartyAccountScope).
+ */
+export function isThirdParty(client: Pick<Client, 'requireConsent'>): boolean {
+  return client.requireConsent;
+}
+
+/**
+ * Where a client's own pages live: its CORS origins and the origins of its registered redirect
+ * and post-logout URIs. A browser request from one of them is the app asking (logout).
+ */
+export function appOrigins(client: Pick<Client, 'corsOrigins' | 'redirectUris' | 'postLogoutRedirectUris'>): Set<string> {
+  const origins = new Set(client.corsOrigins);
+  for (const uri of [...client.redirectUris, ...client.postLogoutRedirectUris]) {
+    try {
+      const url = new URL(uri);
+      if (url.protocol === 'https:' || url.protocol === 'http:') origins.add(url.origin);
+    } catch {
+      // registered URIs are validated; a private-use scheme has no web origin
+    }
+  }
+  return origins;
 }

@@ -72,15 +72,25 @@ export function fromOwnPage(ctx: AppContext, config: Pick<Config, 'issuer'>): bo
   return site === '' || site === 'same-origin' || site === 'none';
 }
 
+/** The endpoints a browser is sent to: they answer with pages and redirects, never JSON. */
+export const PAGE_PATH = /^\/oauth\/(authorize|login|consent|logout)$/;
+
 /**
  * The errors of the browser endpoints as a browser should see them: back to the app when its
- * redirect URI is proven, else a page; never the JSON of the API error handler.
+ * redirect URI is proven, else a page; never the JSON of the API error handler. Placed before
+ * the body parser, so a malformed form or URL (a repeated field, a NUL) and a wrong method get a
+ * page too.
  */
 export function pageErrors(config: Pick<Config, 'issuer' | 'browser'>): Middleware<AppState> {
   const product = config.browser.productName;
   return async (ctx, next) => {
+    if (!PAGE_PATH.test(ctx.path)) return next();
     try {
       await next();
+      if (ctx.body === undefined && ctx.status >= 400) {
+        const status = ctx.status;
+        sendPage(ctx, status, errorPage(product, 'Request refused', status === 405 ? 'This address does not take that kind of request.' : 'The request could not be handled.'));
+      }
     } catch (thrown) {
       if (thrown instanceof RedirectableError) {
         ctx.state.log.info({ event: 'authorize.refused', error: thrown.error.code, description: thrown.error.description }, 'authorization request refused: sent back to the app');
@@ -100,6 +110,12 @@ export function pageErrors(config: Pick<Config, 'issuer' | 'browser'>): Middlewa
         ctx.state.log.warn({ event: 'store.unavailable', operation: thrown.operation, reason: thrown.reason }, 'token store unavailable: sign-in page refused');
         ctx.set('Retry-After', String(thrown.retryAfterSec));
         sendPage(ctx, 503, errorPage(product, 'Sign-in is unavailable', 'Sign-in is not available right now. Please try again in a moment.'));
+        return;
+      }
+      const { status } = (thrown ?? {}) as { status?: unknown };
+      if (typeof status === 'number' && status >= 400 && status < 500 && !(thrown instanceof OAuthError)) {
+        // Raised by koa or the body parser (a body over the limit, a bad Content-Type): the client's mistake.
+        sendPage(ctx, status, errorPage(product, 'Request refused', status === 413 ? 'The form was too large.' : 'The request could not be read.'));
         return;
       }
       if (thrown instanceof RequestAbortedError) {

@@ -9,7 +9,7 @@ import type { HotPaths } from '../hot-paths';
 import type { AppContext, AppState } from '../context';
 import { FORM_COOKIE, readCookie, SESSION_COOKIE, setCookie } from '../cookies';
 import { consentPage, errorPage, loginPage } from '../html/pages';
-import { formKey, fromOwnPage, pageErrors, redirect, sendPage } from '../html/respond';
+import { formKey, fromOwnPage, redirect, sendPage } from '../html/respond';
 import { passwordWork } from '../middleware/abort-signal';
 import { newRouter } from './router';
 
@@ -21,7 +21,6 @@ const GENERIC_FAILURE = 'The username or password is not right.';
 export function authorizeRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   const router = newRouter();
   const product = deps.config.browser.productName;
-  router.use(pageErrors(deps.config));
 
   const parse = (query: string) => parseAuthorizationRequest(rawParams(query), hot.clients.find, deps.config.defaultAudience);
 

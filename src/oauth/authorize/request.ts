@@ -18,9 +18,8 @@ export interface AuthorizationRequest {
   readonly client: ClientWithSecret;
   readonly redirectUri: string;
   readonly state: string | undefined;
-  /** The scope the client may have, before the user's own scopes narrow it. */
+  /** The `scope` parameter, checked against the client's scopes; the user's narrow it later (flow.ts). */
   readonly requestedScope: string | undefined;
-  readonly scope: readonly string[];
   readonly audience: string;
   readonly codeChallenge: string;
   readonly prompt: Prompt;
@@ -64,7 +63,7 @@ const MAX_VALUE = 2048;
 // RFC 7636 §4.2: BASE64URL(SHA-256(verifier)) is 43 characters.
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 
-/** Every name with its values, from a query string; a NUL or broken text refuses the whole request. */
+/** Every name with its values, from a query string (values are checked when read: singleParam). */
 export function rawParams(query: string): RawParams {
   const params = new Map<string, string[]>();
   for (const [name, value] of new URLSearchParams(query)) {
@@ -75,8 +74,16 @@ export function rawParams(query: string): RawParams {
   return params;
 }
 
-/** The one value of `name`, undefined when absent or empty (RFC 6749 §3.1); a repeat throws `fail`. */
-function single(params: RawParams, name: string, fail: (description: string) => Error): string | undefined {
+/** A parsed form (already one value per name) as RawParams. */
+export function formRawParams(form: ReadonlyMap<string, string>): RawParams {
+  return new Map([...form].map(([name, value]) => [name, [value]]));
+}
+
+/**
+ * The one value of `name`, undefined when absent or empty (RFC 6749 §3.1); a repeat, a NUL or
+ * broken text, or an oversized value throws `fail` (the value itself is never echoed).
+ */
+export function singleParam(params: RawParams, name: string, fail: (description: string) => Error): string | undefined {
   const values = params.get(name);
   if (values === undefined) return undefined;
   if (values.length > 1) throw fail(`parameter ${name} is repeated`);
@@ -93,9 +100,9 @@ function single(params: RawParams, name: string, fail: (description: string) => 
  */
 export async function checkRedirect(params: RawParams, findClient: ClientLookup): Promise<{ client: ClientWithSecret; target: ErrorTarget }> {
   const unsafe = (description: string) => new UnsafeRedirectError(description);
-  const clientId = single(params, 'client_id', unsafe);
+  const clientId = singleParam(params, 'client_id', unsafe);
   if (clientId === undefined) throw unsafe('the request names no client (client_id is missing)');
-  const redirectUri = single(params, 'redirect_uri', unsafe);
+  const redirectUri = singleParam(params, 'redirect_uri', unsafe);
   const client = await findClient(clientId);
   if (!client || !client.grantTypes.includes('authorization_code')) throw unsafe('the client is unknown or may not sign users in here');
   // RFC 6749 §3.1.2.3 lets a client with one registered URI leave it out; RFC 9700 and OAuth 2.1
@@ -104,7 +111,7 @@ export async function checkRedirect(params: RawParams, findClient: ClientLookup)
   if (!client.redirectUris.includes(redirectUri)) throw unsafe('the redirect_uri is not registered for this client');
   let state: string | undefined;
   try {
-    state = single(params, 'state', (description) => new OAuthError('invalid_request', description));
+    state = singleParam(params, 'state', (description) => new OAuthError('invalid_request', description));
   } catch (error) {
     // A repeated or broken state cannot be echoed; the error still goes to the app.
     throw new RedirectableError(error as OAuthError, { redirectUri, state: undefined });
@@ -121,7 +128,7 @@ export async function parseAuthorizationRequest(params: RawParams, findClient: C
   const { client, target } = await checkRedirect(params, findClient);
   try {
     const invalid = (description: string) => new OAuthError('invalid_request', description);
-    const get = (name: string) => single(params, name, invalid);
+    const get = (name: string) => singleParam(params, name, invalid);
     // OpenID Connect Core §6: request objects are not supported.
     if (params.has('request')) throw new OAuthError('request_not_supported', 'request objects are not supported');
     if (params.has('request_uri')) throw new OAuthError('request_uri_not_supported', 'request_uri is not supported');
@@ -137,7 +144,9 @@ export async function parseAuthorizationRequest(params: RawParams, findClient: C
     if (!S256_CHALLENGE.test(codeChallenge)) throw invalid('code_challenge must be 43 base64url characters (RFC 7636 §4.2)');
     const prompt = parsePrompt(get('prompt'));
     const requestedScope = get('scope');
-    const scope = grantScope(requestedScope, client.defaultScopes, [client.scopes]);
+    // Beyond the client's scopes is invalid_scope before anyone signs in; the user's own scopes
+    // are applied once they have (flow.ts).
+    grantScope(requestedScope, client.defaultScopes, [client.scopes]);
     const resources = params.get('resource');
     if (resources !== undefined && resources.length > 1) throw new OAuthError('invalid_target', 'one resource per authorization request is supported');
     const audience = pickAudience(get('resource'), client, defaultAudience);
@@ -147,7 +156,6 @@ export async function parseAuthorizationRequest(params: RawParams, findClient: C
       redirectUri: target.redirectUri,
       state: target.state,
       requestedScope,
-      scope,
       audience,
       codeChallenge,
       prompt,
