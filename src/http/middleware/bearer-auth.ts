@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import { isThirdParty } from '../../identity/client-sign-in';
 import { hasScope } from '../../identity/scopes';
 import type { AccessTokenChecker } from '../../oauth/access-token-check';
 import type { ClientLookup } from '../../oauth/client-auth';
@@ -55,17 +56,18 @@ export function insufficientScope(anyOf: readonly string[]): OAuthError {
 }
 
 /**
- * The account API for a third-party client (one whose users are asked for consent): only what
- * the user approved for it, `users:read:own` to read and `users:write:own` to change anything.
- * Its token is for its own API calls; without this, any scope the user approved (`items:read`)
- * would also let it read the profile, change the email, and end the user's other sessions.
- * First-party clients are the account's own apps and keep full self-service.
+ * The account API for a third-party client (one whose users are asked for consent): its token
+ * is for its own API calls, so it reaches only the profile, `/users/me` itself, and only with
+ * what the user approved: `users:read:own` to read it, `users:write:own` to change it. The
+ * user's logins in other apps, their consents and their password are for first-party clients,
+ * the account's own apps, which keep full self-service.
  */
 export function thirdPartyAccountScope(findClient: ClientLookup): Middleware<AppState> {
   return async (ctx, next) => {
     const { claims, scopes } = callerOf(ctx);
     const client = await findClient(claims.client_id);
-    if (!client || client.requireConsent) {
+    if (!client || isThirdParty(client)) {
+      if (ctx.path !== '/users/me') throw insufficientScopeError([], 'only the user\'s own apps (first-party clients) may use this endpoint');
       const needed = ctx.method === 'GET' || ctx.method === 'HEAD' ? 'users:read:own' : 'users:write:own';
       if (!hasScope(scopes, needed)) throw insufficientScope([needed]);
     }
