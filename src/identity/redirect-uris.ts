@@ -39,7 +39,11 @@ export function redirectUriProblem(uri: string): string | undefined {
   if (!parts) return 'is not an absolute URI (scheme:...)';
   const [, schemeText, authority, path, query, fragment] = parts;
   if (fragment !== undefined) return 'has a fragment (#), which a redirect URI must not (RFC 6749 §3.1.2)';
-  const reserved = [...new URLSearchParams(query ?? '').keys()].find((name) => RESPONSE_PARAMETERS.has(name));
+  // Read as loosely as any app's parser might: `;` as a separator too, any case, decoded.
+  const reserved = (query ?? '')
+    .split(/[&;]/)
+    .map((pair) => safeDecode(pair.split('=')[0]!.replace(/\+/g, ' ')).trim().toLowerCase())
+    .find((name) => RESPONSE_PARAMETERS.has(name) || RESPONSE_PARAMETERS.has(name.replace(/^amp;/, '')));
   if (reserved !== undefined) return `has the parameter ${reserved} in its query, which the authorization response sets itself`;
   const scheme = schemeText!.toLowerCase();
   if (authority?.includes('@')) return 'has userinfo (user@ or user:password@), which a redirect URI must not';
@@ -56,11 +60,19 @@ export function redirectUriProblem(uri: string): string | undefined {
   }
   // A scheme beginning like a script scheme is refused even with a dot: a browser that strips or
   // misreads the rest must not run it.
-  if (!scheme.includes('.') || /^(javascript|vbscript|data|file)/.test(scheme)) {
+  if (!scheme.includes('.') || /^(javascript|vbscript|data|file|blob)/.test(scheme.replace(/[^a-z]/g, ''))) {
     return `uses the scheme ${scheme}:, which is not https:, http: to a loopback host, or a private-use scheme in reverse-domain form (com.example.app:/cb, RFC 8252 §7.1)`;
   }
   if (authority === undefined && path === '') return 'has nothing after the scheme';
   return undefined;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function parsesAsUrl(uri: string): boolean {

@@ -168,6 +168,10 @@ describe('admin API /admin/clients', () => {
       ['javascript.x:alert(1)', /scheme javascript\.x:/],
       ['https://app.example.com/cb?x=1&code=fixed', /parameter code in its query/],
       ['https://app.example.com/cb?state=evil', /parameter state in its query/],
+      ['https://app.example.com/cb?x=1;code=2', /parameter code in its query/],
+      ['https://app.example.com/cb?CODE=1', /parameter code in its query/],
+      ['https://app.example.com/cb?c%6Fde=1', /parameter code in its query/],
+      ['java.script:alert(1)', /scheme java\.script:/],
     ])('refuses the redirect URI %p (400, with the reason), also after logout', async (uri, reason) => {
       const res = await create({ id: 'bad-redirect', redirectUris: [uri] });
       expect(res.status).toBe(400);
