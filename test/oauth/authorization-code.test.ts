@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { createClient } from '../../src/identity/clients';
+import { createClient, deleteClient } from '../../src/identity/clients';
+import { revokeConsent } from '../../src/identity/consents';
 import { findUserByUsername } from '../../src/identity/users';
 import { registerUser, setUserDisabled } from '../../src/identity/user-lifecycle';
 import { createApp } from '../../src/http/app';
@@ -272,10 +273,49 @@ describe.each(storeKinds())('RFC 6749 §4.1 authorization code with PKCE (%s sto
       expect(callbackParams(await browser.get(authorizeUrl(params(pkce(), { prompt: 'none' })))).get('code')).toMatch(/^[\w-]{43}$/);
     });
 
+    it('keeps a second sign-in of the same user in the same session, so logout still ends the first login', async () => {
+      const browser = new Browser(fixture.app);
+      const code = pkce();
+      const first = (await exchange(await codeFor(browser, code), code.verifier)).body;
+      const session = browser.cookies.get('__Host-portcullis_session');
+      const again = await signIn(browser, params(pkce(), { prompt: 'login' }));
+      expect(again.status).toBe(303);
+      expect(browser.cookies.get('__Host-portcullis_session')).toBe(session);
+      const out = await browser.post('/oauth/logout', { client_id: 'web' }, APP_ORIGIN);
+      expect(out.status).toBe(200);
+      expect((await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: 'web' })).body.error).toBe('invalid_grant');
+    });
+
+    it('ends the previous user\'s session and logins when another user signs in on the browser', async () => {
+      const browser = new Browser(fixture.app);
+      const code = pkce();
+      const alices = (await exchange(await codeFor(browser, code), code.verifier)).body;
+      const before = browser.cookies.get('__Host-portcullis_session');
+      const mod = await signIn(browser, params(pkce(), { prompt: 'login', scope: undefined }), 'mod-password', 'mod');
+      expect(mod.status).toBe(303);
+      expect(browser.cookies.get('__Host-portcullis_session')).not.toBe(before);
+      expect((await token({ grant_type: 'refresh_token', refresh_token: alices.refresh_token, client_id: 'web' })).body.error).toBe('invalid_grant');
+      const stale = new Browser(fixture.app);
+      stale.cookies.set('__Host-portcullis_session', before!);
+      expect(callbackParams(await stale.get(authorizeUrl(params(pkce(), { prompt: 'none' })))).get('error')).toBe('login_required');
+    });
+
+    it('refuses the code of a user disabled between the code and the exchange', async () => {
+      const browser = new Browser(fixture.app);
+      const code = pkce();
+      const value = await codeFor(browser, code);
+      const alice = (await findUserByUsername(fixture.deps.db, 'alice'))!;
+      await setUserDisabled(fixture.deps, { id: alice.id }, true);
+      try {
+        expect((await exchange(value, code.verifier)).body.error).toBe('invalid_grant');
+      } finally {
+        await setUserDisabled(fixture.deps, { id: alice.id }, false);
+      }
+    });
+
     it('ends when the user is disabled', async () => {
       const browser = new Browser(fixture.app);
       await codeFor(browser, pkce());
-      await fixture.deps.db('users').where({ username: 'mod' }).first();
       const alice = (await findUserByUsername(fixture.deps.db, 'alice'))!;
       await setUserDisabled(fixture.deps, { id: alice.id }, true);
       try {
@@ -312,6 +352,27 @@ describe.each(storeKinds())('RFC 6749 §4.1 authorization code with PKCE (%s sto
       // prompt=consent asks again (OpenID Connect Core §3.1.2.1).
       expect((await browser.get(authorizeUrl({ ...partner(pkce()), prompt: 'consent' }))).text).toContain('Allow access?');
     });
+
+    it('refuses a code whose consent was withdrawn before the exchange', async () => {
+      const alice = (await findUserByUsername(fixture.deps.db, 'alice'))!;
+      await revokeConsent(fixture.deps.db, alice.id, 'partner');
+      const browser = new Browser(fixture.app);
+      const code = pkce();
+      const page = await signIn(browser, partner(code));
+      const allowed = await browser.post('/oauth/consent', { ...formFields(page.text), decision: 'allow' });
+      const value = callbackParams(allowed).get('code')!;
+      await revokeConsent(fixture.deps.db, alice.id, 'partner');
+      const answer = await token({ grant_type: 'authorization_code', code: value, redirect_uri: 'https://partner.example.test/cb', code_verifier: code.verifier, client_id: 'partner' });
+      expect(answer.body.error).toBe('invalid_grant');
+    });
+
+    it('refuses a consent post without its CSRF token', async () => {
+      await revokeConsent(fixture.deps.db, (await findUserByUsername(fixture.deps.db, 'alice'))!.id, 'partner');
+      const browser = new Browser(fixture.app);
+      const page = await signIn(browser, partner(pkce()));
+      const { request: carried } = formFields(page.text);
+      expect((await browser.post('/oauth/consent', { request: carried!, decision: 'allow' })).status).toBe(403);
+    });
   });
 
   describe('the account API for a third-party client', () => {
@@ -335,10 +396,15 @@ describe.each(storeKinds())('RFC 6749 §4.1 authorization code with PKCE (%s sto
       }
     });
 
-    it('reads, and only reads, with users:read:own approved', async () => {
+    it('reads, and only reads, with users:read:own approved, and never the other apps\' logins or consents', async () => {
       const reader = await thirdPartyToken('users:read:own');
       expect((await me('get', reader)).status).toBe(200);
       expect((await me('patch', reader)).status).toBe(403);
+      for (const path of ['/users/me/sessions', '/users/me/consents']) {
+        const answer = await request(fixture.app.callback()).get(path).set('Authorization', `Bearer ${reader}`);
+        expect(answer.status).toBe(403);
+        expect(answer.body.error).toBe('insufficient_scope');
+      }
     });
   });
 
@@ -392,10 +458,10 @@ describe.each(storeKinds())('RFC 6749 §4.1 authorization code with PKCE (%s sto
       browser.cookies.delete('__Host-portcullis_session'); // SameSite=Lax: not sent on a cross-site POST
       const hop = await browser.post('/oauth/logout', { client_id: 'web', post_logout_redirect_uri: SIGNED_OUT }, APP_ORIGIN);
       expect(hop.status).toBe(303);
-      expect(hop.headers.location).toBe(`logout?client_id=web&post_logout_redirect_uri=${encodeURIComponent(SIGNED_OUT)}`);
+      expect(hop.headers.location).toBe(`${ISSUER}/oauth/logout?client_id=web&post_logout_redirect_uri=${encodeURIComponent(SIGNED_OUT)}`);
       expect(String(hop.headers['set-cookie'] ?? '')).not.toContain('Max-Age=0');
       browser.cookies.set('__Host-portcullis_session', session);
-      expect((await browser.get(`/oauth/${hop.headers.location}`)).text).toContain('Sign out?');
+      expect((await browser.get(hop.headers.location!.slice(ISSUER.length))).text).toContain('Sign out?');
     });
 
     it('leaves the cookies alone for a link when no session is live', async () => {
@@ -413,13 +479,34 @@ describe.each(storeKinds())('RFC 6749 §4.1 authorization code with PKCE (%s sto
     });
   });
 
+  describe('pages answer with pages', () => {
+    it.each([
+      ['a repeated form field', (browser: Browser) => browser.post('/oauth/login', { request: 'a' }).then(() => request(fixture.app.callback()).post('/oauth/login').type('form').send('request=a&request=b')), 400],
+      ['a NUL in the query', (browser: Browser) => browser.get(`${authorizeUrl(params(pkce()))}&login_hint=%00`), 400],
+      ['a wrong method', () => request(fixture.app.callback()).get('/oauth/login'), 405],
+      ['a form over the size limit', () => request(fixture.app.callback()).post('/oauth/login').type('form').send(`request=${'a'.repeat(20_000)}`), 413],
+    ])('%s', async (_label, send, status) => {
+      const answer = await send(new Browser(fixture.app));
+      expect(answer.status).toBe(status);
+      expect(answer.headers['content-type']).toMatch(/^text\/html/);
+      expect(answer.headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
+    });
+  });
+
   describe('refresh tokens held by a browser', () => {
     async function tokensFor(clientId: string) {
       const browser = new Browser(fixture.app);
       const code = pkce();
       const value = await codeFor(browser, code, { client_id: clientId });
-      return { browser, answer: await exchange(value, code.verifier, { client_id: clientId }) };
+      const pending = exchange(value, code.verifier, { client_id: clientId });
+      // A cookie-mode client's token requests come from its own page, with the custom header.
+      if (clientId === 'first-party') pending.set('X-Portcullis-Refresh', 'cookie').set('Origin', APP_ORIGIN);
+      const answer = await pending;
+      const cookie = refreshCookieOf(answer);
+      if (cookie !== undefined) browser.cookies.set('__Host-portcullis_refresh', cookie.split(';')[0]!.split('=')[1]!);
+      return { browser, answer, code: value, verifier: code.verifier };
     }
+    const refreshCookieOf = (answer: request.Response) => (answer.headers['set-cookie'] as unknown as string[] | undefined)?.find((line) => line.startsWith('__Host-portcullis_refresh='));
     const refreshAs = (clientId: string, refreshToken: string) => token({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId });
 
     it('gives a public client 8 h absolute and 1 h idle by default, and a client its own', async () => {
@@ -446,6 +533,18 @@ describe.each(storeKinds())('RFC 6749 §4.1 authorization code with PKCE (%s sto
       expect((await refreshAs('long-lived', own)).status).toBe(200);
     });
 
+    it('ends a login of a deleted client when a new client takes its id', async () => {
+      const { db } = fixture.deps;
+      await createClient(db, { id: 'short-lived', type: 'public', grantTypes: ['authorization_code', 'refresh_token'], scopes: ['items:read'], redirectUris: [APP] }, new Date(clock.now()));
+      const held = (await tokensFor('short-lived')).answer.body.refresh_token as string;
+      expect(await deleteClient(db, 'short-lived')).toBe(true);
+      clock.advanceSeconds(1);
+      await createClient(db, { id: 'short-lived', type: 'public', grantTypes: ['authorization_code', 'refresh_token'], scopes: ['items:read'], redirectUris: [APP] }, new Date(clock.now()));
+      // A fresh app: this one's client cache (CLIENT_CACHE_TTL) still holds the deleted client.
+      const refreshed = await request(createApp(fixture.deps).callback()).post('/oauth/token').type('form').send({ grant_type: 'refresh_token', refresh_token: held, client_id: 'short-lived' });
+      expect(refreshed.body.error).toBe('invalid_grant');
+    });
+
     describe('cookie mode', () => {
       const cookieRefresh = (browser: Browser, headers: Record<string, string>) => {
         const pending = request(fixture.app.callback()).post('/oauth/token').type('form').send({ grant_type: 'refresh_token', client_id: 'first-party' });
@@ -453,7 +552,6 @@ describe.each(storeKinds())('RFC 6749 §4.1 authorization code with PKCE (%s sto
         for (const [name, value] of Object.entries(headers)) pending.set(name, value);
         return pending;
       };
-      const refreshCookieOf = (answer: request.Response) => (answer.headers['set-cookie'] as unknown as string[] | undefined)?.find((line) => line.startsWith('__Host-portcullis_refresh='));
 
       it('keeps the refresh token in an HttpOnly SameSite=Strict cookie, never in the body', async () => {
         const { browser, answer } = await tokensFor('first-party');
@@ -461,7 +559,6 @@ describe.each(storeKinds())('RFC 6749 §4.1 authorization code with PKCE (%s sto
         expect(answer.body.refresh_token).toBeUndefined();
         const cookie = refreshCookieOf(answer);
         expect(cookie).toMatch(/^__Host-portcullis_refresh=[\w-]{24}\.[\w-]{43}; Path=\/; Secure; HttpOnly; SameSite=Strict; Max-Age=28800$/);
-        browser.cookies.set('__Host-portcullis_refresh', cookie!.split(';')[0]!.split('=')[1]!);
 
         const refreshed = await cookieRefresh(browser, { 'X-Portcullis-Refresh': 'cookie', Origin: APP_ORIGIN });
         expect(refreshed.status).toBe(200);
@@ -473,8 +570,7 @@ describe.each(storeKinds())('RFC 6749 §4.1 authorization code with PKCE (%s sto
       });
 
       it('refuses the cookie without the custom header or from another origin', async () => {
-        const { browser, answer } = await tokensFor('first-party');
-        browser.cookies.set('__Host-portcullis_refresh', refreshCookieOf(answer)!.split(';')[0]!.split('=')[1]!);
+        const { browser } = await tokensFor('first-party');
         expect((await cookieRefresh(browser, { Origin: APP_ORIGIN })).body).toMatchObject({ error: 'invalid_request' });
         expect((await cookieRefresh(browser, { 'X-Portcullis-Refresh': 'cookie', Origin: 'https://evil.example.test' })).body).toMatchObject({ error: 'invalid_request' });
         expect((await cookieRefresh(browser, { 'X-Portcullis-Refresh': 'cookie' })).body).toMatchObject({ error: 'invalid_request' });
@@ -482,10 +578,39 @@ describe.each(storeKinds())('RFC 6749 §4.1 authorization code with PKCE (%s sto
         expect((await cookieRefresh(browser, { 'X-Portcullis-Refresh': 'cookie', Origin: APP_ORIGIN })).status).toBe(200);
       });
 
-      it('is cleared by logout', async () => {
+      it('is cleared and its login ended by logout', async () => {
         const { browser } = await tokensFor('first-party');
+        const held = new Map(browser.cookies);
         const out = await browser.post('/oauth/logout', { client_id: 'first-party' }, APP_ORIGIN);
         expect(String(out.headers['set-cookie'])).toContain('__Host-portcullis_refresh=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0');
+        // The refresh token is dead on the server, not only gone from the browser.
+        for (const [name, value] of held) browser.cookies.set(name, value);
+        expect((await cookieRefresh(browser, { 'X-Portcullis-Refresh': 'cookie', Origin: APP_ORIGIN })).body).toMatchObject({ error: 'invalid_grant' });
+      });
+
+      it('refuses a code exchange that is not its own page\'s: a cross-site form cannot plant a login in the cookie', async () => {
+        const browser = new Browser(fixture.app);
+        const code = pkce();
+        const value = await codeFor(browser, code, { client_id: 'first-party' });
+        for (const headers of [{}, { Origin: 'https://evil.example.test', 'X-Portcullis-Refresh': 'cookie' }, { Origin: APP_ORIGIN }]) {
+          const answer = await exchange(value, code.verifier, { client_id: 'first-party' }).set(headers);
+          expect(answer.body).toMatchObject({ error: 'invalid_request' });
+          expect(refreshCookieOf(answer)).toBeUndefined();
+        }
+        // Refused before the code was touched: its own page still gets it.
+        const own = await exchange(value, code.verifier, { client_id: 'first-party' }).set({ Origin: APP_ORIGIN, 'X-Portcullis-Refresh': 'cookie' });
+        expect(own.status).toBe(200);
+      });
+
+      it('clears a cookie whose refresh token is dead', async () => {
+        const { browser } = await tokensFor('first-party');
+        const stale = browser.cookies.get('__Host-portcullis_refresh')!;
+        expect((await cookieRefresh(browser, { 'X-Portcullis-Refresh': 'cookie', Origin: APP_ORIGIN })).status).toBe(200);
+        browser.cookies.set('__Host-portcullis_refresh', stale);
+        clock.advanceSeconds(6); // past the grace window: the stale token is a reuse, the family ends
+        const refused = await cookieRefresh(browser, { 'X-Portcullis-Refresh': 'cookie', Origin: APP_ORIGIN });
+        expect(refused.body.error).toBe('invalid_grant');
+        expect(refreshCookieOf(refused)).toMatch(/Max-Age=0$/);
       });
     });
   });
