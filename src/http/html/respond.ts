@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Config } from '../../config/config';
-import { isFormKey, newFormKey } from '../../oauth/authorize/csrf';
+import { isFormKey, newFormKey } from './csrf';
 import { RedirectableError, UnsafeRedirectError } from '../../oauth/authorize/request';
 import { errorLocation } from '../../oauth/authorize/flow';
 import { OAuthError } from '../../oauth/errors';

@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Deps } from '../../deps';
 import { ThrottledError } from '../../identity/credential-throttle';
 import { QueueFullError, QueueShareExceededError } from '../../identity/semaphore';
-import { formToken, formTokenMatches } from '../../oauth/authorize/csrf';
+import { formToken, formTokenMatches } from '../html/csrf';
 import { answerConsent, authorize, signIn, SignInFailed, type Outcome } from '../../oauth/authorize/flow';
 import { parseAuthorizationRequest, rawParams, type AuthorizationRequest } from '../../oauth/authorize/request';
 import type { HotPaths } from '../hot-paths';

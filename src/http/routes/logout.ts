@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Deps } from '../../deps';
 import { appOrigins } from '../../identity/client-sign-in';
 import { browserSessionFamilies, endBrowserSession, resumeBrowserSession, revokeRefreshToken } from '../../oauth/authorize/browser-session';
-import { formToken, formTokenMatches } from '../../oauth/authorize/csrf';
+import { formToken, formTokenMatches } from '../html/csrf';
 import { logoutLocation, parseLogoutRequest, type LogoutRequest } from '../../oauth/authorize/logout';
 import { formRawParams, rawParams } from '../../oauth/authorize/request';
 import type { HotPaths } from '../hot-paths';
