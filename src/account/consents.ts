@@ -1,6 +1,6 @@
 import type { Deps } from '../deps';
 import { listConsents, revokeConsent, type Consent } from '../identity/consents';
-import { listSessions, revokeSession, type SessionDeps } from '../oauth/sessions';
+import { revokeSessionsWhere, type SessionDeps } from '../oauth/sessions';
 
 export type ConsentDeps = Pick<Deps, 'db' | 'log'> & Omit<SessionDeps, 'revocations'>;
 
@@ -17,10 +17,7 @@ export function myConsents(deps: Pick<Deps, 'db'>, userId: string): Promise<Cons
  */
 export async function withdrawConsent(deps: ConsentDeps, userId: string, clientId: string): Promise<boolean> {
   if (!(await revokeConsent(deps.db, userId, clientId))) return false;
-  let ended = 0;
-  for (const session of await listSessions(deps, userId)) {
-    if (session.clientId === clientId && (await revokeSession(deps, userId, session.id))) ended += 1;
-  }
-  deps.log.info({ event: 'account.consent_revoked', actor: userId, target: userId, clientId, sessionsEnded: ended }, 'consent withdrawn by its user');
+  const ended = await revokeSessionsWhere(deps, userId, (family) => family.clientId === clientId);
+  deps.log.info({ event: 'account.consent_revoked', actor: userId, target: userId, clientId, sessionsEnded: ended.length }, 'consent withdrawn by its user');
   return true;
 }

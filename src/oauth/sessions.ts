@@ -48,6 +48,19 @@ export async function listSessions(deps: Omit<SessionDeps, 'revocations' | 'brow
 }
 
 /**
+ * Ends every live session (family) of the user that `which` picks: a withdrawn consent ends the
+ * client's, a browser logout those it started. Returns the ids of those that were live.
+ */
+export async function revokeSessionsWhere(deps: Omit<SessionDeps, 'revocations' | 'browserSessions'>, userId: string, which: (family: Family) => boolean): Promise<string[]> {
+  const now = deps.clock.now();
+  const ended: string[] = [];
+  for (const family of (await deps.families.listFamilies(userId, now)).filter(which)) {
+    if ((await deps.families.revokeFamily(family.id, familyPolicy(deps.config), now)) !== undefined) ended.push(family.id);
+  }
+  return ended;
+}
+
+/**
  * Ends one session of the user: its refresh tokens stop at once and its access tokens fail
  * introspection. False when the user has no such live session (another user's counts as none).
  */

@@ -5,6 +5,7 @@ import type { Family } from '../../store/families';
 import { browserSessionIdOf, newBrowserSessionCookie } from '../../tokens/browser-session-cookie';
 import { hashRefreshSecret, parseRefreshToken } from '../../tokens/refresh-token';
 import { familyPolicy } from '../refresh-policy';
+import { revokeSessionsWhere } from '../sessions';
 
 // Browser sessions (store/browser-sessions.ts): the hosted login page's sign-in, which lets the
 // authorization endpoint answer without the form. Not the account API's "sessions", which are
@@ -79,11 +80,8 @@ export async function endBrowserSession(deps: BrowserSessionDeps, cookie: string
   return session;
 }
 
-async function revokeStartedBy(deps: BrowserSessionDeps, session: BrowserSession): Promise<string[]> {
-  const now = deps.clock.now();
-  const started = await browserSessionFamilies(deps, session);
-  for (const family of started) await deps.families.revokeFamily(family.id, familyPolicy(deps.config), now);
-  return started.map((family) => family.id);
+function revokeStartedBy(deps: BrowserSessionDeps, session: BrowserSession): Promise<string[]> {
+  return revokeSessionsWhere(deps, session.userId, (family) => family.browserSessionId === session.id);
 }
 
 /** The live refresh-token families a browser session started, optionally only one client's. */
