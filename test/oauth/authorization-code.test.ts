@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { createClient, deleteClient } from '../../src/identity/clients';
-import { revokeConsent } from '../../src/identity/consents';
+import { findConsent, revokeConsent } from '../../src/identity/consents';
 import { findUserByUsername } from '../../src/identity/users';
 import { registerUser, setUserDisabled } from '../../src/identity/user-lifecycle';
 import { createApp } from '../../src/http/app';
@@ -364,6 +364,29 @@ describe.each(storeKinds())('RFC 6749 §4.1 authorization code with PKCE (%s sto
       await revokeConsent(fixture.deps.db, alice.id, 'partner');
       const answer = await token({ grant_type: 'authorization_code', code: value, redirect_uri: 'https://partner.example.test/cb', code_verifier: code.verifier, client_id: 'partner' });
       expect(answer.body.error).toBe('invalid_grant');
+    });
+
+    it('asks again when the scope grew after the page was shown, and refuses a forged shown scope', async () => {
+      const { db } = fixture.deps;
+      await createClient(db, { id: 'grow', type: 'public', grantTypes: ['authorization_code'], scopes: ['items:read', 'reports:read'], defaultScopes: ['items:read', 'reports:read'], redirectUris: ['https://grow.example.test/cb'], requireConsent: true }, new Date(clock.now()));
+      const browser = new Browser(fixture.app);
+      const query = { response_type: 'code', client_id: 'grow', redirect_uri: 'https://grow.example.test/cb', code_challenge: pkce().challenge, code_challenge_method: 'S256' };
+      // alice holds items:read, not reports:read: the page shows items:read only.
+      const page = await signIn(browser, query);
+      const fields = formFields(page.text);
+      expect(fields.shown).toBe('items:read');
+      // The form is the browser's to change, but the token covers what was shown.
+      expect((await browser.post('/oauth/consent', { ...fields, shown: 'items:read reports:read', decision: 'allow' })).status).toBe(403);
+      const alice = (await findUserByUsername(db, 'alice'))!;
+      await db('user_scopes').insert({ user_id: alice.id, scope: 'reports:read' });
+      try {
+        const again = await browser.post('/oauth/consent', { ...fields, decision: 'allow' });
+        expect(again.status).toBe(200);
+        expect(again.text).toContain('<code>reports:read</code>');
+        expect(await findConsent(db, alice.id, 'grow')).toBeUndefined();
+      } finally {
+        await db('user_scopes').where({ user_id: alice.id, scope: 'reports:read' }).delete();
+      }
     });
 
     it('refuses a consent post without its CSRF token', async () => {

@@ -96,6 +96,8 @@ export interface ConsentPage {
   readonly username: string;
   readonly scope: readonly string[];
   readonly request: string;
+  /** The scope as shown, carried back with the answer. */
+  readonly shown: string;
   readonly csrf: string;
 }
 
@@ -108,7 +110,7 @@ export function consentPage(page: ConsentPage): string {
 <p><strong>${escape(page.clientName)}</strong> asks to act for <strong>${escape(page.username)}</strong> with these permissions:</p>
 ${scopes}
 <form method="post" action="consent">
-${hidden({ request: page.request, csrf: page.csrf })}
+${hidden({ request: page.request, shown: page.shown, csrf: page.csrf })}
 <button type="submit" name="decision" value="allow" autofocus>Allow</button>
 <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
 </form>`,

@@ -35,7 +35,9 @@ export function authorizeRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
     if (outcome.kind === 'login') return showLogin(ctx, outcome.request);
     const key = formKey(ctx);
     const { request } = outcome;
-    const html = consentPage({ productName: product, clientName: request.client.name, username: outcome.username, scope: outcome.scope, request: request.query, csrf: formToken(key, 'consent', request.query) });
+    const shown = outcome.scope.join(' ');
+    // The token covers the scope shown too, so the answer is about exactly that (answerConsent).
+    const html = consentPage({ productName: product, clientName: request.client.name, username: outcome.username, scope: outcome.scope, request: request.query, shown, csrf: formToken(key, 'consent', `${request.query}\n${shown}`) });
     sendPage(ctx, 200, html, [request.redirectUri]);
   }
 
@@ -43,7 +45,8 @@ export function authorizeRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   async function postedRequest(ctx: AppContext, purpose: 'login' | 'consent'): Promise<{ request: AuthorizationRequest; fields: ReadonlyMap<string, string>; valid: boolean }> {
     const fields = ctx.state.form ?? new Map<string, string>();
     const request = await parse(fields.get('request') ?? '');
-    const valid = fromOwnPage(ctx, deps.config) && formTokenMatches(readCookie(ctx, FORM_COOKIE), purpose, request.query, fields.get('csrf'));
+    const covered = purpose === 'consent' ? `${request.query}\n${fields.get('shown') ?? ''}` : request.query;
+    const valid = fromOwnPage(ctx, deps.config) && formTokenMatches(readCookie(ctx, FORM_COOKIE), purpose, covered, fields.get('csrf'));
     if (!valid) ctx.state.log.info({ event: 'authorize.csrf_refused', purpose, clientId: request.client.id }, 'form post refused: not from our page, or its token does not fit');
     return { request, fields, valid };
   }
@@ -83,7 +86,8 @@ export function authorizeRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
     if (!valid) return sendPage(ctx, 403, errorPage(product, 'Request refused', 'This page has expired. Go back to the app and try again.'));
     const decision = fields.get('decision');
     if (decision !== 'allow' && decision !== 'deny') return sendPage(ctx, 400, errorPage(product, 'Request refused', 'Choose Allow or Deny.'));
-    await show(ctx, await answerConsent(deps, request, readCookie(ctx, SESSION_COOKIE), decision === 'allow'));
+    const shown = (fields.get('shown') ?? '').split(' ').filter((name) => name !== '');
+    await show(ctx, await answerConsent(deps, request, readCookie(ctx, SESSION_COOKIE), { allow: decision === 'allow', shown }));
   });
 
   return router;

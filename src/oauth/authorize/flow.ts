@@ -140,12 +140,14 @@ export async function issueCode(deps: FlowDeps, request: AuthorizationRequest, s
 }
 
 /** POST /oauth/consent: the user's answer on the consent page, remembered when it is yes. */
-export async function answerConsent(deps: FlowDeps, request: AuthorizationRequest, cookie: string | undefined, allow: boolean): Promise<Outcome> {
+export async function answerConsent(deps: FlowDeps, request: AuthorizationRequest, cookie: string | undefined, answer: { readonly allow: boolean; readonly shown: readonly string[] }): Promise<Outcome> {
   const signedIn = await resumeBrowserSession(deps, cookie);
   if (!signedIn) return { kind: 'login', request };
   // RFC 6749 §4.1.2.1: the resource owner denied the request.
-  if (!allow) throw new RedirectableError(new OAuthError('access_denied', 'the user denied the request'), request);
+  if (!answer.allow) throw new RedirectableError(new OAuthError('access_denied', 'the user denied the request'), request);
   const scope = userScope(request, signedIn);
+  // A yes covers what the page showed: a scope gained since (a role added) is asked about again.
+  if (!scope.every((name) => answer.shown.includes(name))) return { kind: 'consent', request, scope, username: signedIn.user.username };
   await grantConsent(deps.db, signedIn.user.id, request.client.id, scope, new Date(deps.clock.now()));
   deps.log.info({ event: 'consent.granted', userId: signedIn.user.id, clientId: request.client.id, scope: scope.join(' ') }, 'user approved the client');
   return { kind: 'redirect', location: await issueCode(deps, request, signedIn, scope) };
