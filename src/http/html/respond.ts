@@ -52,7 +52,7 @@ export function formKey(ctx: AppContext): string {
   const current = readCookie(ctx, FORM_COOKIE);
   if (isFormKey(current)) return current;
   const key = newFormKey();
-  setCookie(ctx, FORM_COOKIE, key, { sameSite: 'Lax' });
+  setCookie(ctx, FORM_COOKIE, key);
   return key;
 }
 

@@ -65,7 +65,7 @@ export function authorizeRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
     if (username === '' || password === '') return showLogin(ctx, request, 400, 'Enter your username and password.', username || undefined);
     try {
       const { outcome, cookie } = await signIn(deps, request, { username, password }, { ip: ctx.ip, work: passwordWork(ctx), previousCookie: readCookie(ctx, SESSION_COOKIE) });
-      setCookie(ctx, SESSION_COOKIE, cookie, { sameSite: 'Lax', maxAgeSec: deps.config.browser.sessionTtlSec });
+      setCookie(ctx, SESSION_COOKIE, cookie, deps.config.browser.sessionTtlSec);
       await show(ctx, outcome);
     } catch (error) {
       if (error instanceof SignInFailed) return showLogin(ctx, request, 200, GENERIC_FAILURE, username);

@@ -55,8 +55,8 @@ export function logoutRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
     // The user, on our page, signs out of everything here; an app ends only its own refresh token.
     const refreshToken = readCookie(ctx, REFRESH_COOKIE);
     await revokeRefreshToken(deps, refreshToken, confirmed ? undefined : request.client!.id);
-    clearCookie(ctx, SESSION_COOKIE, 'Lax');
-    if (confirmed || request.client?.refreshTokenInCookie) clearCookie(ctx, REFRESH_COOKIE, 'Strict');
+    clearCookie(ctx, SESSION_COOKIE);
+    if (confirmed || request.client?.refreshTokenInCookie) clearCookie(ctx, REFRESH_COOKIE);
     back(ctx, request);
   };
   router.get('/oauth/logout', logout);

@@ -67,14 +67,14 @@ export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
       });
     } catch (error) {
       // A refresh token that will never work again is not kept in the browser.
-      if (browser.refreshFromCookie && error instanceof OAuthError && error.code === 'invalid_grant') clearCookie(ctx, REFRESH_COOKIE, 'Strict');
+      if (browser.refreshFromCookie && error instanceof OAuthError && error.code === 'invalid_grant') clearCookie(ctx, REFRESH_COOKIE);
       throw error;
     }
     const { response, client, refreshTokenLifetimeSec } = result;
     if (client.refreshTokenInCookie && response.refresh_token !== undefined) {
       // Cookie mode: the refresh token never reaches the page's script (XSS cannot read it).
       const { refresh_token: refreshToken, ...rest } = response;
-      setCookie(ctx, REFRESH_COOKIE, refreshToken, { sameSite: 'Strict', maxAgeSec: refreshTokenLifetimeSec });
+      setCookie(ctx, REFRESH_COOKIE, refreshToken, refreshTokenLifetimeSec);
       ctx.body = rest;
       return;
     }
