@@ -349,8 +349,9 @@ describe.each(storeKinds())('RFC 6749 §4.1 authorization code with PKCE (%s sto
       const remembered = await browser.get(authorizeUrl(partner(pkce())));
       expect(remembered.status).toBe(303);
       expect(callbackParams(remembered).get('code')).toMatch(/^[\w-]{43}$/);
-      // prompt=consent asks again (OpenID Connect Core §3.1.2.1).
+      // prompt=consent asks again (OpenID Connect Core §3.1.2.1), also after a fresh sign-in.
       expect((await browser.get(authorizeUrl({ ...partner(pkce()), prompt: 'consent' }))).text).toContain('Allow access?');
+      expect((await signIn(browser, { ...partner(pkce()), prompt: 'login consent' })).text).toContain('Allow access?');
     });
 
     it('refuses a code whose consent was withdrawn before the exchange', async () => {

@@ -44,10 +44,10 @@ export function errorLocation(deps: { readonly config: Pick<Config, 'issuer'> },
 export async function authorize(deps: FlowDeps, request: AuthorizationRequest, cookie: string | undefined): Promise<Outcome> {
   const signedIn = await resumeBrowserSession(deps, cookie);
   if (!signedIn) {
-    if (request.prompt === 'none') throw new RedirectableError(new OAuthError('login_required', 'the user is not signed in'), request);
+    if (request.prompt.has('none')) throw new RedirectableError(new OAuthError('login_required', 'the user is not signed in'), request);
     return { kind: 'login', request };
   }
-  if (request.prompt === 'login') return { kind: 'login', request };
+  if (request.prompt.has('login')) return { kind: 'login', request };
   return proceed(deps, request, signedIn);
 }
 
@@ -107,8 +107,8 @@ export async function proceed(deps: FlowDeps, request: AuthorizationRequest, sig
   if (isThirdParty(request.client)) {
     const granted = (await findConsent(deps.db, signedIn.user.id, request.client.id)) ?? [];
     // prompt=consent asks again even when the user already said yes (OpenID Connect Core §3.1.2.1).
-    if (request.prompt === 'consent' || !scope.every((name) => hasScope(granted, name))) {
-      if (request.prompt === 'none') throw new RedirectableError(new OAuthError('consent_required', 'the user has not approved this client'), request);
+    if (request.prompt.has('consent') || !scope.every((name) => hasScope(granted, name))) {
+      if (request.prompt.has('none')) throw new RedirectableError(new OAuthError('consent_required', 'the user has not approved this client'), request);
       return { kind: 'consent', request, scope, username: signedIn.user.username };
     }
   }

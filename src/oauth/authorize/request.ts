@@ -11,7 +11,9 @@ import { pickAudience } from '../audience';
  */
 export type RawParams = ReadonlyMap<string, readonly string[]>;
 
-export type Prompt = 'login' | 'consent' | 'none' | undefined;
+/** OpenID Connect Core §3.1.2.1 prompt values this server acts on (select_account is accepted and means nothing here). */
+export type PromptValue = 'login' | 'consent' | 'none';
+export type Prompt = ReadonlySet<PromptValue>;
 
 /** A checked authorization request: the client and redirect URI are trusted from here on. */
 export interface AuthorizationRequest {
@@ -170,11 +172,9 @@ export async function parseAuthorizationRequest(params: RawParams, findClient: C
 
 // OpenID Connect Core §3.1.2.1: a space-separated list; `none` stands alone.
 function parsePrompt(value: string | undefined): Prompt {
-  if (value === undefined) return undefined;
-  const values = new Set(value.split(' ').filter((item) => item !== ''));
+  const values = new Set((value ?? '').split(' ').filter((item) => item !== ''));
   if (values.has('none') && values.size > 1) throw new OAuthError('invalid_request', 'prompt=none cannot be combined with another value');
   for (const item of values) if (!['none', 'login', 'consent', 'select_account'].includes(item)) throw new OAuthError('invalid_request', `unsupported prompt value: ${item.slice(0, 40)}`);
-  if (values.has('none')) return 'none';
-  if (values.has('login')) return 'login'; // a fresh sign-in; consent is asked after it when due
-  return values.has('consent') ? 'consent' : undefined;
+  values.delete('select_account');
+  return values as Set<PromptValue>;
 }
