@@ -509,6 +509,8 @@ describe.each(storeKinds())('RFC 6749 §4.1 authorization code with PKCE (%s sto
       ['a NUL in the query', (browser: Browser) => browser.get(`${authorizeUrl(params(pkce()))}&login_hint=%00`), 400],
       ['a wrong method', () => request(fixture.app.callback()).get('/oauth/login'), 405],
       ['a form over the size limit', () => request(fixture.app.callback()).post('/oauth/login').type('form').send(`request=${'a'.repeat(20_000)}`), 413],
+      ['a trailing slash', (browser: Browser) => browser.get(`/oauth/authorize/?${authorizeUrl(params(pkce(), { response_type: 'token' })).split('?')[1]}`), 404],
+      ['a trailing slash on a post', () => request(fixture.app.callback()).post('/oauth/login/').type('form').send('request=x'), 404],
     ])('%s', async (_label, send, status) => {
       const answer = await send(new Browser(fixture.app));
       expect(answer.status).toBe(status);

@@ -73,7 +73,7 @@ export function fromOwnPage(ctx: AppContext, config: Pick<Config, 'issuer'>): bo
 }
 
 /** The endpoints a browser is sent to: they answer with pages and redirects, never JSON. */
-export const PAGE_PATH = /^\/oauth\/(authorize|login|consent|logout)$/;
+export const PAGE_PATH = /^\/oauth\/(authorize|login|consent|logout)\/*$/;
 
 /**
  * The errors of the browser endpoints as a browser should see them: back to the app when its
@@ -85,6 +85,9 @@ export function pageErrors(config: Pick<Config, 'issuer' | 'browser'>): Middlewa
   const product = config.browser.productName;
   return async (ctx, next) => {
     if (!PAGE_PATH.test(ctx.path)) return next();
+    // One spelling per page: with a trailing slash the router would still match, and the
+    // page's relative form actions would then point nowhere.
+    if (ctx.path.endsWith('/')) return sendPage(ctx, 404, errorPage(product, 'Not found', 'There is no page at this address.'));
     try {
       await next();
       if (ctx.body === undefined && ctx.status >= 400) {
