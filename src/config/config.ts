@@ -62,6 +62,8 @@ export interface Config {
   readonly jwksMaxAgeSec: number;
   /** How long the token, introspection and revocation endpoints (and CORS) may use cached client records (0 = no cache). */
   readonly clientCacheTtlSec: number;
+  /** How long `client rotate-secret` (and the admin API) keeps the old secret working by default. */
+  readonly clientSecretOverlapSec: number;
   readonly refresh: RefreshSettings;
   readonly allowHs256: boolean;
   readonly argon2: Argon2Settings;
@@ -249,6 +251,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     defaultAudience: parsed.DEFAULT_AUDIENCE ?? issuer,
     jwksMaxAgeSec: parsed.JWKS_MAX_AGE,
     clientCacheTtlSec: parsed.CLIENT_CACHE_TTL,
+    clientSecretOverlapSec: parsed.CLIENT_SECRET_OVERLAP,
     refresh: Object.freeze({
       absoluteTtlSec: parsed.REFRESH_TOKEN_TTL,
       idleTtlSec: Math.min(parsed.REFRESH_IDLE_TTL, parsed.REFRESH_TOKEN_TTL),

@@ -236,6 +236,7 @@ export const envSchema = z.object({
   MAX_SESSIONS_PER_USER: integer(100, 1, 10000),
   JWKS_MAX_AGE: duration('5m', { min: 0, max: 86400 }),
   CLIENT_CACHE_TTL: duration('10s', { min: 0, max: 300 }),
+  CLIENT_SECRET_OVERLAP: duration('7d', { min: 0, max: 366 * 86400 }),
   ALLOW_HS256: boolean(),
   // OWASP's minimum argon2id settings (19 MiB, 2 passes, 1 lane). Production refuses anything
   // weaker than every row of OWASP's table (config/production-rules.ts); tests and small
