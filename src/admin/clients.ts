@@ -1,5 +1,6 @@
 import type { Deps } from '../deps';
-import { createClient, deleteClient, findClient, publicClient, rotateClientSecret, updateClient, type Client, type ClientChanges, type NewClient } from '../identity/clients';
+import { removeClientSecret, rotateClientSecret, type RotatedSecret } from '../identity/client-secret-store';
+import { createClient, deleteClient, findClient, publicClient, updateClient, type Client, type ClientChanges, type NewClient } from '../identity/clients';
 import { IdentityError } from '../identity/errors';
 import { hasScope } from '../identity/scopes';
 import { revokeClientTokens } from '../identity/client-lifecycle';
@@ -108,12 +109,24 @@ export async function updateClientAs(deps: ClientDeps, actor: Actor, id: string,
   return client;
 }
 
-/** A new secret; the old one stops at once. Tokens already issued stay valid until they expire. */
-export async function rotateSecretAs(deps: ClientDeps, actor: Actor, id: string): Promise<string> {
-  await checkTarget(deps, actor, id);
-  const secret = await rotateClientSecret(deps.db, id, new Date(deps.clock.now()));
-  audit(deps.log, 'admin.client_secret_rotated', actor, id, { secret: 'rotated' });
-  return secret;
+/**
+ * A new secret; the client's others end `keepOldForSec` from now (0: at once, the emergency
+ * replacement). Tokens already issued stay valid until they expire. Acting on a client's
+ * secrets needs what acting on the client does (checkTarget): a secret is the client's tokens.
+ */
+export async function rotateSecretAs(deps: ClientDeps, actor: Actor, id: string, keepOldForSec: number): Promise<RotatedSecret> {
+  if (!(await checkTarget(deps, actor, id))) throw new IdentityError('unknown_client', `no such client: ${id}`);
+  const rotated = await rotateClientSecret(deps.db, id, { keepOldForSec }, new Date(deps.clock.now()));
+  audit(deps.log, 'admin.client_secret_rotated', actor, id, { secretId: rotated.id, oldSecretExpiresAt: rotated.oldSecretExpiresAt?.toISOString() ?? null });
+  return rotated;
+}
+
+/** Ends one secret now (refused for the last one that works). False: no such secret. */
+export async function removeSecretAs(deps: ClientDeps, actor: Actor, id: string, secretId: string): Promise<boolean> {
+  if (!(await checkTarget(deps, actor, id))) throw new IdentityError('unknown_client', `no such client: ${id}`);
+  const removed = await removeClientSecret(deps.db, id, secretId, new Date(deps.clock.now()));
+  if (removed) audit(deps.log, 'admin.client_secret_removed', actor, id, { secretId });
+  return removed;
 }
 
 /** Deletes the client; every access token issued to it ends at once (its revocation epoch). */

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { email, fullName } from '../account/schemas';
+import { parseDuration } from '../config/duration';
+import { MAX_SECRET_OVERLAP_SEC } from '../identity/client-secret-store';
 import { MAX_CLIENT_REFRESH_TTL_SEC, MIN_CLIENT_REFRESH_TTL_SEC } from '../identity/client-sign-in';
 import { GRANT_TYPES } from '../identity/clients';
 import { MAX_REDIRECT_URI_LENGTH, MAX_REDIRECT_URIS } from '../identity/redirect-uris';
@@ -87,3 +89,18 @@ export const updateClientBody = z
   })
   .strict()
   .refine((body) => Object.keys(body).length > 0, { message: 'nothing to change' });
+
+const overlapSeconds = z.union([
+  z.number().int().min(0).max(MAX_SECRET_OVERLAP_SEC),
+  z.string().transform((text, ctx) => {
+    const seconds = parseDuration(text);
+    if (seconds === undefined || seconds > MAX_SECRET_OVERLAP_SEC) {
+      ctx.addIssue({ code: 'custom', message: `a duration from 0 to 366d (seconds, or a number with s, m, h or d: 7d, 12h)` });
+      return z.NEVER;
+    }
+    return seconds;
+  }),
+]);
+
+/** POST /admin/clients/:id/secrets: how long the client's current secrets keep working (default CLIENT_SECRET_OVERLAP). */
+export const rotateSecretBody = z.object({ keepOldFor: overlapSeconds.optional() }).strict();

@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { parseDuration } from '../config/duration';
-import { createClient, GRANT_TYPES, listClients, rotateClientSecret, type Client, type ClientType } from '../identity/clients';
+import { listClientSecrets, MAX_SECRET_OVERLAP_SEC, removeClientSecret, rotateClientSecret, secretsByClient, type ClientSecretInfo } from '../identity/client-secret-store';
+import { createClient, findClient, GRANT_TYPES, listClients, publicClient, type Client, type ClientType } from '../identity/clients';
 import { parseScope } from '../identity/scopes';
+import { rotationView, secretView } from '../http/views';
 import { CliError, emit, list, withDeps } from './context';
 
 const describe = (client: Client): string =>
@@ -11,6 +13,15 @@ const describe = (client: Client): string =>
     ...(client.requireConsent ? ['consent'] : []),
     ...(client.canIntrospect ? ['introspect'] : []),
   ].join('\t');
+
+const time = (at: Date | null, none: string): string => (at === null ? none : at.toISOString());
+
+/** One line per secret, under its client: an operator sees which one is still used before removing it. */
+const describeSecrets = (secrets: readonly ClientSecretInfo[]): string[] =>
+  secrets.map((secret) => `  secret ${secret.id}	created=${time(secret.createdAt, '-')}	not_after=${time(secret.notAfter, 'never')}	last_used=${time(secret.lastUsedAt, 'never')}`);
+
+/** A client for --json: its settings and its secrets' ids and times, never a secret or a hash. */
+const clientJson = (client: Client, secrets: readonly ClientSecretInfo[]) => ({ ...client, secrets: secrets.map(secretView) });
 
 /** A space-separated list of URIs (not commas: a URI may hold one). */
 function uris(text: string | undefined): string[] {
@@ -93,8 +104,11 @@ export function clientCommand(): Command {
         refreshIdleTtlSec: seconds(options.refreshIdleTtl, '--refresh-idle-ttl') ?? null,
         refreshTokenInCookie: options.refreshCookie ?? false,
       };
-      const { client: created, secret } = await withDeps((deps) => createClient(deps.db, input, new Date(deps.clock.now())));
-      emit(options.json, { ...created, ...(secret ? { client_secret: secret } : {}) }, () => [
+      const { created, secret, secrets } = await withDeps(async (deps) => {
+        const { client: made, secret: generated } = await createClient(deps.db, input, new Date(deps.clock.now()));
+        return { created: made, secret: generated, secrets: await listClientSecrets(deps.db, made.id) };
+      });
+      emit(options.json, { ...clientJson(created, secrets), ...(secret ? { client_secret: secret } : {}) }, () => [
         `created client ${describe(created)}`,
         ...(secret ? [`client_secret: ${secret}`, '(shown once: store it now)'] : []),
       ]);
@@ -105,17 +119,53 @@ export function clientCommand(): Command {
     .description('list clients')
     .option('--json', 'machine-readable output')
     .action(async (options: { json?: boolean }) => {
-      const clients = await withDeps((deps) => listClients(deps.db));
-      emit(options.json, clients, () => (clients.length ? clients.map(describe) : ['(no clients)']));
+      const { clients, secrets } = await withDeps(async (deps) => ({ clients: await listClients(deps.db), secrets: await secretsByClient(deps.db) }));
+      const secretsOf = (client: Client) => secrets.get(client.id) ?? [];
+      emit(
+        options.json,
+        clients.map((each) => clientJson(each, secretsOf(each))),
+        () => (clients.length ? clients.flatMap((each) => [describe(each), ...describeSecrets(secretsOf(each))]) : ['(no clients)']),
+      );
+    });
+
+  client
+    .command('show <id>')
+    .description("a client's settings and its secrets: id, created, end (not_after), last use")
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, options: { json?: boolean }) => {
+      const shown = await withDeps(async (deps) => {
+        const found = await findClient(deps.db, id);
+        return found && { client: publicClient(found), secrets: await listClientSecrets(deps.db, id) };
+      });
+      if (!shown) throw new CliError(`no such client: ${id}`);
+      emit(options.json, clientJson(shown.client, shown.secrets), () => [describe(shown.client), ...describeSecrets(shown.secrets)]);
     });
 
   client
     .command('rotate-secret <id>')
-    .description('replace a confidential client\'s secret; the old one stops working at once')
+    .description("add a new secret to a confidential client (printed once); its previous one keeps working for --keep-old-for")
+    .option('--keep-old-for <duration>', 'how long the previous secret keeps working (0: it stops now); default CLIENT_SECRET_OVERLAP (7d)')
+    .option('--json', 'machine-readable output: {"clientId","secretId","secret","oldSecretExpiresAt"}')
+    .action(async (id: string, options: { keepOldFor?: string; json?: boolean }) => {
+      const keepOldFor = seconds(options.keepOldFor, '--keep-old-for');
+      if (keepOldFor !== undefined && keepOldFor > MAX_SECRET_OVERLAP_SEC) throw new CliError(`--keep-old-for: at most 366d: ${options.keepOldFor}`);
+      const rotated = await withDeps((deps) => rotateClientSecret(deps.db, id, { keepOldForSec: keepOldFor ?? deps.config.clientSecretOverlapSec }, new Date(deps.clock.now())));
+      emit(options.json, rotationView(id, rotated), () => [
+        `client_secret: ${rotated.secret}`,
+        '(shown once: store it now)',
+        `secret id: ${rotated.id}`,
+        rotated.oldSecretExpiresAt === null ? 'no previous secret was working' : `the previous secret works until ${rotated.oldSecretExpiresAt.toISOString()}`,
+      ]);
+    });
+
+  client
+    .command('remove-secret <id> <secretId>')
+    .description('end one of a client\'s secrets now (not its last working one: rotate first)')
     .option('--json', 'machine-readable output')
-    .action(async (id: string, options: { json?: boolean }) => {
-      const secret = await withDeps((deps) => rotateClientSecret(deps.db, id, new Date(deps.clock.now())));
-      emit(options.json, { id, client_secret: secret }, () => [`client_secret: ${secret}`, '(shown once: store it now)']);
+    .action(async (id: string, secretId: string, options: { json?: boolean }) => {
+      const removed = await withDeps((deps) => removeClientSecret(deps.db, id, secretId, new Date(deps.clock.now())));
+      if (!removed) throw new CliError(`client ${id} has no secret ${secretId}`);
+      emit(options.json, { clientId: id, secretId, removed: true }, () => [`removed secret ${secretId} of client ${id}`]);
     });
 
   return client;

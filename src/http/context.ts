@@ -15,6 +15,8 @@ export interface AppState {
   caller?: Caller;
   /** The parameters of an OAuth form post, parsed strictly once (see middleware/body.ts). */
   form?: OAuthParams;
+  /** The client that authenticated at an OAuth endpoint, and with which secret: on the request's log line. */
+  client?: { readonly id: string; readonly secretId: string | undefined };
 }
 
 export type AppContext = ParameterizedContext<AppState>;

@@ -1,4 +1,5 @@
 import type { Deps } from '../deps';
+import { SecretUseRecorder } from '../identity/client-secret-uses';
 import { ClientAuthThrottle } from '../identity/credential-throttle';
 import { AccessTokenChecker } from '../oauth/access-token-check';
 import { ClientCache } from '../oauth/client-cache';
@@ -11,9 +12,17 @@ export interface HotPaths {
   readonly origins: OriginCache;
   /** Failed client authentication: counted in the store, refusals remembered here. */
   readonly clientAuth: ClientAuthThrottle;
+  /** When client secrets were last used: noted in memory, written once a minute and on shutdown. */
+  readonly secretUses: SecretUseRecorder;
 }
 
 export function createHotPaths(deps: Deps): HotPaths {
   const ttlMs = deps.config.clientCacheTtlSec * 1000;
-  return { checker: new AccessTokenChecker(deps), clients: new ClientCache(deps.db, ttlMs), origins: new OriginCache(deps.db, ttlMs), clientAuth: new ClientAuthThrottle(deps) };
+  return {
+    checker: new AccessTokenChecker(deps),
+    clients: new ClientCache(deps.db, ttlMs),
+    origins: new OriginCache(deps.db, ttlMs),
+    clientAuth: new ClientAuthThrottle(deps),
+    secretUses: new SecretUseRecorder(deps),
+  };
 }

@@ -1,3 +1,4 @@
+import type { ClientSecretInfo, RotatedSecret } from '../identity/client-secret-store';
 import type { Client } from '../identity/clients';
 import type { Consent } from '../identity/consents';
 import type { User } from '../identity/users';
@@ -18,8 +19,23 @@ export function userView(user: User) {
   };
 }
 
-/** A client as the admin API shows it: never the secret or its hash. */
-export function clientView(client: Client) {
+/** A client secret as the admin API and the CLI show it: never the secret or its hash. */
+export function secretView(secret: ClientSecretInfo) {
+  return {
+    id: secret.id,
+    createdAt: secret.createdAt.toISOString(),
+    notAfter: secret.notAfter?.toISOString() ?? null,
+    lastUsedAt: secret.lastUsedAt?.toISOString() ?? null,
+  };
+}
+
+/** A rotation's answer (admin API and `client rotate-secret --json`): the new secret, this once. */
+export function rotationView(clientId: string, rotated: RotatedSecret) {
+  return { clientId, secretId: rotated.id, secret: rotated.secret, oldSecretExpiresAt: rotated.oldSecretExpiresAt?.toISOString() ?? null };
+}
+
+/** A client as the admin API shows it, with its secrets' ids and times: never a secret or a hash. */
+export function clientView(client: Client, secrets: readonly ClientSecretInfo[]) {
   return {
     id: client.id,
     name: client.name,
@@ -38,6 +54,7 @@ export function clientView(client: Client) {
     refreshTokenInCookie: client.refreshTokenInCookie,
     createdAt: client.createdAt.toISOString(),
     secretRotatedAt: client.secretRotatedAt?.toISOString() ?? null,
+    secrets: secrets.map(secretView),
   };
 }
 

@@ -24,3 +24,10 @@ export function verifyClientSecret(secret: string, stored: string): boolean {
   const actual = createHmac('sha256', Buffer.from(salt, 'base64url')).update(secret, 'utf8').digest();
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
+
+/** Is this a hash this module wrote (for secrets given by hash: `secretHash`, CLIENTS_FILE)? */
+export function isClientSecretHash(text: string): boolean {
+  const [scheme, salt, digest, ...rest] = text.split('$');
+  const base64url = /^[A-Za-z0-9_-]+$/;
+  return scheme === SCHEME && rest.length === 0 && salt !== undefined && digest !== undefined && base64url.test(salt) && base64url.test(digest) && Buffer.from(digest, 'base64url').length === 32;
+}

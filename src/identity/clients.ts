@@ -1,4 +1,5 @@
 import type { Database } from '../db/database';
+import { effectiveSecrets, newClientSecretId, type ClientSecretRef } from './client-secret-store';
 import { generateClientSecret, hashClientSecret, MIN_SECRET_LENGTH } from './client-secrets';
 import { signInSettingsProblems } from './client-sign-in';
 import { IdentityError } from './errors';
@@ -38,7 +39,9 @@ export interface Client {
 }
 
 export interface ClientWithSecret extends Client {
-  readonly secretHash: string | null;
+  /** A confidential client's secrets (client-secret-store.ts), ended ones included: authentication
+   *  tries those whose notAfter is still ahead. None for a public client. */
+  readonly secrets: readonly ClientSecretRef[];
 }
 
 interface ClientRow {
@@ -62,6 +65,13 @@ interface ClientRow {
   secret_rotated_at: Date | string | null;
 }
 
+/** A secret as the client query aggregates it (JSON: timestamps are strings). */
+interface SecretJson {
+  id: string;
+  hash: string;
+  notAfter: string | null;
+}
+
 const CLIENT_ID = /^[A-Za-z0-9._~-]{1,64}$/;
 
 /** Could this be a client id? (Anything else names no client and is never sent to the database.) */
@@ -69,12 +79,13 @@ export function isValidClientId(id: string): boolean {
   return CLIENT_ID.test(id);
 }
 
-function fromRow(row: ClientRow): ClientWithSecret {
+function fromRow(row: ClientRow, secrets: readonly SecretJson[] = []): ClientWithSecret {
+  const stored = secrets.map((secret) => ({ id: secret.id, hash: secret.hash, notAfter: secret.notAfter === null ? null : new Date(secret.notAfter) }));
   return {
     id: row.id,
     name: row.name,
     type: row.type,
-    secretHash: row.secret_hash,
+    secrets: row.type === 'confidential' ? effectiveSecrets(row.secret_hash, stored) : [],
     grantTypes: row.grant_types,
     scopes: row.scopes,
     defaultScopes: row.default_scopes,
@@ -92,7 +103,7 @@ function fromRow(row: ClientRow): ClientWithSecret {
   };
 }
 
-export function publicClient({ secretHash: _hash, ...client }: ClientWithSecret): Client {
+export function publicClient({ secrets: _secrets, ...client }: ClientWithSecret): Client {
   return client;
 }
 
@@ -148,62 +159,72 @@ function validate(input: NewClient): void {
   if (signIn.length > 0) invalid(signIn.join('; '));
 }
 
-/** Creates a client; returns it with the plain secret, which is never stored or shown again. */
-export async function createClient(db: Database, input: NewClient, now: Date): Promise<{ client: Client; secret?: string }> {
+/**
+ * Creates a client, and a confidential client's first secret; returns it with the plain secret
+ * (when generated: it is never stored or shown again) and the secret's id.
+ */
+export async function createClient(db: Database, input: NewClient, now: Date): Promise<{ client: Client; secret?: string; secretId?: string }> {
   validate(input);
   // A client's own tokens carry its id as `sub`; it must never name a user (stored ones are
   // reported by `portcullis migrate`, see identity/stored-check.ts).
   if (looksLikeUserId(input.id)) invalid('a client id must not look like a user id (a UUID)');
   const secret = input.type === 'confidential' ? (input.secret ?? generateClientSecret()) : undefined;
-  const [row] = await db('clients')
-    .insert({
-      id: input.id,
-      name: input.name ?? input.id,
-      type: input.type,
-      secret_hash: secret === undefined ? null : hashClientSecret(secret),
-      grant_types: [...new Set(input.grantTypes)],
-      scopes: [...new Set(input.scopes)],
-      default_scopes: [...new Set(input.defaultScopes ?? [])],
-      audiences: [...new Set(input.audiences ?? [])],
-      cors_origins: [...new Set(input.corsOrigins ?? [])],
-      can_introspect: input.canIntrospect ?? false,
-      redirect_uris: [...new Set(input.redirectUris ?? [])],
-      post_logout_redirect_uris: [...new Set(input.postLogoutRedirectUris ?? [])],
-      require_consent: input.requireConsent ?? false,
-      refresh_token_ttl_sec: input.refreshTokenTtlSec ?? null,
-      refresh_idle_ttl_sec: input.refreshIdleTtlSec ?? null,
-      refresh_token_in_cookie: input.refreshTokenInCookie ?? false,
-      secret_rotated_at: secret === undefined ? null : now,
-      created_at: now,
-      updated_at: now,
-    })
-    .onConflict('id')
-    .ignore()
-    .returning<ClientRow[]>('*');
+  const secretHash = secret === undefined ? null : hashClientSecret(secret);
+  const secretId = secret === undefined ? undefined : newClientSecretId();
+  const row = await db.transaction(async (trx) => {
+    const [inserted] = await trx('clients')
+      .insert({
+        id: input.id,
+        name: input.name ?? input.id,
+        type: input.type,
+        // Also where a release before migration 0003 reads it (client-secret-store.ts).
+        secret_hash: secretHash,
+        grant_types: [...new Set(input.grantTypes)],
+        scopes: [...new Set(input.scopes)],
+        default_scopes: [...new Set(input.defaultScopes ?? [])],
+        audiences: [...new Set(input.audiences ?? [])],
+        cors_origins: [...new Set(input.corsOrigins ?? [])],
+        can_introspect: input.canIntrospect ?? false,
+        redirect_uris: [...new Set(input.redirectUris ?? [])],
+        post_logout_redirect_uris: [...new Set(input.postLogoutRedirectUris ?? [])],
+        require_consent: input.requireConsent ?? false,
+        refresh_token_ttl_sec: input.refreshTokenTtlSec ?? null,
+        refresh_idle_ttl_sec: input.refreshIdleTtlSec ?? null,
+        refresh_token_in_cookie: input.refreshTokenInCookie ?? false,
+        secret_rotated_at: secret === undefined ? null : now,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict('id')
+      .ignore()
+      .returning<ClientRow[]>('*');
+    if (inserted && secretHash !== null) await trx('client_secrets').insert({ id: secretId, client_id: input.id, secret_hash: secretHash, created_at: now });
+    return inserted;
+  });
   if (!row) throw new IdentityError('duplicate_client', `client id already exists: ${input.id}`);
   const client = publicClient(fromRow(row));
-  return secret === undefined ? { client } : { client, secret: input.secret === undefined ? secret : undefined };
+  if (secret === undefined) return { client };
+  return { client, secretId, ...(input.secret === undefined ? { secret } : {}) };
 }
 
+/** A client with its secrets, in one query (the client cache's miss: one round trip). */
 export async function findClient(db: Database, id: string): Promise<ClientWithSecret | undefined> {
   if (!CLIENT_ID.test(id)) return undefined;
-  const row = await db('clients').where({ id }).first<ClientRow | undefined>();
-  return row ? fromRow(row) : undefined;
+  const row = await db('clients')
+    .where('clients.id', id)
+    .first<(ClientRow & { secrets: SecretJson[] | string | null }) | undefined>(
+      'clients.*',
+      db.raw(`(select json_agg(json_build_object('id', s.id, 'hash', s.secret_hash, 'notAfter', s.not_after) order by s.created_at, s.id)
+               from client_secrets s where s.client_id = clients.id) as secrets`),
+    );
+  if (!row) return undefined;
+  const secrets = typeof row.secrets === 'string' ? (JSON.parse(row.secrets) as SecretJson[]) : (row.secrets ?? []);
+  return fromRow(row, secrets);
 }
 
 export async function listClients(db: Database): Promise<Client[]> {
   const rows = await db('clients').orderBy('id').select<ClientRow[]>('*');
   return rows.map((row) => publicClient(fromRow(row)));
-}
-
-/** Replaces a confidential client's secret; the old one stops working at once. */
-export async function rotateClientSecret(db: Database, id: string, now: Date): Promise<string> {
-  const client = await findClient(db, id);
-  if (!client) throw new IdentityError('unknown_client', `no such client: ${id}`);
-  if (client.type !== 'confidential') throw new IdentityError('invalid_client', 'a public client has no secret to rotate');
-  const secret = generateClientSecret();
-  await db('clients').where({ id }).update({ secret_hash: hashClientSecret(secret), secret_rotated_at: now, updated_at: now });
-  return secret;
 }
 
 /** Omitted or undefined: unchanged. A refresh lifetime set to null goes back to the service's default. */

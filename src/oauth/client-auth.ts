@@ -1,3 +1,4 @@
+import { isActiveSecret, MAX_ACTIVE_SECRETS } from '../identity/client-secret-store';
 import { hashClientSecret, verifyClientSecret } from '../identity/client-secrets';
 import type { ClientWithSecret } from '../identity/clients';
 import { OAuthError } from './errors';
@@ -7,6 +8,17 @@ export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'n
 
 /** Finds a client by id: the service's short-lived cache (CLIENT_CACHE_TTL), or the database. */
 export type ClientLookup = (id: string) => Promise<ClientWithSecret | undefined>;
+
+/** Where authentication finds clients. */
+export interface ClientSource {
+  readonly find: ClientLookup;
+  /**
+   * Called when a presented secret matched none of the found record's: the record as the
+   * database has it, read after this call, so a secret added on another instance works at
+   * once; the cache bounds how often (oauth/client-cache.ts). Undefined: no fresher record.
+   */
+  readonly reload?: (id: string) => Promise<ClientWithSecret | undefined>;
+}
 
 /** Throttling of failed client authentication (identity/credential-throttle.ts implements it). */
 export interface ClientAuthGuard {
@@ -24,10 +36,30 @@ export interface ClientAuthThrottling {
 export interface AuthenticatedClient {
   readonly client: ClientWithSecret;
   readonly method: ClientAuthMethod;
+  /** Which of the client's secrets it presented (logged; never the secret). None for 'none'. */
+  readonly secretId: string | undefined;
 }
 
-// Compared against when the client id is unknown, so both paths do the same work.
+// Compared against in place of secrets the client does not have, so every attempt does the same work.
 const DUMMY_HASH = hashClientSecret('dummy-secret-for-unknown-clients-000000');
+
+/**
+ * The id of the client's active secret that `secret` is, if any. Constant time over the
+ * candidates: every comparison is made (no early exit), and always at least MAX_ACTIVE_SECRETS
+ * of them (the dummy for a missing one, and for an unknown client), so the time tells neither
+ * whether the client exists, how many secrets it has, nor which one matched.
+ */
+export function matchClientSecret(secret: string, client: ClientWithSecret | undefined, now: number): string | undefined {
+  const candidates = client ? client.secrets.filter((candidate) => isActiveSecret(candidate, now)) : [];
+  const rounds = Math.max(candidates.length, MAX_ACTIVE_SECRETS);
+  let matched: string | undefined;
+  for (let i = 0; i < rounds; i += 1) {
+    const candidate = candidates[i];
+    const equal = verifyClientSecret(secret, candidate?.hash ?? DUMMY_HASH);
+    matched = matched ?? (equal && candidate ? candidate.id : undefined);
+  }
+  return matched;
+}
 
 interface Credentials {
   readonly id: string;
@@ -54,12 +86,25 @@ function basicCredentials(header: string): Credentials {
   }
 }
 
+/** Where the uses of secrets are noted (identity/client-secret-uses.ts): in memory, no I/O. */
+export interface SecretUses {
+  record(secretId: string): void;
+}
+
+export interface ClientAuthOptions {
+  /** The time (ms) against which secrets' notAfter is checked. */
+  readonly now: number;
+  readonly throttling?: ClientAuthThrottling | undefined;
+  readonly uses?: SecretUses | undefined;
+}
+
 /**
  * RFC 6749 §2.3: confidential clients authenticate with client_secret_basic or
  * client_secret_post (never both at once); public clients identify themselves with client_id.
  * Every failure is the same 401 invalid_client, with a Basic challenge when Basic was tried.
+ * A confidential client may present any of its active secrets (client-secret-store.ts).
  */
-export async function authenticateClient(lookup: ClientLookup, authorization: string | undefined, params: OAuthParams, throttling?: ClientAuthThrottling): Promise<AuthenticatedClient> {
+export async function authenticateClient(clients: ClientSource, authorization: string | undefined, params: OAuthParams, { now, throttling, uses }: ClientAuthOptions): Promise<AuthenticatedClient> {
   const usesBasic = authorization !== undefined && /^basic /i.test(authorization);
   const postId = params.get('client_id');
   const postSecret = params.get('client_secret');
@@ -81,16 +126,26 @@ export async function authenticateClient(lookup: ClientLookup, authorization: st
     await throttling?.guard.failed(credentials.id, throttling.address);
     throw new OAuthError('invalid_client', 'client authentication failed', usesBasic ? { wwwAuthenticate: 'Basic realm="portcullis"' } : {});
   };
-  const client = await lookup(credentials.id);
+  const client = await clients.find(credentials.id);
   if (!client) {
-    if (credentials.secret !== undefined) verifyClientSecret(credentials.secret, DUMMY_HASH);
+    if (credentials.secret !== undefined) matchClientSecret(credentials.secret, undefined, now);
     return failure();
   }
   if (client.type === 'public') {
     // A public client has no secret; one that sends a secret is misconfigured, not authenticated.
     if (credentials.secret !== undefined) return failure();
-    return { client, method: 'none' };
+    return { client, method: 'none', secretId: undefined };
   }
-  if (credentials.secret === undefined || !client.secretHash || !verifyClientSecret(credentials.secret, client.secretHash)) return failure();
-  return { client, method: credentials.method };
+  if (credentials.secret === undefined) return failure();
+  const secretId = matchClientSecret(credentials.secret, client, now);
+  if (secretId !== undefined) {
+    uses?.record(secretId);
+    return { client, method: credentials.method, secretId };
+  }
+  // Perhaps a secret added since this record was cached (another instance, the CLI): ask once more.
+  const fresh = clients.reload ? await clients.reload(credentials.id) : undefined;
+  const freshId = fresh?.type === 'confidential' ? matchClientSecret(credentials.secret, fresh, now) : undefined;
+  if (!fresh || freshId === undefined) return failure();
+  uses?.record(freshId);
+  return { client: fresh, method: credentials.method, secretId: freshId };
 }

@@ -1,22 +1,42 @@
 import { LRUCache } from 'lru-cache';
 import type { Database } from '../db/database';
 import { findClient, type ClientWithSecret } from '../identity/clients';
+import type { ClientSource } from './client-auth';
 
 /** Unknown ids are remembered for a shorter time, so a new client is usable soon. */
 const NEGATIVE_TTL_MS = 2000;
+/** A client is read again for a secret that matched nothing at most this often. */
+export const RELOAD_INTERVAL_MS = 1000;
 
 interface Entry {
   readonly client: ClientWithSecret | undefined;
 }
 
+/** A read of one client from the database: when it starts (performance.now()) and what it found. */
+interface Reload {
+  readonly at: number;
+  readonly result: Promise<ClientWithSecret | undefined>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
 /**
  * Clients for the token, introspection and revocation endpoints: the database is asked at most
- * once per client id per `ttlMs`, and concurrent misses share one query (lru-cache's fetch). A
- * client deleted or given a new secret elsewhere (another instance, the CLI) is therefore refused
- * within `ttlMs` (CLIENT_CACHE_TTL); changes through this instance's admin API clear it at once.
+ * once per client id per `ttlMs`, and concurrent misses share one query (lru-cache's fetch).
+ * A client deleted, changed or with a secret removed elsewhere (another instance, the CLI) is
+ * therefore seen within `ttlMs` (CLIENT_CACHE_TTL); changes through this instance's admin API
+ * clear it at once.
+ *
+ * A secret added elsewhere works at once: a presented secret that matches none of a cached
+ * client's makes authentication `reload` the client (client-auth.ts). Reloads of one client
+ * start at most once per RELOAD_INTERVAL_MS, and every caller waiting for one shares it, so a
+ * wrong secret costs at most one query per second per client however often it is tried; a
+ * caller waits (at most that second) for a read that starts after it asked, never settling for
+ * one that began before the secret could have existed.
  */
-export class ClientCache {
+export class ClientCache implements ClientSource {
   private readonly cache: LRUCache<string, Entry>;
+  private readonly reloads: LRUCache<string, Reload>;
 
   constructor(
     private readonly db: Database,
@@ -28,15 +48,36 @@ export class ClientCache {
       ttl: Math.max(ttlMs, 1),
       fetchMethod: async (id, _stale, { options }) => {
         const client = await findClient(db, id);
-        if (!client) options.ttl = Math.min(NEGATIVE_TTL_MS, Math.max(ttlMs, 1));
+        if (!client) options.ttl = this.negativeTtl();
         return { client };
       },
     });
+    this.reloads = new LRUCache<string, Reload>({ max });
+  }
+
+  private negativeTtl(): number {
+    return Math.min(NEGATIVE_TTL_MS, Math.max(this.ttlMs, 1));
   }
 
   readonly find = async (id: string): Promise<ClientWithSecret | undefined> => {
     if (this.ttlMs <= 0) return findClient(this.db, id);
     return (await this.cache.fetch(id))?.client;
+  };
+
+  /** The client as the database has it, read after this call; undefined without a cache (find just read it). */
+  readonly reload = (id: string): Promise<ClientWithSecret | undefined> => {
+    if (this.ttlMs <= 0) return Promise.resolve(undefined);
+    const now = performance.now();
+    const latest = this.reloads.get(id);
+    if (latest && latest.at >= now) return latest.result;
+    const at = latest ? Math.max(now, latest.at + RELOAD_INTERVAL_MS) : now;
+    const result = (at > now ? sleep(at - now) : Promise.resolve()).then(async () => {
+      const client = await findClient(this.db, id);
+      this.cache.set(id, { client }, client ? {} : { ttl: this.negativeTtl() });
+      return client;
+    });
+    this.reloads.set(id, { at, result });
+    return result;
   };
 
   clear(): void {

@@ -2,7 +2,7 @@ import type { Deps } from '../deps';
 import { hashRefreshSecret, parseRefreshToken, type RefreshToken } from '../tokens/refresh-token';
 import type { AccessTokenChecker } from './access-token-check';
 import type { ClientCache } from './client-cache';
-import { authenticateClient, type ClientAuthGuard } from './client-auth';
+import { authenticateClient, type AuthenticatedClient, type ClientAuthGuard, type SecretUses } from './client-auth';
 import { OAuthError } from './errors';
 import { required, type OAuthParams } from './params';
 
@@ -14,6 +14,7 @@ export interface IntrospectionDeps extends Pick<Deps, 'families' | 'clock' | 'co
   readonly checker: AccessTokenChecker;
   readonly clients: ClientCache;
   readonly clientAuth?: ClientAuthGuard;
+  readonly secretUses?: SecretUses;
 }
 
 export interface IntrospectionRequest {
@@ -41,11 +42,15 @@ export interface IntrospectionResponse {
 const INACTIVE: IntrospectionResponse = { active: false };
 
 /** RFC 7662 §2.1: the caller must be a confidential client allowed to introspect. */
-async function authenticateCaller(deps: IntrospectionDeps, request: IntrospectionRequest) {
-  const { client, method } = await authenticateClient(deps.clients.find, request.authorization, request.params, deps.clientAuth && { guard: deps.clientAuth, address: request.ip });
-  if (method === 'none') throw new OAuthError('invalid_client', 'introspection requires client authentication', { wwwAuthenticate: 'Basic realm="portcullis"' });
-  if (!client.canIntrospect) throw new OAuthError('unauthorized_client', 'this client may not introspect tokens', { status: 403 });
-  return client;
+async function authenticateCaller(deps: IntrospectionDeps, request: IntrospectionRequest): Promise<AuthenticatedClient> {
+  const caller = await authenticateClient(deps.clients, request.authorization, request.params, {
+    now: deps.clock.now(),
+    throttling: deps.clientAuth && { guard: deps.clientAuth, address: request.ip },
+    uses: deps.secretUses,
+  });
+  if (caller.method === 'none') throw new OAuthError('invalid_client', 'introspection requires client authentication', { wwwAuthenticate: 'Basic realm="portcullis"' });
+  if (!caller.client.canIntrospect) throw new OAuthError('unauthorized_client', 'this client may not introspect tokens', { status: 403 });
+  return caller;
 }
 
 /** A refresh token is active for its own client only: no other party has a use for it. */
@@ -86,11 +91,18 @@ async function introspectAccessToken(deps: IntrospectionDeps, token: string): Pr
   };
 }
 
-export async function introspect(deps: IntrospectionDeps, request: IntrospectionRequest): Promise<IntrospectionResponse> {
+/** The answer, and who asked: the route logs the caller's client and secret id with the request. */
+export interface IntrospectionResult {
+  readonly response: IntrospectionResponse;
+  readonly caller: AuthenticatedClient;
+}
+
+export async function introspect(deps: IntrospectionDeps, request: IntrospectionRequest): Promise<IntrospectionResult> {
   const caller = await authenticateCaller(deps, request);
   const token = required(request.params, 'token');
   // RFC 7662 §2.1: token_type_hint is only a hint. The two formats cannot be confused (a JWT has
   // two dots, a refresh token one), so the token's shape decides, whatever the hint says.
   const refresh = parseRefreshToken(token);
-  return refresh ? introspectRefreshToken(deps, refresh, caller.id) : introspectAccessToken(deps, token);
+  const response = refresh ? await introspectRefreshToken(deps, refresh, caller.client.id) : await introspectAccessToken(deps, token);
+  return { response, caller };
 }

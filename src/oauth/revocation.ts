@@ -3,7 +3,7 @@ import { nowSeconds } from '../clock';
 import { hashRefreshSecret, parseRefreshToken } from '../tokens/refresh-token';
 import type { AccessTokenChecker } from './access-token-check';
 import type { ClientCache } from './client-cache';
-import { authenticateClient, type ClientAuthGuard } from './client-auth';
+import { authenticateClient, type AuthenticatedClient, type ClientAuthGuard, type SecretUses } from './client-auth';
 import { OAuthError } from './errors';
 import { required, type OAuthParams } from './params';
 import { familyPolicy } from './refresh-policy';
@@ -12,6 +12,7 @@ export interface RevocationDeps extends Pick<Deps, 'families' | 'revocations' | 
   readonly checker: AccessTokenChecker;
   readonly clients: ClientCache;
   readonly clientAuth?: ClientAuthGuard;
+  readonly secretUses?: SecretUses;
 }
 
 export interface RevocationRequest {
@@ -30,9 +31,15 @@ const notYours = () => new OAuthError('invalid_grant', 'the token was not issued
  * access tokens at introspection); an access token goes on the blacklist until it expires.
  * Unknown, invalid and already-revoked tokens get the same 200 as a revoked one (§2.2).
  */
-export async function revoke(deps: RevocationDeps, request: RevocationRequest): Promise<void> {
+export async function revoke(deps: RevocationDeps, request: RevocationRequest, onAuthenticated?: (caller: AuthenticatedClient) => void): Promise<void> {
   // §2.1: confidential clients authenticate; a public client identifies itself with client_id.
-  const { client } = await authenticateClient(deps.clients.find, request.authorization, request.params, deps.clientAuth && { guard: deps.clientAuth, address: request.ip });
+  const caller = await authenticateClient(deps.clients, request.authorization, request.params, {
+    now: deps.clock.now(),
+    throttling: deps.clientAuth && { guard: deps.clientAuth, address: request.ip },
+    uses: deps.secretUses,
+  });
+  onAuthenticated?.(caller);
+  const { client } = caller;
   const token = required(request.params, 'token');
   const hint = request.params.get('token_type_hint');
   if (hint !== undefined && !HINTS.has(hint)) throw new OAuthError('unsupported_token_type', `unsupported token_type_hint: ${hint}`);

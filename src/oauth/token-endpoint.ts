@@ -1,5 +1,5 @@
 import { findClient, type Client } from '../identity/clients';
-import { authenticateClient, type ClientAuthGuard, type ClientLookup } from './client-auth';
+import { authenticateClient, type ClientAuthGuard, type ClientSource, type SecretUses } from './client-auth';
 import { OAuthError } from './errors';
 import type { GrantDeps, TokenResponse } from './grants/grant';
 import { GRANTS } from './grants';
@@ -46,23 +46,32 @@ export interface TokenResult {
   readonly client: Client;
   /** The longest a refresh token of this client can live (the cookie's Max-Age in cookie mode). */
   readonly refreshTokenLifetimeSec: number;
+  /** Which of the client's secrets authenticated it (none for a public client). */
+  readonly secretId: string | undefined;
 }
 
 /**
  * RFC 6749 §3.2: the token endpoint, independent of HTTP framework. `clients` finds clients (the
  * service's short-lived cache, CLIENT_CACHE_TTL); without it, the database is read each time.
  */
-export async function handleTokenRequest(deps: GrantDeps & { readonly clients?: { readonly find: ClientLookup }; readonly clientAuth?: ClientAuthGuard }, request: TokenRequest): Promise<TokenResult> {
+export async function handleTokenRequest(
+  deps: GrantDeps & { readonly clients?: ClientSource; readonly clientAuth?: ClientAuthGuard; readonly secretUses?: SecretUses },
+  request: TokenRequest,
+): Promise<TokenResult> {
   const grantType = required(request.params, 'grant_type');
   const grant = GRANTS.get(grantType);
   if (!grant) throw new OAuthError('unsupported_grant_type', `unsupported grant_type: ${grantType}`);
-  const { client } = await authenticateClient(deps.clients?.find ?? ((id) => findClient(deps.db, id)), request.authorization, request.params, deps.clientAuth && { guard: deps.clientAuth, address: request.ip });
+  const { client, secretId } = await authenticateClient(deps.clients ?? { find: (id) => findClient(deps.db, id) }, request.authorization, request.params, {
+    now: deps.clock.now(),
+    throttling: deps.clientAuth && { guard: deps.clientAuth, address: request.ip },
+    uses: deps.secretUses,
+  });
   if (!(client.grantTypes as readonly string[]).includes(grantType)) {
     throw new OAuthError('unauthorized_client', `client is not allowed the ${grantType} grant`);
   }
   // Checked before any token is touched or issued.
   const problem = cookieModeProblem(client, request.browser);
   if (problem !== undefined) throw new OAuthError('invalid_request', problem);
-  const response = await grant.handle({ client, params: request.params, ip: request.ip, userAgent: request.userAgent, signal: request.signal }, deps);
-  return { response, client, refreshTokenLifetimeSec: familyPolicy(deps.config, client).absoluteTtlMs / 1000 };
+  const response = await grant.handle({ client, secretId, params: request.params, ip: request.ip, userAgent: request.userAgent, signal: request.signal }, deps);
+  return { response, client, refreshTokenLifetimeSec: familyPolicy(deps.config, client).absoluteTtlMs / 1000, secretId };
 }

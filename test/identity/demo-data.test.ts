@@ -30,10 +30,11 @@ describe('demo data for the embedded default', () => {
   });
 
   it('creates a public SPA client and a confidential resource-service client that may introspect', async () => {
-    expect(await findClient(deps.db, 'demo-spa')).toMatchObject({ type: 'public', grantTypes: ['password', 'refresh_token'], secretHash: null });
+    expect(await findClient(deps.db, 'demo-spa')).toMatchObject({ type: 'public', grantTypes: ['password', 'refresh_token'], secrets: [] });
     const api = (await findClient(deps.db, 'demo-api'))!;
     expect(api).toMatchObject({ type: 'confidential', grantTypes: ['client_credentials'], canIntrospect: true });
-    expect(verifyClientSecret(DEMO_API_SECRET, api.secretHash!)).toBe(true);
+    expect(api.secrets).toHaveLength(1);
+    expect(verifyClientSecret(DEMO_API_SECRET, api.secrets[0]!.hash)).toBe(true);
   });
 
   it('creates a code-flow twin of the SPA client, with the same scopes, and leaves demo-spa on the password grant', async () => {
@@ -42,7 +43,7 @@ describe('demo data for the embedded default', () => {
     expect(await findClient(deps.db, 'demo-spa-code')).toMatchObject({
       name: 'Demo SPA (code flow)',
       type: 'public',
-      secretHash: null,
+      secrets: [],
       grantTypes: ['authorization_code', 'refresh_token'],
       scopes: spa.scopes,
       defaultScopes: spa.defaultScopes,

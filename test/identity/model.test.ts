@@ -2,7 +2,8 @@ import { migrations } from '../../migrations';
 import { migrateLatest, migrateRollbackAll, migrationStatus } from '../../src/db/migrate';
 import { authenticate } from '../../src/identity/authenticate';
 import { verifyClientSecret } from '../../src/identity/client-secrets';
-import { createClient, findClient, listClients, rotateClientSecret } from '../../src/identity/clients';
+import { rotateClientSecret } from '../../src/identity/client-secret-store';
+import { createClient, findClient, listClients } from '../../src/identity/clients';
 import { IdentityError } from '../../src/identity/errors';
 import { Passwords } from '../../src/identity/passwords';
 import { listRoles } from '../../src/identity/roles';
@@ -176,16 +177,18 @@ describe.each(databaseKinds())('identity model on %s', (dbKind) => {
     it('generate a 256-bit secret for a confidential client, store only its hash, and rotate it', async () => {
       const { client, secret } = await createClient(deps.db, { id: 'svc-a', type: 'confidential', grantTypes: ['client_credentials'], scopes: ['items:read'], canIntrospect: true }, now);
       expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      expect(client).not.toHaveProperty('secretHash');
-      const stored = (await findClient(deps.db, 'svc-a'))!;
-      expect(stored.secretHash).not.toContain(secret);
-      expect(verifyClientSecret(secret!, stored.secretHash!)).toBe(true);
-      expect(verifyClientSecret(`${secret}x`, stored.secretHash!)).toBe(false);
+      expect(client).not.toHaveProperty('secrets');
+      const [stored] = (await findClient(deps.db, 'svc-a'))!.secrets;
+      expect(stored!.hash).not.toContain(secret);
+      expect(verifyClientSecret(secret!, stored!.hash)).toBe(true);
+      expect(verifyClientSecret(`${secret}x`, stored!.hash)).toBe(false);
 
-      const rotated = await rotateClientSecret(deps.db, 'svc-a', now);
-      const after = (await findClient(deps.db, 'svc-a'))!;
-      expect(verifyClientSecret(rotated, after.secretHash!)).toBe(true);
-      expect(verifyClientSecret(secret!, after.secretHash!)).toBe(false);
+      const rotated = await rotateClientSecret(deps.db, 'svc-a', { keepOldForSec: 0 }, now);
+      const after = (await findClient(deps.db, 'svc-a'))!.secrets;
+      expect(after.find((each) => each.id === rotated.id)).toMatchObject({ notAfter: null });
+      expect(verifyClientSecret(rotated.secret, after.find((each) => each.id === rotated.id)!.hash)).toBe(true);
+      // Ended at once, it stays listed (until the next change) but is never tried again.
+      expect(after.find((each) => each.id === stored!.id)?.notAfter).toEqual(now);
     });
 
     it('keep every setting', async () => {
@@ -197,7 +200,7 @@ describe.each(databaseKinds())('identity model on %s', (dbKind) => {
       const client = (await findClient(deps.db, 'spa-b'))!;
       expect(client).toMatchObject({
         type: 'public',
-        secretHash: null,
+        secrets: [],
         grantTypes: ['password', 'refresh_token'],
         scopes: ['items:*'],
         defaultScopes: ['items:read'],
@@ -224,8 +227,8 @@ describe.each(databaseKinds())('identity model on %s', (dbKind) => {
     it('refuse a duplicate id and a rotation for a public or unknown client', async () => {
       await createClient(deps.db, { id: 'dup', type: 'public', grantTypes: ['password'], scopes: [] }, now);
       await expectIdentityError(createClient(deps.db, { id: 'dup', type: 'public', grantTypes: ['password'], scopes: [] }, now), 'duplicate_client');
-      await expectIdentityError(rotateClientSecret(deps.db, 'dup', now), 'invalid_client');
-      await expectIdentityError(rotateClientSecret(deps.db, 'missing', now), 'unknown_client');
+      await expectIdentityError(rotateClientSecret(deps.db, 'dup', { keepOldForSec: 0 }, now), 'invalid_client');
+      await expectIdentityError(rotateClientSecret(deps.db, 'missing', { keepOldForSec: 0 }, now), 'unknown_client');
     });
 
     it('cannot store a confidential client without a secret (database constraint)', async () => {

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { rotateClientSecret } from '../../src/identity/clients';
+import { rotateClientSecret } from '../../src/identity/client-secret-store';
 import { basic, oauthFixture, SERVICE_SECRET } from '../support/oauth-fixture';
 
 describe('client records on the token, introspection and revocation endpoints', () => {
@@ -10,7 +10,7 @@ describe('client records on the token, introspection and revocation endpoints', 
       const token = () => request(app.callback()).post('/oauth/token').type('form').set('Authorization', basic('service', SERVICE_SECRET)).send({ grant_type: 'client_credentials' });
       expect((await token()).status).toBe(200);
       const cachedAt = Date.now();
-      await rotateClientSecret(deps.db, 'service', new Date());
+      await rotateClientSecret(deps.db, 'service', { keepOldForSec: 0 }, new Date(deps.clock.now()));
       // Within the TTL the cached record still answers: the documented bound.
       expect((await token()).status).toBe(200);
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, cachedAt + 3100 - Date.now())));
@@ -25,7 +25,7 @@ describe('client records on the token, introspection and revocation endpoints', 
     try {
       const token = () => request(app.callback()).post('/oauth/token').type('form').set('Authorization', basic('service', SERVICE_SECRET)).send({ grant_type: 'client_credentials' });
       expect((await token()).status).toBe(200);
-      await rotateClientSecret(deps.db, 'service', new Date());
+      await rotateClientSecret(deps.db, 'service', { keepOldForSec: 0 }, new Date(deps.clock.now()));
       expect((await token()).status).toBe(401);
     } finally {
       await deps.cleanup();

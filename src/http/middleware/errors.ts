@@ -20,6 +20,9 @@ const OAUTH_PATH = /^\/oauth\//;
 const IDENTITY_STATUS: Readonly<Partial<Record<IdentityErrorCode, number>>> = {
   unknown_user: 404,
   unknown_client: 404,
+  unknown_secret: 404,
+  too_many_secrets: 409,
+  last_secret: 409,
   duplicate_username: 409,
   duplicate_client: 409,
   forbidden_grant: 403,

@@ -19,6 +19,9 @@ export function requestLog(): Middleware<AppState> {
         durationMs: Number(process.hrtime.bigint() - started) / 1e6,
         remoteAddress: ctx.ip,
         userAgent: ctx.get('user-agent') || undefined,
+        // Token, introspection and revocation requests: which client, with which secret id.
+        clientId: ctx.state.client?.id,
+        secretId: ctx.state.client?.secretId,
       };
       if (status >= 500) ctx.state.log.error(line, 'request failed');
       else ctx.state.log.info(line, 'request');

@@ -71,6 +71,7 @@ export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
       throw error;
     }
     const { response, client, refreshTokenLifetimeSec } = result;
+    ctx.state.client = { id: client.id, secretId: result.secretId };
     if (client.refreshTokenInCookie && response.refresh_token !== undefined) {
       // Cookie mode: the refresh token never reaches the page's script (XSS cannot read it).
       const { refresh_token: refreshToken, ...rest } = response;
@@ -84,12 +85,17 @@ export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   router.post('/oauth/introspect', async (ctx) => {
     // RFC 7662 §2.2 responses carry token state: never cached.
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = await introspect(hotDeps, { params: formParams(ctx), authorization: ctx.get('authorization') || undefined, ip: ctx.ip });
+    const { response, caller } = await introspect(hotDeps, { params: formParams(ctx), authorization: ctx.get('authorization') || undefined, ip: ctx.ip });
+    // The request's log line names the caller and which of its secrets it used.
+    ctx.state.client = { id: caller.client.id, secretId: caller.secretId };
+    ctx.body = response;
   });
 
   router.post('/oauth/revoke', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    await revoke(hotDeps, { params: formParams(ctx), authorization: ctx.get('authorization') || undefined, ip: ctx.ip });
+    await revoke(hotDeps, { params: formParams(ctx), authorization: ctx.get('authorization') || undefined, ip: ctx.ip }, (caller) => {
+      ctx.state.client = { id: caller.client.id, secretId: caller.secretId };
+    });
     // RFC 7009 §2.2: 200, and the content of the body is ignored by the client.
     ctx.status = 200;
     ctx.body = '';

@@ -108,7 +108,7 @@ export const authorizationCodeGrant: Grant = {
       deps.log.warn({ event: 'code.replayed', userId: user.id, clientId: client.id, familyId: family?.familyId, ip }, 'authorization code used twice while it was being exchanged: what it issued is revoked');
       throw unusable();
     }
-    deps.log.info({ event: 'token.issued', grant: 'authorization_code', userId: user.id, clientId: client.id, jti: issued.jti, familyId: family?.familyId, scope: granted.join(' ') }, 'access token issued');
+    deps.log.info({ event: 'token.issued', grant: 'authorization_code', userId: user.id, clientId: client.id, secretId: request.secretId, jti: issued.jti, familyId: family?.familyId, scope: granted.join(' ') }, 'access token issued');
     return tokenResponse(issued, granted, family?.refreshToken);
   },
 };

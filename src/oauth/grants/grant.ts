@@ -24,6 +24,8 @@ export function tokenResponse(issued: { token: string; expiresIn: number }, scop
 
 export interface GrantRequest {
   readonly client: ClientWithSecret;
+  /** Which of the client's secrets authenticated it: logged with every token issued, never the secret. */
+  readonly secretId?: string | undefined;
   readonly params: OAuthParams;
   readonly ip: string | undefined;
   /** The User-Agent of the request, already cut to a bounded length. */

@@ -129,7 +129,7 @@ export const refreshTokenGrant: Grant = {
     // removed since the login narrows the next access token.
     const scope = grantScope(undefined, asked, [user.scopes, client.scopes]);
     const issued = issueAccessToken(deps, { sub: user.id, clientId: client.id, scope, audience: family.audience, username: user.username, roles: user.roles, familyId: family.id });
-    deps.log.info({ event: 'token.refreshed', userId: user.id, clientId: client.id, familyId: family.id, jti: issued.jti, scope: scope.join(' ') }, 'access token issued by refresh');
+    deps.log.info({ event: 'token.refreshed', userId: user.id, clientId: client.id, secretId: request.secretId, familyId: family.id, jti: issued.jti, scope: scope.join(' ') }, 'access token issued by refresh');
     return tokenResponse(issued, scope, refreshToken);
   },
 };
