@@ -1,0 +1,114 @@
+import request from 'supertest';
+import { hashClientSecret } from '../../src/identity/client-secrets';
+import { listClientSecrets } from '../../src/identity/client-secret-store';
+import { findClient } from '../../src/identity/clients';
+import { applyManagedClients, clientManager, type ManagedClient } from '../../src/identity/managed-clients';
+import { basic, oauthFixture } from '../support/oauth-fixture';
+
+const OLD = 'the-old-secret-of-a-worker-at-least-32-chars';
+const NEW = 'the-new-secret-of-a-worker-at-least-32-chars';
+const NEW_HASH = hashClientSecret(NEW);
+const FILE = '/etc/portcullis/clients.yaml';
+
+const defaults = { defaultScopes: [], audiences: [], corsOrigins: [], canIntrospect: false, redirectUris: [], postLogoutRedirectUris: [], requireConsent: false, refreshTokenTtlSec: null, refreshIdleTtlSec: null, refreshTokenInCookie: false };
+const worker = (secrets: ManagedClient['secrets'], more: Partial<ManagedClient> = {}): ManagedClient => ({
+  ...defaults,
+  id: 'worker',
+  type: 'confidential',
+  grantTypes: ['client_credentials'],
+  scopes: ['items:read', 'reports:read'],
+  secrets,
+  ...more,
+});
+const app: ManagedClient = { ...defaults, id: 'app', name: 'App', type: 'public', grantTypes: ['password', 'refresh_token'], scopes: ['items:read'], secrets: [] };
+
+describe('clients as code: applying a declaration', () => {
+  let f: Awaited<ReturnType<typeof oauthFixture>>;
+  const apply = (clients: readonly ManagedClient[], { prune = false, dryRun = false } = {}) => applyManagedClients(f.deps, clients, { managedBy: FILE, prune, dryRun });
+  const authenticates = async (secret: string) =>
+    (await request(f.app.callback()).post('/oauth/token').type('form').set('Authorization', basic('worker', secret)).send({ grant_type: 'client_credentials' })).status;
+
+  beforeAll(async () => {
+    // No client cache here: what is asked is what the database holds (the service's cache is
+    // cleared after each apply; test/e2e/clients-file.test.ts).
+    f = await oauthFixture({ CLIENT_CACHE_TTL: '0' });
+  });
+  afterAll(async () => f.deps.cleanup());
+
+  it('creates the declared clients, marked as the file\'s; applied again, nothing changes', async () => {
+    const first = await apply([worker([{ id: 'worker-old', notAfter: null, secret: OLD }]), app]);
+    expect(first).toEqual({ dryRun: false, created: ['worker', 'app'], changed: [], unchanged: [], pruned: [], released: [] });
+    expect(await findClient(f.deps.db, 'app')).toMatchObject({ name: 'App', type: 'public', grantTypes: ['password', 'refresh_token'] });
+    expect(await clientManager(f.deps.db, 'worker')).toBe(FILE);
+    expect(await authenticates(OLD)).toBe(200);
+    const [secret] = await listClientSecrets(f.deps.db, 'worker');
+    expect(secret).toMatchObject({ id: 'worker-old', notAfter: null });
+
+    const again = await apply([worker([{ id: 'worker-old', notAfter: null, secret: OLD }]), { ...app, scopes: ['items:read', 'items:read'] }]);
+    expect(again).toMatchObject({ created: [], changed: [], unchanged: ['worker', 'app'] });
+    // The secret read from its file again is the same secret: its record (creation, last use) stays.
+    expect(await listClientSecrets(f.deps.db, 'worker')).toEqual([secret]);
+  });
+
+  it('changes what differs and names the fields', async () => {
+    const result = await apply([worker([{ id: 'worker-old', notAfter: null, secret: OLD }], { canIntrospect: true, scopes: ['items:read'] }), { ...app, name: undefined }]);
+    expect(result.changed).toEqual([
+      { id: 'worker', fields: ['scopes', 'canIntrospect'] },
+      { id: 'app', fields: ['name'] },
+    ]);
+    expect(await findClient(f.deps.db, 'worker')).toMatchObject({ canIntrospect: true, scopes: ['items:read'] });
+    // No name: the id, as createClient does.
+    expect((await findClient(f.deps.db, 'app'))?.name).toBe('app');
+    await apply([worker([{ id: 'worker-old', notAfter: null, secret: OLD }]), app]);
+  });
+
+  it('rotates with overlap: a second secret works beside the first, then the first is dropped', async () => {
+    const overlap = await apply([worker([{ id: 'worker-old', notAfter: null, secret: OLD }, { id: 'worker-new', notAfter: null, hash: NEW_HASH }]), app]);
+    expect(overlap.changed).toEqual([{ id: 'worker', fields: ['secrets'], secrets: { added: ['worker-new'], removed: [], replaced: [], expiry: [] } }]);
+    expect(await authenticates(OLD)).toBe(200);
+    expect(await authenticates(NEW)).toBe(200);
+
+    const dropped = await apply([worker([{ id: 'worker-new', notAfter: null, hash: NEW_HASH }]), app]);
+    expect(dropped.changed).toEqual([{ id: 'worker', fields: ['secrets'], secrets: { added: [], removed: ['worker-old'], replaced: [], expiry: [] } }]);
+    expect(await authenticates(OLD)).toBe(401);
+    expect(await authenticates(NEW)).toBe(200);
+  });
+
+  it('refuses the whole declaration when one client breaks a rule, and writes nothing', async () => {
+    const before = await findClient(f.deps.db, 'worker');
+    const broken = { ...app, id: 'broken', grantTypes: ['client_credentials'] };
+    await expect(apply([worker([{ id: 'worker-new', notAfter: null, secret: NEW }], { scopes: ['reports:read'] }), broken, { ...app, id: 'third' }])).rejects.toThrow(
+      /^clients\[1\] \(broken\): a public client cannot use client_credentials$/,
+    );
+    expect(await findClient(f.deps.db, 'worker')).toEqual(before);
+    expect(await findClient(f.deps.db, 'broken')).toBeUndefined();
+    await expect(apply([worker([{ id: 'worker-new', notAfter: null, secret: NEW }], { type: 'public', grantTypes: ['password'], secrets: [] }), app])).rejects.toThrow(/clients\[0\] \(worker\): a client's type cannot change/);
+  });
+
+  it('a dry run reports what would change and writes nothing', async () => {
+    const result = await apply([worker([{ id: 'worker-new', notAfter: null, secret: NEW }], { scopes: ['reports:read'] }), { ...app, id: 'app2' }], { dryRun: true, prune: true });
+    expect(result).toMatchObject({ dryRun: true, created: ['app2'], changed: [{ id: 'worker', fields: ['scopes'] }], pruned: ['app'] });
+    expect(await findClient(f.deps.db, 'app2')).toBeUndefined();
+    expect(await findClient(f.deps.db, 'app')).toBeDefined();
+    expect((await findClient(f.deps.db, 'worker'))?.scopes).toEqual(['items:read', 'reports:read']);
+  });
+
+  it('prune deletes managed clients the file dropped and ends their tokens; without prune they are released; hand-made clients are never pruned', async () => {
+    await apply([worker([{ id: 'worker-new', notAfter: null, secret: NEW }]), app, { ...app, id: 'app2' }]);
+    const issued = await request(f.app.callback()).post('/oauth/token').type('form').set('Authorization', basic('worker', NEW)).send({ grant_type: 'client_credentials' });
+    const token = issued.body.access_token as string;
+
+    const released = await apply([worker([{ id: 'worker-new', notAfter: null, secret: NEW }]), app]);
+    expect(released).toMatchObject({ pruned: [], released: ['app2'] });
+    expect(await findClient(f.deps.db, 'app2')).toBeDefined();
+    expect(await clientManager(f.deps.db, 'app2')).toBeUndefined();
+
+    const pruned = await apply([app], { prune: true });
+    expect(pruned).toMatchObject({ pruned: ['worker'], released: [] });
+    expect(await findClient(f.deps.db, 'worker')).toBeUndefined();
+    // Hand-made: the fixture's clients and the released app2.
+    for (const id of ['spa', 'service', 'rs', 'app2']) expect(await findClient(f.deps.db, id)).toBeDefined();
+    const introspected = await request(f.app.callback()).post('/oauth/introspect').type('form').set('Authorization', basic('rs', 'resource-server-secret-with-32-characters-or-more')).send({ token });
+    expect(introspected.body).toEqual({ active: false });
+  });
+});
