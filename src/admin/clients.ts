@@ -4,6 +4,7 @@ import { createClient, deleteClient, findClient, publicClient, updateClient, typ
 import { IdentityError } from '../identity/errors';
 import { hasScope } from '../identity/scopes';
 import { revokeClientTokens } from '../identity/client-lifecycle';
+import { refuseManagedClient } from '../identity/managed-clients';
 import { audit, type Actor } from './audit';
 import { sameSet } from '../sets';
 
@@ -64,6 +65,8 @@ async function checkTarget(deps: ClientDeps, actor: Actor, id: string): Promise<
   if (privileges.length > 0 && !hasScope(actor.scopes, CLIENT_PRIVILEGE_SCOPE)) {
     throw new IdentityError('forbidden_target', `this client holds privileges (${privileges.join(', ')}); only a holder of ${CLIENT_PRIVILEGE_SCOPE} may change it`);
   }
+  // A clients file's client changes in the file: its next apply would undo this (409).
+  await refuseManagedClient(deps.db, id);
   return client;
 }
 

@@ -16,7 +16,9 @@ export type IdentityErrorCode =
   /** A confidential client holds at most two active secrets. */
   | 'too_many_secrets'
   /** A confidential client keeps at least one secret that works. */
-  | 'last_secret';
+  | 'last_secret'
+  /** A clients file manages the client: change it there (identity/managed-clients.ts). */
+  | 'managed_client';
 
 /** A rule of the identity model was broken; the CLI prints it, HTTP APIs map it to 400/404/409. */
 export class IdentityError extends Error {

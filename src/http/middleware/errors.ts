@@ -23,6 +23,7 @@ const IDENTITY_STATUS: Readonly<Partial<Record<IdentityErrorCode, number>>> = {
   unknown_secret: 404,
   too_many_secrets: 409,
   last_secret: 409,
+  managed_client: 409,
   duplicate_username: 409,
   duplicate_client: 409,
   forbidden_grant: 403,
