@@ -1,7 +1,7 @@
 import Koa from 'koa';
 import type { Deps } from '../deps';
 import type { AppState } from './context';
-import { createHotPaths } from './hot-paths';
+import { createHotPaths, type HotPaths } from './hot-paths';
 import { abortSignal } from './middleware/abort-signal';
 import { body } from './middleware/body';
 import { clientAddress } from './middleware/client-address';
@@ -19,8 +19,9 @@ import { healthRoutes } from './routes/health';
 import { logoutRoutes } from './routes/logout';
 import { oauthRoutes } from './routes/oauth';
 
-/** Builds the Koa application without listening, so tests drive it with supertest. */
-export function createApp(deps: Deps): Koa<AppState> {
+/** Builds the Koa application without listening, so tests drive it with supertest. `hot`: the
+ *  caches, when the caller also needs them (main.ts clears them after a CLIENTS_FILE apply). */
+export function createApp(deps: Deps, hot: HotPaths = createHotPaths(deps)): Koa<AppState> {
   const app = new Koa<AppState>();
   // Errors are rendered and logged by errorHandler; koa's own stderr printing stays off.
   app.silent = true;
@@ -29,7 +30,6 @@ export function createApp(deps: Deps): Koa<AppState> {
   app.use(clientAddress(deps.config.trustProxy));
   app.use(requestLog());
   app.use(securityHeaders());
-  const hot = createHotPaths(deps);
   app.use(cors(hot.origins));
   app.use(errorHandler());
   app.use(pageErrors(deps.config));
