@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { decodeJwt } from 'jose';
+import { addClientSecret } from '../../src/identity/client-secret-store';
 import { createClient } from '../../src/identity/clients';
 import { grantConsent } from '../../src/identity/consents';
 import { isUserId } from '../../src/identity/ids';
@@ -90,6 +91,8 @@ const ROWS: readonly Row[] = [
   { method: 'GET', path: '/admin/clients/:id', anyOf: ['clients:read'], entity: 'client' },
   { method: 'PATCH', path: '/admin/clients/:id', anyOf: ['clients:write'], entity: 'client', targetRule: true, body: () => ({ name: 'Changed By Matrix' }) },
   { method: 'POST', path: '/admin/clients/:id/secret', anyOf: ['clients:write'], entity: 'client', targetRule: true },
+  { method: 'POST', path: '/admin/clients/:id/secrets', anyOf: ['clients:write'], entity: 'client', targetRule: true, body: () => ({ keepOldFor: '1d' }) },
+  { method: 'DELETE', path: '/admin/clients/:id/secrets/:secretId', anyOf: ['clients:write'], entity: 'client', targetRule: true },
   { method: 'DELETE', path: '/admin/clients/:id', anyOf: ['clients:write'], entity: 'client', targetRule: true },
   { method: 'GET', path: '/users/me', anyOf: 'account' },
   { method: 'PATCH', path: '/users/me', anyOf: 'account', body: () => ({ fullName: 'Changed By Matrix' }) },
@@ -172,8 +175,11 @@ describe('authorization matrix: every admin and account endpoint × actor × tar
       return { path, snapshot };
     }
     const id = unique('mx-target');
-    await createClient(f.deps.db, { id, type: 'confidential', grantTypes: ['client_credentials'], scopes: [...target.scopes], canIntrospect: target.privileged }, new Date(f.deps.clock.now()));
-    return { path: row.path.replace(':id', id), snapshot: async () => JSON.stringify(await f.deps.db('clients').where({ id }).select('*')) };
+    const { secretId } = await createClient(f.deps.db, { id, type: 'confidential', grantTypes: ['client_credentials'], scopes: [...target.scopes], canIntrospect: target.privileged }, new Date(f.deps.clock.now()));
+    // A second secret, so that the first may be removed (never the last one that works).
+    if (row.path.includes(':secretId')) await addClientSecret(f.deps.db, id, {}, new Date(f.deps.clock.now()));
+    const path = row.path.replace(':id', id).replace(':secretId', secretId!);
+    return { path, snapshot: async () => JSON.stringify([await f.deps.db('clients').where({ id }).select('*'), await f.deps.db('client_secrets').where({ client_id: id }).orderBy('id').select('*')]) };
   }
 
   it('has a row for every endpoint the account and admin routers serve, and no row for one they do not', () => {
