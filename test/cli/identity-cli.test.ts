@@ -111,7 +111,7 @@ describe.each(databaseKinds())('portcullis CLI on %s', (dbKind) => {
     expect(result.stdout.trim()).toBe('password set for Olivia');
   });
 
-  it('client create prints a generated secret once; list never shows it; rotate-secret replaces it', async () => {
+  it('client create prints a generated secret once; list never shows it; rotate-secret adds another', async () => {
     const created = await cli(['client', 'create', '--id', 'svc', '--type', 'confidential', '--grants', 'client_credentials', '--scopes', 'items:read items:write', '--default-scopes', 'items:read', '--audiences', 'https://api.example.com', '--introspect', '--json']);
     expect(created.code).toBe(0);
     const client = JSON.parse(created.stdout);
@@ -125,7 +125,7 @@ describe.each(databaseKinds())('portcullis CLI on %s', (dbKind) => {
 
     const rotated = await cli(['client', 'rotate-secret', 'svc', '--json']);
     expect(rotated.code).toBe(0);
-    const { client_secret: next } = JSON.parse(rotated.stdout);
+    const { secret: next } = JSON.parse(rotated.stdout);
     expect(next).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(next).not.toBe(client.client_secret);
   });
