@@ -22,6 +22,26 @@ export class KeySetError extends Error {
   }
 }
 
+/**
+ * Private members of a configured JWK saying when it entered its state, written by
+ * `portcullis keys rotate` (tokens/key-rotation.ts): `published_at` when it was added as next,
+ * `retired_at` when it stopped signing. ISO 8601 times; never published (only PUBLIC_MEMBERS are).
+ */
+export const KEY_TIMES = ['published_at', 'retired_at'] as const;
+export type KeyTimeMember = (typeof KEY_TIMES)[number];
+
+// A date and time with a zone ("2026-01-05T03:00:00Z", "...+01:00"): Date.parse alone also takes
+// forms whose meaning depends on the local zone.
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** The time in one of KEY_TIMES: undefined when absent, 'invalid' when not an ISO 8601 time with a zone. */
+export function keyTime(jwk: Readonly<Record<string, unknown>>, member: KeyTimeMember): Date | undefined | 'invalid' {
+  const value = jwk[member];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !ISO_TIME.test(value) || Number.isNaN(Date.parse(value))) return 'invalid';
+  return new Date(value);
+}
+
 const PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = {
   EC: ['kty', 'crv', 'x', 'y'],
   OKP: ['kty', 'crv', 'x'],
@@ -48,6 +68,9 @@ export function importJwk(jwk: JsonWebKey & { kid?: unknown; alg?: unknown; stat
   if (jwk.use !== undefined && jwk.use !== 'sig') return `key ${kid}: use must be "sig"`;
   const state = jwk.state ?? defaultState;
   if (state !== 'next' && state !== 'active' && state !== 'retired') return `key ${kid}: state must be next, active or retired`;
+  for (const member of KEY_TIMES) {
+    if (keyTime(jwk, member) === 'invalid') return `key ${kid}: ${member} must be an ISO 8601 time with a zone, like 2026-01-05T03:00:00Z`;
+  }
 
   try {
     if (alg === 'HS256') {
