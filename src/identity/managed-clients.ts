@@ -176,6 +176,30 @@ function forClient(index: number, id: string, error: unknown): unknown {
   return error;
 }
 
+/** Creates the client, or changes it to match; then its secrets and its mark. */
+async function applyOne(trx: Database, client: ManagedClient, current: Client | undefined, mark: string | null, managedBy: string, now: Date): Promise<'created' | 'unchanged' | ClientChange> {
+  const fields: string[] = [];
+  if (!current) {
+    await createClient(trx, { id: client.id, type: client.type, ...settingsOf(client) }, now);
+  } else {
+    if (current.type !== client.type) throw new IdentityError('invalid_client', `a client's type cannot change (${current.type} to ${client.type}): declare it under a new id`);
+    const settings = changedSettings(current, client);
+    if (settings.length > 0) {
+      const wanted = settingsOf(client);
+      await updateClient(trx, client.id, Object.fromEntries(settings.map((setting) => [setting, wanted[setting]])) as ClientChanges, now);
+    }
+    fields.push(...settings);
+  }
+  const secrets = await syncSecrets(trx, client, now);
+  if (secrets) fields.push('secrets');
+  if (mark !== managedBy) {
+    await trx('clients').where({ id: client.id }).update({ managed_by: managedBy });
+    fields.push('managedBy');
+  }
+  if (!current) return 'created';
+  return fields.length === 0 ? 'unchanged' : { id: client.id, fields, ...(secrets ? { secrets } : {}) };
+}
+
 /**
  * Makes the declared clients exist as declared, in one transaction: created, or changed to
  * match (the settings and the secrets), and marked as managed by `managedBy`. A client that
@@ -194,35 +218,12 @@ export async function applyManagedClients(deps: ManagedClientsDeps, declared: re
       const changed: ClientChange[] = [];
       const unchanged: string[] = [];
       for (const [index, client] of declared.entries()) {
-        try {
-          const current = existing.get(client.id);
-          const fields: string[] = [];
-          if (!current) {
-            await createClient(trx, { id: client.id, type: client.type, ...settingsOf(client) }, now);
-            created.push(client.id);
-          } else {
-            if (current.type !== client.type) {
-              throw new IdentityError('invalid_client', `a client's type cannot change (${current.type} to ${client.type}): declare it under a new id`);
-            }
-            const settings = changedSettings(current, client);
-            if (settings.length > 0) {
-              const wanted = settingsOf(client);
-              await updateClient(trx, client.id, Object.fromEntries(settings.map((setting) => [setting, wanted[setting]])) as ClientChanges, now);
-            }
-            fields.push(...settings);
-          }
-          const secrets = await syncSecrets(trx, client, now);
-          if (current && secrets) fields.push('secrets');
-          if (marks.get(client.id) !== options.managedBy) {
-            await trx('clients').where({ id: client.id }).update({ managed_by: options.managedBy });
-            if (current) fields.push('managedBy');
-          }
-          if (!current) continue;
-          if (fields.length === 0) unchanged.push(client.id);
-          else changed.push({ id: client.id, fields, ...(secrets ? { secrets } : {}) });
-        } catch (error) {
+        const outcome = await applyOne(trx, client, existing.get(client.id), marks.get(client.id) ?? null, options.managedBy, now).catch((error: unknown) => {
           throw forClient(index, client.id, error);
-        }
+        });
+        if (outcome === 'created') created.push(client.id);
+        else if (outcome === 'unchanged') unchanged.push(client.id);
+        else changed.push(outcome);
       }
       const declaredIds = new Set(declared.map((client) => client.id));
       const dropped = [...marks].filter(([id, mark]) => mark !== null && !declaredIds.has(id)).map(([id]) => id);
