@@ -1,0 +1,132 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ClientsFileError, loadClientsFile, readClientsFile } from '../../src/config/clients-file';
+import { hashClientSecret } from '../../src/identity/client-secrets';
+import { tempDir } from '../support/env';
+
+const SECRET = 'a-mounted-secret-of-at-least-32-characters';
+
+function write(name: string, text: string): string {
+  const dir = tempDir();
+  const file = path.join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+async function problem(file: string): Promise<string> {
+  try {
+    await loadClientsFile(file);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ClientsFileError);
+    return (error as Error).message;
+  }
+  throw new Error('the file was accepted');
+}
+
+describe('CLIENTS_FILE: what a declaration may hold', () => {
+  it('reads YAML: secrets by reference, a secretFile relative to the file, one trailing newline dropped, defaults filled in', async () => {
+    const hash = hashClientSecret('another-secret-of-at-least-32-characters');
+    const file = write(
+      'clients.yaml',
+      `clients:
+  - id: reports
+    type: confidential
+    grantTypes: [client_credentials]
+    scopes: [reports:read]
+    canIntrospect: true
+    secrets:
+      - id: reports-2026-01
+        secretFile: secrets/reports
+        notAfter: 2027-01-01T00:00:00Z
+      - id: reports-2026-07
+        secretHash: "${hash}"
+  - id: spa
+    type: public
+    grantTypes: [authorization_code, refresh_token]
+    scopes: [items:read]
+    redirectUris: [https://app.example.com/cb]
+`,
+    );
+    mkdirSync(path.join(path.dirname(file), 'secrets'));
+    writeFileSync(path.join(path.dirname(file), 'secrets', 'reports'), `${SECRET}\n`);
+    const clients = await loadClientsFile(file);
+    expect(clients).toEqual([
+      expect.objectContaining({
+        id: 'reports',
+        type: 'confidential',
+        canIntrospect: true,
+        audiences: [],
+        refreshTokenTtlSec: null,
+        secrets: [
+          { id: 'reports-2026-01', notAfter: new Date('2027-01-01T00:00:00Z'), secret: SECRET },
+          { id: 'reports-2026-07', notAfter: null, hash },
+        ],
+      }),
+      expect.objectContaining({ id: 'spa', type: 'public', redirectUris: ['https://app.example.com/cb'], requireConsent: false, secrets: [] }),
+    ]);
+    expect((await readClientsFile(file)).secretFiles).toEqual([path.join(path.dirname(file), 'secrets', 'reports')]);
+  });
+
+  it('reads the same declaration as JSON', async () => {
+    const secretFile = write('secret', SECRET);
+    const file = write('clients.json', JSON.stringify({ clients: [{ id: 'api', type: 'confidential', grantTypes: ['client_credentials'], scopes: [], secrets: [{ id: 'api-1', secretFile }] }] }));
+    expect(await loadClientsFile(file)).toEqual([expect.objectContaining({ id: 'api', secrets: [{ id: 'api-1', notAfter: null, secret: SECRET }] })]);
+  });
+
+  it('refuses a plaintext secret with its own message, and never repeats it', async () => {
+    const file = write('clients.yaml', 'clients:\n  - id: api\n    type: confidential\n    grantTypes: [client_credentials]\n    scopes: []\n    secrets:\n      - id: one\n        secret: hunter2-hunter2-hunter2-hunter2-hunter2\n');
+    const message = await problem(file);
+    expect(message).toContain(`${file}: clients[0].secrets[0].secret: a plaintext secret is refused: give secretFile (a mounted secret) or secretHash`);
+    expect(message).not.toContain('hunter2');
+    const onClient = await problem(write('clients.yaml', 'clients:\n  - id: api\n    type: confidential\n    secret: hunter2-hunter2-hunter2-hunter2-hunter2\n    grantTypes: [client_credentials]\n    scopes: []\n'));
+    expect(onClient).toMatch(/clients\[0\]\.secret: a plaintext secret is refused/);
+    expect(onClient).not.toContain('hunter2');
+  });
+
+  it('refuses unknown keys, each with its path', async () => {
+    const message = await problem(
+      write('clients.json', JSON.stringify({ version: 1, clients: [{ id: 'a', type: 'public', grantTypes: ['password'], scopes: [], origins: ['https://a.example'], grants: ['password'] }] })),
+    );
+    expect(message).toContain('version: unknown key');
+    expect(message).toContain('clients[0].origins: unknown key');
+    expect(message).toContain('clients[0].grants: unknown key');
+  });
+
+  it.each([
+    ['a type that is not one', { id: 'a', type: 'robot', grantTypes: ['password'], scopes: [] }, /clients\[0\]\.type: /],
+    ['a public client with a secret', { id: 'a', type: 'public', grantTypes: ['password'], scopes: [], secrets: [{ id: 's', secretHash: hashClientSecret(SECRET) }] }, /clients\[0\]\.secrets: a public client has no secret/],
+    ['a confidential client without one', { id: 'a', type: 'confidential', grantTypes: ['client_credentials'], scopes: [] }, /clients\[0\]\.secrets: a confidential client needs a secret/],
+    ['three secrets', { id: 'a', type: 'confidential', grantTypes: ['client_credentials'], scopes: [], secrets: ['1', '2', '3'].map((id) => ({ id, secretHash: hashClientSecret(SECRET) })) }, /at most two secrets/],
+    ['both references', { id: 'a', type: 'confidential', grantTypes: ['client_credentials'], scopes: [], secrets: [{ id: 's', secretHash: hashClientSecret(SECRET), secretFile: '/x' }] }, /exactly one of secretFile or secretHash/],
+    ['a hash of another kind', { id: 'a', type: 'confidential', grantTypes: ['client_credentials'], scopes: [], secrets: [{ id: 's', secretHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA' }] }, /secretHash: not a client secret hash/],
+    ['a date without an offset', { id: 'a', type: 'confidential', grantTypes: ['client_credentials'], scopes: [], secrets: [{ id: 's', secretHash: hashClientSecret(SECRET), notAfter: '2027-01-01' }] }, /secrets\[0\]\.notAfter/],
+  ])('refuses %s', async (_what, client, expected) => {
+    expect(await problem(write('clients.json', JSON.stringify({ clients: [client] })))).toMatch(expected);
+  });
+
+  it('refuses a client id or a secret id given twice', async () => {
+    const hash = hashClientSecret(SECRET);
+    const twice = { id: 'a', type: 'confidential', grantTypes: ['client_credentials'], scopes: [], secrets: [{ id: 's', secretHash: hash }] };
+    expect(await problem(write('clients.json', JSON.stringify({ clients: [twice, twice] })))).toMatch(/clients\[1\]\.id: client id "a" declared twice/);
+    const shared = { ...twice, id: 'b' };
+    expect(await problem(write('clients.json', JSON.stringify({ clients: [twice, shared] })))).toMatch(/clients\[1\]\.secrets\[0\]\.id: secret id "s" is also client a's/);
+  });
+
+  it('refuses a secretFile that cannot be read or is too short, naming the path and never the content', async () => {
+    const client = (secretFile: string) => JSON.stringify({ clients: [{ id: 'a', type: 'confidential', grantTypes: ['client_credentials'], scopes: [], secrets: [{ id: 's', secretFile }] }] });
+    expect(await problem(write('clients.json', client('/nonexistent/secret')))).toMatch(/clients\[0\]\.secrets\[0\]\.secretFile: "\/nonexistent\/secret" cannot be read \(no such file\)/);
+    const short = write('short', 'tiny-secret\n');
+    const message = await problem(write('clients.json', client(short)));
+    expect(message).toMatch(/is shorter than 32 characters/);
+    expect(message).not.toContain('tiny-secret');
+  });
+
+  it('refuses a file that is not YAML with a position, not the line itself', async () => {
+    const file = write('clients.yaml', 'clients:\n  - id: api\n    secretHash: "unterminated-and-secret-looking\n');
+    const message = await problem(file);
+    expect(message).toMatch(new RegExp(`^${file}: not valid YAML or JSON at line \\d+, column \\d+: `));
+    expect(message).not.toContain('unterminated-and-secret-looking');
+    expect(await problem(write('clients.yaml', 'clients: []\nclients: []\n'))).toMatch(/not valid YAML or JSON at line 2/);
+    expect(await problem(path.join(tempDir(), 'missing.yaml'))).toMatch(/missing\.yaml: cannot be read \(ENOENT\)/);
+  });
+});
