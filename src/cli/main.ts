@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/config';
 import { clientCommand } from './client';
+import { clientsCommand } from './clients';
 import { keysCommand } from './keys';
 import { migrateCommand } from './migrate';
 import { roleCommand } from './role';
@@ -19,6 +20,7 @@ program.addCommand(serveCommand(), { isDefault: true });
 program.addCommand(migrateCommand());
 program.addCommand(userCommand());
 program.addCommand(clientCommand());
+program.addCommand(clientsCommand());
 program.addCommand(roleCommand());
 program.addCommand(sessionCommand());
 program.addCommand(keysCommand());

@@ -1,0 +1,77 @@
+import path from 'node:path';
+import { Command } from 'commander';
+import { ClientsFileError } from '../config/clients-file';
+import { applyClientsFile } from '../config/clients-reload';
+import { hashClientSecret, MIN_SECRET_LENGTH } from '../identity/client-secrets';
+import type { ApplyResult, ClientChange } from '../identity/managed-clients';
+import { CliError, emit, readPassword, withDeps } from './context';
+
+// Clients as code from a CI pipeline (README "Clients as code"): the same apply as CLIENTS_FILE
+// in the service, once, with the diff printed.
+
+function describeChange(change: ClientChange): string {
+  const fields = change.fields.map((field) => {
+    if (field !== 'secrets' || !change.secrets) return field;
+    const parts = Object.entries(change.secrets)
+      .filter(([, ids]) => ids.length > 0)
+      .map(([kind, ids]) => `${kind} ${ids.join(' ')}`);
+    return `secrets: ${parts.join(', ')}`;
+  });
+  return fields.join('; ');
+}
+
+export function diffLines(result: ApplyResult): string[] {
+  const verb = (done: string): string => (result.dryRun ? `would be ${done}` : done);
+  const lines = [
+    ...result.created.map((id) => `${id}: ${verb('created')}`),
+    ...result.changed.map((change) => `${change.id}: ${verb('changed')} (${describeChange(change)})`),
+    ...result.unchanged.map((id) => `${id}: unchanged`),
+    ...result.pruned.map((id) => `${id}: ${verb('pruned')}`),
+    ...result.released.map((id) => `${id}: ${verb('released')} (no longer in the file: kept, and no longer managed by it)`),
+  ];
+  const counts = `${result.created.length} created, ${result.changed.length} changed, ${result.unchanged.length} unchanged, ${result.pruned.length} pruned, ${result.released.length} released`;
+  return [...lines, result.dryRun ? `dry run, nothing written: ${counts}` : counts];
+}
+
+interface ApplyOptions {
+  file: string;
+  dryRun?: boolean;
+  prune?: boolean;
+  json?: boolean;
+}
+
+export function clientsCommand(): Command {
+  const clients = new Command('clients').description('clients as code: apply a clients file (YAML or JSON)');
+
+  clients
+    .command('apply')
+    .description('create or change the clients a file declares to match it, in one transaction, and print the diff; a bad file changes nothing and exits 1')
+    .requiredOption('-f, --file <file>', 'the clients file (YAML or JSON), as CLIENTS_FILE')
+    .option('--dry-run', 'print what would change; write nothing')
+    .option('--prune', 'also delete clients a clients file once managed that this one no longer declares (their tokens end)')
+    .option('--json', 'machine-readable output')
+    .action(async (options: ApplyOptions) => {
+      const file = path.resolve(options.file);
+      const prune = options.prune ?? false;
+      const dryRun = options.dryRun ?? false;
+      let result: ApplyResult;
+      try {
+        result = await withDeps((deps) => applyClientsFile(deps, file, { prune, dryRun }), { revokes: prune && !dryRun });
+      } catch (error) {
+        if (error instanceof ClientsFileError) throw new CliError(error.message);
+        throw error;
+      }
+      emit(options.json, result, () => diffLines(result));
+    });
+
+  clients
+    .command('hash-secret')
+    .description('read a client secret on stdin and print its hash, for secretHash in a clients file')
+    .action(async () => {
+      const secret = await readPassword({ passwordStdin: true });
+      if (secret.length < MIN_SECRET_LENGTH) throw new CliError(`a client secret must be at least ${MIN_SECRET_LENGTH} characters`);
+      process.stdout.write(`${hashClientSecret(secret)}\n`);
+    });
+
+  return clients;
+}

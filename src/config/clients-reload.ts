@@ -1,0 +1,120 @@
+import { unwatchFile, watchFile } from 'node:fs';
+import { IdentityError } from '../identity/errors';
+import { applyManagedClients, type ApplyResult, type ManagedClientsDeps } from '../identity/managed-clients';
+import type { Logger } from '../logging/logger';
+import { ClientsFileError, readClientsFile, resolveClients } from './clients-file';
+
+export interface ApplyFileOptions {
+  readonly prune: boolean;
+  readonly dryRun: boolean;
+}
+
+/**
+ * Reads the file (and every secret it references) and applies it in one transaction. Anything
+ * wrong with it, including a client that breaks a rule, is a ClientsFileError naming the file;
+ * nothing is written then. `secretFiles` hears of the referenced secret files as soon as the
+ * file parses, even when one of them cannot be read yet (the watcher waits for it to appear).
+ */
+export async function applyClientsFile(deps: ManagedClientsDeps, file: string, options: ApplyFileOptions, secretFiles?: (paths: readonly string[]) => void): Promise<ApplyResult> {
+  const declared = await readClientsFile(file);
+  secretFiles?.(declared.secretFiles);
+  try {
+    return await applyManagedClients(deps, resolveClients(declared), { managedBy: file, ...options });
+  } catch (error) {
+    if (error instanceof IdentityError) throw new ClientsFileError(file, error.message);
+    throw error;
+  }
+}
+
+/** What a log line or the CLI says of an apply: ids and field names, never a secret. */
+export function describeApply(result: ApplyResult): { created: readonly string[]; changed: Record<string, readonly string[]>; unchanged: number; pruned: readonly string[]; released: readonly string[] } {
+  return {
+    created: result.created,
+    changed: Object.fromEntries(result.changed.map((change) => [change.id, change.fields])),
+    unchanged: result.unchanged.length,
+    pruned: result.pruned,
+    released: result.released,
+  };
+}
+
+export interface ClientsWatchDeps extends ManagedClientsDeps {
+  readonly log: Logger;
+}
+
+export interface ClientsWatch {
+  /** Stops watching and waits for an apply in progress. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Applies CLIENTS_FILE at start (a bad file stops the start, like a bad signing key set), then
+ * again on SIGHUP and when it, or a secret file it references, changes (polled every second,
+ * which follows the symlink swaps of Kubernetes volumes, like SIGNING_KEYS_FILE). From then on
+ * a bad file is refused with one log line and the clients stay as they were. Applies run one
+ * at a time; `onApplied` runs after each that succeeded (this instance's client caches forget
+ * what they held).
+ */
+export async function startClientsFile(deps: ClientsWatchDeps, file: string, prune: boolean, onApplied: (result: ApplyResult) => void): Promise<ClientsWatch> {
+  let running: Promise<void> = Promise.resolve();
+  let queued = false;
+  const watched = new Set<string>();
+
+  const onChange = (current: { mtimeMs: number }, previous: { mtimeMs: number }): void => {
+    if (current.mtimeMs !== previous.mtimeMs) request('file changed');
+  };
+  const watchOnly = (paths: readonly string[]): void => {
+    const wanted = new Set([file, ...paths]);
+    for (const path of [...watched]) {
+      if (wanted.has(path)) continue;
+      unwatchFile(path, onChange);
+      watched.delete(path);
+    }
+    for (const path of wanted) {
+      if (watched.has(path)) continue;
+      watchFile(path, { interval: 1000, persistent: false }, onChange);
+      watched.add(path);
+    }
+  };
+  const applyOnce = async (trigger: string): Promise<void> => {
+    const result = await applyClientsFile(deps, file, { prune, dryRun: false }, watchOnly);
+    onApplied(result);
+    deps.log.info({ event: 'clients.applied', file, trigger, ...describeApply(result) }, 'CLIENTS_FILE applied');
+  };
+  const reapply = async (trigger: string): Promise<void> => {
+    try {
+      await applyOnce(trigger);
+    } catch (error) {
+      // The message names the file and the problem; it never holds a secret (clients-file.ts).
+      const reason = error instanceof Error ? error.message : String(error);
+      deps.log.error({ event: 'clients.apply_failed', file, trigger, reason }, 'CLIENTS_FILE refused; the clients stay as they were');
+    }
+  };
+  // A burst of signals and changes while an apply runs makes one more apply, not one each.
+  const request = (trigger: string): void => {
+    if (queued) return;
+    queued = true;
+    running = running.then(() => {
+      queued = false;
+      return reapply(trigger);
+    });
+  };
+  const onHangup = (): void => request('SIGHUP');
+  const stop = async (): Promise<void> => {
+    process.off('SIGHUP', onHangup);
+    for (const path of watched) unwatchFile(path, onChange);
+    watched.clear();
+    await running;
+  };
+
+  process.on('SIGHUP', onHangup);
+  watchOnly([]);
+  running = applyOnce('start');
+  try {
+    await running;
+  } catch (error) {
+    running = Promise.resolve();
+    await stop();
+    throw error;
+  }
+  return { stop };
+}

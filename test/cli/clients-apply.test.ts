@@ -1,0 +1,98 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { tempDir } from '../support/env';
+import { runCli } from '../support/process';
+
+// `portcullis clients apply` as a CI pipeline runs it: the compiled CLI, the embedded database,
+// the printed diff and the exit code.
+
+jest.setTimeout(120_000);
+
+const SECRET = 'a-ci-mounted-client-secret-0123456789abcdef';
+
+describe('portcullis clients apply', () => {
+  const dir = tempDir();
+  const env = { DATA_DIR: dir, ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' };
+  const cli = (args: string[], input?: string) => runCli(args, env, input);
+  const write = (name: string, text: string): string => {
+    const file = path.join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+  const clientIds = async (): Promise<string[]> => (JSON.parse((await cli(['client', 'list', '--json'])).stdout) as Array<{ id: string }>).map((client) => client.id);
+  writeFileSync(path.join(dir, 'reports-secret'), `${SECRET}\n`);
+
+  it('hash-secret prints a hash the file takes; --dry-run prints the diff and writes nothing; then the apply does it', async () => {
+    const hashed = await cli(['clients', 'hash-secret'], `${SECRET}\n`);
+    expect(hashed.code).toBe(0);
+    const hash = hashed.stdout.trim();
+    expect(hash).toMatch(/^hmac-sha256\$/);
+    expect(hashed.stdout).not.toContain(SECRET);
+
+    const file = write(
+      'clients.yaml',
+      `clients:
+  - id: reports
+    type: confidential
+    grantTypes: [client_credentials]
+    scopes: [reports:read]
+    secrets:
+      - { id: reports-1, secretFile: reports-secret }
+      - { id: reports-2, secretHash: "${hash}" }
+  - id: portal
+    type: public
+    grantTypes: [authorization_code, refresh_token]
+    scopes: [items:read]
+    redirectUris: [https://portal.example.com/cb]
+`,
+    );
+    const dry = await cli(['clients', 'apply', '-f', file, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toBe('reports: would be created\nportal: would be created\ndry run, nothing written: 2 created, 0 changed, 0 unchanged, 0 pruned, 0 released\n');
+    expect(await clientIds()).not.toContain('reports');
+
+    const applied = await cli(['clients', 'apply', '-f', file, '--json']);
+    expect(applied.code).toBe(0);
+    expect(JSON.parse(applied.stdout)).toMatchObject({ dryRun: false, created: ['reports', 'portal'], changed: [], pruned: [] });
+    expect(await clientIds()).toEqual(expect.arrayContaining(['reports', 'portal']));
+    expect(applied.stdout + applied.stderr).not.toContain(SECRET);
+  });
+
+  it('prints changed fields and secrets by id; a JSON file is taken too (and now manages the client); prune shows what would go', async () => {
+    const file = write(
+      'clients.json',
+      JSON.stringify({
+        clients: [{ id: 'reports', type: 'confidential', grantTypes: ['client_credentials'], scopes: ['reports:read', 'reports:write'], canIntrospect: true, secrets: [{ id: 'reports-1', secretFile: 'reports-secret' }] }],
+      }),
+    );
+    const dry = await cli(['clients', 'apply', '-f', file, '--dry-run', '--prune']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toBe(
+      'reports: would be changed (scopes; canIntrospect; secrets: removed reports-2; managedBy)\nportal: would be pruned\ndry run, nothing written: 0 created, 1 changed, 0 unchanged, 1 pruned, 0 released\n',
+    );
+    expect(await clientIds()).toContain('portal');
+
+    const applied = await cli(['clients', 'apply', '-f', file]);
+    expect(applied.stdout).toBe('reports: changed (scopes; canIntrospect; secrets: removed reports-2; managedBy)\nportal: released (no longer in the file: kept, and no longer managed by it)\n0 created, 1 changed, 0 unchanged, 0 pruned, 1 released\n');
+    expect((await cli(['clients', 'apply', '-f', file])).stdout).toBe('reports: unchanged\n0 created, 0 changed, 1 unchanged, 0 pruned, 0 released\n');
+
+    // The file's client: the CLI refuses to change its secrets (the file would undo it).
+    const rotate = await cli(['client', 'rotate-secret', 'reports']);
+    expect(rotate.code).toBe(1);
+    expect(rotate.stderr).toBe(`portcullis: client reports is managed by the clients file ${file}: change it there\n`);
+  });
+
+  it('exits 1 on a bad file with one line naming it, and changes nothing', async () => {
+    const plaintext = write('plain.yaml', `clients:\n  - id: reports\n    type: confidential\n    grantTypes: [client_credentials]\n    scopes: []\n    secrets:\n      - { id: x, secret: "${SECRET}" }\n`);
+    const refused = await cli(['clients', 'apply', '-f', plaintext]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(`portcullis: ${plaintext}: clients[0].secrets[0].secret: a plaintext secret is refused: give secretFile (a mounted secret) or secretHash (\`portcullis clients hash-secret\`)\n`);
+    expect(refused.stderr).not.toContain(SECRET);
+
+    const broken = write('broken.yaml', 'clients:\n  - id: reports\n    type: public\n    grantTypes: [password]\n    scopes: []\n  - id: bad\n    type: public\n    grantTypes: [client_credentials]\n    scopes: []\n');
+    const rule = await cli(['clients', 'apply', '-f', broken]);
+    expect(rule.code).toBe(1);
+    expect(rule.stderr).toMatch(/broken\.yaml: clients\[0\] \(reports\): a client's type cannot change/);
+    expect(await clientIds()).not.toContain('bad');
+  });
+});
