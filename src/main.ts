@@ -8,11 +8,13 @@ import { seedDemoData } from './identity/demo-data';
 import { findStoredProblems } from './identity/stored-check';
 import { Passwords } from './identity/passwords';
 import { createApp } from './http/app';
+import { createHotPaths } from './http/hot-paths';
 import { listen, type ListeningServer } from './http/server';
 import { createLogger, type Logger } from './logging/logger';
 import { createStores } from './store/create-store';
 import { loadSigningKeys } from './config/signing-keys';
 import { watchSigningKeys } from './config/key-reload';
+import { startClientsFile, type ClientsWatch } from './config/clients-reload';
 import { Keyring } from './tokens/keyring';
 
 export interface BuildOptions {
@@ -72,7 +74,23 @@ export interface Service {
 export async function startService(env: NodeJS.ProcessEnv, options: BuildOptions = {}): Promise<Service> {
   const config = loadConfig(env);
   const deps = await buildDeps(config, options);
-  const app = createApp(deps);
+  const hot = createHotPaths(deps);
+  let clientsWatch: ClientsWatch | undefined;
+  try {
+    // Applied before listening: the service never answers with clients the file has changed.
+    // After each apply this instance's caches forget what they held; other instances within
+    // CLIENT_CACHE_TTL, or at once when they apply the same file themselves.
+    if (config.clientsFile) {
+      clientsWatch = await startClientsFile(deps, config.clientsFile, config.clientsFilePrune, () => {
+        hot.clients.clear();
+        hot.origins.clear();
+      });
+    }
+  } catch (error) {
+    await closeDeps(deps);
+    throw error;
+  }
+  const app = createApp(deps, hot);
   const http = await listen(app, config.port, config.host, deps.log);
   const stopWatchingKeys = watchSigningKeys(config, deps.keyring, deps.log);
   deps.log.info(
@@ -85,6 +103,7 @@ export async function startService(env: NodeJS.ProcessEnv, options: BuildOptions
     stopping ??= (async () => {
       deps.log.info({ event: 'server.stopping', reason }, 'shutting down');
       stopWatchingKeys();
+      await clientsWatch?.stop();
       await http.close(config.shutdownTimeoutSec * 1000);
       await closeDeps(deps);
       deps.log.info({ event: 'server.stopped' }, 'shutdown complete');

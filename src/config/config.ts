@@ -53,6 +53,10 @@ export interface Config {
   readonly migrateOnStart: boolean;
   readonly signingKeys: string | undefined;
   readonly signingKeysFile: string | undefined;
+  /** Clients declared as code (config/clients-file.ts), absolute; applied at start, on SIGHUP and on change. */
+  readonly clientsFile: string | undefined;
+  /** Delete file-managed clients the file no longer declares. */
+  readonly clientsFilePrune: boolean;
   readonly shutdownTimeoutSec: number;
   readonly readinessTimeoutMs: number;
   readonly accessTokenTtlSec: number;
@@ -206,6 +210,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     const url = new URL(parsed.ISSUER);
     if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') problems.push('ISSUER: must have no query, fragment or credentials (RFC 8414 §2)');
   }
+  if (parsed.CLIENTS_FILE_PRUNE !== undefined && !parsed.CLIENTS_FILE) problems.push('CLIENTS_FILE_PRUNE: only read with CLIENTS_FILE; unset it');
   if (parsed.LOGIN_DELAY_MIN > parsed.LOGIN_DELAY_MAX) problems.push('LOGIN_DELAY_MIN: must not exceed LOGIN_DELAY_MAX');
   if (parsed.ARGON2_MAX_QUEUE_PER_ADDRESS > parsed.ARGON2_MAX_QUEUE) {
     problems.push('ARGON2_MAX_QUEUE_PER_ADDRESS: must not exceed ARGON2_MAX_QUEUE (one address could fill the whole queue)');
@@ -245,6 +250,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     migrateOnStart: parsed.MIGRATE_ON_START ?? !production,
     signingKeys: parsed.SIGNING_KEYS,
     signingKeysFile: parsed.SIGNING_KEYS_FILE,
+    clientsFile: parsed.CLIENTS_FILE === undefined ? undefined : path.resolve(parsed.CLIENTS_FILE),
+    clientsFilePrune: parsed.CLIENTS_FILE_PRUNE ?? false,
     shutdownTimeoutSec: parsed.SHUTDOWN_TIMEOUT,
     readinessTimeoutMs: parsed.READINESS_TIMEOUT_MS,
     accessTokenTtlSec: parsed.ACCESS_TOKEN_TTL,

@@ -225,6 +225,9 @@ export const envSchema = z.object({
   MIGRATE_ON_START: boolean(),
   SIGNING_KEYS: optionalText,
   SIGNING_KEYS_FILE: optionalText,
+  // Clients as code (issue 15; README "Clients as code").
+  CLIENTS_FILE: optionalText,
+  CLIENTS_FILE_PRUNE: boolean(),
   SHUTDOWN_TIMEOUT: duration('10s', { min: 1, max: 300 }),
   READINESS_TIMEOUT_MS: integer(1000, 50, 30000),
   ACCESS_TOKEN_TTL: duration('15m', { min: 30, max: 86400 }),

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ClientsFileError, loadClientsFile, readClientsFile } from '../../src/config/clients-file';
+import { loadConfig } from '../../src/config/config';
 import { hashClientSecret } from '../../src/identity/client-secrets';
 import { tempDir } from '../support/env';
 
@@ -22,6 +23,15 @@ async function problem(file: string): Promise<string> {
   }
   throw new Error('the file was accepted');
 }
+
+describe('CLIENTS_FILE and CLIENTS_FILE_PRUNE settings', () => {
+  it('takes the path as absolute; prune is off unless set, and refused without a file', () => {
+    expect(loadConfig({ CLIENTS_FILE: 'deploy/clients.yaml' })).toMatchObject({ clientsFile: path.resolve('deploy/clients.yaml'), clientsFilePrune: false });
+    expect(loadConfig({ CLIENTS_FILE: '/etc/clients.yaml', CLIENTS_FILE_PRUNE: 'true' }).clientsFilePrune).toBe(true);
+    expect(loadConfig({}).clientsFile).toBeUndefined();
+    expect(() => loadConfig({ CLIENTS_FILE_PRUNE: 'true' })).toThrow(/CLIENTS_FILE_PRUNE: only read with CLIENTS_FILE/);
+  });
+});
 
 describe('CLIENTS_FILE: what a declaration may hold', () => {
   it('reads YAML: secrets by reference, a secretFile relative to the file, one trailing newline dropped, defaults filled in', async () => {
