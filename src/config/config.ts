@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ThrottleSettings } from '../store/throttle';
 import { insecureIssuerProblem, weakArgon2Problem } from './production-rules';
 import { envSchema, type HostPort, type LogLevel, type NodeEnv, type ParsedEnv, type TrustProxy } from './schema';
+import { readSecretFiles } from './secret-files';
 
 export type { HostPort, TrustProxy } from './schema';
 
@@ -193,9 +194,13 @@ function redisSettings(parsed: ParsedEnv, problems: string[]): RedisSettings | u
  * reported together, so an operator fixes them in one pass rather than one restart each.
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
-  const result = envSchema.safeParse(env);
-  if (!result.success) {
-    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
+  // Secrets mounted as files (NAME_FILE) are read first and validated as NAME, like any value.
+  const secrets = readSecretFiles(env);
+  const result = envSchema.safeParse(secrets.env);
+  if (!result.success || secrets.problems.length > 0) {
+    const label = (name: string): string => (secrets.fromFile.has(name) ? `${name} (from ${secrets.fromFile.get(name)})` : name);
+    const issues = result.success ? [] : result.error.issues.map((issue) => `${label(issue.path.join('.')) || '(env)'}: ${issue.message}`);
+    throw new ConfigError([...secrets.problems, ...issues]);
   }
   const parsed = result.data;
   const production = parsed.NODE_ENV === 'production';

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { parseDuration } from './duration';
 
 // The single description of every environment variable the service reads. README's
-// configuration table mirrors this file; keep them in step.
+// configuration table mirrors this file; keep them in step. The settings that carry a secret
+// also accept NAME_FILE (config/secret-files.ts reads those files before this schema runs).
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const NODE_ENVS = ['development', 'production', 'test'] as const;
