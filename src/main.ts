@@ -105,6 +105,8 @@ export async function startService(env: NodeJS.ProcessEnv, options: BuildOptions
       stopWatchingKeys();
       await clientsWatch?.stop();
       await http.close(config.shutdownTimeoutSec * 1000);
+      // Last uses of client secrets noted since the last minute's write, while the database is open.
+      await hot.secretUses.flush();
       await closeDeps(deps);
       deps.log.info({ event: 'server.stopped' }, 'shutdown complete');
     })();
