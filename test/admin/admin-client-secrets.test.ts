@@ -47,10 +47,10 @@ describe('admin API /admin/clients/:id/secrets', () => {
     expect(res.body).toEqual({ clientId: 'service', secretId: expect.stringMatching(/^cs_/), secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), oldSecretExpiresAt: new Date(f.deps.clock.now() + 7 * DAY_MS).toISOString() });
     expect((await clientCredentials('service', SERVICE_SECRET)).status).toBe(200);
     expect((await clientCredentials('service', res.body.secret)).status).toBe(200);
-    expect((await view('service')).secrets).toEqual([
-      { ...old, notAfter: res.body.oldSecretExpiresAt },
-      expect.objectContaining({ id: res.body.secretId, notAfter: null }),
-    ]);
+    // (Listed oldest first; these two were made at the same instant of the fixture's clock.)
+    expect((await view('service')).secrets).toEqual(
+      expect.arrayContaining([{ ...old, notAfter: res.body.oldSecretExpiresAt }, expect.objectContaining({ id: res.body.secretId, notAfter: null })]),
+    );
     expect(JSON.stringify(f.deps.logs.lines())).not.toContain(res.body.secret);
     expect(f.deps.logs.events('admin.client_secret_rotated').at(-1)).toMatchObject({ actorUsername: 'root', target: 'service', changes: { secretId: res.body.secretId, oldSecretExpiresAt: res.body.oldSecretExpiresAt } });
   });
@@ -60,7 +60,9 @@ describe('admin API /admin/clients/:id/secrets', () => {
     expect(refused.status).toBe(409);
     expect(refused.body.error).toBe('too_many_secrets');
     expect(refused.body.error_description).toMatch(/already has 2 active secrets.*remove one first/);
-    const [old, current] = (await view('service')).secrets;
+    const { secrets } = await view('service');
+    const old = secrets.find((secret) => secret.notAfter !== null);
+    const current = secrets.find((secret) => secret.notAfter === null);
     expect((await remove('service', old!.id)).status).toBe(204);
     // Removal through this instance's admin API applies here at once.
     expect((await clientCredentials('service', SERVICE_SECRET)).status).toBe(401);
@@ -68,7 +70,7 @@ describe('admin API /admin/clients/:id/secrets', () => {
     const again = await rotate('service', { keepOldFor: 3600 });
     expect(again.status).toBe(201);
     expect(again.body.oldSecretExpiresAt).toBe(new Date(f.deps.clock.now() + 3600_000).toISOString());
-    expect((await view('service')).secrets.map((secret) => secret.id)).toEqual([current!.id, again.body.secretId]);
+    expect((await view('service')).secrets.map((secret) => secret.id).sort()).toEqual([current!.id, again.body.secretId].sort());
   });
 
   it('keepOldFor 0 replaces at once; so does the older POST /admin/clients/:id/secret', async () => {
