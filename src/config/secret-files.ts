@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
 // The Docker/Kubernetes secrets convention: a setting that carries a secret may instead name a
 // file (a mounted secret) in NAME_FILE, whose content is the value. The files are read once,
@@ -40,7 +40,9 @@ const REASONS: Readonly<Record<string, string>> = {
 export function readSecret(file: string): { value: string } | { problem: string } {
   let fd: number | undefined;
   try {
-    fd = openSync(file, 'r');
+    // Non-blocking: opening a FIFO for reading would otherwise wait for a writer, freezing the
+    // event loop (and SIGTERM with it); the regular-file check below then refuses it.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
     const stat = fstatSync(fd);
     if (!stat.isFile()) return { problem: 'is not a regular file' };
     if (stat.size > MAX_BYTES) return { problem: `is larger than ${MAX_BYTES / 1024} KiB: not a secret` };

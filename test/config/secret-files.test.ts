@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -76,6 +77,12 @@ describe('secrets from files (NAME_FILE)', () => {
     expect(problemsOf({ DATABASE_URL_FILE: directory })).toEqual([`DATABASE_URL_FILE: "${directory}" is not a regular file`]);
     const empty = secretFile('\n');
     expect(problemsOf({ DATABASE_URL_FILE: empty })).toEqual([`DATABASE_URL_FILE: "${empty}" is empty`]);
+  });
+
+  it('refuses a named pipe at once instead of waiting for a writer (which would freeze the process)', () => {
+    const fifo = path.join(dir, 'a-fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect(problemsOf({ DATABASE_URL_FILE: fifo })).toEqual([`DATABASE_URL_FILE: "${fifo}" is not a regular file`]);
   });
 
   it('reports file problems with every other problem, in one pass', () => {
