@@ -126,10 +126,22 @@ export async function authenticateClient(clients: ClientSource, authorization: s
     await throttling?.guard.failed(credentials.id, throttling.address);
     throw new OAuthError('invalid_client', 'client authentication failed', usesBasic ? { wwwAuthenticate: 'Basic realm="portcullis"' } : {});
   };
+  // A secret that matched nothing: perhaps one added (or a client created) since the record was
+  // cached, on another instance or by the CLI, so the client is read once more (client-cache.ts
+  // bounds how often). Unknown ids take this path too: the time of the answer must not tell
+  // which client ids exist.
+  const retryFresh = async (secret: string): Promise<AuthenticatedClient> => {
+    const fresh = clients.reload ? await clients.reload(credentials.id) : undefined;
+    const freshId = fresh?.type === 'confidential' ? matchClientSecret(secret, fresh, now) : undefined;
+    if (!fresh || freshId === undefined) return failure();
+    uses?.record(freshId);
+    return { client: fresh, method: credentials.method, secretId: freshId };
+  };
   const client = await clients.find(credentials.id);
   if (!client) {
-    if (credentials.secret !== undefined) matchClientSecret(credentials.secret, undefined, now);
-    return failure();
+    if (credentials.secret === undefined) return failure();
+    matchClientSecret(credentials.secret, undefined, now);
+    return retryFresh(credentials.secret);
   }
   if (client.type === 'public') {
     // A public client has no secret; one that sends a secret is misconfigured, not authenticated.
@@ -142,10 +154,5 @@ export async function authenticateClient(clients: ClientSource, authorization: s
     uses?.record(secretId);
     return { client, method: credentials.method, secretId };
   }
-  // Perhaps a secret added since this record was cached (another instance, the CLI): ask once more.
-  const fresh = clients.reload ? await clients.reload(credentials.id) : undefined;
-  const freshId = fresh?.type === 'confidential' ? matchClientSecret(credentials.secret, fresh, now) : undefined;
-  if (!fresh || freshId === undefined) return failure();
-  uses?.record(freshId);
-  return { client: fresh, method: credentials.method, secretId: freshId };
+  return retryFresh(credentials.secret);
 }
