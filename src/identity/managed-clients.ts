@@ -2,7 +2,7 @@ import type { Database } from '../db/database';
 import { revokeClientTokens, type ClientLifecycleDeps } from './client-lifecycle';
 import { effectiveSecrets, setClientSecrets, type ClientSecretRef } from './client-secret-store';
 import { hashClientSecret, verifyClientSecret } from './client-secrets';
-import { createClient, deleteClient, isValidClientId, listClients, updateClient, type Client, type ClientChanges, type ClientType } from './clients';
+import { createClient, deleteClient, isValidClientId, listClients, updateClient, type Client, type ClientChanges, type NewClient } from './clients';
 import { IdentityError } from './errors';
 import { sameSet } from '../sets';
 
@@ -14,25 +14,14 @@ import { sameSet } from '../sets';
 /** A secret as declared: a hash to store as it is, or a secret (read from a mounted file) to hash. */
 export type ManagedSecret = { readonly id: string; readonly notAfter: Date | null } & ({ readonly hash: string } | { readonly secret: string });
 
-/** A client as a file declares it: every setting given (defaults filled in), secrets by reference. */
-export interface ManagedClient {
-  readonly id: string;
+/**
+ * A client as a file declares it: a new client's fields (clients.ts NewClient, so the two
+ * cannot drift), every setting given (defaults filled in), and secrets by reference.
+ */
+export type ManagedClient = Required<Omit<NewClient, 'name' | 'secret'>> & {
   readonly name?: string | undefined;
-  readonly type: ClientType;
-  readonly grantTypes: readonly string[];
-  readonly scopes: readonly string[];
-  readonly defaultScopes: readonly string[];
-  readonly audiences: readonly string[];
-  readonly corsOrigins: readonly string[];
-  readonly canIntrospect: boolean;
-  readonly redirectUris: readonly string[];
-  readonly postLogoutRedirectUris: readonly string[];
-  readonly requireConsent: boolean;
-  readonly refreshTokenTtlSec: number | null;
-  readonly refreshIdleTtlSec: number | null;
-  readonly refreshTokenInCookie: boolean;
   readonly secrets: readonly ManagedSecret[];
-}
+};
 
 export interface ClientChange {
   readonly id: string;
@@ -90,22 +79,8 @@ const SETTINGS = [
 
 type Setting = (typeof SETTINGS)[number];
 
-function settingsOf(client: ManagedClient): Required<Pick<ClientChanges, Setting>> {
-  return {
-    name: client.name ?? client.id,
-    grantTypes: client.grantTypes,
-    scopes: client.scopes,
-    defaultScopes: client.defaultScopes,
-    audiences: client.audiences,
-    corsOrigins: client.corsOrigins,
-    canIntrospect: client.canIntrospect,
-    redirectUris: client.redirectUris,
-    postLogoutRedirectUris: client.postLogoutRedirectUris,
-    requireConsent: client.requireConsent,
-    refreshTokenTtlSec: client.refreshTokenTtlSec,
-    refreshIdleTtlSec: client.refreshIdleTtlSec,
-    refreshTokenInCookie: client.refreshTokenInCookie,
-  };
+function settingsOf({ id, type: _type, secrets: _secrets, ...settings }: ManagedClient): Required<Pick<ClientChanges, Setting>> {
+  return { ...settings, name: settings.name ?? id };
 }
 
 const unique = (list: readonly string[]): string[] => [...new Set(list)];
