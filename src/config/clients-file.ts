@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, YAMLError } from 'yaml';
 import { z } from 'zod';
 import { isClientSecretId } from '../identity/client-secret-store';
 import { isClientSecretHash, MIN_SECRET_LENGTH } from '../identity/client-secrets';
 import type { ManagedClient, ManagedSecret } from '../identity/managed-clients';
+import { readBoundedFile } from './bounded-file';
 import { readSecret } from './secret-files';
 
 // CLIENTS_FILE (README "Clients as code"): clients declared in YAML or JSON, applied by
@@ -113,6 +113,8 @@ function where(issuePath: readonly PropertyKey[]): string {
 }
 
 const MAX_SHOWN = 10;
+/** Thousands of clients fit in far less; a larger file is the wrong file, and is refused before it is parsed. */
+const MAX_FILE_BYTES = 1024 * 1024;
 
 function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   const lines = issues.flatMap((issue) =>
@@ -135,6 +137,8 @@ function parseText(file: string, text: string): unknown {
     return parse(text, { prettyErrors: false, uniqueKeys: true, maxAliasCount: 100 });
   } catch (error) {
     if (error instanceof YAMLError) throw new ClientsFileError(file, `not valid YAML or JSON at ${lineOf(text, error.pos[0])}: ${error.message}`);
+    // The parser's own guards (an alias bomb: "Excessive alias count...") throw plain errors.
+    if (error instanceof Error) throw new ClientsFileError(file, `not usable YAML: ${error.message}`);
     throw error;
   }
 }
@@ -149,13 +153,9 @@ export interface ClientsFile {
 
 /** Reads and checks the file's shape; a secretFile path is relative to the file's directory. */
 export async function readClientsFile(file: string): Promise<ClientsFile> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new ClientsFileError(file, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`);
-  }
-  const result = clientsFileSchema.safeParse(parseText(file, text) ?? {});
+  const read = readBoundedFile(file, MAX_FILE_BYTES, 'too large for a clients file');
+  if ('problem' in read) throw new ClientsFileError(file, read.problem);
+  const result = clientsFileSchema.safeParse(parseText(file, read.text) ?? {});
   if (!result.success) throw new ClientsFileError(file, describeIssues(result.error.issues));
   const dir = path.dirname(file);
   const clients = result.data.clients.map((client) => ({

@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { readBoundedFile } from './bounded-file';
 
 // The Docker/Kubernetes secrets convention: a setting that carries a secret may instead name a
 // file (a mounted secret) in NAME_FILE, whose content is the value. The files are read once,
@@ -24,45 +24,16 @@ export interface SecretFiles {
 
 const set = (value: string | undefined): value is string => value !== undefined && value !== '';
 
-const REASONS: Readonly<Record<string, string>> = {
-  ENOENT: 'no such file',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EISDIR: 'a directory, not a file',
-  ENOTDIR: 'a path through something that is not a directory',
-  ELOOP: 'too many symbolic links',
-};
-
 /**
  * The content of a secret file: exactly one trailing line break ("\n" or "\r\n", which `echo` and
  * editors add) is dropped and nothing else, since a password may end in spaces.
  */
 export function readSecret(file: string): { value: string } | { problem: string } {
-  let fd: number | undefined;
-  try {
-    // Non-blocking: opening a FIFO for reading would otherwise wait for a writer, freezing the
-    // event loop (and SIGTERM with it); the regular-file check below then refuses it.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) return { problem: 'is not a regular file' };
-    if (stat.size > MAX_BYTES) return { problem: `is larger than ${MAX_BYTES / 1024} KiB: not a secret` };
-    const buffer = Buffer.alloc(stat.size);
-    let length = 0;
-    while (length < buffer.length) {
-      const read = readSync(fd, buffer, length, buffer.length - length, length);
-      if (read === 0) break;
-      length += read;
-    }
-    const value = buffer.subarray(0, length).toString('utf8').replace(/\r?\n$/, '');
-    if (value === '') return { problem: 'is empty' };
-    return { value };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
-    // The code and a plain reason only: a message from below could quote what it read.
-    return { problem: `cannot be read (${REASONS[code] ?? code})` };
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  const read = readBoundedFile(file, MAX_BYTES, 'not a secret');
+  if ('problem' in read) return read;
+  const value = read.text.replace(/\r?\n$/, '');
+  if (value === '') return { problem: 'is empty' };
+  return { value };
 }
 
 /** Puts the content of every NAME_FILE given into NAME; both set is a problem, as is a file that cannot be read. */

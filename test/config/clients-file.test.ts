@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ClientsFileError, loadClientsFile, readClientsFile } from '../../src/config/clients-file';
@@ -137,6 +138,16 @@ describe('CLIENTS_FILE: what a declaration may hold', () => {
     expect(message).toMatch(new RegExp(`^${file}: not valid YAML or JSON at line \\d+, column \\d+: `));
     expect(message).not.toContain('unterminated-and-secret-looking');
     expect(await problem(write('clients.yaml', 'clients: []\nclients: []\n'))).toMatch(/not valid YAML or JSON at line 2/);
-    expect(await problem(path.join(tempDir(), 'missing.yaml'))).toMatch(/missing\.yaml: cannot be read \(ENOENT\)/);
+    expect(await problem(path.join(tempDir(), 'missing.yaml'))).toMatch(/missing\.yaml: cannot be read \(no such file\)/);
+  });
+
+  it('refuses an alias bomb, an oversized file and a FIFO without parsing or blocking', async () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdef'.split('').map((name, index) => `${name}: &${name} [${Array(9).fill(`*${'abcdef'[index]}`).join(', ')}]`)];
+    expect(await problem(write('clients.yaml', `${levels.join('\n')}\nclients: []\n`))).toMatch(/clients\.yaml: not usable YAML: Excessive alias count/);
+    const huge = write('clients.json', JSON.stringify({ clients: [], padding: 'x'.repeat(1024 * 1024) }));
+    expect(await problem(huge)).toBe(`${huge}: is larger than 1 MiB: too large for a clients file`);
+    const fifo = path.join(tempDir(), 'clients.fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect(await problem(fifo)).toBe(`${fifo}: is not a regular file`);
   });
 });
