@@ -165,6 +165,22 @@ describe('client secrets with overlap at the token and introspection endpoints',
       expect(Date.now() - started).toBeLessThan(RELOAD_INTERVAL_MS + 1000);
     });
 
+    it('a client created through one, after the other has cached its id as unknown, authenticates there at once', async () => {
+      const NEW = 'created-elsewhere-secret-0123456789-abc';
+      // The other instance asks for the id first: not there yet, and remembered as unknown.
+      expect((await token(two, 'late', NEW)).status).toBe(401);
+      const created = await request(one.callback())
+        .post('/admin/clients')
+        .set('Authorization', await bearer())
+        .send({ id: 'late', type: 'confidential', grantTypes: ['client_credentials'], scopes: [] });
+      expect(created.status).toBe(201);
+      const started = Date.now();
+      expect((await token(two, 'late', created.body.client_secret)).status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(RELOAD_INTERVAL_MS + 1000);
+      // And a wrong secret for it is still refused.
+      expect((await token(two, 'late', NEW)).status).toBe(401);
+    });
+
     async function rotateSecretThrough(target: Koa<AppState>): Promise<{ secret: string }> {
       const secrets = await listClientSecrets(deps.db, 'twin');
       if (secrets.length > 1) await request(target.callback()).delete(`/admin/clients/twin/secrets/${secrets[0]!.id}`).set('Authorization', await bearer());
