@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { email, fullName } from '../account/schemas';
 import { parseDuration } from '../config/duration';
-import { MAX_SECRET_OVERLAP_SEC } from '../identity/client-secret-store';
+import { MAX_SECRET_OVERLAP_SEC } from '../identity/client-secret-records';
 import { MAX_CLIENT_REFRESH_TTL_SEC, MIN_CLIENT_REFRESH_TTL_SEC } from '../identity/client-sign-in';
 import { GRANT_TYPES } from '../identity/clients';
 import { MAX_REDIRECT_URI_LENGTH, MAX_REDIRECT_URIS } from '../identity/redirect-uris';

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { parseDuration } from '../config/duration';
-import { listClientSecrets, MAX_SECRET_OVERLAP_SEC, removeClientSecret, rotateClientSecret, secretsByClient, type ClientSecretInfo } from '../identity/client-secret-store';
+import { listClientSecrets, MAX_SECRET_OVERLAP_SEC, secretsByClient, type ClientSecretInfo } from '../identity/client-secret-records';
+import { removeClientSecret, rotateClientSecret } from '../identity/client-secret-store';
 import { createClient, findClient, GRANT_TYPES, listClients, publicClient, type Client, type ClientType } from '../identity/clients';
 import { refuseManagedClient } from '../identity/managed-clients';
 import { parseScope } from '../identity/scopes';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parse, YAMLError } from 'yaml';
 import { z } from 'zod';
-import { isClientSecretId } from '../identity/client-secret-store';
+import { isClientSecretId } from '../identity/client-secret-records';
 import { isClientSecretHash, MIN_SECRET_LENGTH } from '../identity/client-secrets';
 import type { ManagedClient, ManagedSecret } from '../identity/managed-clients';
 import { readBoundedFile } from './bounded-file';

@@ -1,4 +1,5 @@
-import type { ClientSecretInfo, RotatedSecret } from '../identity/client-secret-store';
+import type { ClientSecretInfo } from '../identity/client-secret-records';
+import type { RotatedSecret } from '../identity/client-secret-store';
 import type { Client } from '../identity/clients';
 import type { Consent } from '../identity/consents';
 import type { User } from '../identity/users';

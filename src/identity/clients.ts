@@ -1,5 +1,5 @@
 import type { Database } from '../db/database';
-import { effectiveSecrets, newClientSecretId, type ClientSecretRef } from './client-secret-store';
+import { effectiveSecrets, newClientSecretId, type ClientSecretRef } from './client-secret-records';
 import { generateClientSecret, hashClientSecret, MIN_SECRET_LENGTH } from './client-secrets';
 import { signInSettingsProblems } from './client-sign-in';
 import { IdentityError } from './errors';

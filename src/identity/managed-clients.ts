@@ -1,6 +1,7 @@
 import type { Database } from '../db/database';
 import { revokeClientTokens, type ClientLifecycleDeps } from './client-lifecycle';
-import { effectiveSecrets, setClientSecrets, type ClientSecretRef } from './client-secret-store';
+import { effectiveSecrets, type ClientSecretRef } from './client-secret-records';
+import { setClientSecrets } from './client-secret-store';
 import { hashClientSecret, verifyClientSecret } from './client-secrets';
 import { createClient, deleteClient, isValidClientId, listClients, updateClient, type Client, type ClientChanges, type NewClient } from './clients';
 import { IdentityError } from './errors';

@@ -1,4 +1,4 @@
-import { isActiveSecret, MAX_ACTIVE_SECRETS } from '../identity/client-secret-store';
+import { isActiveSecret, MAX_ACTIVE_SECRETS } from '../identity/client-secret-records';
 import { hashClientSecret, verifyClientSecret } from '../identity/client-secrets';
 import type { ClientWithSecret } from '../identity/clients';
 import { OAuthError } from './errors';

@@ -1,12 +1,5 @@
-import {
-  addClientSecret,
-  expireClientSecret,
-  LEGACY_SECRET_ID,
-  listClientSecrets,
-  removeClientSecret,
-  rotateClientSecret,
-  setClientSecrets,
-} from '../../src/identity/client-secret-store';
+import { LEGACY_SECRET_ID, listClientSecrets } from '../../src/identity/client-secret-records';
+import { addClientSecret, expireClientSecret, removeClientSecret, rotateClientSecret, setClientSecrets } from '../../src/identity/client-secret-store';
 import { SecretUseRecorder } from '../../src/identity/client-secret-uses';
 import { hashClientSecret, verifyClientSecret } from '../../src/identity/client-secrets';
 import { createClient, findClient } from '../../src/identity/clients';

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { hashClientSecret } from '../../src/identity/client-secrets';
-import { listClientSecrets } from '../../src/identity/client-secret-store';
+import { listClientSecrets } from '../../src/identity/client-secret-records';
 import { findClient } from '../../src/identity/clients';
 import { applyManagedClients, clientManager, type ManagedClient } from '../../src/identity/managed-clients';
 import { basic, oauthFixture } from '../support/oauth-fixture';

@@ -1,4 +1,4 @@
-import { MAX_ACTIVE_SECRETS } from '../../src/identity/client-secret-store';
+import { MAX_ACTIVE_SECRETS } from '../../src/identity/client-secret-records';
 import { hashClientSecret } from '../../src/identity/client-secrets';
 import type { ClientWithSecret } from '../../src/identity/clients';
 import { authenticateClient, type ClientSource } from '../../src/oauth/client-auth';

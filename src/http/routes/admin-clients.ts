@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { createClientAs, deleteClientAs, removeSecretAs, rotateSecretAs, updateClientAs } from '../../admin/clients';
 import { createClientBody, rotateSecretBody, updateClientBody } from '../../admin/schemas';
 import type { Deps } from '../../deps';
-import { listClientSecrets, secretsByClient } from '../../identity/client-secret-store';
+import { listClientSecrets, secretsByClient } from '../../identity/client-secret-records';
 import { findClient, listClients, publicClient } from '../../identity/clients';
 import { ApiError } from '../api-error';
 import type { AppContext, AppState } from '../context';
