@@ -5,7 +5,7 @@ import { removeClientSecret, rotateClientSecret } from '../identity/client-secre
 import { createClient, findClient, GRANT_TYPES, listClients, publicClient, type Client, type ClientType } from '../identity/clients';
 import { refuseManagedClient } from '../identity/managed-clients';
 import { parseScope } from '../identity/scopes';
-import { rotationView, secretView } from '../http/views';
+import { rotationView, secretView } from '../identity/views';
 import { CliError, emit, list, withDeps } from './context';
 
 const describe = (client: Client): string =>

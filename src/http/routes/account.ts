@@ -12,7 +12,7 @@ import { apiRouter } from './api-router';
 import { passwordWork } from '../middleware/abort-signal';
 import { callerOf, requireUser, thirdPartyAccountScope } from '../middleware/bearer-auth';
 import { jsonBody } from '../validate';
-import { consentView, userView } from '../views';
+import { consentView, userView } from '../../identity/views';
 
 const notAUser = () => invalidTokenError('the token does not belong to a user who may sign in');
 

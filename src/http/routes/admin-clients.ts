@@ -11,7 +11,7 @@ import type { HotPaths } from '../hot-paths';
 import { apiRouter } from './api-router';
 import { requireScope } from '../middleware/bearer-auth';
 import { jsonBody } from '../validate';
-import { clientView, rotationView } from '../views';
+import { clientView, rotationView } from '../../identity/views';
 import { actorOf } from './admin-users';
 
 const notFound = () => new ApiError(404, 'not_found', 'no such client');

@@ -13,7 +13,7 @@ import { apiRouter } from './api-router';
 import { passwordWork } from '../middleware/abort-signal';
 import { callerOf, insufficientScope, requireScope } from '../middleware/bearer-auth';
 import { jsonBody, queryParams } from '../validate';
-import { userView } from '../views';
+import { userView } from '../../identity/views';
 
 export function actorOf(ctx: AppContext): Actor {
   const { claims, scopes } = callerOf(ctx);

@@ -1,8 +1,8 @@
-import type { ClientSecretInfo } from '../identity/client-secret-records';
-import type { RotatedSecret } from '../identity/client-secret-store';
-import type { Client } from '../identity/clients';
-import type { Consent } from '../identity/consents';
-import type { User } from '../identity/users';
+import type { ClientSecretInfo } from './client-secret-records';
+import type { RotatedSecret } from './client-secret-store';
+import type { Client } from './clients';
+import type { Consent } from './consents';
+import type { User } from './users';
 
 /** A user as the account and admin APIs show it: never the password hash. */
 export function userView(user: User) {
