@@ -152,14 +152,18 @@ function keepOneWorking(clientId: string, rows: readonly SecretRow[], secretId: 
 }
 
 /**
- * Ends a secret at `at` (now, or later); `now` is when the change is made. Refused for the
- * client's last working secret. False when the client has no such secret.
+ * Ends a secret at `at` (now, or later); `now` is when the change is made. An end only moves
+ * earlier: a secret that ends sooner already, or has ended, keeps its end (an ended secret is
+ * never brought back past the two-secret limit). Refused for the client's last working secret.
+ * False when the client has no such secret.
  */
-export async function expireClientSecret(db: Database, clientId: string, secretId: string, at: Date, now: Date = at): Promise<boolean> {
+export async function expireClientSecret(db: Database, clientId: string, secretId: string, at: Date, now: Date): Promise<boolean> {
   if (!isClientSecretId(secretId)) return false;
   return db.transaction(async (trx) => {
     const rows = await lockConfidential(trx, clientId);
-    if (!rows.some((row) => row.id === secretId)) return false;
+    const row = rows.find((candidate) => candidate.id === secretId);
+    if (!row) return false;
+    if (row.not_after !== null && date(row.not_after).getTime() <= at.getTime()) return true;
     keepOneWorking(clientId, rows, secretId, at.getTime());
     await trx('client_secrets').where({ id: secretId, client_id: clientId }).update({ not_after: at });
     await mirrorNewest(trx, clientId, now, false);
@@ -168,7 +172,7 @@ export async function expireClientSecret(db: Database, clientId: string, secretI
 }
 
 /** Deletes a secret: it stops working now. Refused for the client's last working secret. */
-export async function removeClientSecret(db: Database, clientId: string, secretId: string, now: Date = new Date()): Promise<boolean> {
+export async function removeClientSecret(db: Database, clientId: string, secretId: string, now: Date): Promise<boolean> {
   if (!isClientSecretId(secretId)) return false;
   return db.transaction(async (trx) => {
     const rows = await lockConfidential(trx, clientId);

@@ -122,6 +122,9 @@ describe.each(databaseKinds())('client secrets with overlap (%s)', (kind) => {
       [first, at(4)],
       [again.id, null],
     ]);
+    // An end only moves earlier: an ended secret is not brought back.
+    expect(await expireClientSecret(deps.db, id, first, at(DAY), at(5))).toBe(true);
+    expect((await listClientSecrets(deps.db, id))[0]).toMatchObject({ id: first, notAfter: at(4) });
     // Another client's secret is not this client's.
     const other = await newClient();
     expect(await removeClientSecret(deps.db, other.id, again.id, at(5))).toBe(false);
