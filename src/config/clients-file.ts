@@ -88,8 +88,16 @@ const declaredClient = z.preprocess(
     }),
 );
 
+/** What marks the file's clients (`clients.managed_by`) when the file names itself. */
+const MARK = /^[\x21-\x7e]{1,128}$/;
+
 const clientsFileSchema = z
-  .object({ clients: z.array(declaredClient) })
+  .object({
+    // The mark of the clients this file manages; the same wherever the file is read from (the
+    // service's mount, a CI checkout), so prune and release agree on which clients are its own.
+    name: z.string().regex(MARK, '1-128 printable ASCII characters, no spaces').optional(),
+    clients: z.array(declaredClient),
+  })
   .strict()
   .superRefine((file, ctx) => {
     const ids = file.clients.map((client) => client.id);
@@ -146,6 +154,8 @@ function parseText(file: string, text: string): unknown {
 /** The declared clients with their secret references still unread (dry-runs and watches need the paths first). */
 export interface ClientsFile {
   readonly file: string;
+  /** What marks its clients: the top-level `name`, else the file's absolute path. */
+  readonly managedBy: string;
   readonly clients: readonly DeclaredClient[];
   /** Every secretFile the declaration names, absolute: watched for changes like the file itself. */
   readonly secretFiles: readonly string[];
@@ -163,7 +173,7 @@ export async function readClientsFile(file: string): Promise<ClientsFile> {
     secrets: client.secrets.map((secret) => ('secretFile' in secret ? { ...secret, secretFile: path.resolve(dir, secret.secretFile) } : secret)),
   }));
   const secretFiles = [...new Set(clients.flatMap((client) => client.secrets.flatMap((secret) => ('secretFile' in secret ? [secret.secretFile] : []))))];
-  return { file, clients, secretFiles };
+  return { file, managedBy: result.data.name ?? path.resolve(file), clients, secretFiles };
 }
 
 /** Reads every referenced secret: the file's content minus one trailing line break. One unreadable secret refuses the file. */

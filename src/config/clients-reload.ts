@@ -19,7 +19,7 @@ export async function applyClientsFile(deps: ManagedClientsDeps, file: string, o
   const declared = await readClientsFile(file);
   secretFiles?.(declared.secretFiles);
   try {
-    return await applyManagedClients(deps, resolveClients(declared), { managedBy: file, ...options });
+    return await applyManagedClients(deps, resolveClients(declared), { managedBy: declared.managedBy, ...options });
   } catch (error) {
     if (error instanceof IdentityError) throw new ClientsFileError(file, error.message);
     throw error;

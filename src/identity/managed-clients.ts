@@ -52,7 +52,7 @@ export interface ApplyResult {
 }
 
 export interface ApplyOptions {
-  /** What `managed_by` names: the file's path. */
+  /** What `managed_by` names: the file's top-level `name`, else its absolute path. Prune and release touch only clients with this mark. */
   readonly managedBy: string;
   /** Delete managed clients the file no longer declares (otherwise they are released: kept, unmanaged). */
   readonly prune: boolean;
@@ -179,9 +179,10 @@ async function applyOne(trx: Database, client: ManagedClient, current: Client | 
 /**
  * Makes the declared clients exist as declared, in one transaction: created, or changed to
  * match (the settings and the secrets), and marked as managed by `managedBy`. A client that
- * breaks a rule refuses the whole set (IdentityError, nothing written). Managed clients the set
- * no longer declares are deleted with `prune` (their tokens revoked first), else released.
- * Clients made by hand (not managed) are never pruned.
+ * breaks a rule refuses the whole set (IdentityError, nothing written). Clients marked with this
+ * `managedBy` that the set no longer declares are deleted with `prune` (their tokens revoked
+ * first), else released. Clients made by hand, or managed by another mark, are never touched
+ * unless declared.
  */
 export async function applyManagedClients(deps: ManagedClientsDeps, declared: readonly ManagedClient[], options: ApplyOptions): Promise<ApplyResult> {
   const now = new Date(deps.clock.now());
@@ -202,7 +203,8 @@ export async function applyManagedClients(deps: ManagedClientsDeps, declared: re
         else changed.push(outcome);
       }
       const declaredIds = new Set(declared.map((client) => client.id));
-      const dropped = [...marks].filter(([id, mark]) => mark !== null && !declaredIds.has(id)).map(([id]) => id);
+      // Only this file's clients: another file's (or another mark's) are that file's business.
+      const dropped = [...marks].filter(([id, mark]) => mark === options.managedBy && !declaredIds.has(id)).map(([id]) => id);
       const pruned = options.prune ? dropped : [];
       for (const id of pruned) {
         // client-lifecycle.ts: the tokens end before the row goes. Not in a dry run: the

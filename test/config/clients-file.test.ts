@@ -84,6 +84,15 @@ describe('CLIENTS_FILE: what a declaration may hold', () => {
     expect(await loadClientsFile(file)).toEqual([expect.objectContaining({ id: 'api', secrets: [{ id: 'api-1', notAfter: null, secret: SECRET }] })]);
   });
 
+  it('marks its clients with its top-level name, the same from any checkout; without one, with its absolute path', async () => {
+    const declared = { clients: [{ id: 'api', type: 'public', grantTypes: ['password'], scopes: [] }] };
+    const named = write('clients.json', JSON.stringify({ name: 'prod/clients', ...declared }));
+    expect((await readClientsFile(named)).managedBy).toBe('prod/clients');
+    const unnamed = write('clients.json', JSON.stringify(declared));
+    expect((await readClientsFile(path.relative(process.cwd(), unnamed))).managedBy).toBe(unnamed);
+    expect(await problem(write('clients.json', JSON.stringify({ name: 'has a space', ...declared })))).toMatch(/name: 1-128 printable ASCII characters/);
+  });
+
   it('refuses a plaintext secret with its own message, and never repeats it', async () => {
     const file = write('clients.yaml', 'clients:\n  - id: api\n    type: confidential\n    grantTypes: [client_credentials]\n    scopes: []\n    secrets:\n      - id: one\n        secret: hunter2-hunter2-hunter2-hunter2-hunter2\n');
     const message = await problem(file);

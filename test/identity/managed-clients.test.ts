@@ -111,4 +111,20 @@ describe('clients as code: applying a declaration', () => {
     const introspected = await request(f.app.callback()).post('/oauth/introspect').type('form').set('Authorization', basic('rs', 'resource-server-secret-with-32-characters-or-more')).send({ token });
     expect(introspected.body).toEqual({ active: false });
   });
+
+  it('prune and release touch only the clients of this mark: another file\'s clients stay as they are', async () => {
+    const other = '/srv/ci-checkout/deploy/clients.yaml';
+    const theirs = { ...app, id: 'theirs' };
+    await applyManagedClients(f.deps, [theirs], { managedBy: other, prune: false, dryRun: false });
+    const mine = await apply([{ ...app, id: 'mine' }]);
+    expect(mine.created).toEqual(['mine']);
+
+    // This mark declares nothing of the other's: a prune here deletes only its own dropped clients.
+    const pruned = await apply([app], { prune: true });
+    expect(pruned).toMatchObject({ pruned: ['mine'], released: [] });
+    expect(await clientManager(f.deps.db, 'theirs')).toBe(other);
+    const released = await applyManagedClients(f.deps, [], { managedBy: FILE, prune: false, dryRun: false });
+    expect(released.released).toEqual(['app']);
+    expect(await clientManager(f.deps.db, 'theirs')).toBe(other);
+  });
 });
