@@ -161,14 +161,16 @@ function validate(input: NewClient): void {
 
 /**
  * Creates a client, and a confidential client's first secret; returns it with the plain secret
- * (when generated: it is never stored or shown again) and the secret's id.
+ * (when generated: it is never stored or shown again) and the secret's id. `withoutSecret`: no
+ * first secret, for a caller that sets the client's secrets in the same transaction (clients as
+ * code, managed-client-sync.ts).
  */
-export async function createClient(db: Database, input: NewClient, now: Date): Promise<{ client: Client; secret?: string; secretId?: string }> {
+export async function createClient(db: Database, input: NewClient, now: Date, { withoutSecret = false }: { readonly withoutSecret?: boolean } = {}): Promise<{ client: Client; secret?: string; secretId?: string }> {
   validate(input);
   // A client's own tokens carry its id as `sub`; it must never name a user (stored ones are
   // reported by `portcullis migrate`, see identity/stored-check.ts).
   if (looksLikeUserId(input.id)) invalid('a client id must not look like a user id (a UUID)');
-  const secret = input.type === 'confidential' ? (input.secret ?? generateClientSecret()) : undefined;
+  const secret = input.type === 'confidential' && !withoutSecret ? (input.secret ?? generateClientSecret()) : undefined;
   const secretHash = secret === undefined ? null : hashClientSecret(secret);
   const secretId = secret === undefined ? undefined : newClientSecretId();
   const row = await db.transaction(async (trx) => {
