@@ -14,10 +14,11 @@ export interface ClientSource {
   readonly find: ClientLookup;
   /**
    * Called when a presented secret matched none of the found record's: the record as the
-   * database has it, read after this call, so a secret added on another instance works at
-   * once; the cache bounds how often (oauth/client-cache.ts). Undefined: no fresher record.
+   * database has it, read at or after `since` (performance.now() before `find`), so a secret
+   * added on another instance works at once; the cache bounds how often
+   * (oauth/client-cache.ts). Undefined: no fresher record.
    */
-  readonly reload?: (id: string) => Promise<ClientWithSecret | undefined>;
+  readonly reload?: (id: string, since: number) => Promise<ClientWithSecret | undefined>;
 }
 
 /** Throttling of failed client authentication (identity/credential-throttle.ts implements it). */
@@ -131,12 +132,13 @@ export async function authenticateClient(clients: ClientSource, authorization: s
   // bounds how often). Unknown ids take this path too: the time of the answer must not tell
   // which client ids exist.
   const retryFresh = async (secret: string): Promise<AuthenticatedClient> => {
-    const fresh = clients.reload ? await clients.reload(credentials.id) : undefined;
+    const fresh = clients.reload ? await clients.reload(credentials.id, since) : undefined;
     const freshId = fresh?.type === 'confidential' ? matchClientSecret(secret, fresh, now) : undefined;
     if (!fresh || freshId === undefined) return failure();
     uses?.record(freshId);
     return { client: fresh, method: credentials.method, secretId: freshId };
   };
+  const since = performance.now();
   const client = await clients.find(credentials.id);
   if (!client) {
     if (credentials.secret === undefined) return failure();

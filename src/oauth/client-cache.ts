@@ -10,6 +10,8 @@ export const RELOAD_INTERVAL_MS = 1000;
 
 interface Entry {
   readonly client: ClientWithSecret | undefined;
+  /** When the read that found it started (performance.now()). */
+  readonly readAt: number;
 }
 
 /** A read of one client from the database: when it starts (performance.now()) and what it found. */
@@ -47,9 +49,10 @@ export class ClientCache implements ClientSource {
       max,
       ttl: Math.max(ttlMs, 1),
       fetchMethod: async (id, _stale, { options }) => {
+        const readAt = performance.now();
         const client = await findClient(db, id);
         if (!client) options.ttl = this.negativeTtl();
-        return { client };
+        return { client, readAt };
       },
     });
     this.reloads = new LRUCache<string, Reload>({ max });
@@ -64,16 +67,23 @@ export class ClientCache implements ClientSource {
     return (await this.cache.fetch(id))?.client;
   };
 
-  /** The client as the database has it, read after this call; undefined without a cache (find just read it). */
-  readonly reload = (id: string): Promise<ClientWithSecret | undefined> => {
+  /**
+   * The client as the database has it, read at or after `since`; undefined without a cache
+   * (find just read it). The cached record serves when its read began after `since` (a miss
+   * that `find` just filled): one query per unknown id, as for a known one.
+   */
+  readonly reload = (id: string, since: number): Promise<ClientWithSecret | undefined> => {
     if (this.ttlMs <= 0) return Promise.resolve(undefined);
+    const cached = this.cache.get(id, { allowStale: false });
+    if (cached && cached.readAt >= since) return Promise.resolve(cached.client);
     const now = performance.now();
     const latest = this.reloads.get(id);
-    if (latest && latest.at >= now) return latest.result;
+    if (latest && latest.at >= since) return latest.result;
     const at = latest ? Math.max(now, latest.at + RELOAD_INTERVAL_MS) : now;
     const result = (at > now ? sleep(at - now) : Promise.resolve()).then(async () => {
+      const readAt = performance.now();
       const client = await findClient(this.db, id);
-      this.cache.set(id, { client }, client ? {} : { ttl: this.negativeTtl() });
+      this.cache.set(id, { client, readAt }, client ? {} : { ttl: this.negativeTtl() });
       return client;
     });
     this.reloads.set(id, { at, result });
