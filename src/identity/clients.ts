@@ -1,6 +1,6 @@
 import type { Database } from '../db/database';
-import { effectiveSecrets, newClientSecretId, type ClientSecretRef } from './client-secret-records';
-import { generateClientSecret, hashClientSecret, MIN_SECRET_LENGTH } from './client-secrets';
+import { effectiveSecrets, isClientSecretId, newClientSecretId, type ClientSecretRef } from './client-secret-records';
+import { generateClientSecret, hashClientSecret, isClientSecretHash, MIN_SECRET_LENGTH } from './client-secrets';
 import { signInSettingsProblems } from './client-sign-in';
 import { IdentityError } from './errors';
 import { looksLikeUserId } from './ids';
@@ -159,20 +159,28 @@ function validate(input: NewClient): void {
   if (signIn.length > 0) invalid(signIn.join('; '));
 }
 
+/** A confidential client's first secret as its caller already holds it: id, hash and end. */
+export interface FirstSecret {
+  readonly id: string;
+  readonly hash: string;
+  readonly notAfter: Date | null;
+}
+
 /**
  * Creates a client, and a confidential client's first secret; returns it with the plain secret
- * (when generated: it is never stored or shown again) and the secret's id. `withoutSecret`: no
- * first secret, for a caller that sets the client's secrets in the same transaction (clients as
- * code, managed-client-sync.ts).
+ * (when generated: it is never stored or shown again) and the secret's id. `firstSecret`: that
+ * secret as given, not a generated one (clients as code declares its secrets: managed-client-sync.ts).
  */
-export async function createClient(db: Database, input: NewClient, now: Date, { withoutSecret = false }: { readonly withoutSecret?: boolean } = {}): Promise<{ client: Client; secret?: string; secretId?: string }> {
+export async function createClient(db: Database, input: NewClient, now: Date, { firstSecret }: { readonly firstSecret?: FirstSecret } = {}): Promise<{ client: Client; secret?: string; secretId?: string }> {
   validate(input);
   // A client's own tokens carry its id as `sub`; it must never name a user (stored ones are
   // reported by `portcullis migrate`, see identity/stored-check.ts).
   if (looksLikeUserId(input.id)) invalid('a client id must not look like a user id (a UUID)');
-  const secret = input.type === 'confidential' && !withoutSecret ? (input.secret ?? generateClientSecret()) : undefined;
-  const secretHash = secret === undefined ? null : hashClientSecret(secret);
-  const secretId = secret === undefined ? undefined : newClientSecretId();
+  if (firstSecret && (input.type !== 'confidential' || input.secret !== undefined)) invalid('a first secret is for a confidential client without a secret of its own');
+  if (firstSecret && (!isClientSecretId(firstSecret.id) || !isClientSecretHash(firstSecret.hash))) invalid(`not a secret id and hash: ${firstSecret.id}`);
+  const secret = input.type === 'confidential' && !firstSecret ? (input.secret ?? generateClientSecret()) : undefined;
+  const secretHash = firstSecret?.hash ?? (secret === undefined ? null : hashClientSecret(secret));
+  const secretId = firstSecret?.id ?? (secret === undefined ? undefined : newClientSecretId());
   const row = await db.transaction(async (trx) => {
     const [inserted] = await trx('clients')
       .insert({
@@ -193,19 +201,20 @@ export async function createClient(db: Database, input: NewClient, now: Date, { 
         refresh_token_ttl_sec: input.refreshTokenTtlSec ?? null,
         refresh_idle_ttl_sec: input.refreshIdleTtlSec ?? null,
         refresh_token_in_cookie: input.refreshTokenInCookie ?? false,
-        secret_rotated_at: secret === undefined ? null : now,
+        secret_rotated_at: secretHash === null ? null : now,
         created_at: now,
         updated_at: now,
       })
       .onConflict('id')
       .ignore()
       .returning<ClientRow[]>('*');
-    if (inserted && secretHash !== null) await trx('client_secrets').insert({ id: secretId, client_id: input.id, secret_hash: secretHash, created_at: now });
+    if (inserted && firstSecret && (await trx('client_secrets').where({ id: firstSecret.id }).first('id'))) invalid(`secret id already used by another client: ${firstSecret.id}`);
+    if (inserted && secretHash !== null) await trx('client_secrets').insert({ id: secretId, client_id: input.id, secret_hash: secretHash, created_at: now, not_after: firstSecret?.notAfter ?? null });
     return inserted;
   });
   if (!row) throw new IdentityError('duplicate_client', `client id already exists: ${input.id}`);
   const client = publicClient(fromRow(row));
-  if (secret === undefined) return { client };
+  if (secret === undefined) return secretId === undefined ? { client } : { client, secretId };
   return { client, secretId, ...(input.secret === undefined ? { secret } : {}) };
 }
 

@@ -127,4 +127,13 @@ describe('clients as code: applying a declaration', () => {
     expect(released.released).toEqual(['app']);
     expect(await clientManager(f.deps.db, 'theirs')).toBe(other);
   });
+
+  it('creates a confidential client with its declared secrets and no other; one that has ended already is refused', async () => {
+    await apply([worker([{ id: 'worker-new', notAfter: null, hash: NEW_HASH }], { id: 'fresh' })].map((client) => ({ ...client, secrets: [{ id: 'fresh-1', notAfter: null, hash: NEW_HASH }] })));
+    expect(await f.deps.db('client_secrets').where({ client_id: 'fresh' }).select('id', 'secret_hash')).toEqual([{ id: 'fresh-1', secret_hash: NEW_HASH }]);
+    expect(await f.deps.db('clients').where({ id: 'fresh' }).first('secret_hash')).toEqual({ secret_hash: NEW_HASH });
+    const ended = { ...worker([{ id: 'stale-1', notAfter: new Date(f.deps.clock.now() - 1000), hash: NEW_HASH }]), id: 'stale' };
+    await expect(apply([ended])).rejects.toThrow(/clients\[0\] \(stale\): client stale needs at least one secret that has not ended/);
+    expect(await findClient(f.deps.db, 'stale')).toBeUndefined();
+  });
 });
