@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { ClientsFileError } from '../config/clients-file';
 import { applyClientsFile } from '../config/clients-reload';
 import { hashClientSecret, MIN_SECRET_LENGTH } from '../identity/client-secrets';
-import type { ApplyResult, ClientChange } from '../identity/managed-clients';
+import { PrunedTokensNotEnded, type ApplyResult, type ClientChange } from '../identity/managed-clients';
 import { CliError, emit, readPassword, withDeps } from './context';
 
 // Clients as code from a CI pipeline (README "Clients as code"): the same apply as CLIENTS_FILE
@@ -59,7 +59,11 @@ export function clientsCommand(): Command {
         result = await withDeps((deps) => applyClientsFile(deps, file, { prune, dryRun }), { revokes: prune && !dryRun });
       } catch (error) {
         if (error instanceof ClientsFileError) throw new CliError(error.message);
-        throw error;
+        if (!(error instanceof PrunedTokensNotEnded)) throw error;
+        // Applied and committed; say so, then fail on the tokens that live on.
+        const committed = error.result;
+        emit(options.json, committed, () => diffLines(committed));
+        throw new CliError(error.message);
       }
       emit(options.json, result, () => diffLines(result));
     });

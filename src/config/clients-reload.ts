@@ -1,6 +1,6 @@
 import { unwatchFile, watchFile } from 'node:fs';
 import { IdentityError } from '../identity/errors';
-import { applyManagedClients, type ApplyResult, type ManagedClientsDeps } from '../identity/managed-clients';
+import { applyManagedClients, PrunedTokensNotEnded, type ApplyResult, type ManagedClientsDeps } from '../identity/managed-clients';
 import type { Logger } from '../logging/logger';
 import { ClientsFileError, readClientsFile, resolveClients } from './clients-file';
 
@@ -75,10 +75,19 @@ export async function startClientsFile(deps: ClientsWatchDeps, file: string, pru
       watched.add(path);
     }
   };
-  const applyOnce = async (trigger: string): Promise<void> => {
-    const result = await applyClientsFile(deps, file, { prune, dryRun: false }, watchOnly);
+  const applied = (trigger: string, result: ApplyResult): void => {
     onApplied(result);
     deps.log.info({ event: 'clients.applied', file, trigger, ...describeApply(result) }, 'CLIENTS_FILE applied');
+  };
+  const applyOnce = async (trigger: string): Promise<void> => {
+    try {
+      applied(trigger, await applyClientsFile(deps, file, { prune, dryRun: false }, watchOnly));
+    } catch (error) {
+      if (!(error instanceof PrunedTokensNotEnded)) throw error;
+      // Committed: the clients are as the file says; only the pruned clients' tokens live on.
+      applied(trigger, error.result);
+      deps.log.error({ event: 'clients.prune_revoke_failed', file, trigger, clients: error.clientIds, reason: error.message }, 'pruned clients\' tokens were not ended');
+    }
   };
   const reapply = async (trigger: string): Promise<void> => {
     try {

@@ -52,12 +52,50 @@ function forClient(index: number, id: string, error: unknown): unknown {
  * Makes the declared clients exist as declared, in one transaction: created, or changed to
  * match (the settings and the secrets), and marked as managed by `managedBy`. A client that
  * breaks a rule refuses the whole set (IdentityError, nothing written). Clients marked with this
- * `managedBy` that the set no longer declares are deleted with `prune` (their tokens revoked
- * first), else released. Clients made by hand, or managed by another mark, are never touched
+ * `managedBy` that the set no longer declares are deleted with `prune` (their tokens ended
+ * after the commit), else released. Clients made by hand, or managed by another mark, are never touched
  * unless declared.
  */
 export async function applyManagedClients(deps: ManagedClientsDeps, declared: readonly ManagedClient[], options: ApplyOptions): Promise<ApplyResult> {
   const now = new Date(deps.clock.now());
+  const result = await inTransaction(deps, declared, options, now);
+  await endPrunedTokens(deps, result);
+  return result;
+}
+
+/** The pruned clients' tokens could not all be ended: the apply itself is committed. */
+export class PrunedTokensNotEnded extends Error {
+  constructor(
+    readonly result: ApplyResult,
+    readonly clientIds: readonly string[],
+    cause: unknown,
+  ) {
+    super(`pruned ${clientIds.join(', ')}, but their access tokens could not be ended (${cause instanceof Error ? cause.message : String(cause)}); they stay valid until they expire (ACCESS_TOKEN_TTL)`, { cause });
+    this.name = 'PrunedTokensNotEnded';
+  }
+}
+
+/**
+ * The pruned clients' tokens end once their deletion is committed: the token store is outside
+ * the transaction, and revoking first would end the tokens of clients that a failed commit
+ * keeps. Every one is tried; a failure is reported with the committed result.
+ */
+async function endPrunedTokens(deps: ManagedClientsDeps, result: ApplyResult): Promise<void> {
+  if (result.dryRun) return;
+  const failed: string[] = [];
+  let cause: unknown;
+  for (const id of result.pruned) {
+    try {
+      await revokeClientTokens(deps, id);
+    } catch (error) {
+      failed.push(id);
+      cause ??= error;
+    }
+  }
+  if (failed.length > 0) throw new PrunedTokensNotEnded(result, failed, cause);
+}
+
+async function inTransaction(deps: ManagedClientsDeps, declared: readonly ManagedClient[], options: ApplyOptions, now: Date): Promise<ApplyResult> {
   try {
     return await deps.db.transaction(async (trx) => {
       await trx.raw(`select pg_advisory_xact_lock(${APPLY_LOCK})`);
@@ -77,12 +115,7 @@ export async function applyManagedClients(deps: ManagedClientsDeps, declared: re
       // Only this file's clients: another file's (or another mark's) are that file's business.
       const dropped = [...marks].filter(([id, mark]) => mark === options.managedBy && !declaredIds.has(id)).map(([id]) => id);
       const pruned = options.prune ? dropped : [];
-      for (const id of pruned) {
-        // client-lifecycle.ts: the tokens end before the row goes. Not in a dry run: the
-        // revocation is in the token store, outside this transaction.
-        if (!options.dryRun) await revokeClientTokens(deps, id);
-        await deleteClient(trx, id);
-      }
+      for (const id of pruned) await deleteClient(trx, id);
       // Without prune a client dropped from the file stays, and is no longer the file's: the
       // admin API and the CLI may change or delete it again.
       const released = options.prune ? [] : dropped;

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { hashClientSecret } from '../../src/identity/client-secrets';
 import { listClientSecrets } from '../../src/identity/client-secret-records';
 import { findClient } from '../../src/identity/clients';
-import { applyManagedClients, clientManager, type ManagedClient } from '../../src/identity/managed-clients';
+import { applyManagedClients, clientManager, PrunedTokensNotEnded, type ManagedClient } from '../../src/identity/managed-clients';
 import { basic, oauthFixture } from '../support/oauth-fixture';
 
 const OLD = 'the-old-secret-of-a-worker-at-least-32-chars';
@@ -135,5 +135,23 @@ describe('clients as code: applying a declaration', () => {
     const ended = { ...worker([{ id: 'stale-1', notAfter: new Date(f.deps.clock.now() - 1000), hash: NEW_HASH }]), id: 'stale' };
     await expect(apply([ended])).rejects.toThrow(/clients\[0\] \(stale\): client stale needs at least one secret that has not ended/);
     expect(await findClient(f.deps.db, 'stale')).toBeUndefined();
+  });
+
+  it('ends pruned clients\' tokens only after the deletion is committed; a failed revocation is reported with the committed result', async () => {
+    const revoked: string[] = [];
+    const recording = { ...f.deps, revocations: { revokeClientTokensBefore: async (id: string) => void revoked.push(id) } };
+    await apply([{ ...app, id: 'doomed' }, { ...app, id: 'kept' }]);
+    const broken = { ...app, id: 'broken', grantTypes: ['client_credentials'] };
+    await expect(applyManagedClients(recording, [{ ...app, id: 'kept' }, broken], { managedBy: FILE, prune: true, dryRun: false })).rejects.toThrow(/broken/);
+    // The transaction failed: nothing pruned, no token ended.
+    expect(revoked).toEqual([]);
+    expect(await findClient(f.deps.db, 'doomed')).toBeDefined();
+
+    const failing = { ...f.deps, revocations: { revokeClientTokensBefore: async () => Promise.reject(new Error('store down')) } };
+    const error = await applyManagedClients(failing, [{ ...app, id: 'kept' }], { managedBy: FILE, prune: true, dryRun: false }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(PrunedTokensNotEnded);
+    expect(error).toMatchObject({ clientIds: ['doomed'], result: { pruned: ['doomed'] } });
+    expect((error as Error).message).toMatch(/^pruned doomed, but their access tokens could not be ended \(store down\)/);
+    expect(await findClient(f.deps.db, 'doomed')).toBeUndefined();
   });
 });
