@@ -14,7 +14,7 @@ import { createLogger, type Logger } from './logging/logger';
 import { createStores } from './store/create-store';
 import { loadSigningKeys } from './config/signing-keys';
 import { watchSigningKeys } from './config/key-reload';
-import { startClientsFile, type ClientsWatch } from './config/clients-reload';
+import { startClientsFile, type ClientsWatch } from './clients-as-code/watch';
 import { Keyring } from './tokens/keyring';
 
 export interface BuildOptions {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { ClientsFileError } from '../config/clients-file';
-import { applyClientsFile } from '../config/clients-reload';
+import { applyClientsFile } from '../clients-as-code/apply-file';
 import { hashClientSecret, MIN_SECRET_LENGTH } from '../identity/client-secrets';
 import { PrunedTokensNotEnded, type ApplyResult, type ClientChange } from '../identity/managed-clients';
 import { CliError, emit, readPassword, withDeps } from './context';

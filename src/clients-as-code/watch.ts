@@ -1,41 +1,11 @@
 import { unwatchFile, watchFile } from 'node:fs';
-import { IdentityError } from '../identity/errors';
-import { applyManagedClients, PrunedTokensNotEnded, type ApplyResult, type ManagedClientsDeps } from '../identity/managed-clients';
+import { PrunedTokensNotEnded, type ApplyResult, type ManagedClientsDeps } from '../identity/managed-clients';
 import type { Logger } from '../logging/logger';
-import { ClientsFileError, readClientsFile, resolveClients } from './clients-file';
+import { applyClientsFile, describeApply } from './apply-file';
 
-export interface ApplyFileOptions {
-  readonly prune: boolean;
-  readonly dryRun: boolean;
-}
-
-/**
- * Reads the file (and every secret it references) and applies it in one transaction. Anything
- * wrong with it, including a client that breaks a rule, is a ClientsFileError naming the file;
- * nothing is written then. `secretFiles` hears of the referenced secret files as soon as the
- * file parses, even when one of them cannot be read yet (the watcher waits for it to appear).
- */
-export async function applyClientsFile(deps: ManagedClientsDeps, file: string, options: ApplyFileOptions, secretFiles?: (paths: readonly string[]) => void): Promise<ApplyResult> {
-  const declared = await readClientsFile(file);
-  secretFiles?.(declared.secretFiles);
-  try {
-    return await applyManagedClients(deps, resolveClients(declared), { managedBy: declared.managedBy, ...options });
-  } catch (error) {
-    if (error instanceof IdentityError) throw new ClientsFileError(file, error.message);
-    throw error;
-  }
-}
-
-/** What a log line or the CLI says of an apply: ids and field names, never a secret. */
-export function describeApply(result: ApplyResult): { created: readonly string[]; changed: Record<string, readonly string[]>; unchanged: number; pruned: readonly string[]; released: readonly string[] } {
-  return {
-    created: result.created,
-    changed: Object.fromEntries(result.changed.map((change) => [change.id, change.fields])),
-    unchanged: result.unchanged.length,
-    pruned: result.pruned,
-    released: result.released,
-  };
-}
+// CLIENTS_FILE in the service: applied at start, on SIGHUP and when the file or a secret file it
+// names changes. Orchestration (files, the database, the token store, signals), so it lives
+// here, above config/ (which only parses) and identity/ (which changes clients).
 
 export interface ClientsWatchDeps extends ManagedClientsDeps {
   readonly log: Logger;
