@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { AtomicWriteError, rewriteFile } from '../config/atomic-file';
 import { loadConfig } from '../config/config';
+import { loadKeyScheduleConfig } from '../config/key-schedule';
 import { loadSigningKeys } from '../config/signing-keys';
 import { generateJwk } from '../tokens/generate';
 import { KeySetError, type KeyState } from '../tokens/jwk';
@@ -44,7 +45,13 @@ export function keysCommand(): Command {
     .option('--json', 'machine-readable output')
     .action((options: { file?: string; alg?: string; dryRun?: boolean; json?: boolean }) => {
       if (options.alg !== undefined && !(ALGS as readonly string[]).includes(options.alg)) throw new CliError(`--alg must be one of ${ALGS.join(', ')}`);
-      const config = loadConfig(process.env);
+      // Only the key schedule's settings: a cron job need not carry the database's or Redis's.
+      const config = loadKeyScheduleConfig(process.env);
+      if (config.defaulted.length > 0) {
+        process.stderr.write(
+          `warning: ${config.defaulted.join(' and ')} not set here: the defaults are used (a retired key is kept ACCESS_TOKEN_TTL + JWKS_MAX_AGE, a next key waits JWKS_MAX_AGE); give the values the service runs with\n`,
+        );
+      }
       const file = options.file ?? config.signingKeysFile;
       if (!file) throw new CliError('name the key set to rotate: --file PATH, or SIGNING_KEYS_FILE');
       const rules = {

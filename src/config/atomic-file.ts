@@ -11,10 +11,14 @@ import path from 'node:path';
 // The temp file has a fixed name and is created with O_EXCL before the old file is read: it is
 // the lock too. A second run meanwhile finds it and stops, instead of rewriting from a copy the
 // first run is about to replace; the rename that publishes the new file also releases the lock.
-// One file to reason about instead of a lock file beside a temp file, no advisory locks (which
-// Node does not offer, and NFS keeps badly), and a run that crashed leaves the temp file behind,
-// which stops every later run with a message until a person looks: a scheduled job must not
-// carry on past something it does not understand.
+// One file to reason about instead of a lock file beside a temp file, and no advisory locks
+// (which Node does not offer, and NFS keeps badly).
+//
+// A run holds the temp file for milliseconds. One older than STALE_AFTER_MS was left by a run
+// that died (a reboot, an OOM kill) before its rename, so the file it meant to replace is still
+// the old one, whole: the leftover is removed and the rewrite goes on, so a cron job does not stop
+// rotating for good after one bad night. (Two runs that both find the same leftover at the same
+// instant could both go on; that needs a crash and then two runs started within microseconds.)
 
 export class AtomicWriteError extends Error {
   constructor(message: string) {
@@ -22,6 +26,9 @@ export class AtomicWriteError extends Error {
     this.name = 'AtomicWriteError';
   }
 }
+
+/** A temp file this old is a crashed run's leftover, not a run in progress. */
+export const STALE_AFTER_MS = 60_000;
 
 /** The name of the temp file (and lock) beside `file`. */
 export function pendingPath(file: string): string {
@@ -35,7 +42,7 @@ const code = (error: unknown): string => (error as NodeJS.ErrnoException).code ?
  * atomically. `update` may throw: nothing is written then. A symbolic link is followed: the file
  * it names is replaced, the link stays.
  */
-export function rewriteFile(file: string, update: (text: string) => string): void {
+export function rewriteFile(file: string, update: (text: string) => string, now: number = Date.now()): void {
   let target: string;
   try {
     target = realpathSync(file);
@@ -46,16 +53,7 @@ export function rewriteFile(file: string, update: (text: string) => string): voi
   if (!stat.isFile()) throw new AtomicWriteError(`${file} is not a regular file`);
   const pending = pendingPath(target);
 
-  let fd: number;
-  try {
-    // 'wx': O_CREAT | O_EXCL. The mode is narrowed by the umask here and set exactly below.
-    fd = openSync(pending, 'wx', stat.mode & 0o600);
-  } catch (error) {
-    if (code(error) === 'EEXIST') {
-      throw new AtomicWriteError(`${pending} exists: another rewrite of ${file} is running, or one was interrupted; if none is running, check ${file} and remove ${pending}`);
-    }
-    throw new AtomicWriteError(`cannot create ${pending} (${code(error)}): the directory must be writable to replace ${file} in one step`);
-  }
+  let fd = lock(file, pending, stat.mode & 0o600, now);
 
   let renamed = false;
   try {
@@ -82,6 +80,31 @@ export function rewriteFile(file: string, update: (text: string) => string): voi
   } finally {
     if (fd !== -1) closeSync(fd);
     if (!renamed) removeQuietly(pending);
+  }
+}
+
+/** Creates the temp file exclusively; a leftover older than STALE_AFTER_MS is removed first. */
+function lock(file: string, pending: string, mode: number, now: number): number {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      // 'wx': O_CREAT | O_EXCL. The mode is narrowed by the umask here and set exactly later.
+      return openSync(pending, 'wx', mode);
+    } catch (error) {
+      if (code(error) !== 'EEXIST') throw new AtomicWriteError(`cannot create ${pending} (${code(error)}): the directory must be writable to replace ${file} in one step`);
+      if (attempt === 0 && isStale(pending, now)) {
+        removeQuietly(pending);
+        continue;
+      }
+      throw new AtomicWriteError(`${pending} exists: another rewrite of ${file} is running; try again in a minute`);
+    }
+  }
+}
+
+function isStale(pending: string, now: number): boolean {
+  try {
+    return now - statSync(pending).mtimeMs > STALE_AFTER_MS;
+  } catch {
+    return false;
   }
 }
 

@@ -21,9 +21,22 @@ function keyFile(...keys: object[]): string {
   return file;
 }
 
-const rotate = (args: string[], env: Record<string, string> = {}) => runCli(['keys', 'rotate', ...args], { DATA_DIR: tempDir(), ...env });
+// The service's values, as a cron job should be given them (the defaults here).
+const SCHEDULE = { ACCESS_TOKEN_TTL: '15m', JWKS_MAX_AGE: '5m' };
+const rotate = (args: string[], env: Record<string, string> = {}) => runCli(['keys', 'rotate', ...args], { DATA_DIR: tempDir(), ...SCHEDULE, ...env });
 
 describe('portcullis keys rotate', () => {
+  it('runs in production with only the key file and the schedule, and warns when the schedule is left to defaults', async () => {
+    const file = keyFile(generateJwk('ES256', 'a'));
+    const bare = await runCli(['keys', 'rotate', '--file', file], { NODE_ENV: 'production' });
+    expect(bare.code).toBe(0);
+    expect(bare.stderr).toMatch(/^warning: ACCESS_TOKEN_TTL and JWKS_MAX_AGE not set here: the defaults are used/);
+    expect(keysIn(file).map((key) => key.state)).toEqual(['active', 'next']);
+    const bad = await runCli(['keys', 'rotate', '--file', file], { NODE_ENV: 'production', ACCESS_TOKEN_TTL: '1h', JWKS_MAX_AGE: 'soon' });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/JWKS_MAX_AGE: must be a duration/);
+  });
+
   it('adds a next key to a set without one, printing one line per change, and keeps the file 0600', async () => {
     const file = keyFile(generateJwk('ES256', 'a'));
     const result = await rotate(['--file', file]);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { AtomicWriteError, pendingPath, rewriteFile } from '../../src/config/atomic-file';
+import { AtomicWriteError, pendingPath, rewriteFile, STALE_AFTER_MS } from '../../src/config/atomic-file';
 import { tempDir } from '../support/env';
 
 // The key file a running service watches is replaced, never rewritten in place (keys rotate).
@@ -53,17 +53,22 @@ describe('replacing a watched file atomically', () => {
       return text.replace('old', 'first');
     });
     expect(inner).toBeInstanceOf(AtomicWriteError);
-    expect((inner as Error).message).toMatch(/\.signing-keys\.json\.pending exists: another rewrite of .* is running, or one was interrupted/);
+    expect((inner as Error).message).toMatch(/\.signing-keys\.json\.pending exists: another rewrite of .* is running; try again in a minute/);
     expect(readFileSync(file, 'utf8')).toBe('{"keys":["first"]}');
     expect(readdirSync(dir)).toEqual(['signing-keys.json']);
   });
 
-  it('stops, touching nothing, while a temp file of an interrupted run is there', () => {
-    const { file } = keyFile();
+  it('stops, touching nothing, while a fresh temp file is there; goes on past one an interrupted run left a minute ago', () => {
+    const { dir, file } = keyFile();
     writeFileSync(pendingPath(file), '{"keys":[');
-    expect(() => rewriteFile(file, () => 'new')).toThrow(AtomicWriteError);
+    const madeAt = statSync(pendingPath(file)).mtimeMs;
+    expect(() => rewriteFile(file, () => 'new', madeAt + STALE_AFTER_MS)).toThrow(AtomicWriteError);
     expect(readFileSync(file, 'utf8')).toBe('{"keys":["old"]}');
     expect(readFileSync(pendingPath(file), 'utf8')).toBe('{"keys":[');
+    // Past the bound it can only be a dead run's: the file it meant to replace is still whole.
+    rewriteFile(file, (text) => text.replace('old', 'new'), madeAt + STALE_AFTER_MS + 1);
+    expect(readFileSync(file, 'utf8')).toBe('{"keys":["new"]}');
+    expect(readdirSync(dir)).toEqual(['signing-keys.json']);
   });
 
   it('replaces the file a symbolic link names, and keeps the link', () => {
