@@ -15,7 +15,7 @@ export class JwksVerifier implements TokenVerifier {
   constructor(private readonly options: JwksModeOptions) {
     this.keys = createRemoteJWKSet(new URL(options.jwksUri ?? `${options.issuer}/.well-known/jwks.json`), {
       cooldownDuration: options.cooldownMs ?? 30_000,
-      cacheMaxAge: 10 * 60_000,
+      cacheMaxAge: options.jwksMaxAgeMs ?? 5 * 60_000,
     });
   }
 

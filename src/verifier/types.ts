@@ -39,6 +39,12 @@ export interface JwksModeOptions extends CommonOptions {
   readonly clockToleranceSec?: number;
   /** Minimum time between two JWKS fetches for unknown `kid`s, in ms (default 30 000). */
   readonly cooldownMs?: number;
+  /**
+   * How long a fetched JWKS is used before it is fetched again, in ms (default 300 000: the
+   * service's default JWKS_MAX_AGE). At most the service's JWKS_MAX_AGE, so a `next` key is
+   * known here before it signs, with no refetch on an unknown `kid`.
+   */
+  readonly jwksMaxAgeMs?: number;
 }
 
 export interface IntrospectModeOptions extends CommonOptions {
