@@ -2,6 +2,7 @@ import { unwatchFile, watchFile } from 'node:fs';
 import { PrunedTokensNotEnded, type ApplyResult, type ManagedClientsDeps } from '../identity/managed-clients';
 import type { Logger } from '../logging/logger';
 import { applyClientsFile, describeApply } from './apply-file';
+import { readSettled, type SettleOptions } from './settle';
 
 // CLIENTS_FILE in the service: applied at start, on SIGHUP and when the file or a secret file it
 // names changes. Orchestration (files, the database, the token store, signals), so it lives
@@ -17,14 +18,21 @@ export interface ClientsWatch {
 }
 
 /**
- * Applies CLIENTS_FILE at start (a bad file stops the start, like a bad signing key set), then
- * again on SIGHUP and when it, or a secret file it references, changes (polled every second,
- * which follows the symlink swaps of Kubernetes volumes, like SIGNING_KEYS_FILE). From then on
- * a bad file is refused with one log line and the clients stay as they were. Applies run one
- * at a time; `onApplied` runs after each that succeeded (this instance's client caches forget
- * what they held).
+ * Applies CLIENTS_FILE at start, then again on SIGHUP and when it, or a secret file it
+ * references, changes (polled every second, which follows the symlink swaps of Kubernetes
+ * volumes, like SIGNING_KEYS_FILE). Each apply waits until the files hold still (settle.ts). A
+ * bad file, at start too, is refused with one `clients.apply_failed` log line and the clients
+ * stay as the database has them; the service runs on, and the next SIGHUP or change tries again.
+ * Applies run one at a time; `onApplied` runs after each that succeeded (this instance's client
+ * caches forget what they held).
  */
-export async function startClientsFile(deps: ClientsWatchDeps, file: string, prune: boolean, onApplied: (result: ApplyResult) => void): Promise<ClientsWatch> {
+export async function startClientsFile(
+  deps: ClientsWatchDeps,
+  file: string,
+  prune: boolean,
+  onApplied: (result: ApplyResult) => void,
+  settle: SettleOptions = { intervalMs: 500, maxWaitMs: 30_000 },
+): Promise<ClientsWatch> {
   let running: Promise<void> = Promise.resolve();
   let queued = false;
   const watched = new Set<string>();
@@ -51,7 +59,8 @@ export async function startClientsFile(deps: ClientsWatchDeps, file: string, pru
   };
   const applyOnce = async (trigger: string): Promise<void> => {
     try {
-      applied(trigger, await applyClientsFile(deps, file, { prune, dryRun: false }, watchOnly));
+      const text = await readSettled(file, () => [...watched].filter((path) => path !== file), settle);
+      applied(trigger, await applyClientsFile(deps, file, { prune, dryRun: false }, watchOnly, text));
     } catch (error) {
       if (!(error instanceof PrunedTokensNotEnded)) throw error;
       // Committed: the clients are as the file says; only the pruned clients' tokens live on.
@@ -87,13 +96,7 @@ export async function startClientsFile(deps: ClientsWatchDeps, file: string, pru
 
   process.on('SIGHUP', onHangup);
   watchOnly([]);
-  running = applyOnce('start');
-  try {
-    await running;
-  } catch (error) {
-    running = Promise.resolve();
-    await stop();
-    throw error;
-  }
+  running = reapply('start');
+  await running;
   return { stop };
 }
