@@ -16,9 +16,10 @@ export interface ApplyFileOptions {
  * wrong with it, including a client that breaks a rule, is a ClientsFileError naming the file;
  * nothing is written then. `secretFiles` hears of the referenced secret files as soon as the
  * file parses, even when one of them cannot be read yet (the watcher waits for it to appear).
+ * `text`: the file's content as the caller read it (watch.ts, once it held still).
  */
-export async function applyClientsFile(deps: ManagedClientsDeps, file: string, options: ApplyFileOptions, secretFiles?: (paths: readonly string[]) => void): Promise<ApplyResult> {
-  const declared = await readClientsFile(file);
+export async function applyClientsFile(deps: ManagedClientsDeps, file: string, options: ApplyFileOptions, secretFiles?: (paths: readonly string[]) => void, text?: string): Promise<ApplyResult> {
+  const declared = await readClientsFile(file, text);
   secretFiles?.(declared.secretFiles);
   try {
     return await applyManagedClients(deps, resolveClients(declared), { managedBy: declared.managedBy, ...options });

@@ -161,9 +161,18 @@ export interface ClientsFile {
   readonly secretFiles: readonly string[];
 }
 
-/** Reads and checks the file's shape; a secretFile path is relative to the file's directory. */
-export async function readClientsFile(file: string): Promise<ClientsFile> {
-  const read = readBoundedFile(file, MAX_FILE_BYTES, 'too large for a clients file');
+/** The file's text through the bounded reader, or what is wrong with it. */
+export function readClientsText(file: string): { text: string } | { problem: string } {
+  return readBoundedFile(file, MAX_FILE_BYTES, 'too large for a clients file');
+}
+
+/**
+ * Reads and checks the file's shape; a secretFile path is relative to the file's directory.
+ * `text`: the file's content when the caller read it already (the watcher reads it until it
+ * holds still, and this is what it saw).
+ */
+export async function readClientsFile(file: string, text?: string): Promise<ClientsFile> {
+  const read = text !== undefined ? { text } : readClientsText(file);
   if ('problem' in read) throw new ClientsFileError(file, read.problem);
   const result = clientsFileSchema.safeParse(parseText(file, read.text) ?? {});
   if (!result.success) throw new ClientsFileError(file, describeIssues(result.error.issues));

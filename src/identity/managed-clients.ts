@@ -114,6 +114,11 @@ async function inTransaction(deps: ManagedClientsDeps, declared: readonly Manage
       const declaredIds = new Set(declared.map((client) => client.id));
       // Only this file's clients: another file's (or another mark's) are that file's business.
       const dropped = [...marks].filter(([id, mark]) => mark === options.managedBy && !declaredIds.has(id)).map(([id]) => id);
+      // A file that declares nothing is more likely cut short or emptied by mistake than meant:
+      // it may release its clients, never delete them all (README "Clients as code").
+      if (options.prune && declared.length === 0 && dropped.length > 0) {
+        throw new IdentityError('invalid_client', `declares no clients: a prune would delete all ${dropped.length} clients it manages (${dropped.join(', ')}); refused (apply it without prune to release them)`);
+      }
       const pruned = options.prune ? dropped : [];
       for (const id of pruned) await deleteClient(trx, id);
       // Without prune a client dropped from the file stays, and is no longer the file's: the

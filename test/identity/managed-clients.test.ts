@@ -154,4 +154,12 @@ describe('clients as code: applying a declaration', () => {
     expect((error as Error).message).toMatch(/^pruned doomed, but their access tokens could not be ended \(store down\)/);
     expect(await findClient(f.deps.db, 'doomed')).toBeUndefined();
   });
+
+  it('refuses a prune of a file that declares no clients: it would delete every client the mark manages', async () => {
+    await apply([{ ...app, id: 'only' }]);
+    await expect(apply([], { prune: true })).rejects.toThrow(/declares no clients: a prune would delete all 1 clients it manages \(only\); refused/);
+    expect(await clientManager(f.deps.db, 'only')).toBe(FILE);
+    // Without prune it releases them.
+    expect((await apply([])).released).toEqual(['only']);
+  });
 });

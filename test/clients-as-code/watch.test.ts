@@ -1,0 +1,104 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readSettled } from '../../src/clients-as-code/settle';
+import { startClientsFile } from '../../src/clients-as-code/watch';
+import { listClients } from '../../src/identity/clients';
+import { createTestDeps, type TestDeps } from '../support/deps';
+import { tempDir } from '../support/env';
+import { until } from '../support/process';
+
+// CLIENTS_FILE in the service, in process (README "Clients as code"): a bad file at start is
+// logged and the service goes on; a file is applied only once it holds still.
+
+const declare = (ids: readonly string[]): string =>
+  ['clients:', ...ids.flatMap((id) => [`  - id: ${id}`, '    type: public', '    grantTypes: [password]', '    scopes: [items:read]'])].join('\n') + '\n';
+
+const settle = { intervalMs: 300, maxWaitMs: 5_000 };
+
+describe('CLIENTS_FILE watcher', () => {
+  let deps: TestDeps;
+  beforeEach(async () => {
+    deps = await createTestDeps();
+  });
+  afterEach(async () => deps.cleanup());
+  const ids = async (): Promise<string[]> => (await listClients(deps.db)).map((client) => client.id);
+
+  it('a bad file at start is logged at error level and the service starts with the database as it is; SIGHUP applies the fixed file', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'clients.yaml');
+    writeFileSync(file, 'clients:\n  - id: one\n    type: confidential\n    grantTypes: [client_credentials]\n    scopes: []\n    secrets: [{ id: one-1, secretFile: missing }]\n');
+    let applied = 0;
+    const watch = await startClientsFile(deps, file, false, () => (applied += 1), settle);
+    try {
+      const [failed] = deps.logs.events('clients.apply_failed');
+      expect(failed).toMatchObject({ level: 'error', file, trigger: 'start' });
+      expect(failed?.reason).toMatch(/clients\[0\]\.secrets\[0\]\.secretFile: ".*missing" cannot be read \(no such file\)/);
+      expect(applied).toBe(0);
+      expect(await ids()).toEqual([]);
+
+      writeFileSync(file, declare(['one']));
+      process.emit('SIGHUP', 'SIGHUP');
+      await until(() => applied === 1, 10_000, { what: 'the SIGHUP apply' });
+      expect(await ids()).toEqual(['one']);
+    } finally {
+      await watch.stop();
+    }
+  });
+
+  it('applies a file written in two steps only once it is whole: a prune never sees the half', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'clients.yaml');
+    writeFileSync(file, declare(['a', 'b', 'c']));
+    const watch = await startClientsFile(deps, file, true, () => undefined, settle);
+    try {
+      expect(await ids()).toEqual(['a', 'b', 'c']);
+      const whole = declare(['a', 'b', 'c', 'd']);
+      writeFileSync(file, whole.slice(0, whole.indexOf('  - id: b')));
+      await sleep(150);
+      writeFileSync(file, whole);
+      await until(async () => (await ids()).includes('d'), 10_000, { what: 'the apply of the whole file' });
+      await sleep(1_500);
+      for (const line of deps.logs.events('clients.applied')) expect(line.pruned).toEqual([]);
+      expect(await ids()).toEqual(['a', 'b', 'c', 'd']);
+    } finally {
+      await watch.stop();
+    }
+  });
+});
+
+describe('reading a clients file once it holds still', () => {
+  it('returns the text after two equal looks, waiting out a write in progress', async () => {
+    const file = path.join(tempDir(), 'clients.yaml');
+    writeFileSync(file, 'clients: [');
+    const settled = readSettled(file, () => [], { intervalMs: 200, maxWaitMs: 5_000 });
+    await sleep(100);
+    writeFileSync(file, 'clients: []\n');
+    expect(await settled).toBe('clients: []\n');
+  });
+
+  it('gives up on a file that keeps changing, applying nothing', async () => {
+    const file = path.join(tempDir(), 'clients.yaml');
+    let writes = 0;
+    const writer = setInterval(() => writeFileSync(file, `clients: [] # ${(writes += 1)}\n`), 40);
+    try {
+      await expect(readSettled(file, () => [], { intervalMs: 100, maxWaitMs: 600 })).rejects.toThrow(/clients\.yaml: still changing after 1s: not applied/);
+    } finally {
+      clearInterval(writer);
+    }
+  });
+
+  it('waits for a secret file that changes too', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'clients.yaml');
+    const secret = path.join(dir, 'secret');
+    writeFileSync(file, 'clients: []\n');
+    writeFileSync(secret, 'x');
+    const started = Date.now();
+    const settled = readSettled(file, () => [secret], { intervalMs: 200, maxWaitMs: 5_000 });
+    await sleep(100);
+    writeFileSync(secret, 'xy');
+    await settled;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(390);
+  });
+});
