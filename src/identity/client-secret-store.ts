@@ -171,13 +171,27 @@ export async function expireClientSecret(db: Database, clientId: string, secretI
   });
 }
 
-/** Deletes a secret: it stops working now. Refused for the client's last working secret. */
+/** When the last of these secrets stops working (Infinity: one never does). */
+function lastsUntil(rows: readonly SecretRow[], now: number): number {
+  return Math.max(-Infinity, ...rows.filter((row) => activeAt(row, now)).map((row) => (row.not_after === null ? Infinity : date(row.not_after).getTime())));
+}
+
+/**
+ * Deletes a secret: it stops working now. Refused for the client's last working secret, and for
+ * one whose removal would leave only secrets that end sooner (the new secret of an overlap: the
+ * client would lock itself out when the old one ends; rotate again instead).
+ */
 export async function removeClientSecret(db: Database, clientId: string, secretId: string, now: Date): Promise<boolean> {
   if (!isClientSecretId(secretId)) return false;
   return db.transaction(async (trx) => {
     const rows = await lockConfidential(trx, clientId);
     if (!rows.some((row) => row.id === secretId)) return false;
     keepOneWorking(clientId, rows, secretId, now.getTime());
+    const rest = rows.filter((row) => row.id !== secretId);
+    const until = lastsUntil(rest, now.getTime());
+    if (until < lastsUntil(rows, now.getTime())) {
+      throw new IdentityError('last_secret', `removing ${secretId} would leave client ${clientId} only secrets that end by ${new Date(until).toISOString()}: rotate first, then remove the older one`);
+    }
     await trx('client_secrets').where({ id: secretId, client_id: clientId }).delete();
     await mirrorNewest(trx, clientId, now, false);
     return true;

@@ -115,6 +115,17 @@ describe('admin API /admin/clients/:id/secrets', () => {
     expect(res.body).toMatchObject({ error: 'last_secret', error_description: expect.stringMatching(/rotate first/) });
   });
 
+  it('refuses to remove the new secret of an overlap (409): the client would be locked out when the old one ends', async () => {
+    const rotated = await rotate('reports', { keepOldFor: '1h' });
+    expect(rotated.status).toBe(201);
+    const res = await remove('reports', rotated.body.secretId);
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ error: 'last_secret', error_description: expect.stringMatching(/only secrets that end by/) });
+    // The old one may go instead; the new one then stands alone.
+    const [old] = (await view('reports')).secrets.filter((secret) => secret.notAfter !== null && secret.id !== rotated.body.secretId);
+    expect((await remove('reports', old!.id)).status).toBe(204);
+  });
+
   describe('privileges: the same as rotating a secret (clients:write and the target rule)', () => {
     it('needs a token (401) and clients:write (403)', async () => {
       expect((await api().post('/admin/clients/reports/secrets')).status).toBe(401);

@@ -80,7 +80,7 @@ describe.each(databaseKinds())('client secrets with overlap (%s)', (kind) => {
     const { id, first } = await newClient();
     const spare = await addClientSecret(deps.db, id, {}, at(0));
     await expireClientSecret(deps.db, id, first, at(3600), at(0));
-    await removeClientSecret(deps.db, id, spare.id, at(1));
+    await expireClientSecret(deps.db, id, spare.id, at(1), at(0));
     const rotated = await rotateClientSecret(deps.db, id, { keepOldForSec: 7 * DAY }, at(10));
     expect(rotated.oldSecretExpiresAt).toEqual(at(3600));
     expect((await listClientSecrets(deps.db, id))[0]?.notAfter).toEqual(at(3600));
@@ -113,18 +113,20 @@ describe.each(databaseKinds())('client secrets with overlap (%s)', (kind) => {
     expect(await removeClientSecret(deps.db, id, 'cs_nosuchsecret', at(2))).toBe(false);
     expect(await removeClientSecret(deps.db, id, 'not a secret id', at(2))).toBe(false);
     await expectIdentityError(removeClientSecret(deps.db, 'nobody', first, at(2)), 'unknown_client');
-    // Taking back a rotation: the new one goes, the old one is the newest again (and mirrored).
-    expect(await removeClientSecret(deps.db, id, rotated.id, at(2))).toBe(true);
-    expect(verifyClientSecret(SECRET, await legacyHash(id))).toBe(true);
+    // The new secret of an overlap stays: without it the client would be locked out when the old one ends.
+    await expectIdentityError(removeClientSecret(deps.db, id, rotated.id, at(2)), 'last_secret', /only secrets that end by .*rotate first/);
+    // The old one may go: the new one lasts.
+    expect(await removeClientSecret(deps.db, id, first, at(2))).toBe(true);
+    expect(verifyClientSecret(rotated.secret, await legacyHash(id))).toBe(true);
     const again = await rotateClientSecret(deps.db, id, { keepOldForSec: DAY }, at(3));
-    expect(await expireClientSecret(deps.db, id, first, at(4), at(3))).toBe(true);
+    expect(await expireClientSecret(deps.db, id, rotated.id, at(4), at(3))).toBe(true);
     expect((await listClientSecrets(deps.db, id)).map((secret) => [secret.id, secret.notAfter])).toEqual([
-      [first, at(4)],
+      [rotated.id, at(4)],
       [again.id, null],
     ]);
     // An end only moves earlier: an ended secret is not brought back.
-    expect(await expireClientSecret(deps.db, id, first, at(DAY), at(5))).toBe(true);
-    expect((await listClientSecrets(deps.db, id))[0]).toMatchObject({ id: first, notAfter: at(4) });
+    expect(await expireClientSecret(deps.db, id, rotated.id, at(DAY), at(5))).toBe(true);
+    expect((await listClientSecrets(deps.db, id))[0]).toMatchObject({ id: rotated.id, notAfter: at(4) });
     // Another client's secret is not this client's.
     const other = await newClient();
     expect(await removeClientSecret(deps.db, other.id, again.id, at(5))).toBe(false);
