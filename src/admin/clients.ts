@@ -4,7 +4,6 @@ import { createClient, deleteClient, findClient, publicClient, updateClient, typ
 import { IdentityError } from '../identity/errors';
 import { hasScope } from '../identity/scopes';
 import { revokeClientTokens } from '../identity/client-lifecycle';
-import { refuseManagedClient } from '../identity/managed-clients';
 import { audit, type Actor } from './audit';
 import { sameSet } from '../sets';
 
@@ -65,8 +64,6 @@ async function checkTarget(deps: ClientDeps, actor: Actor, id: string): Promise<
   if (privileges.length > 0 && !hasScope(actor.scopes, CLIENT_PRIVILEGE_SCOPE)) {
     throw new IdentityError('forbidden_target', `this client holds privileges (${privileges.join(', ')}); only a holder of ${CLIENT_PRIVILEGE_SCOPE} may change it`);
   }
-  // A clients file's client changes in the file: its next apply would undo this (409).
-  await refuseManagedClient(deps.db, id);
   return client;
 }
 
@@ -135,8 +132,8 @@ export async function removeSecretAs(deps: ClientDeps, actor: Actor, id: string,
 /** Deletes the client; every access token issued to it ends at once (its revocation epoch). */
 export async function deleteClientAs(deps: ClientDeps, actor: Actor, id: string): Promise<boolean> {
   if (!(await checkTarget(deps, actor, id))) return false;
-  await revokeClientTokens(deps, id);
-  const deleted = await deleteClient(deps.db, id);
+  // Under the row's lock, once the deletion is allowed: a clients file's client (409) keeps its tokens.
+  const deleted = await deleteClient(deps.db, id, { beforeDelete: () => revokeClientTokens(deps, id) });
   if (deleted) audit(deps.log, 'admin.client_deleted', actor, id);
   return deleted;
 }

@@ -3,7 +3,6 @@ import { parseDuration } from '../config/duration';
 import { listClientSecrets, MAX_SECRET_OVERLAP_SEC, secretsByClient, type ClientSecretInfo } from '../identity/client-secret-records';
 import { removeClientSecret, rotateClientSecret } from '../identity/client-secret-store';
 import { createClient, findClient, GRANT_TYPES, listClients, publicClient, type Client, type ClientType } from '../identity/clients';
-import { refuseManagedClient } from '../identity/managed-clients';
 import { parseScope } from '../identity/scopes';
 import { rotationView, secretView } from '../identity/views';
 import { CliError, emit, list, withDeps } from './context';
@@ -151,10 +150,8 @@ export function clientCommand(): Command {
     .action(async (id: string, options: { keepOldFor?: string; json?: boolean }) => {
       const keepOldFor = seconds(options.keepOldFor, '--keep-old-for');
       if (keepOldFor !== undefined && keepOldFor > MAX_SECRET_OVERLAP_SEC) throw new CliError(`--keep-old-for: at most 366d: ${options.keepOldFor}`);
-      const rotated = await withDeps(async (deps) => {
-        await refuseManagedClient(deps.db, id);
-        return rotateClientSecret(deps.db, id, { keepOldForSec: keepOldFor ?? deps.config.clientSecretOverlapSec }, new Date(deps.clock.now()));
-      });
+      // A clients file's client is refused in the change itself (identity/client-manager.ts).
+      const rotated = await withDeps((deps) => rotateClientSecret(deps.db, id, { keepOldForSec: keepOldFor ?? deps.config.clientSecretOverlapSec }, new Date(deps.clock.now())));
       emit(options.json, rotationView(id, rotated), () => [
         `client_secret: ${rotated.secret}`,
         '(shown once: store it now)',
@@ -168,10 +165,7 @@ export function clientCommand(): Command {
     .description('end one of a client\'s secrets now (not its last working one: rotate first)')
     .option('--json', 'machine-readable output')
     .action(async (id: string, secretId: string, options: { json?: boolean }) => {
-      const removed = await withDeps(async (deps) => {
-        await refuseManagedClient(deps.db, id);
-        return removeClientSecret(deps.db, id, secretId, new Date(deps.clock.now()));
-      });
+      const removed = await withDeps((deps) => removeClientSecret(deps.db, id, secretId, new Date(deps.clock.now())));
       if (!removed) throw new CliError(`client ${id} has no secret ${secretId}`);
       emit(options.json, { clientId: id, secretId, removed: true }, () => [`removed secret ${secretId} of client ${id}`]);
     });

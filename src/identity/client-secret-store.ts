@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Database } from '../db/database';
 import { activeAt, date, info, isActiveSecret, isClientSecretId, MAX_ACTIVE_SECRETS, MAX_SECRET_OVERLAP_SEC, newClientSecretId, optionalDate, type ClientSecretInfo, type SecretRow } from './client-secret-records';
 import { generateClientSecret, hashClientSecret, isClientSecretHash, MIN_SECRET_LENGTH } from './client-secrets';
+import { lockClientRow, type ChangedBy } from './client-manager';
 import { IdentityError } from './errors';
 
 // A confidential client's secrets (table client_secrets, migration 0003). It holds at most two
@@ -23,9 +24,12 @@ interface LockedClient {
 }
 
 
-/** Locks the client's row for the change (concurrent rotations queue) and returns its secrets. */
-async function lockConfidential(trx: Knex.Transaction, clientId: string): Promise<SecretRow[]> {
-  const client = await trx('clients').where({ id: clientId }).forUpdate().first<LockedClient | undefined>('id', 'type', 'secret_hash', 'secret_rotated_at', 'created_at');
+/**
+ * Locks the client's row for the change (concurrent rotations queue) and returns its secrets.
+ * A client a clients file manages is refused unless its apply makes the change (client-manager.ts).
+ */
+async function lockConfidential(trx: Knex.Transaction, clientId: string, by: ChangedBy = 'hand'): Promise<SecretRow[]> {
+  const client = await lockClientRow<LockedClient>(trx, clientId, by);
   if (!client) throw new IdentityError('unknown_client', `no such client: ${clientId}`);
   if (client.type !== 'confidential') throw new IdentityError('invalid_client', 'a public client has no secrets');
   const rows = await trx('client_secrets').where({ client_id: clientId }).orderBy([{ column: 'created_at' }, { column: 'id' }]).select<SecretRow[]>('*');
@@ -203,7 +207,7 @@ export async function removeClientSecret(db: Database, clientId: string, secretI
  * last use (unless their hash changes: then it is a new secret), ids not listed are deleted.
  * Refused unless one to two are active at `now`, or when an id belongs to another client.
  */
-export async function setClientSecrets(db: Database, clientId: string, secrets: ReadonlyArray<{ id: string; hash: string; notAfter: Date | null }>, now: Date): Promise<{ changed: boolean }> {
+export async function setClientSecrets(db: Database, clientId: string, secrets: ReadonlyArray<{ id: string; hash: string; notAfter: Date | null }>, now: Date, by: ChangedBy = 'hand'): Promise<{ changed: boolean }> {
   const ids = new Set<string>();
   for (const secret of secrets) {
     if (!isClientSecretId(secret.id)) throw new IdentityError('invalid_client', `not a secret id (1-64 characters of A-Z a-z 0-9 . _ ~ -): ${secret.id}`);
@@ -215,7 +219,7 @@ export async function setClientSecrets(db: Database, clientId: string, secrets: 
   if (active.length === 0) throw new IdentityError('last_secret', `client ${clientId} needs at least one secret that has not ended`);
   if (active.length > MAX_ACTIVE_SECRETS) throw new IdentityError('too_many_secrets', `client ${clientId}: at most ${MAX_ACTIVE_SECRETS} active secrets (${active.map((secret) => secret.id).join(', ')})`);
   return db.transaction(async (trx) => {
-    const rows = await lockConfidential(trx, clientId);
+    const rows = await lockConfidential(trx, clientId, by);
     const taken = await trx('client_secrets').whereIn('id', [...ids]).whereNot({ client_id: clientId }).pluck<string[]>('id');
     if (taken.length > 0) throw new IdentityError('invalid_client', `secret id already used by another client: ${taken.join(', ')}`);
     const current = new Map(rows.map((row) => [row.id, row]));

@@ -1,6 +1,7 @@
 import type { Database } from '../db/database';
 import { effectiveSecrets, isClientSecretId, newClientSecretId, type ClientSecretRef } from './client-secret-records';
 import { generateClientSecret, hashClientSecret, isClientSecretHash, MIN_SECRET_LENGTH } from './client-secrets';
+import { lockClientRow, type ChangedBy } from './client-manager';
 import { signInSettingsProblems } from './client-sign-in';
 import { IdentityError } from './errors';
 import { looksLikeUserId } from './ids';
@@ -246,14 +247,26 @@ export type ClientChanges = Partial<
   >
 >;
 
-/** Updates a client's settings (not its id, type or secret); validated like a new client. */
-export async function updateClient(db: Database, id: string, changes: ClientChanges, now: Date): Promise<Client | undefined> {
+/**
+ * Updates a client's settings (not its id, type or secret); validated like a new client. A
+ * client a clients file manages is refused unless its apply makes the change (client-manager.ts).
+ */
+export async function updateClient(db: Database, id: string, changes: ClientChanges, now: Date, by: ChangedBy = 'hand'): Promise<Client | undefined> {
+  if (!CLIENT_ID.test(id)) return undefined;
+  return db.transaction(async (trx) => {
+    if (!(await lockClientRow(trx, id, by))) return undefined;
+    return changeClient(trx, id, changes, now, by);
+  });
+}
+
+async function changeClient(db: Database, id: string, changes: ClientChanges, now: Date, by: ChangedBy): Promise<Client | undefined> {
   const current = await findClient(db, id);
   if (!current) return undefined;
   const next = { ...publicClient(current), ...Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) } as Client;
   validate({ ...next, secret: undefined, id });
   const [row] = await db('clients')
     .where({ id })
+    .modify((query) => (by === 'hand' ? query.whereNull('managed_by') : query))
     .update({
       name: next.name,
       grant_types: [...new Set(next.grantTypes)],
@@ -274,7 +287,17 @@ export async function updateClient(db: Database, id: string, changes: ClientChan
   return row ? publicClient(fromRow(row)) : undefined;
 }
 
-export async function deleteClient(db: Database, id: string): Promise<boolean> {
+/**
+ * Deletes a client; false when there is none. A client a clients file manages is refused unless
+ * its apply deletes it. `beforeDelete` runs under the row's lock once the deletion is allowed
+ * (the admin API ends the client's tokens there, never for a refused deletion).
+ */
+export async function deleteClient(db: Database, id: string, { by = 'hand', beforeDelete }: { readonly by?: ChangedBy; readonly beforeDelete?: () => Promise<void> } = {}): Promise<boolean> {
   if (!CLIENT_ID.test(id)) return false;
-  return (await db('clients').where({ id }).delete()) > 0;
+  return db.transaction(async (trx) => {
+    if (!(await lockClientRow(trx, id, by))) return false;
+    await beforeDelete?.();
+    const query = trx('clients').where({ id });
+    return (await (by === 'hand' ? query.whereNull('managed_by') : query).delete()) > 0;
+  });
 }

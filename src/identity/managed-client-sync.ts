@@ -99,7 +99,7 @@ async function syncSecrets(trx: Database, client: ManagedClient, stored: readonl
   // A new client's set goes through setClientSecrets' rules even when its first secret is all of
   // it (one that has not ended, ids unique).
   if (!created && Object.values(changes).every((ids) => ids.length === 0)) return undefined;
-  await setClientSecrets(trx, client.id, wanted, now);
+  await setClientSecrets(trx, client.id, wanted, now, 'clients-file');
   return changes;
 }
 
@@ -122,7 +122,7 @@ export async function applyOne(trx: Database, client: ManagedClient, mark: strin
     const settings = changedSettings(current, client);
     if (settings.length > 0) {
       const wanted = settingsOf(client);
-      await updateClient(trx, client.id, Object.fromEntries(settings.map((setting) => [setting, wanted[setting]])) as ClientChanges, now);
+      await updateClient(trx, client.id, Object.fromEntries(settings.map((setting) => [setting, wanted[setting]])) as ClientChanges, now, 'clients-file');
     }
     fields.push(...settings);
   }

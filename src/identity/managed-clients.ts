@@ -1,6 +1,6 @@
 import type { Database } from '../db/database';
 import { revokeClientTokens, type ClientLifecycleDeps } from './client-lifecycle';
-import { deleteClient, isValidClientId } from './clients';
+import { deleteClient } from './clients';
 import { IdentityError } from './errors';
 import { applyOne, type ClientChange, type ManagedClient } from './managed-client-sync';
 
@@ -120,7 +120,7 @@ async function inTransaction(deps: ManagedClientsDeps, declared: readonly Manage
         throw new IdentityError('invalid_client', `declares no clients: a prune would delete all ${dropped.length} clients it manages (${dropped.join(', ')}); refused (apply it without prune to release them)`);
       }
       const pruned = options.prune ? dropped : [];
-      for (const id of pruned) await deleteClient(trx, id);
+      for (const id of pruned) await deleteClient(trx, id, { by: 'clients-file' });
       // Without prune a client dropped from the file stays, and is no longer the file's: the
       // admin API and the CLI may change or delete it again.
       const released = options.prune ? [] : dropped;
@@ -135,18 +135,4 @@ async function inTransaction(deps: ManagedClientsDeps, declared: readonly Manage
   }
 }
 
-/** Where the admin API and the CLI ask: the file that manages this client, if one does. */
-export async function clientManager(db: Database, id: string): Promise<string | undefined> {
-  if (!isValidClientId(id)) return undefined;
-  const row = await db('clients').where({ id }).first<{ managed_by: string | null } | undefined>('managed_by');
-  return row?.managed_by ?? undefined;
-}
-
-/**
- * Refuses a change of a client that a clients file manages: the next apply of the file would
- * undo it, so the change belongs in the file (409 in the admin API).
- */
-export async function refuseManagedClient(db: Database, id: string): Promise<void> {
-  const file = await clientManager(db, id);
-  if (file !== undefined) throw new IdentityError('managed_client', `client ${id} is managed by the clients file ${file}: change it there`);
-}
+export { clientManager } from './client-manager';

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../support/env';
 import { runCli } from '../support/process';
@@ -58,7 +58,7 @@ describe('portcullis clients apply', () => {
     expect(applied.stdout + applied.stderr).not.toContain(SECRET);
   });
 
-  it('prints changed fields and secrets by id; a JSON file is taken too (and now manages the client); prune shows what would go', async () => {
+  it('prints changed fields and secrets by id; a JSON file is taken too (and now manages the client); its prune leaves the other file\'s clients alone', async () => {
     const file = write(
       'clients.json',
       JSON.stringify({
@@ -68,18 +68,21 @@ describe('portcullis clients apply', () => {
     const dry = await cli(['clients', 'apply', '-f', file, '--dry-run', '--prune']);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toBe(
-      'reports: would be changed (scopes; canIntrospect; secrets: removed reports-2; managedBy)\nportal: would be pruned\ndry run, nothing written: 0 created, 1 changed, 0 unchanged, 1 pruned, 0 released\n',
+      'reports: would be changed (scopes; canIntrospect; secrets: removed reports-2; managedBy)\ndry run, nothing written: 0 created, 1 changed, 0 unchanged, 0 pruned, 0 released\n',
     );
     expect(await clientIds()).toContain('portal');
 
     const applied = await cli(['clients', 'apply', '-f', file]);
-    expect(applied.stdout).toBe('reports: changed (scopes; canIntrospect; secrets: removed reports-2; managedBy)\nportal: released (no longer in the file: kept, and no longer managed by it)\n0 created, 1 changed, 0 unchanged, 0 pruned, 1 released\n');
+    expect(applied.stdout).toBe('reports: changed (scopes; canIntrospect; secrets: removed reports-2; managedBy)\n0 created, 1 changed, 0 unchanged, 0 pruned, 0 released\n');
     expect((await cli(['clients', 'apply', '-f', file])).stdout).toBe('reports: unchanged\n0 created, 0 changed, 1 unchanged, 0 pruned, 0 released\n');
 
     // The file's client: the CLI refuses to change its secrets (the file would undo it).
     const rotate = await cli(['client', 'rotate-secret', 'reports']);
     expect(rotate.code).toBe(1);
     expect(rotate.stderr).toBe(`portcullis: client reports is managed by the clients file ${file}: change it there\n`);
+    const remove = await cli(['client', 'remove-secret', 'reports', 'reports-1']);
+    expect(remove.code).toBe(1);
+    expect(remove.stderr).toBe(`portcullis: client reports is managed by the clients file ${file}: change it there\n`);
   });
 
   it('exits 1 on a bad file with one line naming it, and changes nothing', async () => {
@@ -94,5 +97,19 @@ describe('portcullis clients apply', () => {
     expect(rule.code).toBe(1);
     expect(rule.stderr).toMatch(/broken\.yaml: clients\[0\] \(reports\): a client's type cannot change/);
     expect(await clientIds()).not.toContain('bad');
+  });
+
+  it('a file that names itself is the same mark from any checkout: CI\'s prune deletes only what the file dropped', async () => {
+    const declare = (ids: readonly string[]) => `name: prod-clients\nclients:\n${ids.map((id) => `  - { id: ${id}, type: public, grantTypes: [password], scopes: [] }\n`).join('')}`;
+    mkdirSync(path.join(dir, 'server'));
+    mkdirSync(path.join(dir, 'ci-checkout'));
+    const server = write('server/clients.yaml', declare(['named-a', 'named-b']));
+    expect((await cli(['clients', 'apply', '-f', server])).stdout).toBe('named-a: created\nnamed-b: created\n2 created, 0 changed, 0 unchanged, 0 pruned, 0 released\n');
+    const ci = write('ci-checkout/clients.yaml', declare(['named-a']));
+    const pruned = await cli(['clients', 'apply', '-f', ci, '--prune']);
+    expect(pruned.stdout).toBe('named-a: unchanged\nnamed-b: pruned\n0 created, 0 changed, 1 unchanged, 1 pruned, 0 released\n');
+    // reports and portal belong to other marks (the earlier files' paths): untouched.
+    expect(await clientIds()).toEqual(expect.arrayContaining(['reports', 'portal', 'named-a']));
+    expect(await clientIds()).not.toContain('named-b');
   });
 });

@@ -1,7 +1,8 @@
 import request from 'supertest';
 import { hashClientSecret } from '../../src/identity/client-secrets';
 import { listClientSecrets } from '../../src/identity/client-secret-records';
-import { findClient } from '../../src/identity/clients';
+import { addClientSecret, expireClientSecret, removeClientSecret, rotateClientSecret } from '../../src/identity/client-secret-store';
+import { deleteClient, findClient, updateClient } from '../../src/identity/clients';
 import { applyManagedClients, clientManager, PrunedTokensNotEnded, type ManagedClient } from '../../src/identity/managed-clients';
 import { basic, oauthFixture } from '../support/oauth-fixture';
 
@@ -161,5 +162,27 @@ describe('clients as code: applying a declaration', () => {
     expect(await clientManager(f.deps.db, 'only')).toBe(FILE);
     // Without prune it releases them.
     expect((await apply([])).released).toEqual(['only']);
+  });
+
+  it('a change by hand of a managed client is refused where it is made, under the row lock; the apply itself may change it', async () => {
+    await apply([worker([{ id: 'worker-m', notAfter: null, hash: NEW_HASH }], { id: 'managed' })]);
+    const now = new Date(f.deps.clock.now());
+    const refused = /^client managed is managed by the clients file \/etc\/portcullis\/clients\.yaml: change it there$/;
+    const attempts: Array<() => Promise<unknown>> = [
+      () => updateClient(f.deps.db, 'managed', { name: 'Renamed' }, now),
+      () => deleteClient(f.deps.db, 'managed'),
+      () => rotateClientSecret(f.deps.db, 'managed', { keepOldForSec: 60 }, now),
+      () => addClientSecret(f.deps.db, 'managed', { hash: NEW_HASH }, now),
+      () => removeClientSecret(f.deps.db, 'managed', 'worker-m', now),
+      () => expireClientSecret(f.deps.db, 'managed', 'worker-m', now, now),
+    ];
+    for (const attempt of attempts) await expect(attempt()).rejects.toMatchObject({ code: 'managed_client', message: expect.stringMatching(refused) });
+    let hookRan = false;
+    await expect(deleteClient(f.deps.db, 'managed', { beforeDelete: async () => void (hookRan = true) })).rejects.toMatchObject({ code: 'managed_client' });
+    expect(hookRan).toBe(false);
+    expect(await findClient(f.deps.db, 'managed')).toMatchObject({ name: 'managed', secrets: [{ id: 'worker-m', hash: NEW_HASH, notAfter: null }] });
+
+    const changed = await apply([worker([{ id: 'worker-m', notAfter: null, hash: NEW_HASH }], { id: 'managed', name: 'By the file' })]);
+    expect(changed.changed).toEqual([{ id: 'managed', fields: ['name'] }]);
   });
 });
