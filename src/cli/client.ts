@@ -156,7 +156,9 @@ export function clientCommand(): Command {
         `client_secret: ${rotated.secret}`,
         '(shown once: store it now)',
         `secret id: ${rotated.id}`,
-        rotated.oldSecretExpiresAt === null ? 'no previous secret was working' : `the previous secret works until ${rotated.oldSecretExpiresAt.toISOString()}`,
+        rotated.oldSecretExpiresAt === null
+          ? 'no previous secret was working'
+          : `the previous secret works until ${rotated.oldSecretExpiresAt.toISOString()} (on instances that cached it, up to CLIENT_CACHE_TTL longer)`,
       ]);
     });
 
