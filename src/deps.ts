@@ -1,6 +1,7 @@
 import type { Clock } from './clock';
 import type { Config } from './config/config';
 import type { Database, DatabaseTarget } from './db/database';
+import type { EventHub } from './events/hub';
 import type { Passwords } from './identity/passwords';
 import type { Logger } from './logging/logger';
 import type { BrowserSessionStore } from './store/browser-sessions';
@@ -31,5 +32,8 @@ export interface Deps {
   readonly passwords: Passwords;
   readonly keyring: Keyring;
   readonly log: Logger;
+  /** Security-relevant facts, emitted once where they happen (events/catalogue.ts); the log,
+   *  the audit trail and the metrics subscribe. */
+  readonly events: EventHub;
   readonly clock: Clock;
 }

@@ -2,6 +2,7 @@ import type { DestinationStream } from 'pino';
 import { systemClock, type Clock } from './clock';
 import { loadConfig, type Config } from './config/config';
 import { createDatabase, databaseTarget } from './db/database';
+import { createEvents } from './events/create-events';
 import { migrateLatest } from './db/migrate';
 import type { Deps } from './deps';
 import { seedDemoData } from './identity/demo-data';
@@ -42,7 +43,8 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     }
     await reportStoredProblems(db, log);
     const { storage, families, revocations, codes, browserSessions, throttle } = await createStores(config, log);
-    const deps: Deps = { config, db, dbKind: target.kind, storage, families, revocations, codes, browserSessions, throttle, passwords: new Passwords(config.argon2), keyring, log, clock: options.clock ?? systemClock };
+    const events = createEvents(log, { auditLogFile: config.auditLogFile });
+    const deps: Deps = { config, db, dbKind: target.kind, storage, families, revocations, codes, browserSessions, throttle, passwords: new Passwords(config.argon2), keyring, log, events, clock: options.clock ?? systemClock };
     if (!config.production && config.migrateOnStart) await seedDemoData(deps);
     return deps;
   } catch (error) {
@@ -62,6 +64,7 @@ async function reportStoredProblems(db: Deps['db'], log: Logger): Promise<void> 
 
 export async function closeDeps(deps: Deps): Promise<void> {
   await Promise.allSettled([deps.storage.close(), deps.db.destroy()]);
+  deps.events.close();
 }
 
 export interface Service {

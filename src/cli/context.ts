@@ -3,6 +3,7 @@ import { loadConfig } from '../config/config';
 import { createDatabase, databaseTarget } from '../db/database';
 import { migrateLatest } from '../db/migrate';
 import type { Deps } from '../deps';
+import { createEvents } from '../events/create-events';
 import { IdentityError } from '../identity/errors';
 import { Passwords } from '../identity/passwords';
 import { createLogger } from '../logging/logger';
@@ -34,9 +35,12 @@ export async function withDeps<T>(run: (deps: CliDeps) => Promise<T>, { revokes 
       );
     }
     const stores = (revokes || readsStore) && config.redis ? await createTokenStores(config, log) : memoryTokenStores();
+    // The CLI's changes are audited as the admin API's are (admin.action, via: 'cli').
+    const events = createEvents(log, { auditLogFile: config.auditLogFile });
     try {
-      return await run({ config, db, dbKind: target.kind, ...stores, passwords: new Passwords(config.argon2), log, clock: systemClock });
+      return await run({ config, db, dbKind: target.kind, ...stores, passwords: new Passwords(config.argon2), log, events, clock: systemClock });
     } finally {
+      events.close();
       await stores.storage.close();
     }
   } catch (error) {

@@ -51,6 +51,8 @@ export interface Config {
   readonly redisWait: { readonly replicas: number; readonly timeoutMs: number };
   readonly dataDir: string;
   readonly logLevel: LogLevel;
+  /** Audited events are also appended here, one JSON line each (events/audit-file.ts), absolute. */
+  readonly auditLogFile: string | undefined;
   readonly migrateOnStart: boolean;
   readonly signingKeys: string | undefined;
   readonly signingKeysFile: string | undefined;
@@ -252,6 +254,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     redisWait: Object.freeze({ replicas: parsed.REDIS_WAIT_REPLICAS, timeoutMs: parsed.REDIS_WAIT_TIMEOUT_MS }),
     dataDir: path.resolve(parsed.DATA_DIR),
     logLevel: parsed.LOG_LEVEL,
+    auditLogFile: parsed.AUDIT_LOG_FILE === undefined ? undefined : path.resolve(parsed.AUDIT_LOG_FILE),
     migrateOnStart: parsed.MIGRATE_ON_START ?? !production,
     signingKeys: parsed.SIGNING_KEYS,
     signingKeysFile: parsed.SIGNING_KEYS_FILE,

@@ -223,6 +223,8 @@ export const envSchema = z.object({
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{0,32}$/, 'letters, digits, ":", "_" or "-", at most 32').default('portcullis:'),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  // The audit trail's own file (issue 16; README "Audit events"), besides the log's `audit: true` lines.
+  AUDIT_LOG_FILE: optionalText,
   MIGRATE_ON_START: boolean(),
   SIGNING_KEYS: optionalText,
   SIGNING_KEYS_FILE: optionalText,

@@ -13,6 +13,7 @@ import { FakeClock } from '../support/clock';
 import { createTestDeps, type TestDeps } from '../support/deps';
 import { postgresUrl, redisUrl, testConfig } from '../support/env';
 import { LogCapture } from '../support/logs';
+import { createEvents } from '../../src/events/create-events';
 
 async function eventually(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -62,6 +63,7 @@ if (redisUrl() && postgresUrl()) describe('GET /readyz with real Redis and Postg
       passwords: new Passwords(config.argon2),
       keyring: new Keyring(parseKeySet(JSON.stringify({ keys: [generateJwk()] }))),
       log,
+      events: createEvents(log),
       clock: new FakeClock(),
     };
   }, 60_000);

@@ -2,6 +2,7 @@ import type { Clock } from '../../src/clock';
 import type { Config } from '../../src/config/config';
 import type { Deps } from '../../src/deps';
 import { Passwords } from '../../src/identity/passwords';
+import { createEvents } from '../../src/events/create-events';
 import { createLogger } from '../../src/logging/logger';
 import { generateJwk } from '../../src/tokens/generate';
 import { Keyring, parseKeySet } from '../../src/tokens/keyring';
@@ -25,8 +26,10 @@ export interface TestDepsOptions {
 export async function createTestDeps(options: TestDepsOptions = {}): Promise<TestDeps> {
   const config = options.config ?? testConfig({ LOG_LEVEL: 'info', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' });
   const logs = new LogCapture();
+  const log = createLogger(config.logLevel, logs);
   const database = await createTestDatabase(options.db ?? 'pglite');
   const { stores, throttle } = await createTestBackend(options.store ?? 'memory');
+  const events = createEvents(log, { auditLogFile: config.auditLogFile });
   return {
     config,
     db: database.db,
@@ -39,10 +42,12 @@ export async function createTestDeps(options: TestDepsOptions = {}): Promise<Tes
     throttle,
     passwords: new Passwords(config.argon2),
     keyring: new Keyring(parseKeySet(JSON.stringify({ keys: [generateJwk('ES256', 'test-key', 'active')] }))),
-    log: createLogger(config.logLevel, logs),
+    log,
+    events,
     clock: options.clock ?? new FakeClock(),
     logs,
     cleanup: async () => {
+      events.close();
       await stores.storage.close();
       await database.drop();
     },

@@ -1,0 +1,21 @@
+import type { Logger } from '../logging/logger';
+import { subscribeAuditFile } from './audit-file';
+import { EventHub } from './hub';
+import { subscribeLog } from './log-subscriber';
+
+export interface EventsOptions {
+  /** AUDIT_LOG_FILE: audited events are also appended there. */
+  readonly auditLogFile?: string | undefined;
+}
+
+/**
+ * The hub as the service (and the CLI, and tests) use it: the log subscribed, and the audit file
+ * when configured. Metrics subscribe to the returned hub themselves. A listener that throws is
+ * logged once per throw, never rethrown into the request.
+ */
+export function createEvents(log: Logger, options: EventsOptions = {}): EventHub {
+  const hub = new EventHub((error, name) => log.error({ event: 'events.listener_failed', eventName: name, err: error }, 'an event listener failed; the request went on'));
+  subscribeLog(hub, log);
+  if (options.auditLogFile !== undefined) hub.addCloser(subscribeAuditFile(hub, options.auditLogFile));
+  return hub;
+}
