@@ -3,7 +3,7 @@ import { systemClock, type Clock } from './clock';
 import { loadConfig, type Config } from './config/config';
 import { createDatabase, databaseTarget } from './db/database';
 import { createEvents } from './events/create-events';
-import { migrateLatest } from './db/migrate';
+import { DatabaseUnavailable, openDatabase } from './db/startup';
 import type { Deps } from './deps';
 import { seedDemoData } from './identity/demo-data';
 import { findStoredProblems } from './identity/stored-check';
@@ -35,12 +35,16 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     log.warn({ event: 'keys.generated', file: loaded.generatedAt }, 'no signing keys configured: generated a development ES256 key (development only)');
   }
   const keyring = new Keyring(loaded.keys);
-  const db = createDatabase(target, log);
+  let db: Deps['db'];
   try {
-    if (config.migrateOnStart) {
-      const applied = await migrateLatest(db);
-      if (applied.length > 0) log.info({ event: 'database.migrated', applied }, 'migrations applied');
-    }
+    db = createDatabase(target, log);
+  } catch (error) {
+    throw refused(log, error);
+  }
+  try {
+    // Unreachable, or migrations pending without MIGRATE_ON_START: refused, not started.
+    const applied = await openDatabase(db, target, { migrate: config.migrateOnStart });
+    if (applied.length > 0) log.info({ event: 'database.migrated', applied }, 'migrations applied');
     await reportStoredProblems(db, log);
     const { storage, families, revocations, codes, browserSessions, throttle } = await createStores(config, log);
     const events = createEvents(log, { auditLogFile: config.auditLogFile });
@@ -49,8 +53,17 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     return deps;
   } catch (error) {
     await db.destroy();
-    throw error;
+    throw refused(log, error);
   }
+}
+
+/** A database the service cannot use stops the start with one log line saying why. */
+function refused(log: Logger, error: unknown): unknown {
+  if (error instanceof DatabaseUnavailable) {
+    log.fatal({ event: error.event, ...error.details }, error.message);
+    error.logged = true;
+  }
+  return error;
 }
 
 /** Older data that breaks a current rule is reported at every start (never dropped). */

@@ -43,6 +43,8 @@ export interface Config {
   readonly issuer: string;
   /** Unset: the embedded PGlite database under dataDir. */
   readonly databaseUrl: string | undefined;
+  /** How long a new PostgreSQL connection may take (at start: how long before an unreachable database is refused). */
+  readonly databaseConnectTimeoutSec: number;
   /** Unset: the in-process token store (development only). */
   readonly redis: RedisSettings | undefined;
   readonly redisKeyPrefix: string;
@@ -249,6 +251,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     trustProxy: parsed.TRUST_PROXY,
     issuer,
     databaseUrl: parsed.DATABASE_URL,
+    databaseConnectTimeoutSec: parsed.DATABASE_CONNECT_TIMEOUT,
     redis,
     redisKeyPrefix: parsed.REDIS_KEY_PREFIX,
     redisWait: Object.freeze({ replicas: parsed.REDIS_WAIT_REPLICAS, timeoutMs: parsed.REDIS_WAIT_TIMEOUT_MS }),

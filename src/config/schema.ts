@@ -209,6 +209,8 @@ export const envSchema = z.object({
   // Production refuses an http ISSUER for a host other than loopback unless this is true.
   ALLOW_INSECURE_ISSUER: boolean(),
   DATABASE_URL: url(['postgres:', 'postgresql:']),
+  // How long a new PostgreSQL connection may take; at start, an unreachable database is refused after it.
+  DATABASE_CONNECT_TIMEOUT: duration('5s', { min: 1, max: 300 }),
   REDIS_MODE: z.enum(['standalone', 'sentinel', 'cluster'], { message: 'must be standalone, sentinel or cluster' }).default('standalone'),
   REDIS_URL: url(['redis:', 'rediss:']),
   REDIS_SENTINELS: hostPortList('sentinel-1:26379'),

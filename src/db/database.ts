@@ -3,17 +3,19 @@ import path from 'node:path';
 import knex, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import type { Logger } from '../logging/logger';
+import { lockDataDir } from './data-dir-lock';
 
 export type Database = Knex;
 
 export type DatabaseTarget =
-  | { readonly kind: 'postgres'; readonly url: string }
+  /** `connectTimeoutMs`: how long a new connection may take (DATABASE_CONNECT_TIMEOUT). */
+  | { readonly kind: 'postgres'; readonly url: string; readonly connectTimeoutMs?: number }
   /** PGlite: real Postgres compiled to WASM; `dir` persists it, 'memory' keeps it in RAM. */
   | { readonly kind: 'pglite'; readonly dir: string | 'memory' };
 
-export function databaseTarget(config: { databaseUrl: string | undefined; dataDir: string }): DatabaseTarget {
+export function databaseTarget(config: { databaseUrl: string | undefined; dataDir: string; databaseConnectTimeoutSec?: number }): DatabaseTarget {
   return config.databaseUrl
-    ? { kind: 'postgres', url: config.databaseUrl }
+    ? { kind: 'postgres', url: config.databaseUrl, ...(config.databaseConnectTimeoutSec === undefined ? {} : { connectTimeoutMs: config.databaseConnectTimeoutSec * 1000 }) }
     : { kind: 'pglite', dir: path.join(config.dataDir, 'pgdata') };
 }
 
@@ -41,22 +43,36 @@ export function createDatabase(target: DatabaseTarget, log?: Logger): Database {
     debug: () => undefined,
   };
   if (target.kind === 'postgres') {
+    const connectTimeoutMs = target.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     return knex({
       log: knexLog,
       client: 'pg',
-      connection: target.url,
+      // pg's own timeout ends a connection attempt to a host that never answers (without it,
+      // the operating system's TCP timeout: minutes); the pool's is a little longer, so the
+      // error says what happened rather than "the pool is probably full".
+      connection: { connectionString: target.url, connectionTimeoutMillis: connectTimeoutMs },
       pool: { min: 0, max: 10 },
-      acquireConnectionTimeout: 5000,
+      acquireConnectionTimeout: Math.max(5000, connectTimeoutMs + 1000),
     });
   }
-  if (target.dir !== 'memory') mkdirSync(target.dir, { recursive: true, mode: 0o700 });
-  return knex({
-    log: knexLog,
-    client: PgLiteClient,
-    dialect: 'postgres',
-    connection: target.dir === 'memory' ? {} : { filename: target.dir },
-  });
+  if (target.dir === 'memory') return knex({ log: knexLog, client: PgLiteClient, dialect: 'postgres', connection: {} });
+  mkdirSync(target.dir, { recursive: true, mode: 0o700 });
+  // One process at a time (db/data-dir-lock.ts); released when the database is closed.
+  const release = lockDataDir(`${target.dir}.lock`, path.dirname(target.dir));
+  const db = knex({ log: knexLog, client: PgLiteClient, dialect: 'postgres', connection: { filename: target.dir } });
+  const destroy = db.destroy.bind(db);
+  db.destroy = (async () => {
+    try {
+      await destroy();
+    } finally {
+      release();
+    }
+  }) as Database['destroy'];
+  return db;
 }
+
+/** DATABASE_CONNECT_TIMEOUT's default. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
 export async function pingDatabase(db: Database): Promise<void> {
   await db.raw('select 1');

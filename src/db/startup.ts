@@ -1,0 +1,79 @@
+import { DEFAULT_CONNECT_TIMEOUT_MS, type Database, type DatabaseTarget } from './database';
+import { migrateLatest, migrationStatus } from './migrate';
+import { DatabaseUnavailable } from './startup-errors';
+
+export { DatabaseUnavailable } from './startup-errors';
+
+/** Where the database is, for a log line or an error: host, port and name, never the user or password. */
+export function describeDatabase(target: DatabaseTarget): { kind: string; host?: string; port?: number; database?: string; dir?: string } {
+  if (target.kind === 'pglite') return { kind: 'pglite', dir: target.dir };
+  try {
+    const url = new URL(target.url);
+    return { kind: 'postgres', host: decodeURIComponent(url.hostname) || 'localhost', port: Number(url.port || 5432), database: decodeURIComponent(url.pathname.slice(1)) || undefined };
+  } catch {
+    return { kind: 'postgres' };
+  }
+}
+
+/** The driver's message with the URL's password removed, should a driver ever repeat it. */
+function scrub(message: string, target: DatabaseTarget): string {
+  if (target.kind !== 'postgres') return message;
+  let password = '';
+  try {
+    password = decodeURIComponent(new URL(target.url).password);
+  } catch {
+    return message;
+  }
+  return password === '' ? message : message.split(password).join('***');
+}
+
+/**
+ * One query, to learn at start that the database answers: an unreachable one is refused with
+ * where it was looked for, instead of a service that starts and fails every request. Bounded by
+ * the connect timeout (and this timer, should the driver not keep it).
+ */
+export async function checkReachable(db: Database, target: DatabaseTarget): Promise<void> {
+  if (target.kind !== 'postgres') return; // PGlite runs in this process: nothing to reach
+  const where = describeDatabase(target);
+  const timeoutMs = target.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s (DATABASE_CONNECT_TIMEOUT)`)), timeoutMs + 2000);
+  });
+  try {
+    await Promise.race([db.raw('select 1'), timeout]);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const name = (error as { name?: string }).name === 'KnexTimeoutError' ? `no connection within ${timeoutMs / 1000} s (DATABASE_CONNECT_TIMEOUT)` : reason;
+    throw new DatabaseUnavailable(
+      'database.unreachable',
+      `cannot reach PostgreSQL at ${where.host}:${where.port}${where.database ? ` (database ${where.database})` : ''}: ${scrub(name, target)}`,
+      { host: where.host, port: where.port, database: where.database, reason: scrub(name, target) },
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The schema must be current before the service or a command uses it: with `migrate` (
+ * MIGRATE_ON_START) pending migrations are applied, otherwise their presence refuses the start
+ * (a service on an unmigrated database answered every request with a 500). Returns the
+ * migrations applied.
+ */
+export async function requireMigrated(db: Database, { migrate }: { migrate: boolean }): Promise<string[]> {
+  if (migrate) return migrateLatest(db);
+  const { pending } = await migrationStatus(db);
+  if (pending.length === 0) return [];
+  throw new DatabaseUnavailable(
+    'database.migrations_pending',
+    `the database has ${pending.length} pending migration(s) (${pending.join(', ')}): run \`portcullis migrate\` first (or set MIGRATE_ON_START=true)`,
+    { pending },
+  );
+}
+
+/** What the service and the CLI do before using the database: reach it, then require its schema. */
+export async function openDatabase(db: Database, target: DatabaseTarget, options: { migrate: boolean }): Promise<string[]> {
+  await checkReachable(db, target);
+  return requireMigrated(db, options);
+}
