@@ -2,10 +2,11 @@ import { Command } from 'commander';
 import { parseDuration } from '../config/duration';
 import { listClientSecrets, MAX_SECRET_OVERLAP_SEC, secretsByClient, type ClientSecretInfo } from '../identity/client-secret-records';
 import { removeClientSecret, rotateClientSecret } from '../identity/client-secret-store';
-import { createClient, findClient, GRANT_TYPES, listClients, publicClient, type Client, type ClientType } from '../identity/clients';
+import { createClient, deleteClient, findClient, GRANT_TYPES, listClients, publicClient, type Client, type ClientType } from '../identity/clients';
 import { parseScope } from '../identity/scopes';
 import { rotationView, secretView } from '../identity/views';
-import { CliError, emit, list, withDeps } from './context';
+import { revokeClientTokens } from '../identity/client-lifecycle';
+import { CliError, emit, list, requireYes, withDeps } from './context';
 
 const describe = (client: Client): string =>
   [
@@ -170,6 +171,20 @@ export function clientCommand(): Command {
       const removed = await withDeps((deps) => removeClientSecret(deps.db, id, secretId, new Date(deps.clock.now())));
       if (!removed) throw new CliError(`client ${id} has no secret ${secretId}`);
       emit(options.json, { clientId: id, secretId, removed: true }, () => [`removed secret ${secretId} of client ${id}`]);
+    });
+
+  client
+    .command('delete <id>')
+    .description("delete a client: every access token issued to it ends at once (needs --yes; a clients file's client is refused)")
+    .option('--yes', 'confirm the deletion')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, options: { yes?: boolean; json?: boolean }) => {
+      requireYes(options, `client delete ${id} deletes the client and ends its tokens`);
+      // As the admin API deletes (admin/clients.ts): the tokens end under the row's lock, once the
+      // deletion is allowed; a client a clients file manages is refused and keeps its tokens.
+      const deleted = await withDeps((deps) => deleteClient(deps.db, id, { beforeDelete: () => revokeClientTokens(deps, id) }), { revokes: true });
+      if (!deleted) throw new CliError(`no such client: ${id}`, 'unknown_client');
+      emit(options.json, { id, deleted: true }, () => [`deleted client ${id}`]);
     });
 
   return client;

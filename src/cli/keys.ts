@@ -21,19 +21,21 @@ export function keysCommand(): Command {
     .option('--alg <alg>', `algorithm: ${ALGS.join(', ')}`, 'ES256')
     .option('--kid <kid>', 'key id (default: date and random suffix)')
     .option('--state <state>', 'next or active (see the rotation runbook in README)')
-    .action((options: { alg: string; kid?: string; state?: string }) => {
+    .option('--json', 'one line of JSON (the output is JSON either way: this drops the indentation)')
+    .action((options: { alg: string; kid?: string; state?: string; json?: boolean }) => {
       if (!(ALGS as readonly string[]).includes(options.alg)) throw new CliError(`--alg must be one of ${ALGS.join(', ')}`);
       if (options.state !== undefined && !(STATES as readonly string[]).includes(options.state)) throw new CliError(`--state must be one of ${STATES.join(', ')}`);
       const jwk = generateJwk(options.alg as (typeof ALGS)[number], options.kid, options.state as KeyState | undefined);
-      process.stdout.write(`${JSON.stringify({ keys: [jwk] }, null, 2)}\n`);
+      printJson({ keys: [jwk] }, options.json);
     });
 
   keys
     .command('public')
     .description('print the public JWK Set of the configured keys (what /.well-known/jwks.json serves)')
-    .action(() => {
+    .option('--json', 'one line of JSON (the output is JSON either way: this drops the indentation)')
+    .action((options: { json?: boolean }) => {
       const { keys: set } = loadSigningKeys(loadConfig(process.env));
-      process.stdout.write(`${JSON.stringify(set.jwks, null, 2)}\n`);
+      printJson(set.jwks, options.json);
     });
 
   keys
@@ -84,6 +86,11 @@ export function keysCommand(): Command {
     });
 
   return keys;
+}
+
+/** A key set for people (indented) or, with --json, for scripts (one line). */
+function printJson(value: unknown, json: boolean | undefined): void {
+  process.stdout.write(`${json ? JSON.stringify(value) : JSON.stringify(value, null, 2)}\n`);
 }
 
 function readKeyFile(file: string): string {

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { setUserDisabled, setUserPassword, registerUser } from '../identity/user-lifecycle';
-import { listUsers, type User } from '../identity/users';
-import { collect, emit, readPassword, withDeps } from './context';
+import { removeUser, setUserDisabled, setUserPassword, registerUser } from '../identity/user-lifecycle';
+import { findUserByUsername, listUsers, type User } from '../identity/users';
+import { CliError, collect, emit, readPassword, requireYes, withDeps } from './context';
 
 const describe = (user: User): string =>
   `${user.username}\t${user.id}\t${user.disabled ? 'disabled' : 'enabled'}\troles=${user.roles.join(',') || '-'}\tscopes=${user.scopes.join(' ') || '-'}`;
@@ -59,6 +59,26 @@ export function userCommand(): Command {
       const password = await readPassword(options);
       const changed = await withDeps((deps) => setUserPassword(deps, username, password), { revokes: true });
       emit(options.json, changed, () => [`password set for ${changed.username}`]);
+    });
+
+  user
+    .command('delete <username>')
+    .description('delete a user: their access tokens, logins and browser sessions end with them (needs --yes)')
+    .option('--yes', 'confirm the deletion')
+    .option('--json', 'machine-readable output')
+    .action(async (username: string, options: { yes?: boolean; json?: boolean }) => {
+      requireYes(options, `user delete ${username} deletes the user and ends their sessions`);
+      // The admin API's deletion (identity/user-lifecycle.ts removeUser): tokens end before and after the row goes.
+      const deleted = await withDeps(
+        async (deps) => {
+          const found = await findUserByUsername(deps.db, username);
+          if (!found) throw new CliError(`no such user: ${username}`, 'unknown_user');
+          await removeUser(deps, found.id);
+          return { id: found.id, username: found.username };
+        },
+        { revokes: true },
+      );
+      emit(options.json, { ...deleted, deleted: true }, () => [`deleted user ${deleted.username} (${deleted.id})`]);
     });
 
   return user;

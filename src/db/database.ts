@@ -61,13 +61,17 @@ export function createDatabase(target: DatabaseTarget, log?: Logger): Database {
   const release = lockDataDir(`${target.dir}.lock`, path.dirname(target.dir));
   const db = knex({ log: knexLog, client: PgLiteClient, dialect: 'postgres', connection: { filename: target.dir } });
   const destroy = db.destroy.bind(db);
-  db.destroy = (async () => {
-    try {
-      await destroy();
-    } finally {
-      release();
-    }
-  }) as Database['destroy'];
+  // knex defines destroy as a read-only (but configurable) property.
+  Object.defineProperty(db, 'destroy', {
+    configurable: true,
+    value: async () => {
+      try {
+        await destroy();
+      } finally {
+        release();
+      }
+    },
+  });
   return db;
 }
 
