@@ -108,7 +108,7 @@ export async function startService(env: NodeJS.ProcessEnv, options: BuildOptions
   }
   const app = createApp(deps, hot);
   const http = await listen(app, config.port, config.host, deps.log);
-  const stopWatchingKeys = watchSigningKeys(config, deps.keyring, deps.log);
+  const stopWatchingKeys = watchSigningKeys(config, deps.keyring, deps.events);
   deps.log.info(
     { event: 'server.started', port: http.port, host: config.host, issuer: config.issuer, env: config.env },
     'portcullis listening',

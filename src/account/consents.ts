@@ -2,7 +2,7 @@ import type { Deps } from '../deps';
 import { listConsents, revokeConsent, type Consent } from '../identity/consents';
 import { revokeSessionsWhere, type SessionDeps } from '../oauth/sessions';
 
-export type ConsentDeps = Pick<Deps, 'db' | 'log'> & Omit<SessionDeps, 'revocations'>;
+export type ConsentDeps = Pick<Deps, 'db' | 'log' | 'events'> & Omit<SessionDeps, 'revocations'>;
 
 /** The clients the user has allowed to act for them, and what each may ask for. */
 export function myConsents(deps: Pick<Deps, 'db'>, userId: string): Promise<Consent[]> {
@@ -18,6 +18,6 @@ export function myConsents(deps: Pick<Deps, 'db'>, userId: string): Promise<Cons
 export async function withdrawConsent(deps: ConsentDeps, userId: string, clientId: string): Promise<boolean> {
   if (!(await revokeConsent(deps.db, userId, clientId))) return false;
   const ended = await revokeSessionsWhere(deps, userId, (family) => family.clientId === clientId);
-  deps.log.info({ event: 'account.consent_revoked', actor: userId, target: userId, clientId, sessionsEnded: ended.length }, 'consent withdrawn by its user');
+  deps.events.emit('account.consent_revoked', { actor: userId, target: userId, clientId, sessionsEnded: ended.length });
   return true;
 }

@@ -6,7 +6,7 @@ import { changeOwnPassword, changeUser, type LifecycleDeps } from '../identity/u
 import { findUserById, publicUser, type User } from '../identity/users';
 import type { UserChanges } from '../identity/users';
 
-export type AccountDeps = LifecycleDeps & Pick<Deps, 'log' | 'throttle'> & { readonly config: Pick<Deps['config'], 'throttle'> };
+export type AccountDeps = LifecycleDeps & Pick<Deps, 'log' | 'events' | 'throttle'> & { readonly config: Pick<Deps['config'], 'throttle'> };
 
 /** The signed-in user, fresh from the database; undefined when they may no longer sign in. */
 export async function currentUser(deps: Pick<Deps, 'db'>, userId: string): Promise<User | undefined> {
@@ -16,7 +16,7 @@ export async function currentUser(deps: Pick<Deps, 'db'>, userId: string): Promi
 
 export async function updateProfile(deps: AccountDeps, userId: string, changes: Pick<UserChanges, 'email' | 'fullName'>): Promise<User> {
   const { after } = await changeUser(deps, userId, changes);
-  deps.log.info({ event: 'account.updated', actor: userId, target: userId, changed: Object.keys(changes) }, 'profile updated');
+  deps.events.emit('account.updated', { actor: userId, target: userId, changed: Object.keys(changes) });
   return after;
 }
 
@@ -36,5 +36,5 @@ export async function changePassword(deps: AccountDeps, user: { readonly id: str
     }
   });
   if (wrong) throw wrong;
-  deps.log.info({ event: 'account.password_changed', actor: userId, target: userId, keptSession: keepSession !== undefined }, 'password changed by its user');
+  deps.events.emit('account.password_changed', { actor: userId, target: userId, keptSession: keepSession !== undefined });
 }

@@ -1,7 +1,8 @@
-import type { Logger } from '../logging/logger';
+import type { AdminAction, Origin } from '../events/catalogue';
+import type { EventHub } from '../events/hub';
 
 /** Who did it: the subject of the admin's access token, and its username when it has one. */
-export interface Actor {
+export interface Actor extends Origin {
   readonly sub: string;
   readonly username: string | undefined;
   readonly clientId: string;
@@ -9,7 +10,7 @@ export interface Actor {
   readonly scopes: readonly string[];
 }
 
-/** One audit line per change: actor, target, what changed. Never a password or a secret. */
-export function audit(log: Logger, event: string, actor: Actor, target: string, changes: Readonly<Record<string, unknown>> = {}): void {
-  log.info({ event, actor: actor.sub, actorUsername: actor.username, actorClient: actor.clientId, target, changes }, event);
+/** One admin.action per change made through the admin API: actor, target, what changed. Never a password or a secret. */
+export function audit(events: EventHub, action: AdminAction, actor: Actor, target: string, changes: Readonly<Record<string, unknown>> = {}): void {
+  events.emit('admin.action', { actor: actor.sub, actorUsername: actor.username, actorClient: actor.clientId, action, target, outcome: 'success', changes, via: 'api', ip: actor.ip, requestId: actor.requestId });
 }

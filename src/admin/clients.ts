@@ -7,7 +7,7 @@ import { revokeClientTokens } from '../identity/client-lifecycle';
 import { audit, type Actor } from './audit';
 import { sameSet } from '../sets';
 
-type ClientDeps = Pick<Deps, 'db' | 'clock' | 'log' | 'revocations' | 'config'>;
+type ClientDeps = Pick<Deps, 'db' | 'clock' | 'log' | 'events' | 'revocations' | 'config'>;
 
 /**
  * The scope that may set a client's privileges: the settings that reach beyond the client's own
@@ -87,7 +87,7 @@ export async function createClientAs(deps: ClientDeps, actor: Actor, input: Omit
   );
   const created = await createClient(deps.db, input, new Date(deps.clock.now()));
   const { client } = created;
-  audit(deps.log, 'admin.client_created', actor, client.id, {
+  audit(deps.events, 'client_created', actor, client.id, {
     type: client.type,
     grantTypes: client.grantTypes,
     scopes: client.scopes,
@@ -105,7 +105,7 @@ export async function updateClientAs(deps: ClientDeps, actor: Actor, id: string,
   checkGrantable(actor, changes.scopes);
   checkPrivileges(actor, changedPrivileges(current, changes));
   const client = await updateClient(deps.db, id, changes, new Date(deps.clock.now()));
-  if (client) audit(deps.log, 'admin.client_updated', actor, id, changes);
+  if (client) audit(deps.events, 'client_updated', actor, id, changes);
   return client;
 }
 
@@ -117,7 +117,7 @@ export async function updateClientAs(deps: ClientDeps, actor: Actor, id: string,
 export async function rotateSecretAs(deps: ClientDeps, actor: Actor, id: string, keepOldForSec: number): Promise<RotatedSecret> {
   if (!(await checkTarget(deps, actor, id))) throw new IdentityError('unknown_client', `no such client: ${id}`);
   const rotated = await rotateClientSecret(deps.db, id, { keepOldForSec }, new Date(deps.clock.now()));
-  audit(deps.log, 'admin.client_secret_rotated', actor, id, { secretId: rotated.id, oldSecretExpiresAt: rotated.oldSecretExpiresAt?.toISOString() ?? null });
+  audit(deps.events, 'client_secret_rotated', actor, id, { secretId: rotated.id, oldSecretExpiresAt: rotated.oldSecretExpiresAt?.toISOString() ?? null });
   return rotated;
 }
 
@@ -125,7 +125,7 @@ export async function rotateSecretAs(deps: ClientDeps, actor: Actor, id: string,
 export async function removeSecretAs(deps: ClientDeps, actor: Actor, id: string, secretId: string): Promise<boolean> {
   if (!(await checkTarget(deps, actor, id))) throw new IdentityError('unknown_client', `no such client: ${id}`);
   const removed = await removeClientSecret(deps.db, id, secretId, new Date(deps.clock.now()));
-  if (removed) audit(deps.log, 'admin.client_secret_removed', actor, id, { secretId });
+  if (removed) audit(deps.events, 'client_secret_removed', actor, id, { secretId });
   return removed;
 }
 
@@ -134,6 +134,6 @@ export async function deleteClientAs(deps: ClientDeps, actor: Actor, id: string)
   if (!(await checkTarget(deps, actor, id))) return false;
   // Under the row's lock, once the deletion is allowed: a clients file's client (409) keeps its tokens.
   const deleted = await deleteClient(deps.db, id, { beforeDelete: () => revokeClientTokens(deps, id) });
-  if (deleted) audit(deps.log, 'admin.client_deleted', actor, id);
+  if (deleted) audit(deps.events, 'client_deleted', actor, id);
   return deleted;
 }

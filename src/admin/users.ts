@@ -9,7 +9,7 @@ import { listRoles } from '../identity/roles';
 import { hasScope } from '../identity/scopes';
 import { audit, type Actor } from './audit';
 
-export type AdminDeps = LifecycleDeps & Pick<Deps, 'log'>;
+export type AdminDeps = LifecycleDeps & Pick<Deps, 'log' | 'events'>;
 
 export async function findUser(deps: Pick<Deps, 'db'>, id: string): Promise<User | undefined> {
   const user = await findUserById(deps.db, id);
@@ -51,7 +51,7 @@ async function checkTarget(deps: Pick<Deps, 'db'>, actor: Actor, id: string): Pr
 export async function createUserAs(deps: AdminDeps, actor: Actor, input: Parameters<typeof registerUser>[1], work: PasswordWork = {}): Promise<User> {
   await checkGrantable(deps, actor, input.roles, input.scopes);
   const user = await registerUser(deps, input, work);
-  audit(deps.log, 'admin.user_created', actor, user.id, { username: user.username, email: user.email, fullName: user.fullName, roles: user.roles, scopes: user.scopes });
+  audit(deps.events, 'user_created', actor, user.id, { username: user.username, email: user.email, fullName: user.fullName, roles: user.roles, scopes: user.scopes });
   return user;
 }
 
@@ -60,27 +60,27 @@ export async function updateUserAs(deps: AdminDeps, actor: Actor, id: string, ch
   await checkGrantable(deps, actor, changes.roles, changes.scopes);
   const { before, after } = await changeUser(deps, id, changes);
   const changed = Object.fromEntries(Object.keys(changes).map((field) => [field, { from: before[field as keyof UserChanges], to: after[field as keyof UserChanges] }]));
-  audit(deps.log, 'admin.user_updated', actor, id, changed);
+  audit(deps.events, 'user_updated', actor, id, changed);
   return after;
 }
 
 export async function setDisabledAs(deps: AdminDeps, actor: Actor, id: string, disabled: boolean): Promise<User> {
   await checkTarget(deps, actor, id);
   const user = await setUserDisabled(deps, { id }, disabled);
-  audit(deps.log, disabled ? 'admin.user_disabled' : 'admin.user_enabled', actor, id);
+  audit(deps.events, disabled ? 'user_disabled' : 'user_enabled', actor, id);
   return user;
 }
 
 export async function setPasswordAs(deps: AdminDeps, actor: Actor, id: string, password: string, work: PasswordWork = {}): Promise<void> {
   await checkTarget(deps, actor, id);
   await setUserPassword(deps, { id }, password, work);
-  audit(deps.log, 'admin.user_password_set', actor, id, { password: 'changed' });
+  audit(deps.events, 'user_password_set', actor, id, { password: 'changed' });
 }
 
 export async function deleteUserAs(deps: AdminDeps, actor: Actor, id: string): Promise<void> {
   await checkTarget(deps, actor, id);
   await removeUser(deps, id);
-  audit(deps.log, 'admin.user_deleted', actor, id);
+  audit(deps.events, 'user_deleted', actor, id);
 }
 
 export function sessionsOf(deps: AdminDeps, id: string): Promise<Session[]> {
@@ -90,13 +90,13 @@ export function sessionsOf(deps: AdminDeps, id: string): Promise<Session[]> {
 export async function revokeSessionAs(deps: AdminDeps, actor: Actor, id: string, sessionId: string): Promise<boolean> {
   await checkTarget(deps, actor, id);
   const revoked = await revokeSession(deps, id, sessionId);
-  if (revoked) audit(deps.log, 'admin.session_revoked', actor, id, { sessionId });
+  if (revoked) audit(deps.events, 'session_revoked', actor, id, { sessionId });
   return revoked;
 }
 
 export async function revokeAllSessionsAs(deps: AdminDeps, actor: Actor, id: string): Promise<number> {
   await checkTarget(deps, actor, id);
   const revoked = await revokeAllSessions(deps, id);
-  audit(deps.log, 'admin.sessions_revoked', actor, id, { revoked });
+  audit(deps.events, 'sessions_revoked', actor, id, { revoked });
   return revoked;
 }

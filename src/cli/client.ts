@@ -6,6 +6,7 @@ import { createClient, deleteClient, findClient, GRANT_TYPES, listClients, publi
 import { parseScope } from '../identity/scopes';
 import { rotationView, secretView } from '../identity/views';
 import { revokeClientTokens } from '../identity/client-lifecycle';
+import { auditCli } from './audit';
 import { CliError, emit, list, requireYes, withDeps } from './context';
 
 const describe = (client: Client): string =>
@@ -108,6 +109,7 @@ export function clientCommand(): Command {
       };
       const { created, secret, secrets } = await withDeps(async (deps) => {
         const { client: made, secret: generated } = await createClient(deps.db, input, new Date(deps.clock.now()));
+        auditCli(deps, 'client_created', made.id, { name: made.name, type: made.type, grantTypes: made.grantTypes, scopes: made.scopes });
         return { created: made, secret: generated, secrets: await listClientSecrets(deps.db, made.id) };
       });
       emit(options.json, { ...clientJson(created, secrets), ...(secret ? { client_secret: secret } : {}) }, () => [
@@ -152,7 +154,11 @@ export function clientCommand(): Command {
       const keepOldFor = seconds(options.keepOldFor, '--keep-old-for');
       if (keepOldFor !== undefined && keepOldFor > MAX_SECRET_OVERLAP_SEC) throw new CliError(`--keep-old-for: at most 366d: ${options.keepOldFor}`);
       // A clients file's client is refused in the change itself (identity/client-manager.ts).
-      const rotated = await withDeps((deps) => rotateClientSecret(deps.db, id, { keepOldForSec: keepOldFor ?? deps.config.clientSecretOverlapSec }, new Date(deps.clock.now())));
+      const rotated = await withDeps(async (deps) => {
+        const made = await rotateClientSecret(deps.db, id, { keepOldForSec: keepOldFor ?? deps.config.clientSecretOverlapSec }, new Date(deps.clock.now()));
+        auditCli(deps, 'client_secret_rotated', id, { secretId: made.id, oldSecretExpiresAt: made.oldSecretExpiresAt?.toISOString() ?? null });
+        return made;
+      });
       emit(options.json, rotationView(id, rotated), () => [
         `client_secret: ${rotated.secret}`,
         '(shown once: store it now)',
@@ -168,7 +174,11 @@ export function clientCommand(): Command {
     .description('end one of a client\'s secrets now (not its last working one: rotate first)')
     .option('--json', 'machine-readable output')
     .action(async (id: string, secretId: string, options: { json?: boolean }) => {
-      const removed = await withDeps((deps) => removeClientSecret(deps.db, id, secretId, new Date(deps.clock.now())));
+      const removed = await withDeps(async (deps) => {
+        const done = await removeClientSecret(deps.db, id, secretId, new Date(deps.clock.now()));
+        if (done) auditCli(deps, 'client_secret_removed', id, { secretId });
+        return done;
+      });
       if (!removed) throw new CliError(`client ${id} has no secret ${secretId}`);
       emit(options.json, { clientId: id, secretId, removed: true }, () => [`removed secret ${secretId} of client ${id}`]);
     });

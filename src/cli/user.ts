@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { removeUser, setUserDisabled, setUserPassword, registerUser } from '../identity/user-lifecycle';
 import { findUserByUsername, listUsers, type User } from '../identity/users';
+import { auditCli } from './audit';
 import { CliError, collect, emit, readPassword, requireYes, withDeps } from './context';
 
 const describe = (user: User): string =>
@@ -22,9 +23,11 @@ export function userCommand(): Command {
     .option('--json', 'machine-readable output')
     .action(async (options: { username: string; password?: string; passwordStdin?: boolean; email?: string; name?: string; role: string[]; scope: string[]; json?: boolean }) => {
       const password = await readPassword(options);
-      const created = await withDeps((deps) =>
-        registerUser(deps, { username: options.username, password, email: options.email, fullName: options.name, roles: options.role, scopes: options.scope }),
-      );
+      const created = await withDeps(async (deps) => {
+        const made = await registerUser(deps, { username: options.username, password, email: options.email, fullName: options.name, roles: options.role, scopes: options.scope });
+        auditCli(deps, 'user_created', made.id, { username: made.username, email: made.email, fullName: made.fullName, roles: made.roles, scopes: made.scopes });
+        return made;
+      });
       emit(options.json, created, () => [`created user ${describe(created)}`]);
     });
 
@@ -44,7 +47,11 @@ export function userCommand(): Command {
       .description(disabled ? 'disable a user; their tokens stop working at once' : 'enable a disabled user')
       .option('--json', 'machine-readable output')
       .action(async (username: string, options: { json?: boolean }) => {
-        const changed = await withDeps((deps) => setUserDisabled(deps, username, disabled), { revokes: disabled });
+        const changed = await withDeps(async (deps) => {
+          const user = await setUserDisabled(deps, username, disabled);
+          auditCli(deps, disabled ? 'user_disabled' : 'user_enabled', user.id);
+          return user;
+        }, { revokes: disabled });
         emit(options.json, changed, () => [`${name}d user ${changed.username}`]);
       });
   }
@@ -57,7 +64,11 @@ export function userCommand(): Command {
     .option('--json', 'machine-readable output')
     .action(async (username: string, options: { password?: string; passwordStdin?: boolean; json?: boolean }) => {
       const password = await readPassword(options);
-      const changed = await withDeps((deps) => setUserPassword(deps, username, password), { revokes: true });
+      const changed = await withDeps(async (deps) => {
+        const user = await setUserPassword(deps, username, password);
+        auditCli(deps, 'user_password_set', user.id, { password: 'changed' });
+        return user;
+      }, { revokes: true });
       emit(options.json, changed, () => [`password set for ${changed.username}`]);
     });
 

@@ -3,6 +3,8 @@ import ipaddr from 'ipaddr.js';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock';
 import type { ThrottleConfig } from '../config/config';
+import type { CredentialFields, FailureCounts, Origin } from '../events/catalogue';
+import type { EventHub } from '../events/hub';
 import type { Logger } from '../logging/logger';
 import type { ThrottleKeys, ThrottleStore } from '../store/throttle';
 import { tryUsernameKey } from './usernames';
@@ -30,6 +32,7 @@ export interface ThrottleDeps {
   readonly config: { readonly throttle: ThrottleConfig };
   readonly clock: Clock;
   readonly log: Logger;
+  readonly events: EventHub;
 }
 
 /** What an attempt is about, for the keys and the log (never a password or secret). */
@@ -76,10 +79,16 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * cannot be a username (too long, characters no username has — often a password typed into the
  * username field) is logged as a short hash, so it can still be correlated but not read.
  */
-function logFields(kind: CredentialKind, context: AttemptContext): Record<string, unknown> {
+function logFields(kind: CredentialKind, context: AttemptContext): CredentialFields & Origin & { readonly clientId?: string | undefined } {
   if (kind === 'client_auth') return { clientId: context.name.slice(0, 64), ip: context.address };
   const username = tryUsernameKey(context.name) === undefined ? { usernameHash: createHash('sha256').update(context.name).digest('hex').slice(0, 16) } : { username: context.name };
   return { ...username, clientId: context.clientId, ip: context.address };
+}
+
+/** login.failed or client_auth.failed, once per wrong credential. */
+function failedEvent(deps: ThrottleDeps, kind: CredentialKind, context: AttemptContext, counts: FailureCounts): void {
+  if (kind === 'login') deps.events.emit('login.failed', { ...logFields(kind, context), ...counts });
+  else deps.events.emit('client_auth.failed', { clientId: context.name.slice(0, 64), ip: context.address, ...counts });
 }
 
 /** The counts an attempt was charged with, as logged on its failure. */
@@ -96,21 +105,17 @@ interface Charge {
 async function subjectFailed(deps: ThrottleDeps, kind: CredentialKind, context: AttemptContext, keys: ThrottleKeys, charge: Charge | undefined): Promise<void> {
   const settings = deps.config.throttle;
   const subjectFailures = await deps.throttle.countSubjectFailure(keys, settings, deps.clock.now());
-  deps.log.info(
-    {
-      event: `${kind}.failed`,
-      ...logFields(kind, context),
-      pairFailures: charge?.pairFailures,
-      addressRemaining: charge && Number.isFinite(charge.addressRemaining) ? charge.addressRemaining : undefined,
-      subjectFailures,
-    },
-    kind === 'login' ? 'password check failed' : 'client authentication failed',
-  );
+  failedEvent(deps, kind, context, {
+    pairFailures: charge?.pairFailures,
+    addressRemaining: charge && Number.isFinite(charge.addressRemaining) ? charge.addressRemaining : undefined,
+    subjectFailures,
+  });
   const alert = settings.subjectAlertThreshold;
   if (alert > 0 && subjectFailures >= alert) {
     const ratio = subjectFailures / alert;
     if (Number.isInteger(ratio) && (ratio & (ratio - 1)) === 0) {
-      deps.log.warn({ event: `${kind}.subject_under_attack`, ...logFields(kind, context), subjectFailures }, 'many failures for one subject from anywhere in 24 h');
+      if (kind === 'login') deps.events.emit('login.subject_under_attack', { ...logFields(kind, context), subjectFailures });
+      else deps.events.emit('client_auth.subject_under_attack', { clientId: context.name.slice(0, 64), ip: context.address, subjectFailures });
     }
     if (settings.subjectFailureDelayMs > 0) await sleep(settings.subjectFailureDelayMs);
   }
@@ -129,7 +134,7 @@ export interface Attempt {
 /** Throttling configured off: the failure is still an event, with no counts. */
 function unthrottled(deps: ThrottleDeps, kind: CredentialKind, context: AttemptContext): Attempt {
   return {
-    failed: async () => void deps.log.info({ event: `${kind}.failed`, ...logFields(kind, context) }, kind === 'login' ? 'password check failed' : 'client authentication failed'),
+    failed: async () => failedEvent(deps, kind, context, {}),
     succeeded: async () => undefined,
     cancelled: async () => undefined,
   };
@@ -149,7 +154,7 @@ export async function beginPasswordAttempt(deps: ThrottleDeps, context: AttemptC
   const verdict = await deps.throttle.attempt(keys, settings, deps.clock.now());
   if (!verdict.allowed) {
     const retryAfterSec = seconds(verdict.retryAfterMs);
-    deps.log.warn({ event: 'login.throttled', ...logFields('login', context), reason: verdict.reason, retryAfterSec }, 'password check refused: too many failures');
+    deps.events.emit('login.throttled', { ...logFields('login', context), reason: verdict.reason, retryAfterSec });
     throw new ThrottledError('login', retryAfterSec);
   }
   return {
@@ -199,7 +204,7 @@ export class ClientAuthThrottle {
     const until = Math.max(this.refusedUntil.get(pairKey(keys)) ?? 0, this.refusedUntil.get(addressKey(keys)) ?? 0);
     if (until > now) {
       const retryAfterSec = seconds(until - now);
-      this.deps.log.warn({ event: 'client_auth.throttled', clientId, ip: address, retryAfterSec }, 'client authentication refused: too many failures');
+      this.deps.events.emit('client_auth.throttled', { clientId, ip: address, retryAfterSec });
       throw new ThrottledError('client_auth', retryAfterSec);
     }
   }

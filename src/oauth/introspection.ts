@@ -8,9 +8,9 @@ import { required, type OAuthParams } from './params';
 
 // HOT PATH. RFC 7662 introspection. Budget per request: client authentication from a
 // short-lived in-process cache (no database), one signature check (cached per token), one
-// Redis round trip (revocation state, or the refresh-token family).
+// Redis round trip (revocation state, or the refresh-token family). One synchronous event.
 
-export interface IntrospectionDeps extends Pick<Deps, 'families' | 'clock' | 'config'> {
+export interface IntrospectionDeps extends Pick<Deps, 'families' | 'clock' | 'config' | 'events'> {
   readonly checker: AccessTokenChecker;
   readonly clients: ClientCache;
   readonly clientAuth?: ClientAuthGuard;
@@ -21,6 +21,7 @@ export interface IntrospectionRequest {
   readonly params: OAuthParams;
   readonly authorization: string | undefined;
   readonly ip?: string | undefined;
+  readonly requestId?: string | undefined;
 }
 
 /** RFC 7662 §2.2. Everything but `active` is present only for an active token. */
@@ -104,5 +105,14 @@ export async function introspect(deps: IntrospectionDeps, request: Introspection
   // two dots, a refresh token one), so the token's shape decides, whatever the hint says.
   const refresh = parseRefreshToken(token);
   const response = refresh ? await introspectRefreshToken(deps, refresh, caller.client.id) : await introspectAccessToken(deps, token);
+  // Issue 15: every introspection records which of the caller's secrets authenticated it.
+  deps.events.emit('introspection.answered', {
+    active: response.active,
+    clientId: caller.client.id,
+    secretId: caller.secretId,
+    tokenType: refresh ? 'refresh_token' : 'access_token',
+    ip: request.ip,
+    requestId: request.requestId,
+  });
   return { response, caller };
 }

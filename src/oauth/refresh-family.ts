@@ -5,7 +5,7 @@ import { sameSet } from '../sets';
 import { OAuthError } from './errors';
 import type { GrantDeps } from './grants/grant';
 
-type FamilyDeps = Pick<GrantDeps, 'db' | 'families' | 'clock' | 'config' | 'log'>;
+type FamilyDeps = Pick<GrantDeps, 'db' | 'families' | 'clock' | 'config' | 'log' | 'events'>;
 import { familyPolicy, type PolicyClient } from './refresh-policy';
 
 export interface FamilyStart {
@@ -39,7 +39,7 @@ export async function startFamily(deps: FamilyDeps, start: FamilyStart): Promise
   );
   const subject = await confirmSubject(deps, familyId, start);
   if (evicted.length > 0) {
-    deps.log.info({ event: 'session.evicted', userId: start.userId, clientId: start.clientId, familyIds: evicted }, 'oldest sessions ended: per-user session limit reached');
+    deps.events.emit('session.evicted', { userId: start.userId, clientId: start.clientId, familyIds: evicted });
   }
   return { familyId, refreshToken: first.token, subject };
 }

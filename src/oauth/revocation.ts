@@ -8,7 +8,7 @@ import { OAuthError } from './errors';
 import { required, type OAuthParams } from './params';
 import { familyPolicy } from './refresh-policy';
 
-export interface RevocationDeps extends Pick<Deps, 'families' | 'revocations' | 'clock' | 'config' | 'log'> {
+export interface RevocationDeps extends Pick<Deps, 'families' | 'revocations' | 'clock' | 'config' | 'log' | 'events'> {
   readonly checker: AccessTokenChecker;
   readonly clients: ClientCache;
   readonly clientAuth?: ClientAuthGuard;
@@ -19,6 +19,7 @@ export interface RevocationRequest {
   readonly params: OAuthParams;
   readonly authorization: string | undefined;
   readonly ip: string | undefined;
+  readonly requestId?: string | undefined;
 }
 
 const HINTS = new Set(['access_token', 'refresh_token']);
@@ -48,7 +49,7 @@ export async function revoke(deps: RevocationDeps, request: RevocationRequest, o
   if (refresh) {
     const outcome = await deps.families.revokeFamilyByToken(refresh.familyId, client.id, hashRefreshSecret(refresh.secret), familyPolicy(deps.config), deps.clock.now());
     if (outcome === 'wrong_client') throw notYours();
-    if (outcome === 'revoked') deps.log.info({ event: 'token.revoked', kind: 'refresh_token', familyId: refresh.familyId, clientId: client.id, ip: request.ip }, 'refresh-token family revoked');
+    if (outcome === 'revoked') deps.events.emit('token.revoked', { kind: 'refresh_token', familyId: refresh.familyId, clientId: client.id, ip: request.ip, requestId: request.requestId });
     return;
   }
 
@@ -58,5 +59,5 @@ export async function revoke(deps: RevocationDeps, request: RevocationRequest, o
   const now = nowSeconds(deps.clock);
   if (claims.exp <= now) return;
   await deps.revocations.blacklistAccessToken(claims.jti, claims.sub, claims.exp, now);
-  deps.log.info({ event: 'token.revoked', kind: 'access_token', jti: claims.jti, clientId: client.id, ip: request.ip }, 'access token revoked');
+  deps.events.emit('token.revoked', { kind: 'access_token', jti: claims.jti, clientId: client.id, ip: request.ip, requestId: request.requestId });
 }

@@ -11,6 +11,8 @@ export interface TokenRequest {
   readonly authorization: string | undefined;
   readonly ip: string | undefined;
   readonly userAgent: string | undefined;
+  /** The request id, on the events this request causes (audit trail). */
+  readonly requestId?: string | undefined;
   /** Aborts when the client goes away (see GrantRequest.signal). */
   readonly signal?: AbortSignal | undefined;
   /** What a browser said about the request, for cookie mode's rules (see cookieModeProblem). */
@@ -72,6 +74,6 @@ export async function handleTokenRequest(
   // Checked before any token is touched or issued.
   const problem = cookieModeProblem(client, request.browser);
   if (problem !== undefined) throw new OAuthError('invalid_request', problem);
-  const response = await grant.handle({ client, secretId, params: request.params, ip: request.ip, userAgent: request.userAgent, signal: request.signal }, deps);
+  const response = await grant.handle({ client, secretId, params: request.params, ip: request.ip, requestId: request.requestId, userAgent: request.userAgent, signal: request.signal }, deps);
   return { response, client, refreshTokenLifetimeSec: familyPolicy(deps.config, client).absoluteTtlMs / 1000, secretId };
 }

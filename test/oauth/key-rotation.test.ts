@@ -24,7 +24,7 @@ describe('signing-key rotation without downtime', () => {
     return res.body.access_token as string;
   };
   const published = async (): Promise<string[]> => (await request(fixture.app.callback()).get('/.well-known/jwks.json')).body.keys.map((key: { kid: string }) => key.kid);
-  const reload = (): boolean => reloadSigningKeys(deps.config, deps.keyring, deps.log);
+  const reload = (): boolean => reloadSigningKeys(deps.config, deps.keyring, deps.events);
 
   beforeAll(async () => {
     write({ ...keyA, state: 'active' });

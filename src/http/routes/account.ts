@@ -55,7 +55,7 @@ export function accountRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   router.delete('/sessions/:id', async (ctx) => {
     const { sub } = callerOf(ctx).claims;
     if (!(await revokeSession(deps, sub, ctx.params.id!))) throw new ApiError(404, 'not_found', 'no such session');
-    deps.log.info({ event: 'account.session_revoked', actor: sub, target: sub, sessionId: ctx.params.id }, 'session ended by its user');
+    deps.events.emit('account.session_revoked', { actor: sub, target: sub, sessionId: ctx.params.id! });
     ctx.status = 204;
   });
 
@@ -63,7 +63,7 @@ export function accountRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   router.delete('/sessions', async (ctx) => {
     const { sub } = callerOf(ctx).claims;
     const revoked = await revokeAllSessions(deps, sub);
-    deps.log.info({ event: 'account.sessions_revoked', actor: sub, target: sub, revoked }, 'every session ended by its user');
+    deps.events.emit('account.sessions_revoked', { actor: sub, target: sub, revoked });
     ctx.status = 204;
   });
 

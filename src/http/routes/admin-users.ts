@@ -17,7 +17,7 @@ import { userView } from '../../identity/views';
 
 export function actorOf(ctx: AppContext): Actor {
   const { claims, scopes } = callerOf(ctx);
-  return { sub: claims.sub, username: claims.username, clientId: claims.client_id, scopes };
+  return { sub: claims.sub, username: claims.username, clientId: claims.client_id, scopes, ip: ctx.ip, requestId: ctx.state.requestId };
 }
 
 const notFound = () => new ApiError(404, 'not_found', 'no such user');

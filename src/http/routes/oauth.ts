@@ -61,6 +61,7 @@ export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
         params,
         authorization: ctx.get('authorization') || undefined,
         ip: ctx.ip,
+        requestId: ctx.state.requestId,
         userAgent: ctx.get('user-agent').slice(0, MAX_USER_AGENT) || undefined,
         signal: ctx.state.signal,
         browser,
@@ -85,7 +86,7 @@ export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   router.post('/oauth/introspect', async (ctx) => {
     // RFC 7662 §2.2 responses carry token state: never cached.
     ctx.set('Cache-Control', 'no-store');
-    const { response, caller } = await introspect(hotDeps, { params: formParams(ctx), authorization: ctx.get('authorization') || undefined, ip: ctx.ip });
+    const { response, caller } = await introspect(hotDeps, { params: formParams(ctx), authorization: ctx.get('authorization') || undefined, ip: ctx.ip, requestId: ctx.state.requestId });
     // The request's log line names the caller and which of its secrets it used.
     ctx.state.client = { id: caller.client.id, secretId: caller.secretId };
     ctx.body = response;
@@ -93,7 +94,7 @@ export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
 
   router.post('/oauth/revoke', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    await revoke(hotDeps, { params: formParams(ctx), authorization: ctx.get('authorization') || undefined, ip: ctx.ip }, (caller) => {
+    await revoke(hotDeps, { params: formParams(ctx), authorization: ctx.get('authorization') || undefined, ip: ctx.ip, requestId: ctx.state.requestId }, (caller) => {
       ctx.state.client = { id: caller.client.id, secretId: caller.secretId };
     });
     // RFC 7009 §2.2: 200, and the content of the body is ignored by the client.

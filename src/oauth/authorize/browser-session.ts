@@ -11,7 +11,7 @@ import { revokeSessionsWhere } from '../sessions';
 // authorization endpoint answer without the form. Not the account API's "sessions", which are
 // refresh-token families; a family records the browser session that started it.
 
-export type BrowserSessionDeps = Pick<Deps, 'db' | 'browserSessions' | 'families' | 'clock' | 'config' | 'log'>;
+export type BrowserSessionDeps = Pick<Deps, 'db' | 'browserSessions' | 'families' | 'clock' | 'config' | 'log' | 'events'>;
 
 /** A browser session that may still sign its user in, with the user as the database has them now. */
 export interface SignedIn {
@@ -35,7 +35,7 @@ export async function resumeBrowserSession(deps: BrowserSessionDeps, cookie: str
   const refusal = signInRefusal(user, session.authenticatedAt);
   if (!user || refusal) {
     await deps.browserSessions.endBrowserSession(id, now);
-    deps.log.info({ event: 'browser_session.ended', reason: refusal, userId: session.userId }, 'browser session ended: its user may no longer sign in');
+    deps.events.emit('browser_session.ended', { reason: refusal ?? 'user_deleted', userId: session.userId });
     return undefined;
   }
   return { session, user };
@@ -60,7 +60,7 @@ export async function startBrowserSession(deps: BrowserSessionDeps, userId: stri
   await deps.browserSessions.createBrowserSession({ id, userId, absoluteExpiresAt, idleTtlMs: sessionIdleTtlSec * 1000 }, now);
   const user = await findTokenSubject(deps.db, userId);
   if (!user) throw new Error('a user who just signed in could not be read back');
-  deps.log.info({ event: 'browser_session.started', userId, renewed: previous?.userId === userId }, 'browser session started');
+  deps.events.emit('browser_session.started', { userId, renewed: previous?.userId === userId });
   const session: BrowserSession = { id, userId, createdAt: now, authenticatedAt: now, lastSeenAt: now, absoluteExpiresAt, idleExpiresAt: Math.min(now + sessionIdleTtlSec * 1000, absoluteExpiresAt) };
   return { cookie, signedIn: { session, user } };
 }
@@ -76,7 +76,7 @@ export async function endBrowserSession(deps: BrowserSessionDeps, cookie: string
   const session = await deps.browserSessions.endBrowserSession(id, deps.clock.now());
   if (!session) return undefined;
   const familyIds = await revokeStartedBy(deps, session);
-  deps.log.info({ event: 'browser_session.ended', reason: 'logout', userId: session.userId, familyIds }, 'browser session ended by logout');
+  deps.events.emit('browser_session.ended', { reason: 'logout', userId: session.userId, familyIds });
   return session;
 }
 

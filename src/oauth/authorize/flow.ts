@@ -16,7 +16,7 @@ import { RedirectableError, type AuthorizationRequest, type ErrorTarget } from '
 // browser's session, show the login form, show the consent page, or send the browser back to
 // the app with a code or an error (RFC 6749 §4.1.2).
 
-export type FlowDeps = Pick<Deps, 'db' | 'codes' | 'browserSessions' | 'families' | 'throttle' | 'passwords' | 'clock' | 'config' | 'log'>;
+export type FlowDeps = Pick<Deps, 'db' | 'codes' | 'browserSessions' | 'families' | 'throttle' | 'passwords' | 'clock' | 'config' | 'log' | 'events'>;
 
 export type Outcome =
   | { readonly kind: 'login'; readonly request: AuthorizationRequest }
@@ -76,11 +76,11 @@ export async function signIn(
     return { ok: found !== undefined && !found.disabled, value: found };
   });
   if (!user || user.disabled) {
-    if (user) deps.log.info({ event: 'login.disabled', userId: user.id, clientId: request.client.id, ip: context.ip }, 'disabled user refused');
+    if (user) deps.events.emit('login.disabled', { userId: user.id, clientId: request.client.id, ip: context.ip });
     throw new SignInFailed();
   }
   const { cookie, signedIn } = await startBrowserSession(deps, user.id, context.previousCookie);
-  deps.log.info({ event: 'login.succeeded', via: 'login_page', userId: user.id, clientId: request.client.id, ip: context.ip }, 'user signed in on the login page');
+  deps.events.emit('login.succeeded', { via: 'login_page', userId: user.id, clientId: request.client.id, ip: context.ip });
   try {
     return { outcome: await proceed(deps, request, signedIn), cookie };
   } catch (error) {
@@ -135,7 +135,7 @@ export async function issueCode(deps: FlowDeps, request: AuthorizationRequest, s
     },
     now,
   );
-  deps.log.info({ event: 'code.issued', userId: signedIn.user.id, clientId: request.client.id, scope: scope.join(' ') }, 'authorization code issued');
+  deps.events.emit('code.issued', { userId: signedIn.user.id, clientId: request.client.id, scope: scope.join(' ') });
   return responseLocation(deps, request, { code });
 }
 
@@ -149,6 +149,6 @@ export async function answerConsent(deps: FlowDeps, request: AuthorizationReques
   // A yes covers what the page showed: a scope gained since (a role added) is asked about again.
   if (!scope.every((name) => answer.shown.includes(name))) return { kind: 'consent', request, scope, username: signedIn.user.username };
   await grantConsent(deps.db, signedIn.user.id, request.client.id, scope, new Date(deps.clock.now()));
-  deps.log.info({ event: 'consent.granted', userId: signedIn.user.id, clientId: request.client.id, scope: scope.join(' ') }, 'user approved the client');
+  deps.events.emit('consent.granted', { userId: signedIn.user.id, clientId: request.client.id, scope: scope.join(' ') });
   return { kind: 'redirect', location: await issueCode(deps, request, signedIn, scope) };
 }

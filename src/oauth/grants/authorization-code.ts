@@ -12,7 +12,7 @@ import { startFamily } from '../refresh-family';
 import { familyPolicy } from '../refresh-policy';
 import { tokenResponse, type Grant, type GrantDeps, type GrantRequest } from './grant';
 
-type CodeDeps = Pick<GrantDeps, 'db' | 'codes' | 'browserSessions' | 'families' | 'revocations' | 'keyring' | 'clock' | 'config' | 'log'>;
+type CodeDeps = Pick<GrantDeps, 'db' | 'codes' | 'browserSessions' | 'families' | 'revocations' | 'keyring' | 'clock' | 'config' | 'log' | 'events'>;
 
 // RFC 6749 §5.2: every unusable code is the same invalid_grant; the reason goes to the log only.
 const unusable = () => new OAuthError('invalid_grant', 'authorization code is invalid, expired or already used');
@@ -31,17 +31,18 @@ async function revokeIssued(deps: CodeDeps, code: AuthorizationCode, issued: Cod
 
 /** The code, spent; every check that can fail after this leaves it spent (it was single-use anyway). */
 async function redeem(deps: CodeDeps, request: GrantRequest, codeHash: string): Promise<AuthorizationCode> {
-  const { client, ip } = request;
+  const { client, ip, requestId } = request;
   // Kept after its use while what it issued could still be alive, so a late replay still revokes it.
   const retainMs = (deps.config.accessTokenTtlSec + 60) * 1000;
   const result = await deps.codes.redeemCode(codeHash, retainMs, deps.clock.now());
   if (result.outcome === 'unknown') {
-    deps.log.info({ event: 'code.refused', reason: 'unknown', clientId: client.id, ip }, 'authorization code refused');
+    deps.events.emit('code.refused', { reason: 'unknown', clientId: client.id, ip, requestId });
     throw unusable();
   }
   if (result.outcome === 'replayed') {
     await revokeIssued(deps, result.code, result.issued);
-    deps.log.warn({ event: 'code.replayed', userId: result.code.userId, clientId: client.id, codeClientId: result.code.clientId, familyId: result.issued?.familyId, ip }, 'authorization code used twice: what it issued is revoked');
+    deps.events.emit('code.replayed', { userId: result.code.userId, clientId: client.id, codeClientId: result.code.clientId, familyId: result.issued?.familyId, ip, requestId });
+    if (result.issued?.familyId !== undefined) deps.events.emit('family.revoked', { familyId: result.issued.familyId, userId: result.code.userId, clientId: result.code.clientId, reason: 'code_replayed', ip, requestId });
     throw unusable();
   }
   return result.code;
@@ -51,7 +52,7 @@ async function redeem(deps: CodeDeps, request: GrantRequest, codeHash: string): 
 export const authorizationCodeGrant: Grant = {
   type: 'authorization_code',
   async handle(request, deps: CodeDeps) {
-    const { client, params, ip, userAgent } = request;
+    const { client, params, ip, requestId, userAgent } = request;
     const codeValue = required(params, 'code');
     const redirectUri = required(params, 'redirect_uri');
     const verifier = required(params, 'code_verifier');
@@ -63,7 +64,7 @@ export const authorizationCodeGrant: Grant = {
     const code = await redeem(deps, request, codeHash);
 
     const refuse = (reason: string) => {
-      deps.log.info({ event: 'code.refused', reason, userId: code.userId, clientId: client.id, ip }, 'authorization code refused');
+      deps.events.emit('code.refused', { reason, userId: code.userId, clientId: client.id, ip, requestId });
       return unusable();
     };
     // The user as the database has them now: disabled, deleted or a new password since the
@@ -105,10 +106,11 @@ export const authorizationCodeGrant: Grant = {
     const recorded = await deps.codes.recordCodeIssue(codeHash, { jti: issued.jti, accessTokenExpiresAt: issued.exp, familyId: family?.familyId }, deps.clock.now());
     if (recorded === 'replayed') {
       await revokeIssued(deps, code, { jti: issued.jti, accessTokenExpiresAt: issued.exp, familyId: family?.familyId });
-      deps.log.warn({ event: 'code.replayed', userId: user.id, clientId: client.id, familyId: family?.familyId, ip }, 'authorization code used twice while it was being exchanged: what it issued is revoked');
+      deps.events.emit('code.replayed', { userId: user.id, clientId: client.id, familyId: family?.familyId, ip, requestId });
+      if (family !== undefined) deps.events.emit('family.revoked', { familyId: family.familyId, userId: user.id, clientId: client.id, reason: 'code_replayed', ip, requestId });
       throw unusable();
     }
-    deps.log.info({ event: 'token.issued', grant: 'authorization_code', userId: user.id, clientId: client.id, secretId: request.secretId, jti: issued.jti, familyId: family?.familyId, scope: granted.join(' ') }, 'access token issued');
+    deps.events.emit('token.issued', { grant: 'authorization_code', userId: user.id, clientId: client.id, secretId: request.secretId, jti: issued.jti, familyId: family?.familyId, scope: granted.join(' '), ip, requestId });
     return tokenResponse(issued, granted, family?.refreshToken);
   },
 };

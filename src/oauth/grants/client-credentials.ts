@@ -7,12 +7,12 @@ import { tokenResponse, type Grant, type GrantDeps } from './grant';
 /** RFC 6749 §4.4: a confidential client acting on its own behalf. No refresh token (§4.4.3). */
 export const clientCredentialsGrant: Grant = {
   type: 'client_credentials',
-  async handle({ client, secretId, params }, deps: Pick<GrantDeps, 'keyring' | 'clock' | 'config' | 'log'>) {
+  async handle({ client, secretId, params, ip, requestId }, deps: Pick<GrantDeps, 'keyring' | 'clock' | 'config' | 'events'>) {
     if (client.type !== 'confidential') throw new OAuthError('unauthorized_client', 'public clients cannot use client_credentials');
     const scope = grantScope(params.get('scope'), client.defaultScopes, [client.scopes]);
     const audience = pickAudience(params.get('resource'), client, deps.config.defaultAudience);
     const issued = issueAccessToken(deps, { sub: client.id, clientId: client.id, scope, audience });
-    deps.log.info({ event: 'token.issued', grant: 'client_credentials', clientId: client.id, secretId, jti: issued.jti, scope: scope.join(' ') }, 'access token issued');
+    deps.events.emit('token.issued', { grant: 'client_credentials', clientId: client.id, secretId, jti: issued.jti, scope: scope.join(' '), ip, requestId });
     return tokenResponse(issued, scope);
   },
 };

@@ -28,6 +28,8 @@ export interface GrantRequest {
   readonly secretId?: string | undefined;
   readonly params: OAuthParams;
   readonly ip: string | undefined;
+  /** The request id, on this grant's events. */
+  readonly requestId?: string | undefined;
   /** The User-Agent of the request, already cut to a bounded length. */
   readonly userAgent: string | undefined;
   /** Aborts when the client goes away: a login still waiting for its hash is dropped. */
@@ -35,7 +37,7 @@ export interface GrantRequest {
 }
 
 /** What the token endpoint hands every grant; each grant's `handle` declares the part it uses. */
-export type GrantDeps = Pick<Deps, 'db' | 'families' | 'codes' | 'browserSessions' | 'revocations' | 'throttle' | 'passwords' | 'keyring' | 'clock' | 'config' | 'log'>;
+export type GrantDeps = Pick<Deps, 'db' | 'families' | 'codes' | 'browserSessions' | 'revocations' | 'throttle' | 'passwords' | 'keyring' | 'clock' | 'config' | 'log' | 'events'>;
 
 /** One grant type: the token endpoint looks it up by `grant_type`. */
 export interface Grant {

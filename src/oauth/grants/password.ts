@@ -13,7 +13,7 @@ import { tokenResponse, type Grant, type GrantDeps } from './grant';
 /** RFC 6749 §4.3: resource owner password credentials, for first-party clients. */
 export const passwordGrant: Grant = {
   type: 'password',
-  async handle({ client, secretId, params, ip, userAgent, signal }, deps: GrantDeps) {
+  async handle({ client, secretId, params, ip, requestId, userAgent, signal }, deps: GrantDeps) {
     const username = required(params, 'username');
     const password = required(params, 'password');
     const now = new Date(deps.clock.now());
@@ -30,7 +30,7 @@ export const passwordGrant: Grant = {
       // RFC 6749 §5.2 invalid_grant, one answer for an unknown user, a wrong password and a
       // disabled user: telling "disabled" apart would confirm both the username and its password.
       // The log keeps the difference (login.failed comes from the throttle, with its counts).
-      if (user) deps.log.info({ event: 'login.disabled', userId: user.id, clientId: client.id, ip }, 'disabled user refused');
+      if (user) deps.events.emit('login.disabled', { userId: user.id, clientId: client.id, ip, requestId });
       throw new OAuthError('invalid_grant', 'invalid username or password');
     }
 
@@ -47,7 +47,7 @@ export const passwordGrant: Grant = {
     const granted = family ? scope.filter((name) => hasScope(family.subject.scopes, name)) : scope;
     const roles = family ? family.subject.roles : user.roles;
     const issued = issueAccessToken(deps, { sub: user.id, clientId: client.id, scope: granted, audience, username: user.username, roles, familyId: family?.familyId });
-    deps.log.info({ event: 'token.issued', grant: 'password', userId: user.id, clientId: client.id, secretId, jti: issued.jti, familyId: family?.familyId, scope: granted.join(' ') }, 'access token issued');
+    deps.events.emit('token.issued', { grant: 'password', userId: user.id, clientId: client.id, secretId, jti: issued.jti, familyId: family?.familyId, scope: granted.join(' '), ip, requestId });
     return tokenResponse(issued, granted, family?.refreshToken);
   },
 };

@@ -10,7 +10,7 @@ import { grantScope } from '../scope-policy';
 import { tokenResponse, type Grant, type GrantDeps, type GrantRequest } from './grant';
 
 /** The refresh grant's slice: families (no revocation epochs, no throttle, no password hashing). */
-type RefreshDeps = Pick<GrantDeps, 'db' | 'families' | 'keyring' | 'clock' | 'config' | 'log'>;
+type RefreshDeps = Pick<GrantDeps, 'db' | 'families' | 'keyring' | 'clock' | 'config' | 'log' | 'events'>;
 
 // RFC 6749 §5.2: every unusable refresh token is the same invalid_grant, whatever the reason
 // (unknown, expired, revoked, stale, another client's): the reason goes to the log only.
@@ -43,7 +43,7 @@ function checkNarrowing(family: Family, scope: string | undefined, resource: str
 
 /** The rotation outcome as the token to hand back, or the refusal (logged with its reason). */
 function successorOf(result: RotationResult, presented: RefreshToken, fresh: RefreshToken, request: GrantRequest, deps: RefreshDeps): { family: Family; refreshToken: string } {
-  const context = { familyId: presented.familyId, clientId: request.client.id, ip: request.ip };
+  const context = { familyId: presented.familyId, clientId: request.client.id, ip: request.ip, requestId: request.requestId };
   switch (result.outcome) {
     case 'rotated':
       return { family: result.family, refreshToken: fresh.token };
@@ -51,14 +51,16 @@ function successorOf(result: RotationResult, presented: RefreshToken, fresh: Ref
       // The same presentation again inside the grace window: the successor already issued.
       const successor = openSuccessor(presented, result.successorBox);
       if (successor === undefined) throw unusable();
-      deps.log.info({ event: 'refresh.replayed', ...context, userId: result.family.userId }, 'refresh retried within the grace window: same successor');
+      deps.events.emit('refresh.replayed', { ...context, userId: result.family.userId });
       return { family: result.family, refreshToken: successor };
     }
     case 'reused':
-      deps.log.warn({ event: 'refresh.reuse_detected', ...context, userId: result.family.userId, generation: result.family.generation }, 'stale refresh token presented: family revoked');
+      // One fact, two events: the attack seen, and what the store did about it (one atomic step).
+      deps.events.emit('refresh.reuse_detected', { ...context, userId: result.family.userId, generation: result.family.generation });
+      deps.events.emit('family.revoked', { ...context, userId: result.family.userId, reason: 'reuse_detected' });
       throw unusable();
     default:
-      deps.log.info({ event: 'refresh.refused', reason: result.outcome, ...context }, 'refresh token refused');
+      deps.events.emit('refresh.refused', { reason: result.outcome, ...context });
       throw unusable();
   }
 }
@@ -87,7 +89,7 @@ async function currentUser(deps: RefreshDeps, family: Family, ip: string | undef
   const reason = signInRefusal(user, family.authenticatedAt);
   if (!user || reason) {
     await deps.families.revokeFamily(family.id, familyPolicy(deps.config), deps.clock.now());
-    deps.log.info({ event: 'refresh.refused', reason, familyId: family.id, userId: family.userId, clientId: family.clientId, ip }, 'family revoked: its user may no longer sign in');
+    deps.events.emit('refresh.refused', { reason: reason ?? 'user_deleted', familyId: family.id, userId: family.userId, clientId: family.clientId, ip });
     throw unusable();
   }
   return user;
@@ -117,7 +119,7 @@ export const refreshTokenGrant: Grant = {
     // deleted (deletion ends access tokens through the client epoch, not families): it ends here.
     if (family.createdAt < client.createdAt.getTime()) {
       await deps.families.revokeFamily(family.id, familyPolicy(deps.config), deps.clock.now());
-      deps.log.info({ event: 'refresh.refused', reason: 'client_recreated', familyId: family.id, clientId: client.id, ip: request.ip }, 'family of a deleted client refused');
+      deps.events.emit('refresh.refused', { reason: 'client_recreated', familyId: family.id, clientId: client.id, ip: request.ip, requestId: request.requestId });
       throw unusable();
     }
     // Only a proven token gets here. A grace-window replay skipped precheck (its token is no
@@ -129,7 +131,7 @@ export const refreshTokenGrant: Grant = {
     // removed since the login narrows the next access token.
     const scope = grantScope(undefined, asked, [user.scopes, client.scopes]);
     const issued = issueAccessToken(deps, { sub: user.id, clientId: client.id, scope, audience: family.audience, username: user.username, roles: user.roles, familyId: family.id });
-    deps.log.info({ event: 'token.refreshed', userId: user.id, clientId: client.id, secretId: request.secretId, familyId: family.id, jti: issued.jti, scope: scope.join(' ') }, 'access token issued by refresh');
+    deps.events.emit('token.refreshed', { userId: user.id, clientId: client.id, secretId: request.secretId, familyId: family.id, jti: issued.jti, scope: scope.join(' '), ip: request.ip, requestId: request.requestId });
     return tokenResponse(issued, scope, refreshToken);
   },
 };

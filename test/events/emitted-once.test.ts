@@ -1,0 +1,91 @@
+import request from 'supertest';
+import type { AnyEvent, EventName } from '../../src/events/catalogue';
+import type { FakeClock } from '../support/clock';
+import { apiFixture, type ApiFixture } from '../support/api-fixture';
+import { basic, RS_SECRET } from '../support/oauth-fixture';
+
+// Issue 16 "Events, once": each security-relevant fact is emitted once, by the code path where it
+// happens, over real HTTP; the log line is written by the log subscriber from that one event.
+
+describe('events: one per fact', () => {
+  let fixture: ApiFixture;
+  let seen: AnyEvent[];
+  let unsubscribe: () => void;
+  const named = <K extends EventName>(name: K) => seen.filter((event): event is Extract<AnyEvent, { name: K }> => event.name === name);
+  const post = (path: string) => request(fixture.app.callback()).post(path).type('form');
+
+  beforeAll(async () => {
+    fixture = await apiFixture();
+  });
+  afterAll(async () => fixture.deps.cleanup());
+  beforeEach(() => {
+    seen = [];
+    unsubscribe = fixture.deps.events.onAny((event) => seen.push(event));
+  });
+  afterEach(() => unsubscribe());
+
+  it('a password grant emits exactly one token.issued, with its request id and address', async () => {
+    const res = await post('/oauth/token').set('X-Request-Id', 'req-password-1').send({ grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice-password' });
+    expect(res.status).toBe(200);
+    expect(seen.map((event) => event.name)).toEqual(['token.issued']);
+    expect(named('token.issued')[0]!.payload).toMatchObject({ grant: 'password', clientId: 'spa', requestId: 'req-password-1', ip: expect.any(String) });
+    // The log subscriber wrote the line the tests and operators know, once.
+    expect(fixture.deps.logs.events('token.issued').filter((line) => line.reqId === 'req-password-1')).toEqual([
+      expect.objectContaining({ grant: 'password', clientId: 'spa', audit: true, outcome: 'success', client: 'spa' }),
+    ]);
+  });
+
+  it('a wrong password emits one login.failed and no token event', async () => {
+    const res = await post('/oauth/token').send({ grant_type: 'password', client_id: 'spa', username: 'alice', password: 'wrong-password' });
+    expect(res.status).toBe(400);
+    expect(seen.map((event) => event.name)).toEqual(['login.failed']);
+    expect(named('login.failed')[0]!.payload).toMatchObject({ username: 'alice', clientId: 'spa' });
+  });
+
+  it('a refresh emits one token.refreshed; a reuse emits refresh.reuse_detected and family.revoked once each', async () => {
+    const login = await post('/oauth/token').send({ grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice-password' });
+    const first = login.body.refresh_token as string;
+    seen = [];
+    expect((await post('/oauth/token').send({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: first })).status).toBe(200);
+    expect(seen.map((event) => event.name)).toEqual(['token.refreshed']);
+    // Past the grace window, the first token again is a reuse: the family ends.
+    (fixture.deps.clock as FakeClock).advance((fixture.deps.config.refresh.graceSec + 1) * 1000);
+    seen = [];
+    expect((await post('/oauth/token').send({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: first })).status).toBe(400);
+    expect(seen.map((event) => event.name)).toEqual(['refresh.reuse_detected', 'family.revoked']);
+    expect(named('family.revoked')[0]!.payload).toMatchObject({ reason: 'reuse_detected', clientId: 'spa', familyId: named('refresh.reuse_detected')[0]!.payload.familyId });
+  });
+
+  it('an introspection emits one introspection.answered with the result and the secret id', async () => {
+    const issued = await post('/oauth/token').send({ grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice-password' });
+    seen = [];
+    const active = await post('/oauth/introspect').set('Authorization', basic('rs', RS_SECRET)).send({ token: issued.body.access_token });
+    expect(active.body.active).toBe(true);
+    const inactive = await post('/oauth/introspect').set('Authorization', basic('rs', RS_SECRET)).send({ token: 'not-a-token' });
+    expect(inactive.body.active).toBe(false);
+    expect(seen.map((event) => event.name)).toEqual(['introspection.answered', 'introspection.answered']);
+    const [yes, no] = named('introspection.answered').map((event) => event.payload);
+    expect(yes).toMatchObject({ active: true, clientId: 'rs', secretId: expect.any(String), tokenType: 'access_token' });
+    expect(no).toMatchObject({ active: false, clientId: 'rs', secretId: (yes as { secretId: string }).secretId });
+  });
+
+  it('a wrong client secret emits one client_auth.failed', async () => {
+    const res = await post('/oauth/introspect').set('Authorization', basic('rs', 'not-the-secret-but-long-enough-to-look-real')).send({ token: 'x' });
+    expect(res.status).toBe(401);
+    expect(seen.map((event) => event.name)).toEqual(['client_auth.failed']);
+  });
+
+  it('an admin client rotation emits one admin.action with actor and target', async () => {
+    const token = await fixture.token('root');
+    seen = [];
+    const res = await request(fixture.app.callback()).post('/admin/clients/rs/secrets').set('Authorization', `Bearer ${token}`).set('X-Request-Id', 'req-rotate-1').send({});
+    expect(res.status).toBeLessThan(300);
+    const actions = named('admin.action');
+    expect(actions).toHaveLength(1);
+    expect(actions[0]!.payload).toMatchObject({ action: 'client_secret_rotated', target: 'rs', outcome: 'success', via: 'api', actorClient: 'console', requestId: 'req-rotate-1' });
+    const line = fixture.deps.logs.events('admin.client_secret_rotated').find((entry) => entry.reqId === 'req-rotate-1');
+    expect(line).toMatchObject({ audit: true, target: 'rs', subject: 'rs', actor: actions[0]!.payload.actor });
+    expect(typeof res.body.secret).toBe('string');
+    expect(JSON.stringify(line)).not.toContain(res.body.secret as string);
+  });
+});
