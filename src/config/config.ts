@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ThrottleSettings } from '../store/throttle';
 import { insecureIssuerProblem, weakArgon2Problem } from './production-rules';
 import { envSchema, type HostPort, type LogLevel, type NodeEnv, type ParsedEnv, type TrustProxy } from './schema';
-import { readSecretFiles } from './secret-files';
+import { readSecretFiles, SECRET_SETTINGS } from './secret-files';
 
 export type { HostPort, TrustProxy } from './schema';
 
@@ -194,6 +194,25 @@ function redisSettings(parsed: ParsedEnv, problems: string[]): RedisSettings | u
 }
 
 /**
+ * The problems of the other settings, found with the failing ones left at their defaults, so
+ * one pass reports everything (an ISSUER with a query beside a PORT that is not a number). A
+ * problem that names a failing setting is left out: it would be about the default.
+ */
+function otherProblems(env: Readonly<Record<string, string | undefined>>, failed: ReadonlySet<string>): string[] {
+  if (failed.size === 0 || failed.has('')) return [];
+  // The secret files were read into env already; their names go too, so they are not read twice.
+  const fileVariables = new Set(SECRET_SETTINGS.map((name) => `${name}_FILE`));
+  const rest = Object.fromEntries(Object.entries(env).filter(([name]) => !failed.has(name) && !fileVariables.has(name)));
+  try {
+    loadConfig(rest);
+    return [];
+  } catch (error) {
+    if (!(error instanceof ConfigError)) return [];
+    return error.problems.filter((problem) => ![...failed].some((name) => problem.includes(name)));
+  }
+}
+
+/**
  * Reads the environment once into a frozen, typed Config. Every problem is collected and
  * reported together, so an operator fixes them in one pass rather than one restart each.
  */
@@ -204,7 +223,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (!result.success || secrets.problems.length > 0) {
     const label = (name: string): string => (secrets.fromFile.has(name) ? `${name} (from ${secrets.fromFile.get(name)})` : name);
     const issues = result.success ? [] : result.error.issues.map((issue) => `${label(issue.path.join('.')) || '(env)'}: ${issue.message}`);
-    throw new ConfigError([...secrets.problems, ...issues]);
+    const failed = new Set([
+      ...(result.success ? [] : result.error.issues.map((issue) => String(issue.path[0] ?? ''))),
+      ...secrets.problems.map((problem) => (/^[A-Z0-9_]+/.exec(problem)?.[0] ?? '').replace(/_FILE$/, '')),
+    ]);
+    throw new ConfigError([...secrets.problems, ...issues, ...otherProblems(secrets.env, failed)]);
   }
   const parsed = result.data;
   const production = parsed.NODE_ENV === 'production';

@@ -51,6 +51,22 @@ describe('configuration from the environment', () => {
     }
   });
 
+  it('lists the problems of combined settings beside those of single values, in the same pass', () => {
+    // A bad value used to hide every rule that compares settings: one restart per problem.
+    const problems = problemsOf({ NODE_ENV: 'production', PORT: 'eighty', DATABASE_URL: 'mysql://db/x', ISSUER: 'https://auth.example.com/?tenant=a', SIGNING_KEYS: '{}', SIGNING_KEYS_FILE: '/k.json' });
+    expect(problems).toEqual([
+      expect.stringMatching(/^PORT: /),
+      expect.stringMatching(/^DATABASE_URL: must use postgres:/),
+      'SIGNING_KEYS and SIGNING_KEYS_FILE: set one, not both',
+      'ISSUER: must have no query, fragment or credentials (RFC 8414 §2)',
+      'REDIS_URL: required when NODE_ENV=production',
+    ]);
+  });
+
+  it.each(['https://auth.example.com/?tenant=a', 'https://auth.example.com/#top', 'https://user:pw@auth.example.com'])('refuses the ISSUER %s (RFC 8414 §2: no query or fragment)', (issuer) => {
+    expect(problemsOf({ ISSUER: issuer })).toEqual(['ISSUER: must have no query, fragment or credentials (RFC 8414 §2)']);
+  });
+
   it('rejects a port out of range and a database URL of the wrong kind', () => {
     expect(problemsOf({ PORT: '70000' })[0]).toMatch(/^PORT: must be an integer from 0 to 65535/);
     expect(problemsOf({ DATABASE_URL: 'mysql://db/x' })[0]).toMatch(/^DATABASE_URL: must use postgres:/);
