@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { ClientsFileError } from '../config/clients-file';
-import { applyClientsFile } from '../clients-as-code/apply-file';
+import { applyClientsFile, describeApply } from '../clients-as-code/apply-file';
 import { hashClientSecret, MIN_SECRET_LENGTH } from '../identity/client-secrets';
 import { PrunedTokensNotEnded, type ApplyResult, type ClientChange } from '../identity/managed-clients';
+import { auditCli } from './audit';
 import { CliError, emit, readPassword, withDeps } from './context';
 
 // Clients as code from a CI pipeline (README "Clients as code"): the same apply as CLIENTS_FILE
@@ -56,7 +57,14 @@ export function clientsCommand(): Command {
       const dryRun = options.dryRun ?? false;
       let result: ApplyResult;
       try {
-        result = await withDeps((deps) => applyClientsFile(deps, file, { prune, dryRun }), { revokes: prune && !dryRun });
+        result = await withDeps(
+          async (deps) => {
+            const applied = await applyClientsFile(deps, file, { prune, dryRun });
+            if (!applied.dryRun) auditCli(deps, 'clients_applied', file, describeApply(applied));
+            return applied;
+          },
+          { revokes: prune && !dryRun },
+        );
       } catch (error) {
         if (error instanceof ClientsFileError) throw new CliError(error.message);
         if (!(error instanceof PrunedTokensNotEnded)) throw error;
