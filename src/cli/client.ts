@@ -192,7 +192,14 @@ export function clientCommand(): Command {
       requireYes(options, `client delete ${id} deletes the client and ends its tokens`);
       // As the admin API deletes (admin/clients.ts): the tokens end under the row's lock, once the
       // deletion is allowed; a client a clients file manages is refused and keeps its tokens.
-      const deleted = await withDeps((deps) => deleteClient(deps.db, id, { beforeDelete: () => revokeClientTokens(deps, id) }), { revokes: true });
+      const deleted = await withDeps(
+        async (deps) => {
+          const done = await deleteClient(deps.db, id, { beforeDelete: () => revokeClientTokens(deps, id) });
+          if (done) auditCli(deps, 'client_deleted', id);
+          return done;
+        },
+        { revokes: true },
+      );
       if (!deleted) throw new CliError(`no such client: ${id}`, 'unknown_client');
       emit(options.json, { id, deleted: true }, () => [`deleted client ${id}`]);
     });

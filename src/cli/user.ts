@@ -85,6 +85,7 @@ export function userCommand(): Command {
           const found = await findUserByUsername(deps.db, username);
           if (!found) throw new CliError(`no such user: ${username}`, 'unknown_user');
           await removeUser(deps, found.id);
+          auditCli(deps, 'user_deleted', found.id, { username: found.username });
           return { id: found.id, username: found.username };
         },
         { revokes: true },

@@ -1,0 +1,69 @@
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import request from 'supertest';
+import type Koa from 'koa';
+import type { AppState } from '../../src/http/context';
+import type { TestDeps } from '../support/deps';
+import { tempDir } from '../support/env';
+import { oauthFixture, basic, RS_SECRET, SERVICE_SECRET } from '../support/oauth-fixture';
+import { runCli } from '../support/process';
+
+jest.setTimeout(120_000);
+
+const lines = (file: string): Array<Record<string, unknown>> =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+// Issue 16: the audit trail in AUDIT_LOG_FILE: one JSON line per audited event, with actor,
+// subject, client, address, request id and outcome, and never a secret, token or password.
+describe('AUDIT_LOG_FILE', () => {
+  const file = path.join(tempDir(), 'audit.jsonl');
+  let deps: TestDeps;
+  let app: Koa<AppState>;
+
+  beforeAll(async () => {
+    ({ deps, app } = await oauthFixture({ AUDIT_LOG_FILE: file }));
+  });
+  afterAll(async () => deps.cleanup());
+
+  it('gets one line per audited event with the common fields, mode 0600, and no secret', async () => {
+    const post = (url: string) => request(app.callback()).post(url).type('form');
+    const login = await post('/oauth/token').set('X-Request-Id', 'audit-req-1').send({ grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice-password' });
+    expect(login.status).toBe(200);
+    expect((await post('/oauth/token').send({ grant_type: 'password', client_id: 'spa', username: 'alice', password: 'a-wrong-password' })).status).toBe(400);
+    const service = await post('/oauth/token').set('Authorization', basic('service', SERVICE_SECRET)).send({ grant_type: 'client_credentials' });
+    expect(service.status).toBe(200);
+    await post('/oauth/introspect').set('Authorization', basic('rs', RS_SECRET)).send({ token: login.body.access_token });
+    await post('/oauth/token').send({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: login.body.refresh_token });
+
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const written = lines(file);
+    expect(written.map((line) => line.event)).toEqual(['token.issued', 'login.failed', 'token.issued', 'token.refreshed']); // introspection is not audited
+    expect(written[0]).toMatchObject({ audit: true, outcome: 'success', actor: expect.any(String), subject: expect.any(String), client: 'spa', address: expect.any(String), reqId: 'audit-req-1', time: expect.any(String), grant: 'password' });
+    expect(written[1]).toMatchObject({ outcome: 'failure', subject: 'alice', client: 'spa' });
+    expect(written[2]).toMatchObject({ outcome: 'success', actor: 'service', client: 'service', grant: 'client_credentials' });
+    const text = readFileSync(file, 'utf8');
+    for (const secret of ['alice-password', 'a-wrong-password', SERVICE_SECRET, RS_SECRET, login.body.access_token, login.body.refresh_token, service.body.access_token]) {
+      expect(text).not.toContain(secret);
+    }
+  });
+});
+
+// The CLI's changes are audited as the admin API's: same event, actor cli:<os user>.
+describe('AUDIT_LOG_FILE and the CLI', () => {
+  it('gets an admin.action line for a CLI change, without the password', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'cli-audit.jsonl');
+    const env = { DATA_DIR: dir, ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', AUDIT_LOG_FILE: file };
+    const created = await runCli(['user', 'create', '--username', 'audited', '--password', 'audited-password-1', '--json'], env);
+    expect(created.code).toBe(0);
+    const written = lines(file);
+    expect(written).toEqual([
+      expect.objectContaining({ event: 'admin.user_created', action: 'user_created', via: 'cli', audit: true, outcome: 'success', actor: expect.stringMatching(/^cli:/), target: (JSON.parse(created.stdout) as { id: string }).id }),
+    ]);
+    expect(readFileSync(file, 'utf8')).not.toContain('audited-password-1');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+});
