@@ -21,9 +21,18 @@ function describeChange(change: ClientChange): string {
   return fields.join('; ');
 }
 
+/** The file's revision beside the mark's stored one, when either has one. */
+function revisionLine(result: ApplyResult): string[] {
+  const check = result.revision;
+  if (!check) return [];
+  const outcome = check.refused !== undefined ? 'would be refused' : result.dryRun ? 'would be applied' : 'applied';
+  return [`revision ${check.file ?? 'none'} (stored for ${check.mark}: ${check.stored ?? 'none'}): ${outcome}`];
+}
+
 export function diffLines(result: ApplyResult): string[] {
   const verb = (done: string): string => (result.dryRun ? `would be ${done}` : done);
   const lines = [
+    ...revisionLine(result),
     ...result.created.map((id) => `${id}: ${verb('created')}`),
     ...result.changed.map((change) => `${change.id}: ${verb('changed')} (${describeChange(change)})`),
     ...result.unchanged.map((id) => `${id}: unchanged`),
@@ -48,7 +57,7 @@ export function clientsCommand(): Command {
     .command('apply')
     .description('create or change the clients a file declares to match it, in one transaction, and print the diff; a bad file changes nothing and exits 1')
     .requiredOption('-f, --file <file>', 'the clients file (YAML or JSON), as CLIENTS_FILE')
-    .option('--dry-run', 'print what would change; write nothing')
+    .option('--dry-run', 'print what would change, and the file\'s revision beside the stored one (exit 1 when it would be refused); write nothing')
     .option('--prune', 'also delete clients a clients file once managed that this one no longer declares (their tokens end)')
     .option('--json', 'machine-readable output')
     .action(async (options: ApplyOptions) => {
@@ -74,6 +83,8 @@ export function clientsCommand(): Command {
         throw new CliError(error.message);
       }
       emit(options.json, result, () => diffLines(result));
+      // A dry run shows what the file differs by, and fails as the apply would.
+      if (result.revision?.refused !== undefined) throw new CliError(`${file}: ${result.revision.refused}`);
     });
 
   clients

@@ -1,7 +1,7 @@
 import { unwatchFile, watchFile } from 'node:fs';
 import { PrunedTokensNotEnded, type ApplyResult, type ManagedClientsDeps } from '../identity/managed-clients';
 import type { Logger } from '../logging/logger';
-import { applyClientsFile, describeApply } from './apply-file';
+import { applyClientsFile, ClientsFileRefused, describeApply } from './apply-file';
 import { readSettled, type SettleOptions } from './settle';
 
 // CLIENTS_FILE in the service: applied at start, on SIGHUP and when the file or a secret file it
@@ -23,6 +23,8 @@ export interface ClientsWatch {
  * volumes, like SIGNING_KEYS_FILE). Each apply waits until the files hold still (settle.ts). A
  * bad file, at start too, is refused with one `clients.apply_failed` log line and the clients
  * stay as the database has them; the service runs on, and the next SIGHUP or change tries again.
+ * A file refused for its `revision` (an older copy than the one applied, say, in a rolling
+ * deploy) changes nothing either and is logged as `clients.apply_refused`.
  * Applies run one at a time; `onApplied` runs after each that succeeded (this instance's client
  * caches forget what they held).
  */
@@ -72,6 +74,15 @@ export async function startClientsFile(
     try {
       await applyOnce(trigger);
     } catch (error) {
+      if (error instanceof ClientsFileRefused) {
+        // An older copy is what a rolling deploy leaves on the instances not yet replaced: a
+        // warning. The same revision with another declaration, or none, is a change that will
+        // not apply until the file is fixed: an error.
+        const { mark, file: fileRevision, stored: storedRevision } = error.check;
+        const older = fileRevision !== null && storedRevision !== null && fileRevision < storedRevision;
+        deps.log[older ? 'warn' : 'error']({ event: 'clients.apply_refused', file, trigger, mark, fileRevision, storedRevision, reason: error.message }, 'CLIENTS_FILE refused for its revision; the clients stay as they were');
+        return;
+      }
       // The message names the file and the problem; it never holds a secret (clients-file.ts).
       const reason = error instanceof Error ? error.message : String(error);
       deps.log.error({ event: 'clients.apply_failed', file, trigger, reason }, 'CLIENTS_FILE refused; the clients stay as they were');

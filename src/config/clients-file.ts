@@ -5,6 +5,7 @@ import { isClientSecretId } from '../identity/client-secret-records';
 import { isClientSecretHash, MIN_SECRET_LENGTH } from '../identity/client-secrets';
 import type { ManagedClient, ManagedSecret } from '../identity/managed-clients';
 import { readBoundedFile } from './bounded-file';
+import { declarationDigest } from './clients-file-digest';
 import { readSecret } from './secret-files';
 
 // CLIENTS_FILE (README "Clients as code"): clients declared in YAML or JSON, applied by
@@ -96,6 +97,9 @@ const clientsFileSchema = z
     // The mark of the clients this file manages; the same wherever the file is read from (the
     // service's mount, a CI checkout), so prune and release agree on which clients are its own.
     name: z.string().regex(MARK, '1-128 printable ASCII characters, no spaces').optional(),
+    // Raised with every change: an apply of a lower revision than the mark's last one is refused
+    // (identity/managed-client-revisions.ts), so an instance holding an older copy cannot undo it.
+    revision: z.number('a whole number, 1 or more').int('a whole number, 1 or more').min(1, 'a whole number, 1 or more').max(Number.MAX_SAFE_INTEGER, 'too large').optional(),
     clients: z.array(declaredClient),
   })
   .strict()
@@ -156,6 +160,10 @@ export interface ClientsFile {
   readonly file: string;
   /** What marks its clients: the top-level `name`, else the file's absolute path. */
   readonly managedBy: string;
+  /** The top-level `revision`, when the file gives one. */
+  readonly revision: number | undefined;
+  /** sha-256 of the declaration (clients-file-digest.ts): secret references as written, never a secret. */
+  readonly digest: string;
   readonly clients: readonly DeclaredClient[];
   /** Every secretFile the declaration names, absolute: watched for changes like the file itself. */
   readonly secretFiles: readonly string[];
@@ -182,7 +190,9 @@ export async function readClientsFile(file: string, text?: string): Promise<Clie
     secrets: client.secrets.map((secret) => ('secretFile' in secret ? { ...secret, secretFile: path.resolve(dir, secret.secretFile) } : secret)),
   }));
   const secretFiles = [...new Set(clients.flatMap((client) => client.secrets.flatMap((secret) => ('secretFile' in secret ? [secret.secretFile] : []))))];
-  return { file, managedBy: result.data.name ?? path.resolve(file), clients, secretFiles };
+  // The digest takes secretFile paths as written (before resolving): the same file read from the
+  // service's mount and from a CI checkout is the same declaration.
+  return { file, managedBy: result.data.name ?? path.resolve(file), revision: result.data.revision, digest: declarationDigest(result.data.clients), clients, secretFiles };
 }
 
 /** Reads every referenced secret: the file's content minus one trailing line break. One unreadable secret refuses the file. */

@@ -2,6 +2,7 @@ import type { Database } from '../db/database';
 import { revokeClientTokens, type ClientLifecycleDeps } from './client-lifecycle';
 import { deleteClient } from './clients';
 import { IdentityError } from './errors';
+import { checkRevision, recordRevision, RevisionRefused, type DeclaredRevision, type RevisionCheck } from './managed-client-revisions';
 import { applyOne, type ClientChange, type ManagedClient } from './managed-client-sync';
 
 // Clients as code (issue 15): the clients a file declares are made to match it in one
@@ -10,6 +11,7 @@ import { applyOne, type ClientChange, type ManagedClient } from './managed-clien
 // admin API and the CLI then refuse to change.
 
 export type { ClientChange, ManagedClient, ManagedSecret, SecretChanges } from './managed-client-sync';
+export { RevisionRefused, type DeclaredRevision, type RevisionCheck } from './managed-client-revisions';
 
 export interface ApplyResult {
   readonly dryRun: boolean;
@@ -19,6 +21,8 @@ export interface ApplyResult {
   readonly pruned: readonly string[];
   /** Managed clients the file no longer declares, kept (no prune) and no longer managed. */
   readonly released: readonly string[];
+  /** Only when the file or its mark has a revision. In a dry run `refused` says the apply would be refused. */
+  readonly revision?: RevisionCheck;
 }
 
 export interface ApplyOptions {
@@ -28,6 +32,8 @@ export interface ApplyOptions {
   readonly prune: boolean;
   /** Work it all out, in the transaction, then roll it back. */
   readonly dryRun: boolean;
+  /** The file's revision and declaration digest; absent: a file without a revision. */
+  readonly revision?: DeclaredRevision;
 }
 
 export type ManagedClientsDeps = ClientLifecycleDeps & { readonly db: Database };
@@ -54,7 +60,9 @@ function forClient(index: number, id: string, error: unknown): unknown {
  * breaks a rule refuses the whole set (IdentityError, nothing written). Clients marked with this
  * `managedBy` that the set no longer declares are deleted with `prune` (their tokens ended
  * after the commit), else released. Clients made by hand, or managed by another mark, are never touched
- * unless declared.
+ * unless declared. A file's revision lower than the mark's last, or the same with another
+ * declaration, or none once the mark has one, is refused before anything changes
+ * (RevisionRefused; a dry run reports it in `revision.refused` instead).
  */
 export async function applyManagedClients(deps: ManagedClientsDeps, declared: readonly ManagedClient[], options: ApplyOptions): Promise<ApplyResult> {
   const now = new Date(deps.clock.now());
@@ -99,6 +107,11 @@ async function inTransaction(deps: ManagedClientsDeps, declared: readonly Manage
   try {
     return await deps.db.transaction(async (trx) => {
       await trx.raw(`select pg_advisory_xact_lock(${APPLY_LOCK})`);
+      // Under the lock: an apply of a newer revision on another instance is committed or not begun.
+      const declaredRevision = options.revision ?? { revision: undefined, digest: '' };
+      const revision = await checkRevision(trx, options.managedBy, declaredRevision);
+      // A dry run goes on to show what the file differs by.
+      if (revision?.refused !== undefined && !options.dryRun) throw new RevisionRefused({ ...revision, refused: revision.refused });
       const marks = new Map((await trx('clients').select<Array<{ id: string; managed_by: string | null }>>('id', 'managed_by')).map((row) => [row.id, row.managed_by]));
       const created: string[] = [];
       const changed: ClientChange[] = [];
@@ -125,7 +138,8 @@ async function inTransaction(deps: ManagedClientsDeps, declared: readonly Manage
       // admin API and the CLI may change or delete it again.
       const released = options.prune ? [] : dropped;
       if (released.length > 0) await trx('clients').whereIn('id', released).update({ managed_by: null });
-      const result: ApplyResult = { dryRun: options.dryRun, created, changed, unchanged, pruned, released };
+      await recordRevision(trx, options.managedBy, declaredRevision, now);
+      const result: ApplyResult = { dryRun: options.dryRun, created, changed, unchanged, pruned, released, ...(revision ? { revision } : {}) };
       if (options.dryRun) throw new DryRun(result);
       return result;
     });

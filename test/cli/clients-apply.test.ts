@@ -99,6 +99,40 @@ describe('portcullis clients apply', () => {
     expect(await clientIds()).not.toContain('bad');
   });
 
+  it('a file\'s revision: the dry run shows it beside the stored one and fails as the apply would; an older or missing revision is refused, exit 1, nothing changed', async () => {
+    const declare = (revision: number | undefined, ids: readonly string[]) =>
+      `name: rev-clients\n${revision === undefined ? '' : `revision: ${revision}\n`}clients:\n${ids.map((id) => `  - { id: ${id}, type: public, grantTypes: [password], scopes: [] }\n`).join('')}`;
+    const current = write('rev-current.yaml', declare(2, ['rev-a', 'rev-b']));
+    expect((await cli(['clients', 'apply', '-f', current])).stdout).toBe('revision 2 (stored for rev-clients: none): applied\nrev-a: created\nrev-b: created\n2 created, 0 changed, 0 unchanged, 0 pruned, 0 released\n');
+    expect((await cli(['clients', 'apply', '-f', current, '--dry-run'])).stdout).toBe(
+      'revision 2 (stored for rev-clients: 2): would be applied\nrev-a: unchanged\nrev-b: unchanged\ndry run, nothing written: 0 created, 0 changed, 2 unchanged, 0 pruned, 0 released\n',
+    );
+
+    const older = write('rev-older.yaml', declare(1, ['rev-a']));
+    const message = `portcullis: ${older}: revision 1 is older than revision 2, the last applied for rev-clients: refused, nothing changed (an instance with an older copy of the file?)\n`;
+    const dry = await cli(['clients', 'apply', '-f', older, '--dry-run', '--prune']);
+    expect(dry.code).toBe(1);
+    expect(dry.stdout).toBe('revision 1 (stored for rev-clients: 2): would be refused\nrev-a: unchanged\nrev-b: would be pruned\ndry run, nothing written: 0 created, 0 changed, 1 unchanged, 1 pruned, 0 released\n');
+    expect(dry.stderr).toBe(message);
+    const json = await cli(['clients', 'apply', '-f', older, '--dry-run', '--json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ dryRun: true, released: ['rev-b'], revision: { mark: 'rev-clients', file: 1, stored: 2, refused: expect.stringMatching(/^revision 1 is older than revision 2/) } });
+
+    const refused = await cli(['clients', 'apply', '-f', older, '--prune']);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain(message); // after the warning that no token store is configured (prune)
+    expect(await clientIds()).toEqual(expect.arrayContaining(['rev-a', 'rev-b']));
+
+    const unnumbered = write('rev-none.yaml', declare(undefined, ['rev-a', 'rev-b']));
+    const missing = await cli(['clients', 'apply', '-f', unnumbered]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(`portcullis: ${unnumbered}: no revision, but revision 2 was applied for rev-clients: refused, nothing changed (once a mark's file gives a revision, every later one must)\n`);
+    const unbumped = write('rev-unbumped.yaml', declare(2, ['rev-a', 'rev-b', 'rev-c']));
+    expect((await cli(['clients', 'apply', '-f', unbumped])).stderr).toMatch(/revision 2 was applied for rev-clients with another declaration: refused, nothing changed \(raise revision with every change of the file\)/);
+    expect(await clientIds()).not.toContain('rev-c');
+  });
+
   it('a file that names itself is the same mark from any checkout: CI\'s prune deletes only what the file dropped', async () => {
     const declare = (ids: readonly string[]) => `name: prod-clients\nclients:\n${ids.map((id) => `  - { id: ${id}, type: public, grantTypes: [password], scopes: [] }\n`).join('')}`;
     mkdirSync(path.join(dir, 'server'));

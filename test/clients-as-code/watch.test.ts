@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readSettled } from '../../src/clients-as-code/settle';
@@ -15,6 +15,12 @@ const declare = (ids: readonly string[]): string =>
   ['clients:', ...ids.flatMap((id) => [`  - id: ${id}`, '    type: public', '    grantTypes: [password]', '    scopes: [items:read]'])].join('\n') + '\n';
 
 const settle = { intervalMs: 300, maxWaitMs: 5_000 };
+
+/** Writes the file with a modification time of whole seconds, kept from one write to the next: only a SIGHUP makes the watcher read it. */
+function writeForSighup(file: string, text: string): void {
+  writeFileSync(file, text);
+  utimesSync(file, 1_700_000_000, 1_700_000_000);
+}
 
 describe('CLIENTS_FILE watcher', () => {
   let deps: TestDeps;
@@ -41,6 +47,43 @@ describe('CLIENTS_FILE watcher', () => {
       process.emit('SIGHUP', 'SIGHUP');
       await until(() => applied === 1, 10_000, { what: 'the SIGHUP apply' });
       expect(await ids()).toEqual(['one']);
+    } finally {
+      await watch.stop();
+    }
+  });
+
+  it('an older copy of the file arriving by SIGHUP changes nothing and logs the refusal, naming both revisions and the mark', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'clients.yaml');
+    writeForSighup(file, `name: prod-clients\nrevision: 2\n${declare(['a', 'b', 'new-in-2'])}`);
+    let applied = 0;
+    const watch = await startClientsFile(deps, file, true, () => (applied += 1), settle);
+    try {
+      expect(applied).toBe(1);
+      expect(deps.logs.events('clients.applied')).toEqual([expect.objectContaining({ trigger: 'start', created: ['a', 'b', 'new-in-2'], revision: 2, previousRevision: null })]);
+
+      // The copy an instance not yet replaced still holds: with prune it would delete new-in-2.
+      writeForSighup(file, `name: prod-clients\nrevision: 1\n${declare(['a', 'b'])}`);
+      process.emit('SIGHUP', 'SIGHUP');
+      await until(() => deps.logs.events('clients.apply_refused').length > 0, 10_000, { what: 'the refusal' });
+      const [refusal] = deps.logs.events('clients.apply_refused');
+      expect(refusal).toMatchObject({ level: 'warn', file, trigger: 'SIGHUP', mark: 'prod-clients', fileRevision: 1, storedRevision: 2 });
+      expect(refusal?.reason).toBe(`${file}: revision 1 is older than revision 2, the last applied for prod-clients: refused, nothing changed (an instance with an older copy of the file?)`);
+      expect(applied).toBe(1);
+      expect(deps.logs.events('clients.apply_failed')).toEqual([]);
+      expect(await ids()).toEqual(['a', 'b', 'new-in-2']);
+
+      // A change under the same revision (not raised) is refused too, at error level: it will not apply until fixed.
+      writeForSighup(file, `name: prod-clients\nrevision: 2\n${declare(['a'])}`);
+      process.emit('SIGHUP', 'SIGHUP');
+      await until(() => deps.logs.events('clients.apply_refused').length > 1, 10_000, { what: 'the second refusal' });
+      expect(deps.logs.events('clients.apply_refused')[1]).toMatchObject({ level: 'error', mark: 'prod-clients', fileRevision: 2, storedRevision: 2 });
+      expect(await ids()).toEqual(['a', 'b', 'new-in-2']);
+
+      writeForSighup(file, `name: prod-clients\nrevision: 3\n${declare(['a', 'b', 'new-in-2', 'new-in-3'])}`);
+      process.emit('SIGHUP', 'SIGHUP');
+      await until(() => applied === 2, 10_000, { what: 'the apply of revision 3' });
+      expect(deps.logs.events('clients.applied')[1]).toMatchObject({ trigger: 'SIGHUP', created: ['new-in-3'], revision: 3, previousRevision: 2 });
     } finally {
       await watch.stop();
     }

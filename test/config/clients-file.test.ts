@@ -160,3 +160,46 @@ describe('CLIENTS_FILE: what a declaration may hold', () => {
     expect(await problem(fifo)).toBe(`${fifo}: is not a regular file`);
   });
 });
+
+describe('CLIENTS_FILE: revision and the declaration digest', () => {
+  const api = { id: 'api', type: 'confidential', grantTypes: ['client_credentials'], scopes: ['a:read', 'b:read'], secrets: [{ id: 'api-1', secretFile: 'api-secret' }] };
+  const spa = { id: 'spa', type: 'public', grantTypes: ['password'], scopes: [] };
+  const read = async (declaration: object, secret = SECRET): Promise<Awaited<ReturnType<typeof readClientsFile>>> => {
+    const file = write('clients.json', JSON.stringify(declaration));
+    writeFileSync(path.join(path.dirname(file), 'api-secret'), secret);
+    return readClientsFile(file);
+  };
+
+  it('takes a whole revision of 1 or more, and none', async () => {
+    expect((await read({ revision: 7, clients: [spa] })).revision).toBe(7);
+    expect((await read({ clients: [spa] })).revision).toBeUndefined();
+    for (const revision of [0, -1, 1.5, '3']) {
+      expect(await problem(write('clients.json', JSON.stringify({ revision, clients: [spa] })))).toMatch(/clients\.json: revision: a whole number, 1 or more$/);
+    }
+  });
+
+  it('digests what the file declares: the same from another copy, in another order, with defaults written out or a secret file\'s new content', async () => {
+    const { digest } = await read({ revision: 1, clients: [api, spa] });
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    // Another checkout (secretFile paths as written, not resolved), another revision or name.
+    expect((await read({ name: 'prod', revision: 2, clients: [api, spa] })).digest).toBe(digest);
+    expect((await read({ clients: [spa, { ...api, scopes: ['b:read', 'a:read', 'a:read'] }] })).digest).toBe(digest);
+    expect((await read({ clients: [api, { ...spa, name: 'spa', canIntrospect: false, redirectUris: [] }] })).digest).toBe(digest);
+    // The mounted secret changed: the same declaration, so the same revision applies it.
+    expect((await read({ clients: [api, spa] }, 'another-mounted-secret-of-32-characters-or-more')).digest).toBe(digest);
+  });
+
+  it('a change of a setting or a secret reference is another digest; it never holds a secret', async () => {
+    const { digest } = await read({ clients: [api, spa] });
+    const others = [
+      { clients: [{ ...api, scopes: ['a:read'] }, spa] },
+      { clients: [{ ...api, secrets: [{ id: 'api-1', secretFile: './api-secret' }] }, spa] },
+      { clients: [{ ...api, secrets: [{ id: 'api-2', secretFile: 'api-secret' }] }, spa] },
+      { clients: [{ ...api, secrets: [{ id: 'api-1', secretFile: 'api-secret', notAfter: '2030-01-01T00:00:00Z' }] }, spa] },
+      { clients: [{ ...api, secrets: [{ id: 'api-1', secretHash: hashClientSecret(SECRET) }] }, spa] },
+      { clients: [api] },
+    ];
+    const digests = await Promise.all(others.map(async (declaration) => (await read(declaration)).digest));
+    expect(new Set([digest, ...digests]).size).toBe(others.length + 1);
+  });
+});

@@ -3,7 +3,9 @@ import { hashClientSecret } from '../../src/identity/client-secrets';
 import { listClientSecrets } from '../../src/identity/client-secret-records';
 import { addClientSecret, expireClientSecret, removeClientSecret, rotateClientSecret } from '../../src/identity/client-secret-store';
 import { deleteClient, findClient, updateClient } from '../../src/identity/clients';
-import { applyManagedClients, clientManager, PrunedTokensNotEnded, type ManagedClient } from '../../src/identity/managed-clients';
+import { applyManagedClients, clientManager, PrunedTokensNotEnded, RevisionRefused, type ManagedClient } from '../../src/identity/managed-clients';
+import { createTestDeps, type TestDeps } from '../support/deps';
+import { databaseKinds } from '../support/env';
 import { basic, oauthFixture } from '../support/oauth-fixture';
 
 const OLD = 'the-old-secret-of-a-worker-at-least-32-chars';
@@ -184,5 +186,91 @@ describe('clients as code: applying a declaration', () => {
 
     const changed = await apply([worker([{ id: 'worker-m', notAfter: null, hash: NEW_HASH }], { id: 'managed', name: 'By the file' })]);
     expect(changed.changed).toEqual([{ id: 'managed', fields: ['name'] }]);
+  });
+});
+
+describe.each(databaseKinds())('clients as code: a file\'s revision (%s)', (kind) => {
+  const MARK = 'prod-clients';
+  let deps: TestDeps;
+  beforeEach(async () => {
+    deps = await createTestDeps({ db: kind });
+  });
+  afterEach(async () => deps.cleanup());
+
+  const apply = (clients: readonly ManagedClient[], revision: number | undefined, digest: string, { prune = false, dryRun = false, managedBy = MARK } = {}) =>
+    applyManagedClients(deps, clients, { managedBy, prune, dryRun, revision: { revision, digest } });
+  const stored = async () => deps.db('clients_file_revisions').where({ mark: MARK }).first<{ revision: string | number; digest: string } | undefined>('revision', 'digest');
+  const secretIds = async (id = 'worker') => (await findClient(deps.db, id))?.secrets.map((secret) => secret.id);
+  const refused = async (applying: Promise<unknown>): Promise<RevisionRefused> => {
+    const error = await applying.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RevisionRefused);
+    return error as RevisionRefused;
+  };
+  // Revision 2 dropped the leaked secret and added a client; an instance still holding revision 1 restarts.
+  const v1 = [worker([{ id: 'leaked', notAfter: null, hash: hashClientSecret(OLD) }, { id: 'fresh', notAfter: null, hash: NEW_HASH }]), app];
+  const v2 = [worker([{ id: 'fresh', notAfter: null, hash: NEW_HASH }]), app, { ...app, id: 'new-app' }];
+
+  it('a mark that never used revisions applies as before: no revision in the result, nothing stored', async () => {
+    expect(await apply([app], undefined, 'd0')).toEqual({ dryRun: false, created: ['app'], changed: [], unchanged: [], pruned: [], released: [] });
+    expect(await apply([], undefined, 'd1')).toEqual({ dryRun: false, created: [], changed: [], unchanged: [], pruned: [], released: ['app'] });
+    expect(await deps.db('clients_file_revisions').pluck('mark')).toEqual([]);
+  });
+
+  it('a higher revision applies and is stored with its digest', async () => {
+    expect((await apply(v1, 1, 'd1')).revision).toEqual({ mark: MARK, file: 1, stored: null });
+    expect(await stored()).toEqual({ revision: expect.anything(), digest: 'd1' });
+    const result = await apply(v2, 202607011230, 'd2', { prune: true });
+    expect(result).toMatchObject({ created: ['new-app'], revision: { mark: MARK, file: 202607011230, stored: 1 } });
+    expect(result.revision?.refused).toBeUndefined();
+    expect(Number((await stored())?.revision)).toBe(202607011230);
+    expect(await secretIds()).toEqual(['fresh']);
+  });
+
+  it('a lower revision is refused and changes nothing: no secret revived, no setting reverted, nothing pruned', async () => {
+    await apply(v1, 1, 'd1');
+    await apply(v2.map((client) => (client.id === 'worker' ? { ...client, canIntrospect: true } : client)), 2, 'd2');
+    const error = await refused(apply(v1, 1, 'd1', { prune: true }));
+    expect(error.message).toBe('revision 1 is older than revision 2, the last applied for prod-clients: refused, nothing changed (an instance with an older copy of the file?)');
+    expect(error.check).toEqual({ mark: MARK, file: 1, stored: 2, refused: error.message });
+    expect(await secretIds()).toEqual(['fresh']);
+    expect((await findClient(deps.db, 'worker'))?.canIntrospect).toBe(true);
+    expect(await clientManager(deps.db, 'new-app')).toBe(MARK);
+    expect(await stored()).toEqual({ revision: expect.anything(), digest: 'd2' });
+    expect(Number((await stored())?.revision)).toBe(2);
+  });
+
+  it('the same revision with another declaration is refused: the revision was not raised', async () => {
+    await apply(v1, 3, 'd3');
+    const error = await refused(apply(v2, 3, 'another'));
+    expect(error.message).toBe('revision 3 was applied for prod-clients with another declaration: refused, nothing changed (raise revision with every change of the file)');
+    expect(await findClient(deps.db, 'new-app')).toBeUndefined();
+    expect((await secretIds())?.sort()).toEqual(['fresh', 'leaked']);
+  });
+
+  it('the same revision with the same declaration applies again: a mounted secret\'s new content is taken', async () => {
+    await apply([worker([{ id: 'mounted', notAfter: null, secret: OLD }])], 4, 'd4');
+    const again = await apply([worker([{ id: 'mounted', notAfter: null, secret: NEW }])], 4, 'd4');
+    expect(again).toMatchObject({ changed: [{ id: 'worker', fields: ['secrets'], secrets: { replaced: ['mounted'] } }], revision: { mark: MARK, file: 4, stored: 4 } });
+    expect(again.revision?.refused).toBeUndefined();
+    expect((await apply([worker([{ id: 'mounted', notAfter: null, secret: NEW }])], 4, 'd4')).unchanged).toEqual(['worker']);
+  });
+
+  it('a file without a revision is refused once its mark has used one; another mark is not concerned', async () => {
+    await apply(v2, 5, 'd5');
+    const error = await refused(apply(v1, undefined, 'd1', { prune: true }));
+    expect(error.message).toBe('no revision, but revision 5 was applied for prod-clients: refused, nothing changed (once a mark\'s file gives a revision, every later one must)');
+    expect(error.check).toMatchObject({ file: null, stored: 5 });
+    expect(await findClient(deps.db, 'new-app')).toBeDefined();
+    expect((await apply([{ ...app, id: 'theirs' }], undefined, 'x', { managedBy: '/srv/other/clients.yaml' })).revision).toBeUndefined();
+  });
+
+  it('a dry run reports the refusal beside what the file differs by, and writes nothing; a dry run of a higher revision stores nothing', async () => {
+    await apply(v2, 2, 'd2');
+    const dry = await apply(v1, 1, 'd1', { dryRun: true, prune: true });
+    expect(dry).toMatchObject({ dryRun: true, changed: [{ id: 'worker', fields: ['secrets'] }], pruned: ['new-app'], revision: { mark: MARK, file: 1, stored: 2, refused: expect.stringMatching(/^revision 1 is older than revision 2/) } });
+    expect(await findClient(deps.db, 'new-app')).toBeDefined();
+    const higher = await apply(v1, 3, 'd3', { dryRun: true });
+    expect(higher.revision).toEqual({ mark: MARK, file: 3, stored: 2 });
+    expect(await stored()).toEqual({ revision: expect.anything(), digest: 'd2' });
   });
 });
