@@ -53,7 +53,7 @@ describe('deploy/kubernetes: the manifests are valid Kubernetes objects', () => 
     expect([...listed].sort()).toEqual(files.sort());
   });
 
-  it('validates every manifest file against the Kubernetes 1.34 schemas (kubernetes-models)', () => {
+  it('validates every manifest file against the Kubernetes 1.33 schemas (kubernetes-models)', () => {
     const files = (readKustomization(BASE).spec.resources as string[]).map((f) => path.join(BASE, f));
     const manifests = files.flatMap((f) => parseManifests(readFileSync(f, 'utf8'), f));
     expect(manifests.length).toBeGreaterThanOrEqual(6);
