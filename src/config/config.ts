@@ -37,6 +37,10 @@ export interface Config {
   readonly production: boolean;
   readonly port: number;
   readonly host: string;
+  /** GET /metrics on a listener of its own (metrics/server.ts); undefined = no metrics at all. */
+  readonly metricsPort: number | undefined;
+  /** The metrics listener's address (METRICS_HOST, else HOST). */
+  readonly metricsHost: string;
   /** Whose X-Forwarded-For decides the client address (http/middleware/client-address.ts). */
   readonly trustProxy: TrustProxy;
   /** Public base URL, without a trailing slash. */
@@ -242,6 +246,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     const url = new URL(parsed.ISSUER);
     if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') problems.push('ISSUER: must have no query, fragment or credentials (RFC 8414 §2)');
   }
+  // The metrics must never be served with the public API (issue 16).
+  if (parsed.METRICS_PORT !== undefined && parsed.METRICS_PORT !== 0 && parsed.METRICS_PORT === parsed.PORT) problems.push('METRICS_PORT: must differ from PORT (metrics are never served on the API port)');
+  if (parsed.METRICS_HOST !== undefined && parsed.METRICS_PORT === undefined) problems.push('METRICS_HOST: only read with METRICS_PORT; unset it or set METRICS_PORT');
   if (parsed.CLIENTS_FILE_PRUNE !== undefined && !parsed.CLIENTS_FILE) problems.push('CLIENTS_FILE_PRUNE: only read with CLIENTS_FILE; unset it');
   if (parsed.LOGIN_DELAY_MIN > parsed.LOGIN_DELAY_MAX) problems.push('LOGIN_DELAY_MIN: must not exceed LOGIN_DELAY_MAX');
   if (parsed.ARGON2_MAX_QUEUE_PER_ADDRESS > parsed.ARGON2_MAX_QUEUE) {
@@ -271,6 +278,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     production,
     port: parsed.PORT,
     host: parsed.HOST,
+    metricsPort: parsed.METRICS_PORT,
+    metricsHost: parsed.METRICS_HOST ?? parsed.HOST,
     trustProxy: parsed.TRUST_PROXY,
     issuer,
     databaseUrl: parsed.DATABASE_URL,

@@ -74,6 +74,22 @@ function url(protocols: readonly string[]) {
   });
 }
 
+/** A TCP port, or unset (the listener is off); 0 asks the system for a free one (tests). */
+function optionalPort() {
+  return z
+    .string()
+    .optional()
+    .transform((text, ctx): number | undefined => {
+      if (text === undefined || text.trim() === '') return undefined;
+      const value = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+      if (!Number.isSafeInteger(value) || value > 65535) {
+        ctx.addIssue({ code: 'custom', message: `must be a port from 0 to 65535, or unset (got "${text}")` });
+        return z.NEVER;
+      }
+      return value;
+    });
+}
+
 /** A Redis node's address, as the sentinel list names it. */
 export interface HostPort {
   readonly host: string;
@@ -205,6 +221,9 @@ export const envSchema = z.object({
   PORT: integer(8080, 0, 65535),
   HOST: z.string().default('127.0.0.1'),
   TRUST_PROXY: trustProxy(),
+  // Prometheus metrics on a listener of their own (issue 16; README "Observability"): unset = off.
+  METRICS_PORT: optionalPort(),
+  METRICS_HOST: optionalText,
   ISSUER: url(['http:', 'https:']),
   // Production refuses an http ISSUER for a host other than loopback unless this is true.
   ALLOW_INSECURE_ISSUER: boolean(),
