@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Algorithm, hash as rsHash, verify as rsVerify } from '@node-rs/argon2';
 import type { Argon2Settings } from '../config/config';
-import { QueueFullError, QueueShareExceededError, RequestAbortedError, Semaphore, type RunOptions } from './semaphore';
+import { QueueFullError, QueueShareExceededError, RequestAbortedError, Semaphore, type QueueObserver, type RunOptions } from './semaphore';
 
 /**
  * Who asks for a hash and whether they still want it: `signal` aborts when the client goes away
@@ -134,9 +134,19 @@ export class Passwords {
     return false;
   }
 
-  /** Hashes waiting for a slot right now (for the benchmark and overload decisions). */
+  /** Hashes waiting for a slot right now (for the benchmark, overload decisions and metrics). */
   get pending(): number {
     return this.gate.pending;
+  }
+
+  /** Hashes running right now (at most ARGON2_MAX_CONCURRENT). */
+  get running(): number {
+    return this.gate.running;
+  }
+
+  /** The metrics' view of the queue: each hash's wait for a slot, each refusal. */
+  observeQueue(observer: QueueObserver | undefined): void {
+    this.gate.observe(observer);
   }
 
   private async verifySafely(hash: string, password: string): Promise<boolean> {

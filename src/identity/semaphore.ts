@@ -34,6 +34,14 @@ export interface RunOptions {
   readonly owner?: string | undefined;
 }
 
+/** Told how long each task waited for its slot and of each refusal (the metrics); must be cheap. */
+export interface QueueObserver {
+  /** A task got its slot after `seconds` in the queue (0 when a slot was free). */
+  started(seconds: number): void;
+  /** A task was refused a waiting place. */
+  refused(reason: 'queue_full' | 'owner_share'): void;
+}
+
 /** A waiting place, linked both ways so that an abort anywhere in the queue unlinks it in O(1). */
 interface Waiter {
   readonly owner: string | undefined;
@@ -57,6 +65,7 @@ export class Semaphore {
   private tail: Waiter | undefined;
   private length = 0;
   private readonly perOwner = new Map<string, number>();
+  private observer: QueueObserver | undefined;
 
   constructor(
     private readonly limit: number,
@@ -74,6 +83,11 @@ export class Semaphore {
     return this.active;
   }
 
+  /** Reports waits and refusals to `observer` from now on (one observer; a second replaces it). */
+  observe(observer: QueueObserver | undefined): void {
+    this.observer = observer;
+  }
+
   /** Tasks of `owner` waiting for a slot. */
   pendingFor(owner: string): number {
     return this.perOwner.get(owner) ?? 0;
@@ -84,11 +98,20 @@ export class Semaphore {
     if (this.active >= this.limit) {
       // The owner's share first: an address over its share learns that it is the problem (429),
       // even when the queue is also full.
-      if (owner !== undefined && this.pendingFor(owner) >= this.maxPerOwner) throw new QueueShareExceededError(owner);
-      if (this.length >= this.maxQueue) throw new QueueFullError();
+      if (owner !== undefined && this.pendingFor(owner) >= this.maxPerOwner) {
+        this.observer?.refused('owner_share');
+        throw new QueueShareExceededError(owner);
+      }
+      if (this.length >= this.maxQueue) {
+        this.observer?.refused('queue_full');
+        throw new QueueFullError();
+      }
+      const queuedAt = this.observer ? performance.now() : 0;
       await this.wait(signal, owner);
+      this.observer?.started((performance.now() - queuedAt) / 1000);
     } else {
       this.active += 1;
+      this.observer?.started(0);
     }
     try {
       // The slot was handed over, but the abort may have come in the microtasks since.
