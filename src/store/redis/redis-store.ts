@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { withTimeout } from '../../async';
-import type { StoreConnection, TokenStores } from '../connection';
+import type { CommandObserver, StoreConnection, TokenStores } from '../connection';
+import { timeCommands } from './command-timing';
 import { connectRedis, isCluster } from './connect';
 import type { Durability } from './durability';
 import type { RedisLayout } from './layout';
@@ -61,6 +62,10 @@ export class RedisConnection implements StoreConnection {
         return node.ping();
       }),
     );
+  }
+
+  observeCommands(observer: CommandObserver): () => void {
+    return timeCommands(this.redis, observer);
   }
 
   async close(): Promise<void> {
