@@ -1,4 +1,4 @@
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
 import type { Deps } from '../deps';
 import type { AppState } from './context';
 import { createHotPaths, type HotPaths } from './hot-paths';
@@ -19,12 +19,19 @@ import { healthRoutes } from './routes/health';
 import { logoutRoutes } from './routes/logout';
 import { oauthRoutes } from './routes/oauth';
 
+export interface AppOptions {
+  /** The request metrics (metrics/http-metrics.ts), outermost so every answer is counted as sent. */
+  readonly metrics?: Middleware<AppState> | undefined;
+}
+
 /** Builds the Koa application without listening, so tests drive it with supertest. `hot`: the
  *  caches, when the caller also needs them (main.ts clears them after a CLIENTS_FILE apply). */
-export function createApp(deps: Deps, hot: HotPaths = createHotPaths(deps)): Koa<AppState> {
+export function createApp(deps: Deps, hot: HotPaths = createHotPaths(deps), options: AppOptions = {}): Koa<AppState> {
   const app = new Koa<AppState>();
   // Errors are rendered and logged by errorHandler; koa's own stderr printing stays off.
   app.silent = true;
+
+  if (options.metrics) app.use(options.metrics);
 
   app.use(requestId(deps.log));
   app.use(clientAddress(deps.config.trustProxy));

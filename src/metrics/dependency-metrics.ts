@@ -1,0 +1,119 @@
+import { Gauge } from 'prom-client';
+import { withTimeout } from '../async';
+import { pingDatabase } from '../db/database';
+import type { Deps } from '../deps';
+import type { Metrics } from './registry';
+
+type Observed = Pick<Deps, 'config' | 'db' | 'storage' | 'passwords' | 'keyring'>;
+
+/** What knex tells its 'query', 'query-response' and 'query-error' listeners about a query. */
+interface KnexQuery {
+  readonly __knexQueryUid?: string;
+  readonly method?: string;
+}
+
+/**
+ * PostgreSQL query timing from knex's own events (transactions' queries included: knex repeats
+ * them on the instance). The database is off the hot paths, so a map of queries in flight is
+ * cheap enough. Returns the function that stops listening.
+ */
+function observeDatabase(db: Deps['db'], metrics: Metrics): () => void {
+  const inFlight = new Map<string, number>();
+  const finish = (query: KnexQuery, failed: boolean): void => {
+    const uid = query.__knexQueryUid;
+    const startedAt = uid === undefined ? undefined : inFlight.get(uid);
+    if (uid === undefined || startedAt === undefined) return;
+    inFlight.delete(uid);
+    const method = query.method ?? 'raw';
+    metrics.dbDuration.labels(method).observe((performance.now() - startedAt) / 1000);
+    if (failed) metrics.dbErrors.labels(method).inc();
+  };
+  const onQuery = (query: KnexQuery): void => {
+    if (query.__knexQueryUid !== undefined) inFlight.set(query.__knexQueryUid, performance.now());
+  };
+  const onResponse = (_response: unknown, query: KnexQuery): void => finish(query, false);
+  const onError = (_error: unknown, query: KnexQuery): void => finish(query, true);
+  db.on('query', onQuery);
+  db.on('query-response', onResponse);
+  db.on('query-error', onError);
+  return () => {
+    db.off('query', onQuery);
+    db.off('query-response', onResponse);
+    db.off('query-error', onError);
+  };
+}
+
+/**
+ * The dependencies' metrics: database and Redis call timing, the password-hash queue, the
+ * signing keys and whether each backend answers. The gauges are read at scrape time (`collect`),
+ * so they follow key reloads and queue changes with no work between scrapes; they are defined
+ * here, beside what they read. Returns the function that stops observing.
+ */
+export function observeDependencies(deps: Observed, metrics: Metrics): () => void {
+  const stopDatabase = observeDatabase(deps.db, metrics);
+  const stopRedis = deps.storage.observeCommands?.((command, seconds, failed) => {
+    metrics.redisDuration.labels(command).observe(seconds);
+    if (failed) metrics.redisErrors.labels(command).inc();
+  });
+
+  const hashWait = metrics.hashWait;
+  deps.passwords.observeQueue({
+    started: (seconds) => hashWait.observe(seconds),
+    refused: (reason) => metrics.hashRefused.labels(reason).inc(),
+  });
+  const registers = [metrics.registry];
+  new Gauge({
+    name: 'portcullis_password_hash_queue_depth',
+    help: 'Password hashes waiting for a slot (at most ARGON2_MAX_QUEUE).',
+    registers,
+    collect() {
+      this.set(deps.passwords.pending);
+    },
+  });
+  new Gauge({
+    name: 'portcullis_password_hash_running',
+    help: 'Password hashes running (at most ARGON2_MAX_CONCURRENT).',
+    registers,
+    collect() {
+      this.set(deps.passwords.running);
+    },
+  });
+  new Gauge({
+    name: 'portcullis_signing_key_info',
+    help: 'The configured signing keys (1 each), by kid and state (next, active, retired); follows key reloads.',
+    labelNames: ['kid', 'state'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const key of deps.keyring.current.byKid.values()) this.labels(key.kid, key.state).set(1);
+    },
+  });
+
+  // The readiness probes' own checks, once per scrape (every 15 s or so): a `select 1` and a PING.
+  const timeoutMs = deps.config.readinessTimeoutMs;
+  const up = async (probe: () => Promise<void>): Promise<number> => {
+    try {
+      await withTimeout(probe(), timeoutMs);
+      return 1;
+    } catch {
+      return 0;
+    }
+  };
+  new Gauge({
+    name: 'portcullis_dependency_up',
+    help: 'Whether a dependency answered its check at this scrape (1) or not within READINESS_TIMEOUT_MS (0), by dependency (database, store).',
+    labelNames: ['dependency'] as const,
+    registers,
+    async collect() {
+      const [database, store] = await Promise.all([up(() => pingDatabase(deps.db)), up(() => deps.storage.ping())]);
+      this.labels('database').set(database);
+      this.labels('store').set(store);
+    },
+  });
+
+  return () => {
+    stopDatabase();
+    stopRedis?.();
+    deps.passwords.observeQueue(undefined);
+  };
+}
