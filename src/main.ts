@@ -17,6 +17,8 @@ import { loadSigningKeys } from './config/signing-keys';
 import { watchSigningKeys } from './config/key-reload';
 import { startClientsFile, type ClientsWatch } from './clients-as-code/watch';
 import { Keyring } from './tokens/keyring';
+import { instrument } from './metrics/instrument';
+import { startMetricsServer } from './metrics/server';
 
 export interface BuildOptions {
   readonly clock?: Clock;
@@ -83,6 +85,8 @@ export async function closeDeps(deps: Deps): Promise<void> {
 export interface Service {
   readonly deps: Deps;
   readonly http: ListeningServer;
+  /** GET /metrics on METRICS_PORT; absent when it is unset. */
+  readonly metrics?: ListeningServer | undefined;
   /** Drains HTTP, then closes the store and the database. Safe to call more than once. */
   stop(reason: string): Promise<void>;
 }
@@ -106,7 +110,17 @@ export async function startService(env: NodeJS.ProcessEnv, options: BuildOptions
     await closeDeps(deps);
     throw error;
   }
-  const app = createApp(deps, hot);
+  // Metrics only when METRICS_PORT is set: otherwise nothing is measured (issue 16).
+  const instrumented = config.metricsPort === undefined ? undefined : instrument(deps);
+  let metrics: ListeningServer | undefined;
+  if (instrumented && config.metricsPort !== undefined) {
+    // Before the API listens: a metrics port already taken stops the start with nothing open.
+    metrics = await startMetricsServer(instrumented.metrics.registry, config.metricsPort, config.metricsHost, deps.log).catch(async (error: unknown) => {
+      await closeDeps(deps);
+      throw error;
+    });
+  }
+  const app = createApp(deps, hot, { metrics: instrumented?.http });
   const http = await listen(app, config.port, config.host, deps.log);
   const stopWatchingKeys = watchSigningKeys(config, deps.keyring, deps.events);
   deps.log.info(
@@ -121,6 +135,9 @@ export async function startService(env: NodeJS.ProcessEnv, options: BuildOptions
       stopWatchingKeys();
       await clientsWatch?.stop();
       await http.close(config.shutdownTimeoutSec * 1000);
+      // Scraped until the API has drained, so the drain itself is measured.
+      await metrics?.close(1000);
+      instrumented?.stop();
       // Last uses of client secrets noted since the last minute's write, while the database is open.
       await hot.secretUses.flush();
       await closeDeps(deps);
@@ -128,7 +145,7 @@ export async function startService(env: NodeJS.ProcessEnv, options: BuildOptions
     })();
     return stopping;
   };
-  return { deps, http, stop };
+  return { deps, http, metrics, stop };
 }
 
 /** Process entry for `portcullis serve`: start, then drain and exit 0 on SIGTERM/SIGINT. */
