@@ -6,6 +6,7 @@ import { generateJwk } from '../src/tokens/generate';
 import { freePort, startPostgres, startRedis, type Backend } from '../test/support/backends';
 import { startRedisCluster } from '../test/support/redis-topologies';
 import { compareArgon2, type Argon2Comparison } from './argon2';
+import { metricsPathCost } from './metrics-path';
 import type { HttpJob, Job, LoadResult, RefreshJob, SpendJob, StuffingJob } from './load';
 import { runNode, startNode, startService, type NodeProcess } from './processes';
 import { renderMarkdown, type BenchReport, type Scenario, type StuffingScenario, type StuffingSetup } from './report';
@@ -14,6 +15,7 @@ import { renderMarkdown, type BenchReport, type Scenario, type StuffingScenario,
 // mode, node-oidc-provider beside it on the same Redis, introspection and refresh again on a
 // three-master Redis Cluster, and a load generator in its own process per scenario. Writes
 // bench/results/latest.{json,md} (not in smoke mode) and prints the table.
+// npm run bench -- --metrics-cost: introspection only, with metrics on and off (about a minute).
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'dist/src/cli/main.js');
@@ -22,6 +24,8 @@ const OIDC_PROVIDER = path.join(ROOT, 'bench/oidc-provider.mjs');
 const VERIFIER = path.join(ROOT, 'dist/src/verifier/index.js');
 
 const smoke = process.argv.includes('--smoke');
+/** `--metrics-cost`: only introspection, with METRICS_PORT set and unset (issue 16's budget). */
+const metricsCostOnly = process.argv.includes('--metrics-cost');
 const SETTINGS = smoke
   ? { durationSec: 1, warmupSec: 1, connections: 4, families: 4, passwordConnections: 2, stormConnections: 4, localConcurrency: 4, stuffingAddresses: 100, stuffingUsernames: 500 }
   : { durationSec: 10, warmupSec: 3, connections: 50, families: 50, passwordConnections: 8, stormConnections: 32, localConcurrency: 32, stuffingAddresses: 1000, stuffingUsernames: 5000 };
@@ -200,8 +204,9 @@ async function credentialStuffing(service: NodeProcess, env: Record<string, stri
 const INTROSPECTION = '1. introspection of a valid access token';
 const REFRESH = `5. refresh rotation (${SETTINGS.families} families in parallel)`;
 
-async function ours(redis: Backend, postgres: Backend, argon2: Argon2Comparison): Promise<{ env: Record<string, string>; scenarios: Scenario[]; stuffing: { setup: StuffingSetup; scenarios: StuffingScenario[] }; rssMiB: number }> {
-  const env: Record<string, string> = {
+/** The service's settings in every phase: production mode on the run's Redis and PostgreSQL. */
+function serviceEnv(redis: Backend, postgres: Backend): Record<string, string> {
+  return {
     NODE_ENV: 'production',
     DATABASE_URL: postgres.url,
     REDIS_URL: redis.url,
@@ -217,6 +222,10 @@ async function ours(redis: Backend, postgres: Backend, argon2: Argon2Comparison)
     TRUST_PROXY: '1',
     ADDRESS_FAILURES_PER_HOUR: String(ADDRESS_FAILURES_PER_HOUR),
   };
+}
+
+async function ours(redis: Backend, postgres: Backend, argon2: Argon2Comparison): Promise<{ env: Record<string, string>; scenarios: Scenario[]; stuffing: { setup: StuffingSetup; scenarios: StuffingScenario[] }; rssMiB: number }> {
+  const env = serviceEnv(redis, postgres);
   await seed(env);
   const service = await started(startService([CLI, 'serve'], env, await freePort(), path.join(jobDir, 'portcullis.log')), (s) => s.stop());
   try {
@@ -310,6 +319,54 @@ async function theirs(redis: Backend): Promise<Scenario[]> {
   }
 }
 
+/**
+ * Issue 16: what the metrics cost introspection, the hot path. Two services on the same Redis,
+ * PostgreSQL, users and token, one with METRICS_PORT set (and scraped, as Prometheus would) and
+ * one without, measured in turn: off, on, on, off (ABBA, so a drift of the machine's load over
+ * the run falls on both sides alike), `rounds` × `durationSec` each. Prints a table; writes
+ * nothing. The budget: "on" at least 95 % of "off".
+ */
+async function metricsCost(redis: Backend, postgres: Backend): Promise<void> {
+  const durationSec = smoke ? 1 : 5;
+  const env = serviceEnv(redis, postgres);
+  await seed(env);
+  const metricsPort = await freePort();
+  const sides = {
+    off: await started(startService([CLI, 'serve'], env, await freePort(), path.join(jobDir, 'portcullis-metrics-off.log')), (s) => s.stop()),
+    on: await started(startService([CLI, 'serve'], { ...env, METRICS_PORT: String(metricsPort) }, await freePort(), path.join(jobDir, 'portcullis-metrics-on.log')), (s) => s.stop()),
+  };
+  const jobs = { off: (await introspection(sides.off)).job, on: (await introspection(sides.on)).job };
+  await warmUp([jobs.off, jobs.on]);
+  const loadBefore = os.loadavg();
+  const results: Record<'off' | 'on', LoadResult[]> = { off: [], on: [] };
+  for (const side of ['off', 'on', 'on', 'off'] as const) results[side].push(await load({ ...jobs[side], durationSec }));
+  const loadAfter = os.loadavg();
+  const scrape = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const introspected = /^portcullis_introspections_total\{result="active"\} (\d+)/m.exec(scrape)?.[1];
+  if (introspected === undefined || Number(introspected) === 0) throw new Error('the metrics side did not count its introspections');
+  const mean = (rows: readonly LoadResult[]) => rows.reduce((sum, row) => sum + row.rate, 0) / rows.length;
+  const [off, on] = [mean(results.off), mean(results.on)];
+  // The in-process floor, against the CPU each introspection had (the service's one core).
+  const { nsPerRequest } = await metricsPathCost(smoke ? 20_000 : 300_000);
+  const row = (side: 'off' | 'on') => `| metrics ${side} | ${results[side].map((r) => r.rate).join(', ')} | ${Math.round(side === 'off' ? off : on)} | ${results[side].map((r) => r.p99 ?? '-').join(', ')} | ${results[side].reduce((sum, r) => sum + r.failures, 0)} |`;
+  process.stdout.write(
+    [
+      `Introspection with metrics on and off (${os.cpus().length} cores, ${SETTINGS.connections} connections, ${durationSec} s per measurement, order off-on-on-off)`,
+      '',
+      '| side | req/s per measurement | mean req/s | p99 ms | failures |',
+      '| --- | --- | --- | --- | --- |',
+      row('off'),
+      row('on'),
+      '',
+      `cost: ${(((off - on) / off) * 100).toFixed(1)} % of introspection throughput (budget 5 %); scraped ${introspected} active introspections`,
+      `in process: the metrics add ${nsPerRequest} ns to an introspection, ${((nsPerRequest / (1e9 / off)) * 100).toFixed(2)} % of one core's time per request at ${Math.round(off)} req/s`,
+      `load average (1, 5, 15 min): ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(2)).join(' ')} after`,
+      '',
+    ].join('\n'),
+  );
+  await Promise.all([release(sides.off), release(sides.on)]);
+}
+
 async function main(): Promise<void> {
   try {
     // Both settle before either is used: if one fails to start, the other is already in
@@ -317,6 +374,10 @@ async function main(): Promise<void> {
     const backends = [started(startRedis(), (r) => r.destroy()), started(startPostgres(), (p) => p.destroy())] as const;
     await Promise.allSettled(backends);
     const [redis, postgres] = await Promise.all(backends);
+    if (metricsCostOnly) {
+      await metricsCost(redis, postgres);
+      return;
+    }
     process.stderr.write(`bench: ${smoke ? 'smoke' : 'full'} run, ${os.cpus().length} cores; measuring argon2 bindings...\n`);
     const argon2 = await compareArgon2({ memoryKib: 19456, timeCost: 2, parallelism: 1 }, smoke ? { samples: 3, durationMs: 500 } : {});
     process.stderr.write('bench: portcullis scenarios...\n');
