@@ -5,7 +5,7 @@ import { applyClientsFile, describeApply } from '../clients-as-code/apply-file';
 import { hashClientSecret, MIN_SECRET_LENGTH } from '../identity/client-secrets';
 import { PrunedTokensNotEnded, type ApplyResult, type ClientChange } from '../identity/managed-clients';
 import { auditCli } from './audit';
-import { CliError, emit, readPassword, withDeps } from './context';
+import { CliError, emit, readPassword, requireYes, withDeps } from './context';
 
 // Clients as code from a CI pipeline (README "Clients as code"): the same apply as CLIENTS_FILE
 // in the service, once, with the diff printed.
@@ -47,6 +47,7 @@ interface ApplyOptions {
   file: string;
   dryRun?: boolean;
   prune?: boolean;
+  yes?: boolean;
   json?: boolean;
 }
 
@@ -58,12 +59,14 @@ export function clientsCommand(): Command {
     .description('create or change the clients a file declares to match it, in one transaction, and print the diff; a bad file changes nothing and exits 1')
     .requiredOption('-f, --file <file>', 'the clients file (YAML or JSON), as CLIENTS_FILE')
     .option('--dry-run', 'print what would change, and the file\'s revision beside the stored one (exit 1 when it would be refused); write nothing')
-    .option('--prune', 'also delete clients a clients file once managed that this one no longer declares (their tokens end)')
+    .option('--prune', 'also delete clients a clients file once managed that this one no longer declares (their tokens end; needs --yes unless --dry-run)')
+    .option('--yes', 'confirm the deletions --prune may make')
     .option('--json', 'machine-readable output')
     .action(async (options: ApplyOptions) => {
       const file = path.resolve(options.file);
       const prune = options.prune ?? false;
       const dryRun = options.dryRun ?? false;
+      if (prune && !dryRun) requireYes(options, `clients apply --prune deletes the clients ${file} no longer declares and ends their tokens (see them first with --dry-run)`);
       let result: ApplyResult;
       try {
         result = await withDeps(
@@ -90,10 +93,12 @@ export function clientsCommand(): Command {
   clients
     .command('hash-secret')
     .description('read a client secret on stdin and print its hash, for secretHash in a clients file')
-    .action(async () => {
+    .option('--json', 'machine-readable output: {"secretHash"}')
+    .action(async (options: { json?: boolean }) => {
       const secret = await readPassword({ passwordStdin: true });
       if (secret.length < MIN_SECRET_LENGTH) throw new CliError(`a client secret must be at least ${MIN_SECRET_LENGTH} characters`);
-      process.stdout.write(`${hashClientSecret(secret)}\n`);
+      const secretHash = hashClientSecret(secret);
+      emit(options.json, { secretHash }, () => [secretHash]);
     });
 
   return clients;

@@ -28,6 +28,8 @@ describe('portcullis clients apply', () => {
     const hash = hashed.stdout.trim();
     expect(hash).toMatch(/^hmac-sha256\$/);
     expect(hashed.stdout).not.toContain(SECRET);
+    const asJson = await cli(['clients', 'hash-secret', '--json'], `${SECRET}\n`);
+    expect(JSON.parse(asJson.stdout)).toEqual({ secretHash: expect.stringMatching(/^hmac-sha256\$/) });
 
     const file = write(
       'clients.yaml',
@@ -118,7 +120,7 @@ describe('portcullis clients apply', () => {
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toMatchObject({ dryRun: true, released: ['rev-b'], revision: { mark: 'rev-clients', file: 1, stored: 2, refused: expect.stringMatching(/^revision 1 is older than revision 2/) } });
 
-    const refused = await cli(['clients', 'apply', '-f', older, '--prune']);
+    const refused = await cli(['clients', 'apply', '-f', older, '--prune', '--yes']);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toContain(message); // after the warning that no token store is configured (prune)
@@ -140,7 +142,12 @@ describe('portcullis clients apply', () => {
     const server = write('server/clients.yaml', declare(['named-a', 'named-b']));
     expect((await cli(['clients', 'apply', '-f', server])).stdout).toBe('named-a: created\nnamed-b: created\n2 created, 0 changed, 0 unchanged, 0 pruned, 0 released\n');
     const ci = write('ci-checkout/clients.yaml', declare(['named-a']));
-    const pruned = await cli(['clients', 'apply', '-f', ci, '--prune']);
+    // Deleting needs --yes: without it nothing happens.
+    const unconfirmed = await cli(['clients', 'apply', '-f', ci, '--prune']);
+    expect(unconfirmed.code).not.toBe(0);
+    expect(unconfirmed.stderr).toMatch(/--yes/);
+    expect(await clientIds()).toEqual(expect.arrayContaining(['named-a', 'named-b']));
+    const pruned = await cli(['clients', 'apply', '-f', ci, '--prune', '--yes']);
     expect(pruned.stdout).toBe('named-a: unchanged\nnamed-b: pruned\n0 created, 0 changed, 1 unchanged, 1 pruned, 0 released\n');
     // reports and portal belong to other marks (the earlier files' paths): untouched.
     expect(await clientIds()).toEqual(expect.arrayContaining(['reports', 'portal', 'named-a']));
