@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { nowSeconds } from '../../clock';
 import { findTokenSubject, signInRefusal } from '../../identity/token-subject';
 import { isThirdParty } from '../../identity/client-sign-in';
@@ -51,6 +52,12 @@ async function redeem(deps: CodeDeps, request: GrantRequest, codeHash: string): 
 /** RFC 6749 §4.1.3 and RFC 7636 §4.6: the code grant for public (PKCE) and confidential clients. */
 export const authorizationCodeGrant: Grant = {
   type: 'authorization_code',
+  parameters: z.object({
+    grant_type: z.literal('authorization_code'),
+    code: z.string(),
+    redirect_uri: z.string().describe('the redirect_uri of the authorization request'),
+    code_verifier: z.string().describe('RFC 7636 PKCE verifier (S256)'),
+  }),
   async handle(request, deps: CodeDeps) {
     const { client, params, ip, requestId, userAgent } = request;
     const codeValue = required(params, 'code');

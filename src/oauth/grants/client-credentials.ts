@@ -1,12 +1,14 @@
+import { z } from 'zod';
 import { issueAccessToken } from '../../tokens/access-token';
 import { pickAudience } from '../audience';
 import { OAuthError } from '../errors';
 import { grantScope } from '../scope-policy';
-import { tokenResponse, type Grant, type GrantDeps } from './grant';
+import { tokenResponse, resourceParameter, scopeParameter, type Grant, type GrantDeps } from './grant';
 
 /** RFC 6749 §4.4: a confidential client acting on its own behalf. No refresh token (§4.4.3). */
 export const clientCredentialsGrant: Grant = {
   type: 'client_credentials',
+  parameters: z.object({ grant_type: z.literal('client_credentials'), scope: scopeParameter.optional(), resource: resourceParameter.optional() }),
   async handle({ client, secretId, params, ip, requestId }, deps: Pick<GrantDeps, 'keyring' | 'clock' | 'config' | 'events'>) {
     if (client.type !== 'confidential') throw new OAuthError('unauthorized_client', 'public clients cannot use client_credentials');
     const scope = grantScope(params.get('scope'), client.defaultScopes, [client.scopes]);

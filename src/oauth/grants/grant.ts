@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Deps } from '../../deps';
 import type { ClientWithSecret } from '../../identity/clients';
 import type { OAuthParams } from '../params';
@@ -42,5 +43,16 @@ export type GrantDeps = Pick<Deps, 'db' | 'families' | 'codes' | 'browserSession
 /** One grant type: the token endpoint looks it up by `grant_type`. */
 export interface Grant {
   readonly type: string;
+  /**
+   * The form parameters it reads besides client authentication (node-oidc-provider's
+   * `parameters`): the OpenAPI document's token request. `handle` checks them itself, with
+   * RFC 6749 §5.2 errors.
+   */
+  readonly parameters: z.ZodObject;
   handle(request: GrantRequest, deps: GrantDeps): Promise<TokenResponse>;
 }
+
+/** RFC 6749 §3.3: space-separated scope tokens. */
+export const scopeParameter = z.string().describe('space-separated scopes (RFC 6749 §3.3); default: the client\'s default scopes');
+/** RFC 8707: the resource the token is for (its `aud`). */
+export const resourceParameter = z.string().describe('RFC 8707 resource indicator: the audience of the token; one of the client\'s audiences');

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { authenticate } from '../../identity/authenticate';
 import { throttledCheck } from '../../identity/credential-throttle';
 import { hasScope } from '../../identity/scopes';
@@ -8,11 +9,18 @@ import { OAuthError } from '../errors';
 import { startFamily } from '../refresh-family';
 import { required } from '../params';
 import { grantScope } from '../scope-policy';
-import { tokenResponse, type Grant, type GrantDeps } from './grant';
+import { tokenResponse, resourceParameter, scopeParameter, type Grant, type GrantDeps } from './grant';
 
 /** RFC 6749 §4.3: resource owner password credentials, for first-party clients. */
 export const passwordGrant: Grant = {
   type: 'password',
+  parameters: z.object({
+    grant_type: z.literal('password'),
+    username: z.string(),
+    password: z.string(),
+    scope: scopeParameter.optional(),
+    resource: resourceParameter.optional(),
+  }),
   async handle({ client, secretId, params, ip, requestId, userAgent, signal }, deps: GrantDeps) {
     const username = required(params, 'username');
     const password = required(params, 'password');

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { findTokenSubject, signInRefusal, type TokenSubject } from '../../identity/token-subject';
 import type { Family, RotationResult } from '../../store/families';
 import { issueAccessToken } from '../../tokens/access-token';
@@ -7,7 +8,7 @@ import { OAuthError } from '../errors';
 import { required } from '../params';
 import { familyPolicy } from '../refresh-policy';
 import { grantScope } from '../scope-policy';
-import { tokenResponse, type Grant, type GrantDeps, type GrantRequest } from './grant';
+import { tokenResponse, resourceParameter, scopeParameter, type Grant, type GrantDeps, type GrantRequest } from './grant';
 
 /** The refresh grant's slice: families (no revocation epochs, no throttle, no password hashing). */
 type RefreshDeps = Pick<GrantDeps, 'db' | 'families' | 'keyring' | 'clock' | 'config' | 'log' | 'events'>;
@@ -98,6 +99,12 @@ async function currentUser(deps: RefreshDeps, family: Family, ip: string | undef
 /** RFC 6749 §6 with rotation (OAuth 2.0 Security BCP §4.14): each refresh token works once. */
 export const refreshTokenGrant: Grant = {
   type: 'refresh_token',
+  parameters: z.object({
+    grant_type: z.literal('refresh_token'),
+    refresh_token: z.string().describe('the refresh token; cookie-mode clients leave it out and send X-Portcullis-Refresh: cookie'),
+    scope: scopeParameter.describe('only a subset of the sign-in\'s scope').optional(),
+    resource: resourceParameter.describe('only the sign-in\'s audience').optional(),
+  }),
   async handle(request, deps: RefreshDeps) {
     const { client, params } = request;
     const presented = parseRefreshToken(required(params, 'refresh_token'));
