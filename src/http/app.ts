@@ -15,6 +15,7 @@ import { accountRoutes } from './routes/account';
 import { adminClientRoutes } from './routes/admin-clients';
 import { adminUserRoutes } from './routes/admin-users';
 import { authorizeRoutes } from './routes/authorize';
+import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { logoutRoutes } from './routes/logout';
 import { oauthRoutes } from './routes/oauth';
@@ -47,5 +48,9 @@ export function createApp(deps: Deps, hot: HotPaths = createHotPaths(deps), opti
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
+  // Last: its document describes every router above, read from the app.
+  const docs = docsRoutes(deps.config, app);
+  app.use(docs.routes());
+  app.use(docs.allowedMethods());
   return app;
 }

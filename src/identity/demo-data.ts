@@ -1,9 +1,23 @@
 import type { Deps } from '../deps';
 import { createClient } from './clients';
+import { redirectUriProblem } from './redirect-uris';
 import { registerUser } from './user-lifecycle';
 
 /** The demo-api client's secret: published in README, so it exists only in the embedded database. */
 export const DEMO_API_SECRET = 'demo-api-secret-for-local-development-only';
+
+/** The code-flow demo client, which the interactive docs (/docs) sign in with in development. */
+export const DEMO_CODE_CLIENT_ID = 'demo-spa-code';
+
+/** Where the docs' Authorize button comes back to (Swagger UI's redirect page, served by http/routes/docs.ts). */
+export function docsRedirectUri(issuer: string): string {
+  return `${issuer}/docs/oauth2-redirect.html`;
+}
+
+/** Whether this configuration gets the demo data (and the docs the demo client). */
+export function demoDataEnabled(config: Pick<Deps['config'], 'databaseUrl' | 'production'>): boolean {
+  return config.databaseUrl === undefined && !config.production;
+}
 
 const DEMO_SPA_SCOPES = ['items:read', 'items:write', 'items:delete', 'users:read', 'users:read:own', 'users:write', 'users:write:own', 'users:delete'];
 
@@ -14,7 +28,7 @@ const DEMO_SPA_SCOPES = ['items:read', 'items:write', 'items:delete', 'users:rea
  * (shared, backed up, perhaps reachable) whatever NODE_ENV says.
  */
 export async function seedDemoData(deps: Pick<Deps, 'config' | 'db' | 'passwords' | 'clock' | 'log'>): Promise<boolean> {
-  if (deps.config.databaseUrl !== undefined || deps.config.production) return false;
+  if (!demoDataEnabled(deps.config)) return false;
   const existing = await deps.db('users').count<Array<{ count: string | number }>>({ count: '*' });
   if (Number(existing[0]?.count ?? 0) > 0) return false;
 
@@ -40,13 +54,15 @@ export async function seedDemoData(deps: Pick<Deps, 'config' | 'db' | 'passwords
   await createClient(
     deps.db,
     {
-      id: 'demo-spa-code',
+      id: DEMO_CODE_CLIENT_ID,
       name: 'Demo SPA (code flow)',
       type: 'public',
       grantTypes: ['authorization_code', 'refresh_token'],
       scopes: DEMO_SPA_SCOPES,
       defaultScopes: ['items:read'],
-      redirectUris: ['http://localhost:5173/callback.html'],
+      // The docs' Authorize button too, when ISSUER is a URI that may be registered (https:, or
+      // http: on a loopback host): the development database only, like the rest of this data.
+      redirectUris: ['http://localhost:5173/callback.html', ...(redirectUriProblem(docsRedirectUri(deps.config.issuer)) === undefined ? [docsRedirectUri(deps.config.issuer)] : [])],
       postLogoutRedirectUris: ['http://localhost:5173/'],
       corsOrigins: ['http://localhost:5173'],
     },

@@ -3,9 +3,9 @@ import type { Middleware } from 'koa';
 import type { OriginCache } from '../../oauth/origin-cache';
 import type { AppState } from '../context';
 
-// What a browser app calls: the token and revocation endpoints, discovery and the JWKS, the
-// self-service and admin APIs. Introspection and forward-auth are for servers and gateways.
-const CORS_PATH = /^\/(oauth\/(token|revoke)$|\.well-known\/|users\/me(\/|$)|admin\/)/;
+// What a browser app calls: the token and revocation endpoints, discovery, the JWKS, the
+// OpenAPI document, the self-service and admin APIs. Introspection and forward-auth are for servers and gateways.
+const CORS_PATH = /^\/(oauth\/(token|revoke)$|\.well-known\/|openapi\.json$|users\/me(\/|$)|admin\/)/;
 
 /**
  * CORS for first-party browser apps (Fetch standard): an origin is allowed when a client is

@@ -12,6 +12,14 @@ import { consentPage, errorPage, loginPage } from '../html/pages';
 import { formKey, fromOwnPage, redirect, sendPage } from '../html/respond';
 import { passwordWork } from '../middleware/abort-signal';
 import { newRouter } from './router';
+import { defineRoute } from '../openapi/route';
+import { authorizationRequestSchema } from '../../oauth/schemas';
+import { z } from 'zod';
+
+const page = (description: string) => ({ description, contentType: 'text/html' });
+const toClient = { description: 'to the client\'s redirect_uri with code, state and iss (RFC 9207), or an RFC 6749 §4.1.2.1 error', headers: { Location: 'the redirect URI' } };
+// The hosted pages' own forms: the service's pages post them, never an API client.
+const pageForm = (fields: Record<string, z.ZodType>) => ({ form: z.object({ request: z.string().describe('the authorization request, as the page carries it'), csrf: z.string(), ...fields }) });
 
 // RFC 6749 §4.1: the authorization endpoint and the hosted login and consent pages. The
 // protocol decisions are in oauth/authorize/; this file reads cookies and forms and writes pages.
@@ -51,12 +59,33 @@ export function authorizeRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
     return { request, fields, valid };
   }
 
-  router.get('/oauth/authorize', async (ctx) => {
+  defineRoute(router, {
+    method: 'get',
+    path: '/oauth/authorize',
+    operationId: 'authorize',
+    summary: 'Authorization endpoint (RFC 6749 §4.1, PKCE S256)',
+    description: 'Opens the hosted login page (or signs in at once with a live browser session) and redirects to the client with a code. Errors about the client or its redirect_uri are shown on a page; the rest are redirected to the client.',
+    tags: ['Browser sign-in'],
+    auth: { kind: 'none' },
+    query: { oauth: authorizationRequestSchema },
+    responses: { 200: page('the login or consent page'), 303: toClient, 400: page('an error page: unknown client or redirect_uri') },
+    examples: [{ summary: 'demo-spa-code with PKCE', query: { response_type: 'code', client_id: 'demo-spa-code', redirect_uri: 'http://localhost:5173/callback.html', scope: 'items:read', state: 'af0ifjsldkj', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' } }],
+  }, async (ctx) => {
     const request = await parse(ctx.querystring);
     await show(ctx, await authorize(deps, request, readCookie(ctx, SESSION_COOKIE)));
   });
 
-  router.post('/oauth/login', async (ctx) => {
+  defineRoute(router, {
+    method: 'post',
+    path: '/oauth/login',
+    operationId: 'loginForm',
+    summary: 'The login page\'s form post',
+    description: 'Posted by the hosted login page (same origin, CSRF token); not an API.',
+    tags: ['Browser sign-in'],
+    auth: { kind: 'none' },
+    body: pageForm({ username: z.string(), password: z.string() }),
+    responses: { 200: page('the login page again (wrong credentials), or the consent page'), 303: toClient, 400: page('an error page'), 403: page('expired or foreign form'), 429: page('too many attempts'), 503: page('too many sign-ins in progress') },
+  }, async (ctx) => {
     const { request, fields, valid } = await postedRequest(ctx, 'login');
     // A stale or forged form: the form again with a fresh token (a real user just retries).
     if (!valid) return showLogin(ctx, request, 403, 'This sign-in form has expired. Please try again.');
@@ -81,7 +110,17 @@ export function authorizeRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
     }
   });
 
-  router.post('/oauth/consent', async (ctx) => {
+  defineRoute(router, {
+    method: 'post',
+    path: '/oauth/consent',
+    operationId: 'consentForm',
+    summary: 'The consent page\'s form post',
+    description: 'Posted by the hosted consent page (same origin, CSRF token); not an API.',
+    tags: ['Browser sign-in'],
+    auth: { kind: 'none' },
+    body: pageForm({ decision: z.enum(['allow', 'deny']), shown: z.string().describe('the scopes the page showed') }),
+    responses: { 200: page('the login page, when the browser session ended meanwhile'), 303: toClient, 400: page('an error page'), 403: page('expired or foreign form') },
+  }, async (ctx) => {
     const { request, fields, valid } = await postedRequest(ctx, 'consent');
     if (!valid) return sendPage(ctx, 403, errorPage(product, 'Request refused', 'This page has expired. Go back to the app and try again.'));
     const decision = fields.get('decision');

@@ -11,6 +11,9 @@ import { clearCookie, FORM_COOKIE, readCookie, REFRESH_COOKIE, SESSION_COOKIE } 
 import { logoutConfirmPage, signedOutPage } from '../html/pages';
 import { formKey, fromOwnPage, redirect, sendPage } from '../html/respond';
 import { newRouter } from './router';
+import { defineRoute, type RouteSpec } from '../openapi/route';
+import { logoutRequestSchema } from '../../oauth/schemas';
+import { z } from 'zod';
 
 /**
  * GET|POST /oauth/logout (the metadata's end_session_endpoint). Ends the browser session, the
@@ -59,7 +62,19 @@ export function logoutRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
     if (confirmed || request.client?.refreshTokenInCookie) clearCookie(ctx, REFRESH_COOKIE);
     back(ctx, request);
   };
-  router.get('/oauth/logout', logout);
-  router.post('/oauth/logout', logout);
+  const spec = {
+    path: '/oauth/logout',
+    summary: 'End the browser session (OpenID RP-Initiated Logout)',
+    description: 'Done at once for a POST from one of the client\'s own origins; anything else is confirmed by the user on the service\'s page.',
+    tags: ['Browser sign-in'],
+    auth: { kind: 'none' },
+    responses: {
+      200: { description: 'the confirmation page, or the signed-out page', contentType: 'text/html' },
+      303: { description: 'to post_logout_redirect_uri (with state)', headers: { Location: 'the post-logout redirect URI' } },
+      400: { description: 'an error page: unknown client or post_logout_redirect_uri', contentType: 'text/html' },
+    },
+  } satisfies Omit<RouteSpec, 'method' | 'operationId'>;
+  defineRoute(router, { ...spec, method: 'get', operationId: 'logout', query: { oauth: logoutRequestSchema }, examples: [{ summary: 'demo-spa-code signs out', query: { client_id: 'demo-spa-code', post_logout_redirect_uri: 'http://localhost:5173/' } }] }, logout);
+  defineRoute(router, { ...spec, method: 'post', operationId: 'logoutPost', body: { form: logoutRequestSchema.extend({ confirm: z.literal('yes').optional(), csrf: z.string().optional() }) } }, logout);
   return router;
 }

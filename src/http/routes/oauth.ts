@@ -11,6 +11,9 @@ import { handleTokenRequest, type BrowserContext } from '../../oauth/token-endpo
 import { clearCookie, readCookie, REFRESH_COOKIE, setCookie } from '../cookies';
 import type { HotPaths } from '../hot-paths';
 import type { AppContext, AppState } from '../context';
+import { defineRoute } from '../openapi/route';
+import { introspectionRequestSchema, introspectionResponseSchema, jwksSchema, metadataSchema, oauthErrorSchema, revocationRequestSchema, tokenRequestSchema, tokenResponseSchema, verifyQuerySchema } from '../../oauth/schemas';
+import { DEMO_API_SECRET } from '../../identity/demo-data';
 
 // Kept with a session for its owner to recognise; a bounded length keeps the store bounded.
 const MAX_USER_AGENT = 256;
@@ -50,7 +53,33 @@ export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   const router = newRouter();
   const hotDeps = { ...deps, ...hot };
 
-  router.post('/oauth/token', async (ctx) => {
+  const oauthError = (description: string) => ({ description, schema: oauthErrorSchema });
+  const unavailable = { ...oauthError('temporarily_unavailable: the token store cannot be reached, or too many logins wait for hashing'), headers: { 'Retry-After': 'seconds' } };
+
+  defineRoute(router, {
+    method: 'post',
+    path: '/oauth/token',
+    operationId: 'token',
+    summary: 'Token endpoint (RFC 6749 §3.2)',
+    description: 'One form per grant_type; a repeated parameter is invalid_request. Confidential clients authenticate with HTTP Basic or client_id and client_secret in the form (not both); public clients send client_id.',
+    tags: ['OAuth'],
+    auth: { kind: 'client' },
+    body: { form: tokenRequestSchema() },
+    responses: {
+      200: { description: 'tokens (RFC 6749 §5.1); Cache-Control: no-store', schema: tokenResponseSchema },
+      400: oauthError('invalid_request, invalid_grant, unauthorized_client, unsupported_grant_type, invalid_scope, invalid_target'),
+      401: { ...oauthError('invalid_client: client authentication failed'), headers: { 'WWW-Authenticate': 'Basic, when Basic was used' } },
+      413: oauthError('the body is larger than 16 KiB'),
+      429: { ...oauthError('too many failed attempts, or logins in progress, from this address'), headers: { 'Retry-After': 'seconds' } },
+      503: unavailable,
+    },
+    examples: [
+      { summary: 'password grant (demo-spa, alice)', body: { grant_type: 'password', client_id: 'demo-spa', username: 'alice', password: 'secret123', scope: 'items:read' } },
+      { summary: 'client_credentials, client_secret_post (demo-api)', body: { grant_type: 'client_credentials', client_id: 'demo-api', client_secret: DEMO_API_SECRET } },
+      { summary: 'refresh_token grant', body: { grant_type: 'refresh_token', client_id: 'demo-spa', refresh_token: 'FAMILY.SECRET' } },
+      { summary: 'authorization_code grant with PKCE', body: { grant_type: 'authorization_code', client_id: 'demo-spa-code', code: 'CODE', redirect_uri: 'http://localhost:5173/callback.html', code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk' } },
+    ],
+  }, async (ctx) => {
     // RFC 6749 §5.1: token responses must not be cached.
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Pragma', 'no-cache');
@@ -83,7 +112,24 @@ export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
     ctx.body = response;
   });
 
-  router.post('/oauth/introspect', async (ctx) => {
+  defineRoute(router, {
+    method: 'post',
+    path: '/oauth/introspect',
+    operationId: 'introspect',
+    summary: 'Token introspection (RFC 7662)',
+    description: 'For confidential clients allowed to introspect. Anything not active, garbage included, is {"active": false}.',
+    tags: ['OAuth'],
+    auth: { kind: 'client' },
+    body: { form: introspectionRequestSchema },
+    responses: {
+      200: { description: 'the token\'s state; Cache-Control: no-store', schema: introspectionResponseSchema },
+      400: oauthError('invalid_request'),
+      401: { ...oauthError('invalid_client: no or wrong client credentials'), headers: { 'WWW-Authenticate': 'Basic' } },
+      403: oauthError('unauthorized_client: this client may not introspect'),
+      503: unavailable,
+    },
+    examples: [{ summary: 'an unknown token (demo-api)', body: { token: 'not-a-token', client_id: 'demo-api', client_secret: DEMO_API_SECRET } }],
+  }, async (ctx) => {
     // RFC 7662 §2.2 responses carry token state: never cached.
     ctx.set('Cache-Control', 'no-store');
     const { response, caller } = await introspect(hotDeps, { params: formParams(ctx), authorization: ctx.get('authorization') || undefined, ip: ctx.ip, requestId: ctx.state.requestId });
@@ -92,7 +138,23 @@ export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
     ctx.body = response;
   });
 
-  router.post('/oauth/revoke', async (ctx) => {
+  defineRoute(router, {
+    method: 'post',
+    path: '/oauth/revoke',
+    operationId: 'revoke',
+    summary: 'Token revocation (RFC 7009)',
+    description: 'A refresh token ends its whole sign-in; an access token is refused from now on. Unknown, invalid or expired tokens get 200 too (RFC 7009 §2.2).',
+    tags: ['OAuth'],
+    auth: { kind: 'client' },
+    body: { form: revocationRequestSchema },
+    responses: {
+      200: { description: 'revoked, or nothing to revoke (empty body)' },
+      400: oauthError('invalid_request, unsupported_token_type, invalid_grant (a token of another client)'),
+      401: { ...oauthError('invalid_client'), headers: { 'WWW-Authenticate': 'Basic, when Basic was used' } },
+      503: unavailable,
+    },
+    examples: [{ summary: 'an unknown token (demo-spa)', body: { token: 'not-a-token', client_id: 'demo-spa' } }],
+  }, async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     await revoke(hotDeps, { params: formParams(ctx), authorization: ctx.get('authorization') || undefined, ip: ctx.ip, requestId: ctx.state.requestId }, (caller) => {
       ctx.state.client = { id: caller.client.id, secretId: caller.secretId };
@@ -104,7 +166,25 @@ export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
 
   // Gateways send their subrequest with the original request's method (nginx auth_request,
   // Traefik, Envoy), so every method is answered the same.
-  router.all('/oauth/verify', async (ctx) => {
+  defineRoute(router, {
+    method: 'get',
+    anyMethod: true,
+    path: '/oauth/verify',
+    operationId: 'verify',
+    summary: 'Forward-auth for gateways (any method)',
+    description: 'nginx auth_request, Traefik ForwardAuth, Envoy ext_authz: every method is answered alike. Only audience and scope, each at most once.',
+    tags: ['OAuth'],
+    auth: { kind: 'bearer' },
+    query: { oauth: verifyQuerySchema },
+    responses: {
+      204: { description: 'valid: identity in X-Auth-* headers', headers: { 'X-Auth-Subject': 'user id or client id', 'X-Auth-Subject-Type': 'user or client', 'X-Auth-Username': 'user tokens only', 'X-Auth-Scopes': 'space-separated', 'X-Auth-Client-Id': 'the client', 'X-Auth-Audience': 'space-separated' } },
+      400: oauthError('invalid_request: an unknown, repeated or empty parameter'),
+      401: { ...oauthError('no or an invalid token'), headers: { 'WWW-Authenticate': 'Bearer realm="portcullis"' } },
+      403: { ...oauthError('a token for another audience, or missing scopes'), headers: { 'WWW-Authenticate': 'Bearer error="invalid_token" or "insufficient_scope"' } },
+      503: unavailable,
+    },
+    examples: [{ summary: 'no token', query: { audience: 'http://localhost:8080', scope: 'items:read' } }],
+  }, async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     // A gateway's configuration names the checks; a typo (`Audience=`, `scope[]=`) or an empty
     // variable must fail loudly, not switch the check off.
@@ -118,12 +198,30 @@ export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
     ctx.status = 204;
   });
 
-  router.get('/.well-known/jwks.json', (ctx) => {
+  defineRoute(router, {
+    method: 'get',
+    path: '/.well-known/jwks.json',
+    operationId: 'jwks',
+    summary: 'Public signing keys (RFC 7517)',
+    tags: ['Discovery'],
+    auth: { kind: 'none' },
+    responses: { 200: { description: 'the JWK set; Cache-Control: public, max-age=JWKS_MAX_AGE', schema: jwksSchema } },
+    examples: [{ summary: 'the keys' }],
+  }, (ctx) => {
     ctx.set('Cache-Control', `public, max-age=${deps.config.jwksMaxAgeSec}`);
     ctx.body = deps.keyring.current.jwks;
   });
 
-  router.get('/.well-known/oauth-authorization-server', async (ctx) => {
+  defineRoute(router, {
+    method: 'get',
+    path: '/.well-known/oauth-authorization-server',
+    operationId: 'metadata',
+    summary: 'Authorization server metadata (RFC 8414)',
+    tags: ['Discovery'],
+    auth: { kind: 'none' },
+    responses: { 200: { description: 'the metadata; Cache-Control: public, max-age=300', schema: metadataSchema } },
+    examples: [{ summary: 'the metadata' }],
+  }, async (ctx) => {
     ctx.set('Cache-Control', 'public, max-age=300');
     ctx.body = authorizationServerMetadata(deps.config, await scopesSupported(deps));
   });
