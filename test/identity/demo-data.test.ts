@@ -47,7 +47,7 @@ describe('demo data for the embedded default', () => {
       grantTypes: ['authorization_code', 'refresh_token'],
       scopes: spa.scopes,
       defaultScopes: spa.defaultScopes,
-      redirectUris: ['http://localhost:5173/callback.html'],
+      redirectUris: ['http://localhost:5173/callback.html', 'http://localhost:8080/docs/oauth2-redirect.html'],
       postLogoutRedirectUris: ['http://localhost:5173/'],
       corsOrigins: ['http://localhost:5173'],
       requireConsent: false,
