@@ -29,9 +29,10 @@ export class AccessTokenChecker {
     if (!isCurrent(claims, now)) return { active: false, reason: 'expired' };
     const state = await this.deps.revocations.revocationState(claims.jti, claims.sub, now, claims.sid, claims.client_id);
     // The epochs revoke tokens issued at or before them (a password change, a disabled user,
-    // log out everywhere; a deleted client).
+    // log out everywhere; a deleted client). A token from before the store lost its data may
+    // have had a revocation that is gone with it: fail closed.
     const issuedAt = issuedAtMs(claims.jti, claims.iat);
-    if (state.blacklisted || state.familyRevoked || issuedAt <= state.userRevokedBefore || issuedAt <= state.clientRevokedBefore) return { active: false, reason: 'revoked' };
+    if (state.blacklisted || state.familyRevoked || issuedAt <= state.userRevokedBefore || issuedAt <= state.clientRevokedBefore || issuedAt < state.lostBefore) return { active: false, reason: 'revoked' };
     return { active: true, claims };
   }
 

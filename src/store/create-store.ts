@@ -43,6 +43,9 @@ export async function createStores(config: Config, log: Logger): Promise<Stores>
     ...config.redisWait,
     onShortfall: (write, acknowledged) =>
       log.warn({ event: 'redis.unreplicated', write, acknowledged, wanted: config.redisWait.replicas, timeoutMs: config.redisWait.timeoutMs }, 'a token-state write was acknowledged by fewer replicas than REDIS_WAIT_REPLICAS within REDIS_WAIT_TIMEOUT_MS; a failover now could lose it'),
+  }, {
+    onDataLost: (loss) =>
+      log.error({ event: 'redis.data_lost', lostTags: loss.lostTags, revokedBefore: new Date(loss.revokedBeforeMs).toISOString() }, 'redis lost its data (restarted empty or failed over to an empty replica): tokens issued before now count as revoked, their sessions are gone'),
   });
   try {
     await storage.connect();

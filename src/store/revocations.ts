@@ -18,6 +18,12 @@ export interface RevocationState {
   readonly familyRevoked: boolean;
   /** Tokens issued to the client at or before this time (Unix ms) are revoked (a deleted client); 0 when none. */
   readonly clientRevokedBefore: number;
+  /**
+   * Tokens issued before this time (Unix ms) were issued before the store lost its data (a Redis
+   * restarted empty, a failover to an empty replica): their revocations may be gone, so they
+   * count as revoked. 0 when no loss is known (always, in the in-process store).
+   */
+  readonly lostBefore: number;
 }
 
 export interface RevocationStore {

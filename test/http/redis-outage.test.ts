@@ -108,12 +108,15 @@ describe('fail closed while Redis is unreachable', () => {
   });
 
   it('answers again once Redis is back', async () => {
-    // This throwaway server keeps nothing across the restart (no persistence), so only what
-    // needs no earlier state is checked: the token is verified, and a login works.
+    // This throwaway server keeps nothing across the restart (no persistence): the token issued
+    // before counts as revoked (redis-data-loss.test.ts), and a new login works.
     await redis.start();
     await until(storeReady, 10_000, { what: 'the store to reconnect' });
+    expect((await verify()).status).toBe(401);
+    const res = await login();
+    expect(res.status).toBe(200);
+    accessToken = (res.body as { access_token: string }).access_token;
     expect((await verify()).status).toBe(204);
-    expect((await login()).status).toBe(200);
   });
 
   it('fails closed the same way when Redis was never reachable (a closed port at start)', async () => {

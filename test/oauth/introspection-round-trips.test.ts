@@ -57,7 +57,7 @@ if (redisTopologies().length === 0) {
         const login = await post('/oauth/token', { grant_type: 'password', client_id: 'spa', username, password: PASSWORD });
         const token = login.body.access_token as string;
         const { jti, sid } = decodeJwt(token) as { jti: string; sid: string };
-        const tagged = [`get ${userKeys(id).blacklist(jti)}`, `hmget ${userKeys(id).epoch} epoch exp`, `hmget ${userKeys(id).clientEpoch('spa')} epoch exp`, `hget ${keys.family(sid)} state`];
+        const tagged = [`get ${userKeys(id).generation}`, `get ${userKeys(id).blacklist(jti)}`, `hmget ${userKeys(id).epoch} epoch exp`, `hmget ${userKeys(id).clientEpoch('spa')} epoch exp`, `hget ${keys.family(sid)} state`];
         // On the cluster every key read is under the subject's tag (its family's too): one slot.
         if (topology === 'cluster') for (const command of tagged) expect(command.split(' ')[1]!.startsWith(`{u:${userTag(id)}}:`)).toBe(true);
         // Standalone also reads the keys from before user tags, in the same pipeline.

@@ -20,7 +20,7 @@ describe.each(storeContractKinds())('revocation store contract (%s)', (kind) => 
   });
 
   it('reports nothing revoked for unknown tokens and users', async () => {
-    await expect(revocations.revocationState('unknown-jti', 'unknown-user', now, undefined, 'unknown-client')).resolves.toEqual({ blacklisted: false, userRevokedBefore: 0, familyRevoked: false, clientRevokedBefore: 0 });
+    await expect(revocations.revocationState('unknown-jti', 'unknown-user', now, undefined, 'unknown-client')).resolves.toEqual({ blacklisted: false, userRevokedBefore: 0, familyRevoked: false, clientRevokedBefore: 0, lostBefore: 0 });
   });
 
   describe('access-token blacklist (RFC 7009)', () => {

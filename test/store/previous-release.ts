@@ -106,6 +106,8 @@ export class PreviousRelease {
       userRevokedBefore: liveEpoch(epochReply?.[1], now),
       familyRevoked: familyReply?.[1] === 'revoked',
       clientRevokedBefore: clientId === undefined ? 0 : liveEpoch(clientEpochReply?.[1], now),
+      // The previous release had no generation markers.
+      lostBefore: 0,
     };
   }
 

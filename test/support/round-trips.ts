@@ -35,6 +35,8 @@ export async function wireProbe(topology: RedisTopology): Promise<WireProbe> {
   const prefix = `${uniqueName('wire')}:`;
   const redis = await connectTestRedis(topologyTarget(topology), prefix);
   const stores = redisTokenStores(redis);
+  // The first check of the generation markers (1,024 keys) is not the hot path's to pay.
+  await stores.generations.verify();
   const connections = await commandConnections(redis);
   const cluster = redis.isCluster ? (redis as Cluster) : undefined;
   const url = new URL(redisUrl() ?? 'redis://unused');

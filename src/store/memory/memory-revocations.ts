@@ -48,6 +48,8 @@ export class MemoryRevocations implements RevocationStore {
       userRevokedBefore: live(this.userEpochs.get(userId), now)?.value ?? 0,
       familyRevoked: family?.revoked ?? false,
       clientRevokedBefore: clientId === undefined ? 0 : (live(this.clientEpochs.get(clientId), now)?.value ?? 0),
+      // This process's memory is lost only with the process, and the tokens' signing state with it.
+      lostBefore: 0,
     };
   }
 

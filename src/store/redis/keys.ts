@@ -27,10 +27,14 @@ export function userKeys(userId: string) {
     families: `${tag}:uf:${userId}`,
     /** The user's browser sessions (zset: session id → absolute expiry ms). */
     browserSessions: `${tag}:ubs:${userId}`,
+    /** This slot's generation marker (generations.ts), read with the revocation keys. */
+    generation: `${tag}:gen`,
   };
 }
 
 export const keys = {
+  /** A tag's generation marker (generations.ts): written once, gone only when Redis lost its data. */
+  generation: (tag: string) => `${slot(tag)}:gen`,
   /** A client's revocation epoch is written once under every tag, so each user's read finds it in their slot. */
   clientEpoch: (tag: string, clientId: string) => `${slot(tag)}:ce:${clientId}`,
   family: (familyId: string) => {

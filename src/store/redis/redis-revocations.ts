@@ -1,6 +1,8 @@
 import { allTags } from '../user-tag';
 import type { RevocationState, RevocationStore } from '../revocations';
 import { keys, legacyKeys, userKeys } from './keys';
+import { Generations } from './generations';
+import { userTag } from '../user-tag';
 import type { RedisLayout } from './layout';
 import { replicated, replies, type Durability } from './durability';
 import { isCluster } from './connect';
@@ -24,6 +26,7 @@ export class RedisRevocations implements RevocationStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly layout: RedisLayout,
+    private readonly generations: Generations,
     private readonly durability?: Durability,
   ) {
     this.scripts = bindScripts(redis, durability);
@@ -64,7 +67,8 @@ export class RedisRevocations implements RevocationStore {
 
   async revocationState(jti: string, userId: string, now: number, familyId?: string, clientId?: string): Promise<RevocationState> {
     const user = userKeys(userId);
-    const pipeline = this.redis.pipeline().get(user.blacklist(jti)).hmget(user.epoch, 'epoch', 'exp').hmget(user.clientEpoch(clientId ?? ''), 'epoch', 'exp');
+    // The slot's generation marker rides in the same pipeline: a loss of data costs no round trip to see.
+    const pipeline = this.redis.pipeline().get(user.generation).get(user.blacklist(jti)).hmget(user.epoch, 'epoch', 'exp').hmget(user.clientEpoch(clientId ?? ''), 'epoch', 'exp');
     // A family minted before user tags is in its own slot: in the pipeline on one node, else read beside it.
     const familyApart = familyId !== undefined && !this.layout.legacy && !user.holdsFamily(familyId);
     if (familyId !== undefined && !familyApart) pipeline.hget(keys.family(familyId), 'state');
@@ -72,7 +76,9 @@ export class RedisRevocations implements RevocationStore {
       pipeline.get(legacyKeys.blacklist(jti)).hmget(legacyKeys.userEpoch(userId), 'epoch', 'exp').hmget(legacyKeys.clientEpoch(clientId ?? ''), 'epoch', 'exp');
     }
     const [read, apartState] = await Promise.all([replies(pipeline), familyApart ? this.redis.hget(keys.family(familyId), 'state') : undefined]);
-    const [blacklist, userEpoch, clientEpoch, ...rest] = read;
+    const [generation, blacklist, userEpoch, clientEpoch, ...rest] = read;
+    // Missing: the marker (and so perhaps revocations) is gone, or this is the first read ever.
+    const lostBefore = Generations.parse(generation) ?? (await this.generations.startOf(userTag(userId)));
     const familyState = familyId === undefined ? undefined : familyApart ? apartState : rest.shift();
     const [legacyBlacklist, legacyUserEpoch, legacyClientEpoch] = rest;
     const until = (reply: unknown) => Number(reply ?? 0);
@@ -81,6 +87,7 @@ export class RedisRevocations implements RevocationStore {
       userRevokedBefore: Math.max(liveEpoch(userEpoch, now), liveEpoch(legacyUserEpoch, now)),
       familyRevoked: familyState === 'revoked',
       clientRevokedBefore: clientId === undefined ? 0 : Math.max(liveEpoch(clientEpoch, now), liveEpoch(legacyClientEpoch, now)),
+      lostBefore,
     };
   }
 }

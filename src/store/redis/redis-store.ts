@@ -3,6 +3,8 @@ import { withTimeout } from '../../async';
 import type { CommandObserver, StoreConnection, TokenStores } from '../connection';
 import { timeCommands } from './command-timing';
 import { connectRedis, isCluster } from './connect';
+import { systemClock, type Clock } from '../../clock';
+import { Generations, type DataLoss } from './generations';
 import type { Durability } from './durability';
 import type { RedisLayout } from './layout';
 import { RedisBrowserSessions } from './redis-browser-sessions';
@@ -79,18 +81,29 @@ export class RedisConnection implements StoreConnection {
 
 export interface RedisTokenStores extends TokenStores {
   readonly storage: RedisConnection;
+  /** The markers that reveal a loss of data (tests await their first check). */
+  readonly generations: Generations;
+}
+
+export interface DataLossWatch {
+  /** Dates a new generation (generations.ts); the service's clock, so tokens compare with it. */
+  readonly clock?: Clock;
+  /** Told once per loss this instance finds (the service logs `redis.data_lost`). */
+  readonly onDataLost?: (loss: DataLoss) => void;
 }
 
 /**
  * The token-state stores, each on the given (shared) connection. The keys of the layout before
  * user tags are kept in use on one node (standalone, Sentinel), never on a cluster.
  */
-export function redisTokenStores(redis: RedisClient, durability?: Durability): RedisTokenStores {
+export function redisTokenStores(redis: RedisClient, durability?: Durability, watch: DataLossWatch = {}): RedisTokenStores {
   const layout: RedisLayout = { keyPrefix: redis.options.keyPrefix ?? '', legacy: !isCluster(redis) };
+  const generations = new Generations(redis, watch.clock ?? systemClock, watch.onDataLost ?? (() => undefined));
   return {
     storage: new RedisConnection(redis),
+    generations,
     families: new RedisFamilies(redis, layout, durability),
-    revocations: new RedisRevocations(redis, layout, durability),
+    revocations: new RedisRevocations(redis, layout, generations, durability),
     codes: new RedisCodes(redis, durability),
     browserSessions: new RedisBrowserSessions(redis, layout, durability),
   };

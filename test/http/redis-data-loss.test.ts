@@ -1,0 +1,96 @@
+import request from 'supertest';
+import type Koa from 'koa';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../../src/config/config';
+import type { Deps } from '../../src/deps';
+import { createApp } from '../../src/http/app';
+import type { AppState } from '../../src/http/context';
+import { buildDeps, closeDeps } from '../../src/main';
+import { startRedis, type Backend } from '../support/backends';
+import { tempDir } from '../support/env';
+import { LogCapture } from '../support/logs';
+import { PASSWORD, RS_SECRET, seedStoreService } from '../support/store-service';
+import { basic } from '../support/oauth-fixture';
+import { until } from '../support/process';
+
+// Issue 16, "Redis data loss": revocations live only in Redis, so a Redis that comes back empty
+// (a restart without persistence, a failover to an empty replica) would bring revoked tokens back
+// to life. The generation markers (store/redis/generations.ts) let the service see the loss and
+// fail closed: every token issued before it counts as revoked. A real redis-server of this
+// file's own, without persistence, emptied while the service runs.
+
+const ISSUER = 'https://auth.example.test';
+
+describe('Redis data loss: tokens issued before it are refused', () => {
+  let redis: Backend;
+  let admin: Redis;
+  let deps: Deps;
+  let app: Koa<AppState>;
+  const logs = new LogCapture();
+
+  const http = () => request(app.callback());
+  const login = async () => {
+    const res = await http().post('/oauth/token').type('form').send({ grant_type: 'password', client_id: 'app', username: 'carol', password: PASSWORD, scope: 'items:read' });
+    expect(res.status).toBe(200);
+    return res.body as { access_token: string; refresh_token: string };
+  };
+  const introspect = (token: string) => http().post('/oauth/introspect').set('Authorization', basic('rs', RS_SECRET)).type('form').send({ token });
+  const verify = (token: string) => http().get('/oauth/verify').set('Authorization', `Bearer ${token}`);
+  const refresh = (token: string) => http().post('/oauth/token').type('form').send({ grant_type: 'refresh_token', client_id: 'app', refresh_token: token });
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    admin = new Redis(redis.url);
+    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: '0', DATA_DIR: tempDir(), REDIS_URL: redis.url, ISSUER, ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' });
+    deps = await buildDeps(config, { logDestination: logs });
+    await seedStoreService(deps);
+    app = createApp(deps);
+  }, 60_000);
+
+  afterAll(async () => {
+    admin.disconnect();
+    await closeDeps(deps);
+    await redis.destroy();
+  });
+
+  it('a fresh Redis is not a loss: tokens work and nothing is logged', async () => {
+    const { access_token: token } = await login();
+    expect((await verify(token)).status).toBe(204);
+    expect(logs.events('redis.data_lost')).toHaveLength(0);
+  });
+
+  it('after FLUSHALL, a token issued before is inactive, refused by forward-auth, and its refresh token refused; one issued after works', async () => {
+    const before = await login();
+    expect((await verify(before.access_token)).status).toBe(204);
+
+    await admin.flushall();
+
+    expect((await verify(before.access_token)).status).toBe(401);
+    expect((await introspect(before.access_token)).body).toEqual({ active: false });
+    const refreshed = await refresh(before.refresh_token);
+    expect(refreshed.status).toBe(400);
+    expect(refreshed.body.error).toBe('invalid_grant');
+
+    const after = await login();
+    expect((await verify(after.access_token)).status).toBe(204);
+    expect((await introspect(after.access_token)).body.active).toBe(true);
+    expect((await refresh(after.refresh_token)).status).toBe(200);
+    // The pre-loss token stays refused after the new generation began.
+    expect((await verify(before.access_token)).status).toBe(401);
+
+    const lost = logs.events('redis.data_lost');
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toMatchObject({ level: 'error', lostTags: 1024 });
+  });
+
+  it('after a restart without persistence, seen on reconnect, a token issued before is refused', async () => {
+    const before = await login();
+    const seen = logs.events('redis.data_lost').length;
+    await redis.stop();
+    await redis.start();
+    await until(() => logs.events('redis.data_lost').length > seen, 15_000, { what: 'the reconnect to find the loss' });
+    expect((await verify(before.access_token)).status).toBe(401);
+    const after = await login();
+    expect((await verify(after.access_token)).status).toBe(204);
+  });
+});
