@@ -4,6 +4,7 @@ import type { BrowserSessionStore } from './browser-sessions';
 import type { CodeStore } from './codes';
 import type { StoreConnection, TokenStores } from './connection';
 import { failClosed } from './fail-closed';
+import { OutageLog } from './outage-log';
 import type { FamilyStore } from './families';
 import { memoryTokenStores } from './memory/memory-store';
 import { redisOutage } from './redis/outage';
@@ -34,11 +35,17 @@ export async function createStores(config: Config, log: Logger): Promise<Stores>
     return { ...memoryTokenStores(), throttle: new MemoryThrottleStore() };
   }
   const redis = connectRedis(config.redis, { keyPrefix: config.redisKeyPrefix, commandTimeoutMs: Math.max(DEFAULT_COMMAND_TIMEOUT_MS, config.redisWait.timeoutMs + 1000) });
+  // The outage is logged once when it starts and once when it ends (redis.unavailable,
+  // redis.recovered), not per reconnect attempt or per refused request.
+  const outages = new OutageLog(log, 'redis');
   // A cluster client reports a failed slot-map refresh as one wrapper error; the node's own reply
   // (a wrong password, a seed that is not in cluster mode) is its lastNodeError.
-  redis.on('error', (error: Error & { lastNodeError?: Error }) =>
-    log.warn({ event: 'redis.error', err: { message: error.message, ...(error.lastNodeError && { cause: error.lastNodeError.message }) } }, 'redis connection problem'),
-  );
+  redis.on('error', (error: Error & { lastNodeError?: Error }) => {
+    const reason = error.lastNodeError ? `${error.message}: ${error.lastNodeError.message}` : error.message;
+    outages.down(reason);
+    log.debug({ event: 'redis.error', err: { message: error.message, ...(error.lastNodeError && { cause: error.lastNodeError.message }) } }, 'redis connection problem');
+  });
+  redis.on('ready', () => outages.up());
   const { storage, families, revocations, codes, browserSessions } = redisTokenStores(redis, {
     ...config.redisWait,
     onShortfall: (write, acknowledged) =>
@@ -50,16 +57,16 @@ export async function createStores(config: Config, log: Logger): Promise<Stores>
   try {
     await storage.connect();
   } catch (error) {
-    log.error({ event: 'redis.unavailable', err: { message: (error as Error).message } }, 'redis is not reachable at start; retrying in the background');
+    outages.down(`not reachable at start (retrying in the background): ${(error as Error).message}`);
   }
   // While Redis cannot answer, whatever needs it fails closed with 503 (http/middleware/errors.ts).
   const isOutage = redisOutage(redis);
   return {
-    storage: failClosed<StoreConnection>(storage, isOutage),
-    families: failClosed<FamilyStore>(families, isOutage),
-    revocations: failClosed<RevocationStore>(revocations, isOutage),
-    codes: failClosed<CodeStore>(codes, isOutage),
-    browserSessions: failClosed<BrowserSessionStore>(browserSessions, isOutage),
-    throttle: failClosed<ThrottleStore>(new RedisThrottleStore(redis), isOutage),
+    storage: failClosed<StoreConnection>(storage, isOutage, outages),
+    families: failClosed<FamilyStore>(families, isOutage, outages),
+    revocations: failClosed<RevocationStore>(revocations, isOutage, outages),
+    codes: failClosed<CodeStore>(codes, isOutage, outages),
+    browserSessions: failClosed<BrowserSessionStore>(browserSessions, isOutage, outages),
+    throttle: failClosed<ThrottleStore>(new RedisThrottleStore(redis), isOutage, outages),
   };
 }

@@ -3,6 +3,12 @@ import { StoreUnavailableError } from './unavailable';
 /** Decides whether a backend failure means "cannot answer now" rather than a bug. */
 export type OutageTest = (error: unknown) => boolean;
 
+/** Told when a call found the backend out (down) and when one got an answer (up): OutageLog. */
+export interface OutageObserver {
+  down(reason: string): void;
+  up(): void;
+}
+
 /**
  * The store with every method's outage failures turned into StoreUnavailableError, at the
  * boundary where the backend is called, so nothing above needs to know the backend's errors.
@@ -10,12 +16,17 @@ export type OutageTest = (error: unknown) => boolean;
  * method added later is covered without anyone remembering to wrap it. Other failures pass
  * through unchanged (a bug stays a 500 with its stack in the log).
  */
-export function failClosed<T extends object>(store: T, isOutage: OutageTest): T {
+export function failClosed<T extends object>(store: T, isOutage: OutageTest, outages?: OutageObserver): T {
   const wrapped = new Map<PropertyKey, unknown>();
   const classify = (operation: string, error: unknown): unknown => {
     if (error instanceof StoreUnavailableError || !isOutage(error)) return error;
     const reason = error instanceof Error ? error.message : String(error);
+    outages?.down(reason);
     return new StoreUnavailableError(operation, reason, { cause: error });
+  };
+  const answered = (value: unknown): unknown => {
+    outages?.up();
+    return value;
   };
   return new Proxy(store, {
     get(target, property) {
@@ -32,7 +43,7 @@ export function failClosed<T extends object>(store: T, isOutage: OutageTest): T 
           } catch (error) {
             throw classify(operation, error);
           }
-          return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(classify(operation, error))) : result;
+          return result instanceof Promise ? result.then(answered, (error: unknown) => Promise.reject(classify(operation, error))) : result;
         };
         wrapped.set(property, wrapper);
       }

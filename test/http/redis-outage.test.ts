@@ -95,13 +95,16 @@ describe('fail closed while Redis is unreachable', () => {
     expectUnavailable(await http().get('/users/me').set('Authorization', `Bearer ${accessToken}`));
   });
 
-  it('logs the outage once per refused request, at warn, without the token', async () => {
-    const before = logs.events('store.unavailable').length;
+  it('logs the outage once (redis.unavailable, at error, with the reason), not a line or a stack per refused request', async () => {
     expectUnavailable(await verify());
-    const lines = logs.events('store.unavailable');
-    expect(lines).toHaveLength(before + 1);
-    expect(lines.at(-1)).toMatchObject({ level: 'warn', operation: 'revocationState', reason: expect.any(String) });
+    expectUnavailable(await verify());
+    const lines = logs.events('redis.unavailable');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 'error', reason: expect.any(String) });
+    expect(logs.events('store.unavailable')).toHaveLength(0);
+    expect(logs.events('redis.error')).toHaveLength(0);
     expect(logs.events('http.unhandled_error')).toHaveLength(0);
+    expect(logs.text()).not.toContain('"stack"');
     const text = logs.text();
     expect(text).not.toContain(accessToken);
     expect(text).not.toContain(refreshToken);
@@ -112,6 +115,8 @@ describe('fail closed while Redis is unreachable', () => {
     // before counts as revoked (redis-data-loss.test.ts), and a new login works.
     await redis.start();
     await until(storeReady, 10_000, { what: 'the store to reconnect' });
+    expect(logs.events('redis.recovered')).toEqual([expect.objectContaining({ downMs: expect.any(Number) })]);
+    expect(logs.events('redis.unavailable')).toHaveLength(1);
     expect((await verify()).status).toBe(401);
     const res = await login();
     expect(res.status).toBe(200);

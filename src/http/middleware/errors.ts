@@ -3,7 +3,9 @@ import { ThrottledError } from '../../identity/credential-throttle';
 import { IdentityError, type IdentityErrorCode } from '../../identity/errors';
 import { QueueFullError, QueueShareExceededError, RequestAbortedError } from '../../identity/semaphore';
 import { OAuthError } from '../../oauth/errors';
+import type { OutageLog } from '../../store/outage-log';
 import { StoreUnavailableError } from '../../store/unavailable';
+import { isDatabaseOutage } from '../database-outage';
 import { ApiError } from '../api-error';
 import type { AppContext, AppState } from '../context';
 
@@ -58,7 +60,7 @@ interface HttpLikeError {
  * ({error, error_description}); every other endpoint gets the same shape with its own codes.
  * Unexpected failures become a generic 500 with the request id; the stack goes only to the log.
  */
-export function errorHandler(): Middleware<AppState> {
+export function errorHandler(database?: OutageLog): Middleware<AppState> {
   return async (ctx, next) => {
     try {
       await next();
@@ -68,12 +70,12 @@ export function errorHandler(): Middleware<AppState> {
         render(ctx, status, { error: GENERIC_CODES[status] ?? 'invalid_request', error_description: DESCRIPTIONS[status] ?? 'request refused' });
       }
     } catch (thrown) {
-      handle(ctx, thrown);
+      handle(ctx, thrown, database);
     }
   };
 }
 
-function handle(ctx: AppContext, thrown: unknown): void {
+function handle(ctx: AppContext, thrown: unknown, database: OutageLog | undefined): void {
   const oauth = OAUTH_PATH.test(ctx.path);
   if (thrown instanceof StoreUnavailableError) {
     renderUnavailable(ctx, thrown);
@@ -122,7 +124,13 @@ function handle(ctx: AppContext, thrown: unknown): void {
     render(ctx, status, { error: code, error_description: description });
     return;
   }
-  ctx.state.log.error({ event: 'http.unhandled_error', err: thrown }, 'unhandled error');
+  if (database && isDatabaseOutage(thrown)) {
+    // The outage is logged once (`database.unavailable`), not a stack per request.
+    database.down(thrown.message);
+    ctx.state.log.debug({ event: 'database.request_failed', reason: thrown.message }, 'database unavailable: request failed');
+  } else {
+    ctx.state.log.error({ event: 'http.unhandled_error', err: thrown }, 'unhandled error');
+  }
   render(ctx, 500, {
     error: 'server_error',
     error_description: 'internal server error',
@@ -135,11 +143,12 @@ function handle(ctx: AppContext, thrown: unknown): void {
  * token still valid, so the answer is "not now" — never active, never a 401 that a gateway would
  * take as a verdict on the token. RFC 6749 §4.1.2.1 temporarily_unavailable, RFC 7009
  * §2.2.1 503 with Retry-After; the same body on every endpoint, including the RFC 6750 ones.
- * Logged here, once per request; the line holds the store operation and the backend's message,
- * never the token.
+ * The outage itself is logged once by the store (`redis.unavailable`, store/outage-log.ts); each
+ * refused request only at debug, with the store operation and the backend's message, never the
+ * token.
  */
 function renderUnavailable(ctx: AppContext, error: StoreUnavailableError): void {
-  ctx.state.log.warn({ event: 'store.unavailable', operation: error.operation, reason: error.reason }, 'token store unavailable: request refused');
+  ctx.state.log.debug({ event: 'store.unavailable', operation: error.operation, reason: error.reason }, 'token store unavailable: request refused');
   ctx.set('Retry-After', String(error.retryAfterSec));
   render(ctx, 503, { error: 'temporarily_unavailable', error_description: 'the service cannot check token state right now; retry shortly' });
 }

@@ -1,0 +1,22 @@
+// Failures that mean "the database cannot answer now" rather than a bug: the error handler logs
+// them once per outage (OutageLog) instead of a stack per request.
+
+// Socket-level failures on the way to PostgreSQL (Node's errno codes).
+const TRANSPORT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+// SQLSTATE class 08 (connection exception) and 57P01-57P03 (admin shutdown, crash shutdown,
+// cannot connect now: a server starting or stopping).
+const SQLSTATE = /^(08...|57P0[1-3])$/;
+
+// The driver and the pool, in their own words: a connection that went away under a query, and a
+// pool that could not get one in time (knex's acquireConnectionTimeout).
+const MESSAGES = /^(Connection terminated|Knex: Timeout acquiring a connection|Client has encountered a connection error|timeout exceeded when trying to connect)/;
+
+export function isDatabaseOutage(error: unknown): error is Error {
+  if (!(error instanceof Error)) return false;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (typeof code === 'string' && (TRANSPORT_CODES.has(code) || SQLSTATE.test(code))) return true;
+  if (MESSAGES.test(error.message)) return true;
+  // A pool error wraps the connect failure (AggregateError of every address tried).
+  return error instanceof AggregateError && error.errors.some((inner) => isDatabaseOutage(inner));
+}
