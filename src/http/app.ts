@@ -39,12 +39,12 @@ export function createApp(deps: Deps, hot: HotPaths = createHotPaths(deps), opti
   app.use(requestLog());
   app.use(securityHeaders());
   app.use(cors(hot.origins));
-  app.use(errorHandler());
+  app.use(errorHandler(hot.health.database));
   app.use(pageErrors(deps.config));
   app.use(abortSignal());
   app.use(body());
 
-  for (const router of [healthRoutes(deps), oauthRoutes(deps, hot), authorizeRoutes(deps, hot), logoutRoutes(deps, hot), accountRoutes(deps, hot), adminUserRoutes(deps, hot), adminClientRoutes(deps, hot)]) {
+  for (const router of [healthRoutes(hot.health), oauthRoutes(deps, hot), authorizeRoutes(deps, hot), logoutRoutes(deps, hot), accountRoutes(deps, hot), adminUserRoutes(deps, hot), adminClientRoutes(deps, hot)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -1,6 +1,7 @@
 import type { Deps } from '../deps';
 import { SecretUseRecorder } from '../identity/client-secret-uses';
 import { ClientAuthThrottle } from '../identity/credential-throttle';
+import { Health } from './health';
 import { AccessTokenChecker } from '../oauth/access-token-check';
 import { ClientCache } from '../oauth/client-cache';
 import { OriginCache } from '../oauth/origin-cache';
@@ -14,6 +15,8 @@ export interface HotPaths {
   readonly clientAuth: ClientAuthThrottle;
   /** When client secrets were last used: noted in memory, written once a minute and on shutdown. */
   readonly secretUses: SecretUseRecorder;
+  /** What this instance can serve (readiness, the metrics) and whether it is draining. */
+  readonly health: Health;
 }
 
 export function createHotPaths(deps: Deps): HotPaths {
@@ -24,5 +27,6 @@ export function createHotPaths(deps: Deps): HotPaths {
     origins: new OriginCache(deps.db, ttlMs),
     clientAuth: new ClientAuthThrottle(deps),
     secretUses: new SecretUseRecorder(deps),
+    health: new Health(deps),
   };
 }

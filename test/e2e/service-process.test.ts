@@ -42,7 +42,7 @@ describe('portcullis serve, as a process', () => {
     it('runs on real Redis and PostgreSQL', async () => {
       const service = await startServiceProcess({ DATA_DIR: tempDir(), REDIS_URL: redisUrl()!, DATABASE_URL: postgresUrl()!, REDIS_KEY_PREFIX: 'e2e:' });
       const ready = (await (await fetch(`${service.url}/readyz`)).json()) as { checks: unknown };
-      expect(ready.checks).toEqual({ database: { status: 'ok', backend: 'postgres' }, store: { status: 'ok', backend: 'redis' } });
+      expect(ready.checks).toEqual({ database: { status: 'up', backend: 'postgres' }, store: { status: 'up', backend: 'redis' } });
       service.child.kill('SIGINT');
       await expect(service.exited()).resolves.toEqual({ code: 0, signal: null });
     });

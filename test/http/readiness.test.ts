@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { createApp } from '../../src/http/app';
+import { createHotPaths } from '../../src/http/hot-paths';
 import { createDatabase } from '../../src/db/database';
 import { createLogger } from '../../src/logging/logger';
 import { createRedisClient, redisTokenStores } from '../../src/store/redis/redis-store';
@@ -8,7 +9,7 @@ import { MemoryThrottleStore } from '../../src/store/memory/memory-throttle';
 import { Passwords } from '../../src/identity/passwords';
 import { generateJwk } from '../../src/tokens/generate';
 import { Keyring, parseKeySet } from '../../src/tokens/keyring';
-import { startPostgres, startRedis, type Backend } from '../support/backends';
+import { freePort, startPostgres, startRedis, type Backend } from '../support/backends';
 import { FakeClock } from '../support/clock';
 import { createTestDeps, type TestDeps } from '../support/deps';
 import { postgresUrl, redisUrl, testConfig } from '../support/env';
@@ -35,7 +36,7 @@ describe('GET /readyz on the embedded backends', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       status: 'ready',
-      checks: { database: { status: 'ok', backend: 'pglite' }, store: { status: 'ok', backend: 'memory' } },
+      checks: { database: { status: 'up', backend: 'pglite' }, store: { status: 'up', backend: 'memory' } },
     });
     expect(res.headers['cache-control']).toBe('no-store');
   });
@@ -47,11 +48,12 @@ if (redisUrl() && postgresUrl()) describe('GET /readyz with real Redis and Postg
   let redis: Backend;
   let postgres: Backend;
   let deps: Deps;
+  const logs = new LogCapture();
 
   beforeAll(async () => {
     [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
     const config = testConfig({ READINESS_TIMEOUT_MS: '500' });
-    const log = createLogger('silent', new LogCapture());
+    const log = createLogger('info', logs);
     const stores = redisTokenStores(createRedisClient({ url: redis.url, keyPrefix: 'ready:' }));
     await stores.storage.connect();
     deps = {
@@ -74,12 +76,14 @@ if (redisUrl() && postgresUrl()) describe('GET /readyz with real Redis and Postg
     await Promise.all([redis.destroy(), postgres.destroy()]);
   });
 
-  const readiness = async () => request(createApp(deps).callback()).get('/readyz');
+  // One app, as a process has: the outage is logged by its Health (one per app).
+  let app: ReturnType<typeof createApp> | undefined;
+  const readiness = async () => request((app ??= createApp(deps)).callback()).get('/readyz');
 
   it('is ready when both answer', async () => {
     const res = await readiness();
     expect(res.status).toBe(200);
-    expect(res.body.checks).toEqual({ database: { status: 'ok', backend: 'postgres' }, store: { status: 'ok', backend: 'redis' } });
+    expect(res.body.checks).toEqual({ database: { status: 'up', backend: 'postgres' }, store: { status: 'up', backend: 'redis' } });
   });
 
   it('reports a stopped Redis as 503 naming the store, and recovers when it returns', async () => {
@@ -88,21 +92,46 @@ if (redisUrl() && postgresUrl()) describe('GET /readyz with real Redis and Postg
     expect(down.status).toBe(503);
     expect(down.body.status).toBe('unavailable');
     expect(down.body.checks.store).toMatchObject({ status: 'down', backend: 'redis' });
-    expect(down.body.checks.database.status).toBe('ok');
+    expect(down.body.checks.database.status).toBe('up');
 
     await redis.start();
     await eventually(async () => (await readiness()).status === 200);
   });
 
-  it('reports a stopped PostgreSQL as 503 naming the database, and recovers when it returns', async () => {
+  it('stays ready (200, degraded) with PostgreSQL stopped: the hot paths need only Redis; logs the outage once and its end once', async () => {
     await postgres.stop();
     const down = await readiness();
-    expect(down.status).toBe(503);
+    expect(down.status).toBe(200);
+    expect(down.body.status).toBe('degraded');
     expect(down.body.checks.database).toMatchObject({ status: 'down', backend: 'postgres' });
-    expect(down.body.checks.store.status).toBe('ok');
+    expect(down.body.checks.store.status).toBe('up');
     expect(JSON.stringify(down.body)).not.toContain('127.0.0.1');
+    await readiness();
+    expect(logs.events('database.unavailable')).toHaveLength(1);
 
     await postgres.start();
-    await eventually(async () => (await readiness()).status === 200);
+    await eventually(async () => (await readiness()).body.status === 'ready');
+    expect(logs.events('database.recovered')).toEqual([expect.objectContaining({ downMs: expect.any(Number) })]);
+  });
+
+  it('is not ready (503) while the database has never answered since start: a wrong DATABASE_URL stops a rollout', async () => {
+    const db = createDatabase({ kind: 'postgres', url: `postgres://portcullis@127.0.0.1:${await freePort()}/none` }, deps.log);
+    try {
+      const res = await request(createApp({ ...deps, db }).callback()).get('/readyz');
+      expect(res.status).toBe(503);
+      expect(res.body).toMatchObject({ status: 'unavailable', checks: { database: { status: 'down' }, store: { status: 'up' } } });
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('answers 503 draining once the drain starts, with both dependencies up', async () => {
+    const hot = createHotPaths(deps);
+    const app = createApp(deps, hot);
+    expect((await request(app.callback()).get('/readyz')).status).toBe(200);
+    hot.health.startDrain();
+    const res = await request(app.callback()).get('/readyz');
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ status: 'draining', checks: { database: { status: 'up', backend: 'postgres' }, store: { status: 'up', backend: 'redis' } } });
   });
 });

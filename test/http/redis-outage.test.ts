@@ -42,7 +42,7 @@ describe('fail closed while Redis is unreachable', () => {
   const login = () => http().post('/oauth/token').type('form').send({ grant_type: 'password', client_id: 'app', username: 'carol', password: PASSWORD, scope: 'items:read' });
   const introspect = (token: string) => http().post('/oauth/introspect').set('Authorization', basic('rs', RS_SECRET)).type('form').send({ token });
   const verify = () => http().get('/oauth/verify').set('Authorization', `Bearer ${accessToken}`);
-  const storeReady = async () => (await http().get('/readyz')).body.checks.store.status === 'ok';
+  const storeReady = async () => (await http().get('/readyz')).body.checks.store.status === 'up';
 
   beforeAll(async () => {
     redis = await startRedis();

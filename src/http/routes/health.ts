@@ -2,23 +2,8 @@ import type Router from '@koa/router';
 import { newRouter } from './router';
 import { z } from 'zod';
 import { defineRoute } from '../openapi/route';
-import { TimeoutError, withTimeout } from '../../async';
-import { pingDatabase } from '../../db/database';
-import type { Deps } from '../../deps';
+import type { Health } from '../health';
 import type { AppState } from '../context';
-
-type CheckResult = { status: 'ok' | 'down'; backend: string; reason?: string };
-
-async function check(backend: string, probe: () => Promise<void>, timeoutMs: number): Promise<CheckResult> {
-  try {
-    await withTimeout(probe(), timeoutMs);
-    return { status: 'ok', backend };
-  } catch (error) {
-    // The reason stays generic: /readyz is often reachable from outside, and driver messages
-    // name hosts and ports.
-    return { status: 'down', backend, reason: error instanceof TimeoutError ? 'timeout' : 'unreachable' };
-  }
-}
 
 const readinessSchema = z
   .object({
@@ -27,7 +12,7 @@ const readinessSchema = z
   })
   .meta({ id: 'Readiness', description: 'Each dependency\'s state' });
 
-export function healthRoutes(deps: Pick<Deps, 'config' | 'db' | 'dbKind' | 'storage'>): Router<AppState> {
+export function healthRoutes(health: Health): Router<AppState> {
   const router = newRouter();
 
   // Liveness: the process answers. Deliberately checks nothing else, so an orchestrator does
@@ -41,21 +26,18 @@ export function healthRoutes(deps: Pick<Deps, 'config' | 'db' | 'dbKind' | 'stor
     ctx.body = { status: 'ok' };
   });
 
-  // Readiness: both stores answer within the timeout; 503 names the one that did not.
+  // Readiness: what this instance can still serve (http/health.ts). 200 while the token store
+  // answers, even without the database ("degraded": the hot paths need only the store); 503
+  // without the store, or while draining. The body names each dependency's state either way.
   defineRoute(router, {
     method: 'get', path: '/readyz', operationId: 'readiness', summary: 'Readiness: whether this instance should get traffic', tags: ['Health'], auth: { kind: 'none' },
     responses: { 200: { description: 'ready', schema: readinessSchema }, 503: { description: 'not ready: the body names the dependency', schema: readinessSchema } },
     examples: [{ summary: 'ready' }],
   }, async (ctx) => {
-    const timeoutMs = deps.config.readinessTimeoutMs;
-    const [database, store] = await Promise.all([
-      check(deps.dbKind, () => pingDatabase(deps.db), timeoutMs),
-      check(deps.storage.kind, () => deps.storage.ping(), timeoutMs),
-    ]);
-    const ready = database.status === 'ok' && store.status === 'ok';
+    const report = await health.check();
     ctx.set('Cache-Control', 'no-store');
-    ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ready' : 'unavailable', checks: { database, store } };
+    ctx.status = report.ready ? 200 : 503;
+    ctx.body = { status: report.status, checks: report.checks };
   });
 
   return router;

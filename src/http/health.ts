@@ -1,0 +1,95 @@
+import { TimeoutError, withTimeout } from '../async';
+import { pingDatabase } from '../db/database';
+import type { Deps } from '../deps';
+import { OutageLog } from '../store/outage-log';
+
+export type DependencyStatus = 'up' | 'down';
+
+export interface DependencyCheck {
+  readonly status: DependencyStatus;
+  /** `redis` or `memory`; `postgres` or `pglite`. */
+  readonly backend: string;
+  /** `timeout` or `unreachable`: generic on purpose (see check()). */
+  readonly reason?: string;
+}
+
+/**
+ * - `ready`: every dependency answers.
+ * - `degraded`: the token store answers, the database does not, but it did earlier. Still ready:
+ *   the hot paths (introspection, forward-auth, refresh) read only the token store and the client
+ *   cache filled from the database, and pulling every replica would take them down too. What
+ *   needs the database (logins, clients not in the cache, the account and admin APIs) fails until
+ *   it is back.
+ * - `unavailable`: the token store does not answer (no token can be checked), or the database has
+ *   not answered once since start (an instance with a wrong DATABASE_URL or password, or cold
+ *   caches, must not join: a rollout stops at its first instance).
+ * - `draining`: SIGTERM arrived; the instance finishes what it has and takes nothing new.
+ */
+export type HealthStatus = 'ready' | 'degraded' | 'unavailable' | 'draining';
+
+export interface HealthReport {
+  readonly status: HealthStatus;
+  /** Whether an orchestrator should send traffic here (/readyz 200). */
+  readonly ready: boolean;
+  readonly checks: { readonly store: DependencyCheck; readonly database: DependencyCheck };
+}
+
+async function probe(backend: string, ping: () => Promise<void>, timeoutMs: number): Promise<DependencyCheck> {
+  try {
+    await withTimeout(ping(), timeoutMs);
+    return { status: 'up', backend };
+  } catch (error) {
+    // The reason stays generic: /readyz is often reachable from outside, and driver messages
+    // name hosts and ports (the outage log line has the driver's message).
+    return { status: 'down', backend, reason: error instanceof TimeoutError ? 'timeout' : 'unreachable' };
+  }
+}
+
+/**
+ * What this instance can serve, decided from its dependencies and whether it is draining: the
+ * readiness endpoint answers from it, and the metrics read it (check()). Also where the
+ * database's outage is logged once (OutageLog): the probes and the error handler report to it.
+ */
+export class Health {
+  private drainingSince: number | undefined;
+  /** The database answered a probe since start (see `degraded`). */
+  private databaseSeen = false;
+  /** The database's outage, logged once (the token store logs its own: store/create-store.ts). */
+  readonly database: OutageLog;
+
+  constructor(private readonly deps: Pick<Deps, 'config' | 'db' | 'dbKind' | 'storage' | 'log'>) {
+    this.database = new OutageLog(deps.log, 'database');
+  }
+
+  get draining(): boolean {
+    return this.drainingSince !== undefined;
+  }
+
+  /** From SIGTERM on, readiness answers 503 so the orchestrator stops sending traffic. */
+  startDrain(): void {
+    this.drainingSince ??= Date.now();
+  }
+
+  /** Probes both dependencies (each within READINESS_TIMEOUT_MS, in parallel). */
+  async check(): Promise<HealthReport> {
+    const timeoutMs = this.deps.config.readinessTimeoutMs;
+    const [database, store] = await Promise.all([
+      probe(this.deps.dbKind, () => pingDatabase(this.deps.db), timeoutMs),
+      probe(this.deps.storage.kind, () => this.deps.storage.ping(), timeoutMs),
+    ]);
+    if (database.status === 'up') {
+      this.databaseSeen = true;
+      this.database.up();
+    } else {
+      this.database.down(database.reason ?? 'unreachable');
+    }
+    const status: HealthStatus = this.draining
+      ? 'draining'
+      : store.status === 'down' || (database.status === 'down' && !this.databaseSeen)
+        ? 'unavailable'
+        : database.status === 'down'
+          ? 'degraded'
+          : 'ready';
+    return { status, ready: status === 'ready' || status === 'degraded', checks: { store, database } };
+  }
+}
