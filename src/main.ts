@@ -132,6 +132,8 @@ export async function startService(env: NodeJS.ProcessEnv, options: BuildOptions
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       deps.log.info({ event: 'server.stopping', reason }, 'shutting down');
+      // Readiness answers 503 from now on, while the drain below finishes what is in flight.
+      hot.health.startDrain();
       stopWatchingKeys();
       await clientsWatch?.stop();
       await http.close(config.shutdownTimeoutSec * 1000);

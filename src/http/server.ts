@@ -13,10 +13,26 @@ export interface ListeningServer {
 export async function listen<S>(app: Koa<S>, port: number, host: string, log: Logger): Promise<ListeningServer> {
   let draining = false;
   const server = http.createServer(app.callback());
-  // A keep-alive client must learn that this instance is going away; after the drain starts,
-  // every response tells it to reconnect elsewhere.
+  // Responses not yet sent: the ones still being answered when the drain starts must close
+  // their connection too, or a keep-alive client holds it open (up to keepAliveTimeout) and
+  // the exit waits for it.
+  const pending = new Set<http.ServerResponse>();
+  const closeAfter = (res: http.ServerResponse): void => {
+    if (res.headersSent) {
+      // Sent as keep-alive already: end the connection once this response is out.
+      res.once('finish', () => res.socket?.end());
+      return;
+    }
+    // A keep-alive client must learn that this instance is going away (RFC 9112 §9.6).
+    res.setHeader('Connection', 'close');
+  };
   server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (draining) res.setHeader('Connection', 'close');
+    if (draining) {
+      closeAfter(res);
+      return;
+    }
+    pending.add(res);
+    res.once('close', () => pending.delete(res));
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -30,6 +46,8 @@ export async function listen<S>(app: Koa<S>, port: number, host: string, log: Lo
 
   async function close(timeoutMs: number): Promise<void> {
     draining = true;
+    for (const res of pending) closeAfter(res);
+    pending.clear();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
