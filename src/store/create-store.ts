@@ -57,6 +57,7 @@ export async function createStores(config: Config, log: Logger): Promise<Stores>
   try {
     await storage.connect();
   } catch (error) {
+    // The client's error event usually came first, with the node's own reply: that reason stays.
     outages.down(`not reachable at start (retrying in the background): ${(error as Error).message}`);
   }
   // While Redis cannot answer, whatever needs it fails closed with 503 (http/middleware/errors.ts).

@@ -148,14 +148,14 @@ if (!redisUrl() || !postgresUrl()) {
 
         const shared = await startServiceProcess({ ...env, REDIS_URL_FILE: secretFile(`${redisUrl()!}\n`) });
         const ready = (await (await fetch(`${shared.url}/readyz`)).json()) as { checks: unknown };
-        expect(ready.checks).toEqual({ database: { status: 'ok', backend: 'postgres' }, store: { status: 'ok', backend: 'redis' } });
+        expect(ready.checks).toEqual({ database: { status: 'up', backend: 'postgres' }, store: { status: 'up', backend: 'redis' } });
         shared.child.kill('SIGTERM');
         await expect(shared.exited()).resolves.toEqual({ code: 0, signal: null });
 
         const guarded = await startServiceProcess({ ...env, REDIS_URL_FILE: secretFile(`${redis.url}\r\n`), REDIS_PASSWORD_FILE: secretFile(`${password}\n`) });
         const guardedReady = await fetch(`${guarded.url}/readyz`);
         expect(guardedReady.status).toBe(200);
-        expect(((await guardedReady.json()) as { checks: { store: unknown } }).checks.store).toEqual({ status: 'ok', backend: 'redis' });
+        expect(((await guardedReady.json()) as { checks: { store: unknown } }).checks.store).toEqual({ status: 'up', backend: 'redis' });
         guarded.child.kill('SIGTERM');
         await expect(guarded.exited()).resolves.toEqual({ code: 0, signal: null });
         expect(guarded.stdout() + guarded.stderr()).not.toContain(password.trim());

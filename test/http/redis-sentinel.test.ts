@@ -149,6 +149,6 @@ describe('Redis Sentinel mode (REDIS_MODE=sentinel)', () => {
     expect((await introspect((after.body as Tokens).access_token)).body.active).toBe(true);
     expect((await introspect(revoked.access_token)).body).toEqual({ active: false });
     expect((await login()).status).toBe(200);
-    expect((await http().get('/readyz')).body.checks.store.status).toBe('ok');
+    expect((await http().get('/readyz')).body.checks.store.status).toBe('up');
   }, FAILOVER_DEADLINE_MS + 15_000);
 });

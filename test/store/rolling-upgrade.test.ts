@@ -145,9 +145,9 @@ describe('Redis token store across the upgrade to user tags (standalone)', () =>
       await previous.revokeUserTokensBefore(userId, now - 5, 900, nowSec);
       await previous.revokeClientTokensBefore('spa', now - 7, 900, nowSec);
 
-      expect(await stores.revocations.revocationState('jti-1', userId, nowSec, undefined, 'spa')).toEqual({ blacklisted: true, userRevokedBefore: now - 5, familyRevoked: false, clientRevokedBefore: now - 7 });
-      expect(await stores.revocations.revocationState('jti-2', userId, nowSec, undefined, 'mobile')).toEqual({ blacklisted: false, userRevokedBefore: now - 5, familyRevoked: false, clientRevokedBefore: 0 });
-      expect(await stores.revocations.revocationState('jti-1', userId, nowSec + 900, undefined, 'spa')).toEqual({ blacklisted: false, userRevokedBefore: 0, familyRevoked: false, clientRevokedBefore: 0 });
+      expect(await stores.revocations.revocationState('jti-1', userId, nowSec, undefined, 'spa')).toEqual({ blacklisted: true, userRevokedBefore: now - 5, familyRevoked: false, clientRevokedBefore: now - 7, lostBefore: 0 });
+      expect(await stores.revocations.revocationState('jti-2', userId, nowSec, undefined, 'mobile')).toEqual({ blacklisted: false, userRevokedBefore: now - 5, familyRevoked: false, clientRevokedBefore: 0, lostBefore: 0 });
+      expect(await stores.revocations.revocationState('jti-1', userId, nowSec + 900, undefined, 'spa')).toEqual({ blacklisted: false, userRevokedBefore: 0, familyRevoked: false, clientRevokedBefore: 0, lostBefore: 0 });
     });
 
     it('an epoch this release moves takes the later of the two, and the previous release reads it', async () => {
@@ -169,7 +169,7 @@ describe('Redis token store across the upgrade to user tags (standalone)', () =>
       await stores.revocations.revokeClientTokensBefore('spa', now - 7, 900, nowSec);
       await stores.families.revokeFamily(old.familyId, POLICY, now);
 
-      expect(await previous.revocationState('jti-1', userId, nowSec, old.familyId, 'spa')).toEqual({ blacklisted: true, userRevokedBefore: now - 5, familyRevoked: true, clientRevokedBefore: now - 7 });
+      expect(await previous.revocationState('jti-1', userId, nowSec, old.familyId, 'spa')).toEqual({ blacklisted: true, userRevokedBefore: now - 5, familyRevoked: true, clientRevokedBefore: now - 7, lostBefore: 0 });
       // As the previous release wrote them: the blacklist entry's value is its expiry and it
       // expires with the token; the epochs are {epoch, exp} hashes.
       expect(await previous.redis.get(previousKeys.blacklist('jti-1'))).toBe(String(nowSec + 900));
