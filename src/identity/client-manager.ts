@@ -10,8 +10,13 @@ import { IdentityError } from './errors';
 /** Who changes a client: by hand (admin API, CLI), or a clients file's apply (managed-clients.ts). */
 export type ChangedBy = 'hand' | 'clients-file';
 
+/** A mark as messages show it: a path may hold control characters, which must not reach a terminal. */
+export function printableMark(mark: string): string {
+  return mark.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function managedClientError(id: string, mark: string): IdentityError {
-  return new IdentityError('managed_client', `client ${id} is managed by the clients file ${mark}: change it there`);
+  return new IdentityError('managed_client', `client ${id} is managed by the clients file ${printableMark(mark)}: change it there`);
 }
 
 /**

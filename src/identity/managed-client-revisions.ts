@@ -1,4 +1,5 @@
 import type { Database } from '../db/database';
+import { printableMark } from './client-manager';
 
 // Clients as code, a file's `revision` (README "Clients as code"): every instance applies its
 // own copy of the file, at start, on SIGHUP and when it changes. In a rolling deploy an instance
@@ -34,7 +35,8 @@ export class RevisionRefused extends Error {
 
 const REVISIONS = 'clients_file_revisions';
 
-function refusal(mark: string, file: DeclaredRevision, stored: { revision: number; digest: string }): string | undefined {
+function refusal(rawMark: string, file: DeclaredRevision, stored: { revision: number; digest: string }): string | undefined {
+  const mark = printableMark(rawMark);
   if (file.revision === undefined) return `no revision, but revision ${stored.revision} was applied for ${mark}: refused, nothing changed (once a mark's file gives a revision, every later one must)`;
   if (file.revision < stored.revision) return `revision ${file.revision} is older than revision ${stored.revision}, the last applied for ${mark}: refused, nothing changed (an instance with an older copy of the file?)`;
   if (file.revision === stored.revision && file.digest !== stored.digest) {
@@ -63,4 +65,20 @@ export async function checkRevision(trx: Database, mark: string, file: DeclaredR
 export async function recordRevision(trx: Database, mark: string, file: DeclaredRevision, now: Date): Promise<void> {
   if (file.revision === undefined) return;
   await trx(REVISIONS).insert({ mark, revision: file.revision, digest: file.digest, applied_at: now }).onConflict('mark').merge();
+}
+
+/**
+ * A file may take a client from another mark (README: declaring a client puts it under this
+ * file), but not from a mark that applies revisions: an older copy of that file under another
+ * name (its `name:` renamed or added since) would otherwise undo the newer one unchecked. The
+ * reason when `takenFrom` (client id to its current mark) names such a mark; else undefined.
+ */
+export async function takeoverRefusal(trx: Database, mark: string, takenFrom: ReadonlyMap<string, string>): Promise<string | undefined> {
+  const marks = [...new Set(takenFrom.values())].filter((other) => other !== mark);
+  if (marks.length === 0) return undefined;
+  const guarded = new Set(await trx(REVISIONS).whereIn('mark', marks).pluck<string[]>('mark'));
+  const taken = [...takenFrom].filter(([, other]) => guarded.has(other));
+  if (taken.length === 0) return undefined;
+  const [id, other] = taken[0]!;
+  return `client ${id} is managed by ${JSON.stringify(other)}, which applies revisions: another mark may not take it (an older copy of a renamed file?); refused, nothing changed. Remove it from that file first${taken.length > 1 ? ` (and ${taken.length - 1} more)` : ''}`;
 }

@@ -2,7 +2,7 @@ import type { Database } from '../db/database';
 import { revokeClientTokens, type ClientLifecycleDeps } from './client-lifecycle';
 import { deleteClient } from './clients';
 import { IdentityError } from './errors';
-import { checkRevision, recordRevision, RevisionRefused, type DeclaredRevision, type RevisionCheck } from './managed-client-revisions';
+import { checkRevision, recordRevision, RevisionRefused, takeoverRefusal, type DeclaredRevision, type RevisionCheck } from './managed-client-revisions';
 import { applyOne, type ClientChange, type ManagedClient } from './managed-client-sync';
 
 // Clients as code (issue 15): the clients a file declares are made to match it in one
@@ -109,10 +109,13 @@ async function inTransaction(deps: ManagedClientsDeps, declared: readonly Manage
       await trx.raw(`select pg_advisory_xact_lock(${APPLY_LOCK})`);
       // Under the lock: an apply of a newer revision on another instance is committed or not begun.
       const declaredRevision = options.revision ?? { revision: undefined, digest: '' };
-      const revision = await checkRevision(trx, options.managedBy, declaredRevision);
+      const marks = new Map((await trx('clients').select<Array<{ id: string; managed_by: string | null }>>('id', 'managed_by')).map((row) => [row.id, row.managed_by]));
+      const takenFrom = new Map(declared.flatMap((client) => (marks.get(client.id) ? [[client.id, marks.get(client.id)!] as const] : [])));
+      const takeover = await takeoverRefusal(trx, options.managedBy, takenFrom);
+      const checked = await checkRevision(trx, options.managedBy, declaredRevision);
+      const revision = takeover === undefined ? checked : { ...(checked ?? { mark: options.managedBy, file: declaredRevision.revision ?? null, stored: null }), refused: checked?.refused ?? takeover };
       // A dry run goes on to show what the file differs by.
       if (revision?.refused !== undefined && !options.dryRun) throw new RevisionRefused({ ...revision, refused: revision.refused });
-      const marks = new Map((await trx('clients').select<Array<{ id: string; managed_by: string | null }>>('id', 'managed_by')).map((row) => [row.id, row.managed_by]));
       const created: string[] = [];
       const changed: ClientChange[] = [];
       const unchanged: string[] = [];

@@ -4,6 +4,7 @@ import { listClientSecrets } from '../../src/identity/client-secret-records';
 import { addClientSecret, expireClientSecret, removeClientSecret, rotateClientSecret } from '../../src/identity/client-secret-store';
 import { deleteClient, findClient, updateClient } from '../../src/identity/clients';
 import { applyManagedClients, clientManager, PrunedTokensNotEnded, RevisionRefused, type ManagedClient } from '../../src/identity/managed-clients';
+import { managedClientError } from '../../src/identity/client-manager';
 import { createTestDeps, type TestDeps } from '../support/deps';
 import { databaseKinds } from '../support/env';
 import { basic, oauthFixture } from '../support/oauth-fixture';
@@ -189,6 +190,13 @@ describe('clients as code: applying a declaration', () => {
   });
 });
 
+describe('a mark in messages', () => {
+  it('shows a path\'s control characters escaped: a terminal never gets them', () => {
+    const message = managedClientError('api', '/srv/x\n\u001b[31mred/clients.yaml').message;
+    expect(message).toBe('client api is managed by the clients file /srv/x\\u000a\\u001b[31mred/clients.yaml: change it there');
+  });
+});
+
 describe.each(databaseKinds())('clients as code: a file\'s revision (%s)', (kind) => {
   const MARK = 'prod-clients';
   let deps: TestDeps;
@@ -237,6 +245,23 @@ describe.each(databaseKinds())('clients as code: a file\'s revision (%s)', (kind
     expect(await clientManager(deps.db, 'new-app')).toBe(MARK);
     expect(await stored()).toEqual({ revision: expect.anything(), digest: 'd2' });
     expect(Number((await stored())?.revision)).toBe(2);
+  });
+
+  it('an older copy under another mark (its name: added or renamed since) cannot take the clients back', async () => {
+    // v1 had no name (its mark: the path) and no revision; v2 named the file and gave a revision.
+    await apply(v1, undefined, 'd1', { managedBy: '/etc/portcullis/clients.yaml' });
+    await apply(v2, 2, 'd2');
+    expect(await clientManager(deps.db, 'worker')).toBe(MARK);
+    const error = await refused(apply(v1, undefined, 'd1', { managedBy: '/etc/portcullis/clients.yaml' }));
+    expect(error.message).toMatch(/^client worker is managed by "prod-clients", which applies revisions: another mark may not take it .*refused, nothing changed/);
+    expect(await secretIds()).toEqual(['fresh']);
+    expect(await clientManager(deps.db, 'worker')).toBe(MARK);
+    // A dry run shows it and would fail the same way.
+    expect((await apply(v1, undefined, 'd1', { managedBy: '/etc/portcullis/clients.yaml', dryRun: true })).revision?.refused).toBe(error.message);
+    // A client of a mark without revisions may still be taken (how a deployment adopts name:).
+    await apply([{ ...app, id: 'loose' }], undefined, 'd', { managedBy: 'other-file' });
+    expect((await apply([...v2, { ...app, id: 'loose' }], 3, 'd3')).created).toEqual([]);
+    expect(await clientManager(deps.db, 'loose')).toBe(MARK);
   });
 
   it('the same revision with another declaration is refused: the revision was not raised', async () => {
