@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClientsFileError, readClientsText } from '../config/clients-file';
+import { fileVersion } from '../config/file-identity';
 
 // An editor that saves in place, or a copy in progress, leaves a half-written file for a moment;
 // applied then (with prune), it would delete every client the missing half declared. So the
@@ -21,7 +22,7 @@ function look(file: string, secretFiles: readonly string[]): { stats: string; te
     .map((path) => {
       try {
         const stat = statSync(path);
-        return `${stat.size}:${stat.mtimeMs}`;
+        return fileVersion(stat);
       } catch {
         return '-';
       }

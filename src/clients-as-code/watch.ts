@@ -3,6 +3,7 @@ import { PrunedTokensNotEnded, type ApplyResult, type ManagedClientsDeps } from 
 import type { Logger } from '../logging/logger';
 import { applyClientsFile, ClientsFileRefused, describeApply } from './apply-file';
 import { readSettled, type SettleOptions } from './settle';
+import { fileChanged, type FileIdentity } from '../config/file-identity';
 
 // CLIENTS_FILE in the service: applied at start, on SIGHUP and when the file or a secret file it
 // names changes. Orchestration (files, the database, the token store, signals), so it lives
@@ -39,8 +40,8 @@ export async function startClientsFile(
   let queued = false;
   const watched = new Set<string>();
 
-  const onChange = (current: { mtimeMs: number }, previous: { mtimeMs: number }): void => {
-    if (current.mtimeMs !== previous.mtimeMs) request('file changed');
+  const onChange = (current: FileIdentity, previous: FileIdentity): void => {
+    if (fileChanged(current, previous)) request('file changed');
   };
   const watchOnly = (paths: readonly string[]): void => {
     const wanted = new Set([file, ...paths]);

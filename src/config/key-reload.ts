@@ -3,6 +3,7 @@ import type { EventHub } from '../events/hub';
 import type { Keyring } from '../tokens/keyring';
 import type { Config } from './config';
 import { loadSigningKeys } from './signing-keys';
+import { fileChanged, type FileIdentity } from './file-identity';
 
 /**
  * Re-reads the configured key set and puts it in force. An invalid set is refused with an event
@@ -30,8 +31,8 @@ export function watchSigningKeys(config: Config, keyring: Keyring, events: Event
   const file = config.signingKeysFile;
   // Polling (not fs.watch) follows the atomic renames and symlink swaps that Kubernetes secret
   // volumes and deploy tools use.
-  const onChange = (current: { mtimeMs: number }, previous: { mtimeMs: number }): void => {
-    if (current.mtimeMs !== previous.mtimeMs) reloadSigningKeys(config, keyring, events);
+  const onChange = (current: FileIdentity, previous: FileIdentity): void => {
+    if (fileChanged(current, previous)) reloadSigningKeys(config, keyring, events);
   };
   if (file) watchFile(file, { interval: 1000, persistent: false }, onChange);
   return () => {
