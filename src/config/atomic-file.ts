@@ -1,4 +1,4 @@
-import { closeSync, fchmodSync, fchownSync, fsyncSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, fsyncSync, lstatSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 // Rewrites a file that a running service watches (SIGNING_KEYS_FILE) so that no reader ever sees
@@ -91,7 +91,9 @@ function lock(file: string, pending: string, mode: number, now: number): number 
       return openSync(pending, 'wx', mode);
     } catch (error) {
       if (code(error) !== 'EEXIST') throw new AtomicWriteError(`cannot create ${pending} (${code(error)}): the directory must be writable to replace ${file} in one step`);
-      if (attempt === 0 && isStale(pending, now)) {
+      const left = leftover(pending);
+      if (left === 'other') throw new AtomicWriteError(`${pending} exists and is not a file this command made (a link or a directory): remove it, then run again`);
+      if (attempt === 0 && left !== undefined && now - left > STALE_AFTER_MS) {
         removeQuietly(pending);
         continue;
       }
@@ -100,11 +102,13 @@ function lock(file: string, pending: string, mode: number, now: number): number 
   }
 }
 
-function isStale(pending: string, now: number): boolean {
+/** What is at the temp file's name (not following a link): a regular file's mtime, 'other', or undefined if gone. */
+function leftover(pending: string): number | 'other' | undefined {
   try {
-    return now - statSync(pending).mtimeMs > STALE_AFTER_MS;
+    const stat = lstatSync(pending);
+    return stat.isFile() ? stat.mtimeMs : 'other';
   } catch {
-    return false;
+    return undefined;
   }
 }
 

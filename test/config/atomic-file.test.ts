@@ -71,6 +71,14 @@ describe('replacing a watched file atomically', () => {
     expect(readdirSync(dir)).toEqual(['signing-keys.json']);
   });
 
+  it('refuses a temp name that is a link or a directory, however old, with a message saying what to do', () => {
+    const { dir, file } = keyFile();
+    symlinkSync(path.join(dir, 'nowhere'), pendingPath(file));
+    expect(() => rewriteFile(file, () => 'new', Date.now() + 10 * STALE_AFTER_MS)).toThrow(/is not a file this command made \(a link or a directory\): remove it/);
+    expect(lstatSync(pendingPath(file)).isSymbolicLink()).toBe(true);
+    expect(readFileSync(file, 'utf8')).toBe('{"keys":["old"]}');
+  });
+
   it('replaces the file a symbolic link names, and keeps the link', () => {
     const { dir, file } = keyFile();
     const link = path.join(dir, 'current.json');
