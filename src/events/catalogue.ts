@@ -68,7 +68,6 @@ export interface EventMap {
   'refresh.reuse_detected': Origin & { familyId: string; clientId: string; userId: string; generation: number };
   'refresh.refused': Origin & { reason: RefreshRefusal; familyId: string; clientId: string; userId?: string | undefined };
   /** A refresh-token family ended by the service itself because of a detected attack. */
-  'family.revoked': Origin & { familyId: string; userId: string; clientId: string; reason: 'reuse_detected' | 'code_replayed' };
   'session.evicted': Origin & { userId: string; clientId: string; familyIds: readonly string[] };
   'code.issued': Origin & { userId: string; clientId: string; scope: string };
   'code.refused': Origin & { reason: string; clientId: string; userId?: string | undefined };

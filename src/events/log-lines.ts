@@ -17,7 +17,6 @@ export const LOG_LINES: { readonly [K in EventName]: LogLine<K> } = {
     // A refusal after the token was proven ends the family (the user may no longer sign in, or the client was recreated).
     message: (p) => (p.reason === 'client_recreated' ? 'family of a deleted client refused' : p.userId !== undefined ? 'family revoked: its user may no longer sign in' : 'refresh token refused'),
   },
-  'family.revoked': { level: 'warn', message: 'refresh-token family revoked by the service' },
   'session.evicted': { level: 'info', message: 'oldest sessions ended: per-user session limit reached' },
   'code.issued': { level: 'info', message: 'authorization code issued' },
   'code.refused': { level: 'info', message: 'authorization code refused' },

@@ -26,7 +26,11 @@ export function subscribeEventMetrics(events: EventHub, metrics: Metrics): () =>
     events.on('refresh.replayed', ({ clientId }) => metrics.refreshGraceReplays.labels(clientId).inc()),
     events.on('refresh.reuse_detected', ({ clientId }) => metrics.refreshReuse.labels(clientId).inc()),
     events.on('refresh.refused', ({ reason }) => metrics.refreshRefused.labels(reason).inc()),
-    events.on('family.revoked', ({ reason }) => metrics.familiesRevoked.labels(reason).inc()),
+    // Each attack ends its login in the same step: one event says both.
+    events.on('refresh.reuse_detected', () => metrics.familiesRevoked.labels('reuse_detected').inc()),
+    events.on('code.replayed', ({ familyId }) => {
+      if (familyId !== undefined) metrics.familiesRevoked.labels('code_replayed').inc();
+    }),
     events.on('login.succeeded', () => pageLogins.inc()),
     events.on('login.failed', () => metrics.loginFailures.inc()),
     events.on('login.throttled', ({ reason }) => metrics.loginThrottled.labels(reason).inc()),

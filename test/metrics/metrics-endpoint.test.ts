@@ -6,6 +6,7 @@ import { instrument, type Instrumented } from '../../src/metrics/instrument';
 import { metricsApp } from '../../src/metrics/server';
 import { generateJwk } from '../../src/tokens/generate';
 import { parseKeySet } from '../../src/tokens/keyring';
+import type { FakeClock } from '../support/clock';
 import type { TestDeps } from '../support/deps';
 import { basic, oauthFixture, RS_SECRET, SERVICE_SECRET } from '../support/oauth-fixture';
 
@@ -109,6 +110,18 @@ describe('GET /metrics (Prometheus exposition)', () => {
     const after = await scrape();
     expect(sample(after, 'portcullis_introspections_total{result="active"}')).toBe(sample(before, 'portcullis_introspections_total{result="active"}') + 1);
     expect(sample(after, 'portcullis_introspections_total{result="inactive"}')).toBe(sample(before, 'portcullis_introspections_total{result="inactive"}') + 1);
+  });
+
+  it('counts a refresh-token reuse once, as a reuse and as a login ended for it', async () => {
+    const login = await request(api.callback()).post('/oauth/token').type('form').send({ grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice-password' });
+    const first = login.body.refresh_token as string;
+    expect((await request(api.callback()).post('/oauth/token').type('form').send({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: first })).status).toBe(200);
+    (deps.clock as FakeClock).advance((deps.config.refresh.graceSec + 1) * 1000);
+    const before = await scrape();
+    expect((await request(api.callback()).post('/oauth/token').type('form').send({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: first })).status).toBe(400);
+    const after = await scrape();
+    expect(sample(after, 'portcullis_families_revoked_total{reason="reuse_detected"}')).toBe(sample(before, 'portcullis_families_revoked_total{reason="reuse_detected"}') + 1);
+    expect(sample(after, 'portcullis_refresh_reuse_detections_total{client_id="spa"}')).toBe(sample(before, 'portcullis_refresh_reuse_detections_total{client_id="spa"}') + 1);
   });
 
   it('counts a wrong password as a login failure and times the hash', async () => {

@@ -43,7 +43,6 @@ async function redeem(deps: CodeDeps, request: GrantRequest, codeHash: string): 
   if (result.outcome === 'replayed') {
     await revokeIssued(deps, result.code, result.issued);
     deps.events.emit('code.replayed', { userId: result.code.userId, clientId: client.id, codeClientId: result.code.clientId, familyId: result.issued?.familyId, ip, requestId });
-    if (result.issued?.familyId !== undefined) deps.events.emit('family.revoked', { familyId: result.issued.familyId, userId: result.code.userId, clientId: result.code.clientId, reason: 'code_replayed', ip, requestId });
     throw unusable();
   }
   return result.code;
@@ -114,7 +113,6 @@ export const authorizationCodeGrant: Grant = {
     if (recorded === 'replayed') {
       await revokeIssued(deps, code, { jti: issued.jti, accessTokenExpiresAt: issued.exp, familyId: family?.familyId });
       deps.events.emit('code.replayed', { userId: user.id, clientId: client.id, familyId: family?.familyId, ip, requestId });
-      if (family !== undefined) deps.events.emit('family.revoked', { familyId: family.familyId, userId: user.id, clientId: client.id, reason: 'code_replayed', ip, requestId });
       throw unusable();
     }
     deps.events.emit('token.issued', { grant: 'authorization_code', userId: user.id, clientId: client.id, secretId: request.secretId, jti: issued.jti, familyId: family?.familyId, scope: granted.join(' '), ip, requestId });

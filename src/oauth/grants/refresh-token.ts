@@ -56,9 +56,8 @@ function successorOf(result: RotationResult, presented: RefreshToken, fresh: Ref
       return { family: result.family, refreshToken: successor };
     }
     case 'reused':
-      // One fact, two events: the attack seen, and what the store did about it (one atomic step).
+      // One event: the store revoked the family in the same atomic step that saw the reuse.
       deps.events.emit('refresh.reuse_detected', { ...context, userId: result.family.userId, generation: result.family.generation });
-      deps.events.emit('family.revoked', { ...context, userId: result.family.userId, reason: 'reuse_detected' });
       throw unusable();
     default:
       deps.events.emit('refresh.refused', { reason: result.outcome, ...context });
