@@ -45,7 +45,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
   }
   try {
     // Unreachable, or migrations pending without MIGRATE_ON_START: refused, not started.
-    const applied = await openDatabase(db, target, { migrate: config.migrateOnStart });
+    const applied = await openDatabase(db, target, { migrate: config.migrateOnStart, log });
     if (applied.length > 0) log.info({ event: 'database.migrated', applied }, 'migrations applied');
     await reportStoredProblems(db, log);
     const { storage, families, revocations, codes, browserSessions, throttle } = await createStores(config, log);

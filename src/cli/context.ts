@@ -46,7 +46,7 @@ export async function withDatabase<T>(config: Config, run: (db: Database, target
   }
   try {
     if (migrate === 'no-check') await checkReachable(db, target);
-    else await openDatabase(db, target, { migrate });
+    else await openDatabase(db, target, { migrate, log });
     return await run(db, target);
   } catch (error) {
     throw cliErrorOf(error);

@@ -10,9 +10,16 @@ const source: Knex.MigrationSource<Migration> = {
 
 const options: Knex.MigratorConfig = { migrationSource: source, tableName: 'knex_migrations' };
 
+// During a rollout the migration Job of the next release runs first: an old pod that restarts
+// then finds migrations it does not know. knex calls that "corrupt" and throws, which made old
+// pods crash-loop and a rollback impossible. Migrations are additive across one release (the
+// previous one runs on the new schema), so applying and listing tolerate them; rollback does
+// not, as it cannot revert what it does not know.
+const tolerant: Knex.MigratorConfig = { ...options, disableMigrationsListValidation: true };
+
 /** Applies every pending migration; returns the names applied. */
 export async function migrateLatest(db: Database): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest(options)) as [number, string[]];
+  const [, applied] = (await db.migrate.latest(tolerant)) as [number, string[]];
   return applied;
 }
 
@@ -22,7 +29,11 @@ export async function migrateRollbackAll(db: Database): Promise<string[]> {
   return reverted;
 }
 
-export async function migrationStatus(db: Database): Promise<{ applied: string[]; pending: string[] }> {
-  const [applied, pending] = (await db.migrate.list(options)) as [Array<{ name: string }>, Migration[]];
-  return { applied: applied.map((row) => row.name), pending: pending.map((migration) => migration.name) };
+/** Applied and pending migrations of this release, and `unknown`: applied ones this release does
+ *  not know (the database is ahead, a newer release migrated it). */
+export async function migrationStatus(db: Database): Promise<{ applied: string[]; pending: string[]; unknown: string[] }> {
+  const [applied, pending] = (await db.migrate.list(tolerant)) as [Array<{ name: string }>, Migration[]];
+  const known = new Set(migrations.map((migration) => migration.name));
+  const names = applied.map((row) => row.name);
+  return { applied: names, pending: pending.map((migration) => migration.name), unknown: names.filter((name) => !known.has(name)) };
 }

@@ -1,6 +1,7 @@
 import { DEFAULT_CONNECT_TIMEOUT_MS, type Database, type DatabaseTarget } from './database';
 import { migrateLatest, migrationStatus } from './migrate';
 import { DatabaseUnavailable } from './startup-errors';
+import type { Logger } from '../logging/logger';
 
 export { DatabaseUnavailable } from './startup-errors';
 
@@ -59,11 +60,16 @@ export async function checkReachable(db: Database, target: DatabaseTarget): Prom
  * The schema must be current before the service or a command uses it: with `migrate` (
  * MIGRATE_ON_START) pending migrations are applied, otherwise their presence refuses the start
  * (a service on an unmigrated database answered every request with a 500). Returns the
- * migrations applied.
+ * migrations applied. A database ahead of this release (a newer release's migration Job ran, and
+ * this old pod restarted, or is the rollback) is used with one warning: only this release's
+ * pending migrations refuse the start.
  */
-export async function requireMigrated(db: Database, { migrate }: { migrate: boolean }): Promise<string[]> {
+export async function requireMigrated(db: Database, { migrate, log }: { migrate: boolean; log?: Pick<Logger, 'warn'> }): Promise<string[]> {
+  const { pending, unknown } = await migrationStatus(db);
+  if (unknown.length > 0) {
+    log?.warn({ event: 'database.ahead_of_release', unknown }, `the database has ${unknown.length} migration(s) this release does not know (${unknown.join(', ')}): a newer release migrated it; starting, as releases run on the next one's schema`);
+  }
   if (migrate) return migrateLatest(db);
-  const { pending } = await migrationStatus(db);
   if (pending.length === 0) return [];
   throw new DatabaseUnavailable(
     'database.migrations_pending',
@@ -73,7 +79,7 @@ export async function requireMigrated(db: Database, { migrate }: { migrate: bool
 }
 
 /** What the service and the CLI do before using the database: reach it, then require its schema. */
-export async function openDatabase(db: Database, target: DatabaseTarget, options: { migrate: boolean }): Promise<string[]> {
+export async function openDatabase(db: Database, target: DatabaseTarget, options: { migrate: boolean; log?: Pick<Logger, 'warn'> }): Promise<string[]> {
   await checkReachable(db, target);
   return requireMigrated(db, options);
 }
