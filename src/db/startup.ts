@@ -1,7 +1,6 @@
 import { DEFAULT_CONNECT_TIMEOUT_MS, type Database, type DatabaseTarget } from './database';
 import { migrateLatest, migrationStatus } from './migrate';
 import { DatabaseUnavailable } from './startup-errors';
-import type { Logger } from '../logging/logger';
 
 export { DatabaseUnavailable } from './startup-errors';
 
@@ -56,6 +55,11 @@ export async function checkReachable(db: Database, target: DatabaseTarget): Prom
   }
 }
 
+/** Where the start check warns: the service's logger, or a test's. */
+export interface StartLog {
+  warn(fields: object, message: string): void;
+}
+
 /**
  * The schema must be current before the service or a command uses it: with `migrate` (
  * MIGRATE_ON_START) pending migrations are applied, otherwise their presence refuses the start
@@ -64,7 +68,7 @@ export async function checkReachable(db: Database, target: DatabaseTarget): Prom
  * this old pod restarted, or is the rollback) is used with one warning: only this release's
  * pending migrations refuse the start.
  */
-export async function requireMigrated(db: Database, { migrate, log }: { migrate: boolean; log?: Pick<Logger, 'warn'> }): Promise<string[]> {
+export async function requireMigrated(db: Database, { migrate, log }: { migrate: boolean; log?: StartLog }): Promise<string[]> {
   const { pending, unknown } = await migrationStatus(db);
   if (unknown.length > 0) {
     log?.warn({ event: 'database.ahead_of_release', unknown }, `the database has ${unknown.length} migration(s) this release does not know (${unknown.join(', ')}): a newer release migrated it; starting, as releases run on the next one's schema`);
@@ -79,7 +83,7 @@ export async function requireMigrated(db: Database, { migrate, log }: { migrate:
 }
 
 /** What the service and the CLI do before using the database: reach it, then require its schema. */
-export async function openDatabase(db: Database, target: DatabaseTarget, options: { migrate: boolean; log?: Pick<Logger, 'warn'> }): Promise<string[]> {
+export async function openDatabase(db: Database, target: DatabaseTarget, options: { migrate: boolean; log?: StartLog }): Promise<string[]> {
   await checkReachable(db, target);
   return requireMigrated(db, options);
 }
