@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock';
@@ -79,9 +79,13 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * cannot be a username (too long, characters no username has — often a password typed into the
  * username field) is logged as a short hash, so it can still be correlated but not read.
  */
+// Keyed per process: a plain hash of a typed password could be reversed from the log with a
+// dictionary; this one correlates attempts within one process's log and reveals nothing.
+const USERNAME_HASH_KEY = randomBytes(32);
+
 function logFields(kind: CredentialKind, context: AttemptContext): CredentialFields & Origin & { readonly clientId?: string | undefined } {
   if (kind === 'client_auth') return { clientId: context.name.slice(0, 64), ip: context.address };
-  const username = tryUsernameKey(context.name) === undefined ? { usernameHash: createHash('sha256').update(context.name).digest('hex').slice(0, 16) } : { username: context.name };
+  const username = tryUsernameKey(context.name) === undefined ? { usernameHash: createHmac('sha256', USERNAME_HASH_KEY).update(context.name).digest('hex').slice(0, 16) } : { username: context.name };
   return { ...username, clientId: context.clientId, ip: context.address };
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basic, ISSUER, oauthFixture, SERVICE_SECRET } from '../support/oauth-fixture';
@@ -234,6 +235,8 @@ describe('found by the outside review', () => {
     const failed = t.deps.logs.events('login.failed').at(-1);
     expect(failed).toMatchObject({ usernameHash: expect.stringMatching(/^[0-9a-f]{16}$/) });
     expect(t.deps.logs.text()).not.toContain('Secret!Passw0rd');
+    // Not a plain hash a dictionary could reverse.
+    expect(failed?.usernameHash).not.toBe(createHash('sha256').update('Secret!Passw0rd is not a name').digest('hex').slice(0, 16));
   });
 
   it('writes nothing more to the store for client failures from an address whose budget is spent', async () => {
