@@ -1,4 +1,5 @@
 import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { DatabaseUnavailable } from './startup-errors';
 
 // PGlite is one process's database: a second process opening the same directory gets its own
@@ -6,6 +7,11 @@ import { DatabaseUnavailable } from './startup-errors';
 // the same DATA_DIR). So whichever process opens the embedded database holds a lock file with
 // its pid; a second one is refused, naming the holder. A lock whose process has died (SIGKILL,
 // a crash) is taken over.
+//
+// The lock also names the host: a DATA_DIR on a volume shared by two containers (the service and
+// a CLI run beside it) sees pids of another pid namespace, and both are often pid 1, so a CLI
+// took the service's live lock for its own stale one. A pid is only judged on the host that
+// wrote it; a lock from another host is refused, naming both.
 
 /** Locks this process holds, by file: a second open in the same process is refused too. */
 const held = new Set<string>();
@@ -20,30 +26,52 @@ function alive(pid: number): boolean {
   }
 }
 
-function readPid(file: string): number | undefined {
+interface Holder {
+  pid: number;
+  /** Absent in a lock written before locks named their host: taken as this host. */
+  host?: string;
+}
+
+/** The lock's content: the pid, then the host name, a line each. */
+function lockText(): string {
+  return `${process.pid}\n${hostname()}\n`;
+}
+
+function readLock(file: string): Holder | undefined {
   try {
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+    const [first = '', second = ''] = readFileSync(file, 'utf8').split('\n');
+    const pid = Number(first.trim());
+    const host = second.trim();
+    return Number.isSafeInteger(pid) && pid > 0 ? { pid, ...(host === '' ? {} : { host }) } : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** The pid in the lock when a live process holds it; undefined when the lock is stale. Our own
- *  pid counts as stale unless this process holds the lock: a container restarted with the
- *  same pid (1) left it behind. */
-function holder(file: string): number | undefined {
-  const pid = readPid(file);
-  if (pid === undefined) return undefined;
-  if (pid === process.pid) return held.has(file) ? pid : undefined;
-  return alive(pid) ? pid : undefined;
+const sameHost = (lock: Holder): boolean => lock.host === undefined || lock.host === hostname();
+
+/** Who holds the lock, when it is live; undefined when it is stale. A lock from another host is
+ *  live: its pid means nothing here. Our own pid counts as stale unless this process holds the
+ *  lock: a container restarted with the same pid (1) left it behind. */
+function holder(file: string): Holder | undefined {
+  const lock = readLock(file);
+  if (lock === undefined) return undefined;
+  if (!sameHost(lock)) return lock;
+  if (lock.pid === process.pid) return held.has(file) ? lock : undefined;
+  return alive(lock.pid) ? lock : undefined;
 }
 
-function inUse(dataDir: string, pid: number): DatabaseUnavailable {
+function inUse(file: string, dataDir: string, lock: Holder | undefined): DatabaseUnavailable {
+  const pid = lock?.pid ?? 0;
+  const local = lock === undefined || sameHost(lock);
+  const where = local ? (pid === process.pid ? ' (this process)' : '') : ` on host ${lock.host}`;
+  // Whether a process on another host is alive cannot be seen from here: if it is gone, the
+  // operator says so by removing the lock.
+  const gone = local ? '' : ` (if that host's process is gone, remove ${file})`;
   return new DatabaseUnavailable(
     'database.in_use',
-    `DATA_DIR ${dataDir} is in use by pid ${pid}${pid === process.pid ? ' (this process)' : ''}: the embedded database (PGlite) serves one process at a time; stop that process (npm start) first, or use PostgreSQL (DATABASE_URL)`,
-    { dataDir, pid },
+    `DATA_DIR ${dataDir} is in use by pid ${pid}${where}: the embedded database (PGlite) serves one process at a time; stop that process (npm start) first${gone}, or use PostgreSQL (DATABASE_URL)`,
+    { dataDir, pid, ...(lock?.host === undefined ? {} : { host: lock.host }) },
   );
 }
 
@@ -55,7 +83,7 @@ export function lockDataDir(file: string, dataDir: string): () => void {
   // The pid is written to a private file first and linked into place: the lock appears whole,
   // and link() fails if it exists, so of two processes starting together one wins.
   const mine = `${file}.${process.pid}`;
-  writeFileSync(mine, `${process.pid}\n`, { mode: 0o600 });
+  writeFileSync(mine, lockText(), { mode: 0o600 });
   try {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -64,8 +92,8 @@ export function lockDataDir(file: string, dataDir: string): () => void {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
-      const pid = holder(file);
-      if (pid !== undefined || attempt >= 5) throw inUse(dataDir, pid ?? readPid(file) ?? 0);
+      const lock = holder(file);
+      if (lock !== undefined || attempt >= 5) throw inUse(file, dataDir, lock ?? readLock(file));
       takeOver(file, dataDir);
     }
   } finally {
@@ -75,7 +103,8 @@ export function lockDataDir(file: string, dataDir: string): () => void {
   const release = (): void => {
     if (!held.delete(file)) return;
     process.off('exit', release);
-    if (readPid(file) === process.pid) {
+    const lock = readLock(file);
+    if (lock !== undefined && lock.pid === process.pid && sameHost(lock)) {
       try {
         unlinkSync(file);
       } catch {
@@ -100,15 +129,15 @@ function takeOver(file: string, dataDir: string): void {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // someone else moved it: try again
     throw error;
   }
-  const pid = holder(aside);
-  if (pid !== undefined) {
+  const lock = holder(aside);
+  if (lock !== undefined) {
     try {
       linkSync(aside, file);
     } catch {
       // A third process holds the lock by now: it is in use either way.
     }
     unlinkSync(aside);
-    throw inUse(dataDir, pid);
+    throw inUse(file, dataDir, lock);
   }
   unlinkSync(aside);
 }

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { createDatabase } from '../../src/db/database';
 import { lockDataDir } from '../../src/db/data-dir-lock';
@@ -12,11 +13,11 @@ function deadPid(): number {
 }
 
 describe('the PGlite data directory lock', () => {
-  it('is taken with this pid, refused while held, and removed on release', () => {
+  it('is taken with this pid and host, refused while held, and removed on release', () => {
     const dir = tempDir();
     const file = path.join(dir, 'pgdata.lock');
     const release = lockDataDir(file, dir);
-    expect(readFileSync(file, 'utf8').trim()).toBe(String(process.pid));
+    expect(readFileSync(file, 'utf8')).toBe(`${process.pid}\n${hostname()}\n`);
     expect(() => lockDataDir(file, dir)).toThrow(`DATA_DIR ${dir} is in use by pid ${process.pid} (this process)`);
     release();
     expect(existsSync(file)).toBe(false);
@@ -26,11 +27,32 @@ describe('the PGlite data directory lock', () => {
   it("takes over the lock of a process that has died, and one left with this pid by an earlier life (a container's pid 1)", () => {
     const dir = tempDir();
     const file = path.join(dir, 'pgdata.lock');
+    // With this host named, and without (a lock written before locks named their host).
     for (const stale of [deadPid(), process.pid]) {
-      writeFileSync(file, `${stale}\n`);
-      const release = lockDataDir(file, dir);
-      expect(readFileSync(file, 'utf8').trim()).toBe(String(process.pid));
-      release();
+      for (const text of [`${stale}\n${hostname()}\n`, `${stale}\n`]) {
+        writeFileSync(file, text);
+        const release = lockDataDir(file, dir);
+        expect(readFileSync(file, 'utf8')).toBe(`${process.pid}\n${hostname()}\n`);
+        release();
+      }
+    }
+  });
+
+  it("is refused when another host (another container on a shared volume) holds it, even with this process's pid, naming pid and host", () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'pgdata.lock');
+    // The service in the other container is pid 1 too, or a pid that is dead here: neither is judged.
+    for (const pid of [process.pid, deadPid(), 1]) {
+      writeFileSync(file, `${pid}\nservice-7f9c\n`);
+      let error: unknown;
+      try {
+        lockDataDir(file, dir);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toMatchObject({ event: 'database.in_use', details: { dataDir: dir, pid, host: 'service-7f9c' }, message: expect.stringContaining(`DATA_DIR ${dir} is in use by pid ${pid} on host service-7f9c:`) });
+      expect((error as Error).message).toContain(`if that host's process is gone, remove ${file}`);
+      expect(readFileSync(file, 'utf8')).toBe(`${pid}\nservice-7f9c\n`);
     }
   });
 
@@ -40,6 +62,8 @@ describe('the PGlite data directory lock', () => {
     writeFileSync(file, `${process.ppid}\n`); // the parent: alive while this test runs
     expect(() => lockDataDir(file, dir)).toThrow(`DATA_DIR ${dir} is in use by pid ${process.ppid}`);
     expect(readFileSync(file, 'utf8').trim()).toBe(String(process.ppid));
+    writeFileSync(file, `${process.ppid}\n${hostname()}\n`);
+    expect(() => lockDataDir(file, dir)).toThrow(`DATA_DIR ${dir} is in use by pid ${process.ppid}:`);
   });
 
   it('is held by an open embedded database until it is closed', async () => {
