@@ -73,9 +73,16 @@ export class Generations {
     // Every marker missing and none ever seen: a new deployment, or the first start of a release
     // with markers on an existing Redis. Nothing says data was lost, so the first generation
     // starts at 0 (nothing revoked). A loss while no instance runs looks the same: see README.
-    const lost = this.known || missing.length < tags.length;
+    // Some missing while every present one is still the first generation's 0, and this instance
+    // has never seen them: another instance (or a CLI run) is setting them up right now (on a
+    // cluster its writes land slot by slot), not a loss: calling it one revoked every user's
+    // tokens. The price: a shard that lost its data before any generation was ever started is
+    // seen only by an instance that had seen its markers.
+    const present = tags.filter((tag) => read.get(tag) !== undefined);
+    const settingUp = !this.known && present.every((tag) => read.get(tag) === 0);
+    const lost = !settingUp;
     const start = lost ? this.clock.now() : 0;
-    await Promise.all(missing.map((tag) => this.redis.set(keys.generation(tag), String(start), 'NX')));
+    await this.writeMissing(missing, String(start));
     // NX: another instance may have started the generation first; its start is the one.
     const now = await this.readAll(missing);
     const starts = new Map(read);
@@ -83,6 +90,19 @@ export class Generations {
     this.known = true;
     if (lost) this.onLoss({ lostTags: missing.length, revokedBeforeMs: Math.max(...missing.map((tag) => starts.get(tag) ?? start)) });
     return starts as ReadonlyMap<string, number>;
+  }
+
+  /** SET NX of each missing marker. On one Redis (standalone, Sentinel) in one MULTI, so that a
+   *  reader never sees a setup half done; a cluster cannot span slots, so there each marker is
+   *  its own step (and readers meanwhile take it for a setup in progress, above). */
+  private async writeMissing(missing: readonly string[], value: string): Promise<void> {
+    if (isCluster(this.redis)) {
+      await Promise.all(missing.map((tag) => this.redis.set(keys.generation(tag), value, 'NX')));
+      return;
+    }
+    const multi = this.redis.multi();
+    for (const tag of missing) multi.set(keys.generation(tag), value, 'NX');
+    for (const [error] of (await multi.exec()) ?? []) if (error) throw error;
   }
 
   private async readAll(tags: readonly string[]): Promise<Map<string, number | undefined>> {
