@@ -7,6 +7,12 @@ import type { ClientSource } from './client-auth';
 const NEGATIVE_TTL_MS = 2000;
 /** A client is read again for a secret that matched nothing at most this often. */
 export const RELOAD_INTERVAL_MS = 1000;
+/**
+ * How long past CLIENT_CACHE_TTL a client's record keeps serving while the database cannot be
+ * read (stale-if-error): the hot paths keep working for clients seen before an outage, and a
+ * client deleted or changed elsewhere during one is seen at most this much later.
+ */
+export const STALE_IF_ERROR_MS = 10 * 60_000;
 
 interface Entry {
   readonly client: ClientWithSecret | undefined;
@@ -35,6 +41,11 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * wrong secret costs at most one query per second per client however often it is tried; a
  * caller waits (at most that second) for a read that starts after it asked, never settling for
  * one that began before the secret could have existed.
+ *
+ * When the database cannot answer, a record found earlier keeps serving for up to
+ * `staleIfErrorMs` (STALE_IF_ERROR_MS) past its TTL, and the database is asked again at most once
+ * per RELOAD_INTERVAL_MS meanwhile; an id not known before the outage (or only as unknown) fails
+ * with the database's error. A presented secret that matches none still needs the database.
  */
 export class ClientCache implements ClientSource {
   private readonly cache: LRUCache<string, Entry>;
@@ -44,13 +55,24 @@ export class ClientCache implements ClientSource {
     private readonly db: Database,
     private readonly ttlMs: number,
     max = 1000,
+    staleIfErrorMs = STALE_IF_ERROR_MS,
   ) {
     this.cache = new LRUCache<string, Entry>({
       max,
       ttl: Math.max(ttlMs, 1),
-      fetchMethod: async (id, _stale, { options }) => {
+      // An expired record stays until replaced, for stale-if-error (reload's get would drop it).
+      noDeleteOnStaleGet: true,
+      fetchMethod: async (id, stale, { options }) => {
         const readAt = performance.now();
-        const client = await findClient(db, id);
+        let client: ClientWithSecret | undefined;
+        try {
+          client = await findClient(db, id);
+        } catch (error) {
+          if (!stale?.client || performance.now() - stale.readAt > ttlMs + staleIfErrorMs) throw error;
+          // Kept as read (readAt too, which bounds it); the database is tried again soon.
+          options.ttl = Math.min(RELOAD_INTERVAL_MS, Math.max(ttlMs, 1));
+          return stale;
+        }
         if (!client) options.ttl = this.negativeTtl();
         return { client, readAt };
       },
