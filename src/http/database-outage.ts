@@ -1,3 +1,5 @@
+import { types } from 'node:util';
+
 // Failures that mean "the database cannot answer now" rather than a bug: the error handler logs
 // them once per outage (OutageLog) instead of a stack per request.
 
@@ -13,10 +15,13 @@ const SQLSTATE = /^(08...|57P0[1-3])$/;
 const MESSAGES = /^(Connection terminated|Knex: Timeout acquiring a connection|Client has encountered a connection error|timeout exceeded when trying to connect)/;
 
 export function isDatabaseOutage(error: unknown): error is Error {
-  if (!(error instanceof Error)) return false;
+  // isNativeError, not instanceof: the driver's socket errors may come from another realm (a vm
+  // context, as under Jest), where Error is another constructor.
+  if (!(error instanceof Error) && !types.isNativeError(error)) return false;
   const code = (error as NodeJS.ErrnoException).code;
   if (typeof code === 'string' && (TRANSPORT_CODES.has(code) || SQLSTATE.test(code))) return true;
   if (MESSAGES.test(error.message)) return true;
   // A pool error wraps the connect failure (AggregateError of every address tried).
-  return error instanceof AggregateError && error.errors.some((inner) => isDatabaseOutage(inner));
+  const inner: unknown = (error as Partial<AggregateError>).errors;
+  return Array.isArray(inner) && inner.some((each) => isDatabaseOutage(each));
 }

@@ -124,13 +124,11 @@ function handle(ctx: AppContext, thrown: unknown, database: OutageLog | undefine
     render(ctx, status, { error: code, error_description: description });
     return;
   }
-  if (database && isDatabaseOutage(thrown)) {
-    // The outage is logged once (`database.unavailable`), not a stack per request.
-    database.down(thrown.message);
-    ctx.state.log.debug({ event: 'database.request_failed', reason: thrown.message }, 'database unavailable: request failed');
-  } else {
-    ctx.state.log.error({ event: 'http.unhandled_error', err: thrown }, 'unhandled error');
+  if (isDatabaseOutage(thrown)) {
+    renderDatabaseUnavailable(ctx, thrown, database);
+    return;
   }
+  ctx.state.log.error({ event: 'http.unhandled_error', err: thrown }, 'unhandled error');
   render(ctx, 500, {
     error: 'server_error',
     error_description: 'internal server error',
@@ -151,6 +149,23 @@ function renderUnavailable(ctx: AppContext, error: StoreUnavailableError): void 
   ctx.state.log.debug({ event: 'store.unavailable', operation: error.operation, reason: error.reason }, 'token store unavailable: request refused');
   ctx.set('Retry-After', String(error.retryAfterSec));
   render(ctx, 503, { error: 'temporarily_unavailable', error_description: 'the service cannot check token state right now; retry shortly' });
+}
+
+/** Seconds a client should wait while the database cannot answer (Retry-After): the pool opens
+ *  a new connection on the next query, so a restarted server is seen at once. */
+const DATABASE_RETRY_AFTER_SEC = 5;
+
+/**
+ * The database cannot answer: an outage, not a bug, so the same "not now" as a token store
+ * outage (503, Retry-After, RFC 6749 §4.1.2.1 temporarily_unavailable, on every endpoint) rather
+ * than a 500. The outage is logged once (`database.unavailable`, OutageLog), each failed request
+ * only at debug with the driver's message (which names hosts: never in the body).
+ */
+function renderDatabaseUnavailable(ctx: AppContext, error: Error, database: OutageLog | undefined): void {
+  database?.down(error.message);
+  ctx.state.log.debug({ event: 'database.request_failed', reason: error.message }, 'database unavailable: request failed');
+  ctx.set('Retry-After', String(DATABASE_RETRY_AFTER_SEC));
+  render(ctx, 503, { error: 'temporarily_unavailable', error_description: 'the service cannot reach its database right now; retry shortly' });
 }
 
 /**
