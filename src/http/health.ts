@@ -16,10 +16,11 @@ export interface DependencyCheck {
 /**
  * - `ready`: every dependency answers.
  * - `degraded`: the token store answers, the database does not, but it did earlier. Still ready:
- *   the hot paths (introspection, forward-auth, refresh) read only the token store and the client
- *   cache filled from the database, and pulling every replica would take them down too. What
- *   needs the database (logins, clients not in the cache, the account and admin APIs) fails until
- *   it is back.
+ *   forward-auth and the JWKS need no database, and introspection and revocation need only the
+ *   token store and the client cache, which keeps serving clients read before the outage
+ *   (oauth/client-cache.ts, STALE_IF_ERROR_MS); pulling every replica would take them down too.
+ *   What needs the database fails with 503 until it is back: refreshes (the user is read again),
+ *   logins, token requests, clients not read before the outage, the account and admin APIs.
  * - `unavailable`: the token store does not answer (no token can be checked), or the database has
  *   not answered once since start (an instance with a wrong DATABASE_URL or password, or cold
  *   caches, must not join: a rollout stops at its first instance).
@@ -59,7 +60,15 @@ export class Health {
 
   constructor(private readonly deps: Pick<Deps, 'config' | 'db' | 'dbKind' | 'storage' | 'log'>) {
     this.database = new OutageLog(deps.log, 'database');
+    // Any query that succeeds ends an outage, so its end is logged without /readyz being polled
+    // (the error handler reports its start). Cheap: one comparison while the database is up.
+    deps.db.on('query-response', this.databaseAnswered);
   }
+
+  private readonly databaseAnswered = (): void => {
+    this.databaseSeen = true;
+    this.database.up();
+  };
 
   get draining(): boolean {
     return this.drainingSince !== undefined;
@@ -78,8 +87,7 @@ export class Health {
       probe(this.deps.storage.kind, () => this.deps.storage.ping(), timeoutMs),
     ]);
     if (database.status === 'up') {
-      this.databaseSeen = true;
-      this.database.up();
+      this.databaseAnswered();
     } else {
       this.database.down(database.reason ?? 'unreachable');
     }

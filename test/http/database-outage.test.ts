@@ -1,0 +1,125 @@
+import request from 'supertest';
+import { createApp } from '../../src/http/app';
+import { createDatabase } from '../../src/db/database';
+import { migrateLatest } from '../../src/db/migrate';
+import { createEvents } from '../../src/events/create-events';
+import { createClient } from '../../src/identity/clients';
+import { Passwords } from '../../src/identity/passwords';
+import { registerUser } from '../../src/identity/user-lifecycle';
+import { createLogger } from '../../src/logging/logger';
+import { memoryTokenStores } from '../../src/store/memory/memory-store';
+import { MemoryThrottleStore } from '../../src/store/memory/memory-throttle';
+import { generateJwk } from '../../src/tokens/generate';
+import { Keyring, parseKeySet } from '../../src/tokens/keyring';
+import type { Deps } from '../../src/deps';
+import { postgresAvailable, startPostgres, type Backend } from '../support/backends';
+import { FakeClock } from '../support/clock';
+import { missingBackend, testConfig } from '../support/env';
+import { LogCapture } from '../support/logs';
+import { basic, RS_SECRET, SERVICE_SECRET } from '../support/oauth-fixture';
+
+// A PostgreSQL of our own, because these tests stop it. What the README's readiness table
+// promises while the database is down (200 `degraded`), and 503 rather than 500 for the rest.
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+if (!postgresAvailable()) missingBackend('PostgreSQL server binaries');
+else describe('a PostgreSQL outage after start', () => {
+  let postgres: Backend;
+  let deps: Deps;
+  let app: ReturnType<typeof createApp>;
+  const logs = new LogCapture();
+
+  beforeAll(async () => {
+    postgres = await startPostgres();
+    // A 1 s client cache, so the outage below outlasts it.
+    const config = testConfig({ LOG_LEVEL: 'debug', CLIENT_CACHE_TTL: '1s', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' });
+    const log = createLogger('debug', logs);
+    const db = createDatabase({ kind: 'postgres', url: postgres.url }, log);
+    await migrateLatest(db);
+    deps = {
+      config,
+      db,
+      dbKind: 'postgres',
+      ...memoryTokenStores(),
+      throttle: new MemoryThrottleStore(),
+      passwords: new Passwords(config.argon2),
+      keyring: new Keyring(parseKeySet(JSON.stringify({ keys: [generateJwk('ES256', 'test-key', 'active')] }))),
+      log,
+      events: createEvents(log),
+      clock: new FakeClock(),
+    };
+    const now = new Date(deps.clock.now());
+    await registerUser(deps, { username: 'alice', password: 'alice-password', scopes: ['items:read'] });
+    await createClient(db, { id: 'spa', type: 'public', grantTypes: ['password', 'refresh_token'], scopes: ['items:read'] }, now);
+    await createClient(db, { id: 'rs', type: 'confidential', secret: RS_SECRET, grantTypes: ['client_credentials'], scopes: ['items:read'], canIntrospect: true }, now);
+    await createClient(db, { id: 'service', type: 'confidential', secret: SERVICE_SECRET, grantTypes: ['client_credentials'], scopes: ['items:read'] }, now);
+    app = createApp(deps);
+  }, 60_000);
+
+  afterAll(async () => {
+    await deps.storage.close();
+    await deps.db.destroy();
+    await postgres.destroy();
+  });
+
+  const post = (path: string, auth: string | undefined, form: Record<string, string>) => {
+    const req = request(app.callback()).post(path).type('form');
+    return (auth ? req.set('Authorization', auth) : req).send(form);
+  };
+  const introspect = (token: string) => post('/oauth/introspect', basic('rs', RS_SECRET), { token });
+  const token = () => post('/oauth/token', basic('service', SERVICE_SECRET), { grant_type: 'client_credentials' });
+
+  it('keeps introspection, revocation and recent refreshes working past CLIENT_CACHE_TTL for clients seen before; the rest answers 503, and a later query logs the recovery', async () => {
+    const access = (await token()).body.access_token as string;
+    const login = await post('/oauth/token', undefined, { grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice-password' });
+    expect(login.status).toBe(200);
+    expect((await introspect(access)).body.active).toBe(true);
+
+    await postgres.stop();
+    await sleep(1500); // past CLIENT_CACHE_TTL: only the stale records can answer
+
+    const during = await introspect(access);
+    expect(during.status).toBe(200);
+    expect(during.body.active).toBe(true);
+    const refreshed = await post('/oauth/token', undefined, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: login.body.refresh_token });
+    expect(refreshed.status).toBe(200); // the family's roles snapshot is younger than REFRESH_SUBJECT_MAX_AGE
+    expect((await token()).status).toBe(200); // client_credentials reads only the client
+    expect((await post('/oauth/revoke', basic('service', SERVICE_SECRET), { token: access })).status).toBe(200);
+    expect((await introspect(access)).body.active).toBe(false);
+
+    // A login reads the user: the database's outage answers 503 with Retry-After, not 500.
+    const refused = await post('/oauth/token', undefined, { grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice-password' });
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBe('5');
+    expect(refused.body).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
+    expect(JSON.stringify(refused.body)).not.toContain('127.0.0.1');
+    expect(logs.events('database.unavailable')).toHaveLength(1);
+    expect(logs.events('database.recovered')).toHaveLength(0);
+
+    await postgres.start();
+    // No /readyz here: the first query that succeeds ends the outage in the log.
+    const deadline = Date.now() + 15_000;
+    const signIn = () => post('/oauth/token', undefined, { grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice-password' });
+    while ((await signIn()).status !== 200) {
+      if (Date.now() > deadline) throw new Error('sign-in did not recover');
+      await sleep(200);
+    }
+    expect(logs.events('database.recovered')).toEqual([expect.objectContaining({ downMs: expect.any(Number) })]);
+  }, 60_000);
+
+  it('answers 503 temporarily_unavailable with Retry-After outside the OAuth endpoints too (the account API reads the user)', async () => {
+    const login = await post('/oauth/token', undefined, { grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice-password' });
+    const me = () => request(app.callback()).get('/users/me').set('Authorization', `Bearer ${login.body.access_token as string}`);
+    expect((await me()).status).toBe(200);
+    await postgres.stop();
+    try {
+      const res = await me();
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.body).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
+    } finally {
+      await postgres.start();
+    }
+  }, 60_000);
+});
