@@ -100,6 +100,14 @@ describe('GET /metrics (Prometheus exposition)', () => {
     expect(text).not.toContain('12345');
   });
 
+  it('labels a method no route serves as other: PROPFIND and its 34 kin add no series', async () => {
+    await request(api.callback()).propfind('/healthz');
+    await request(api.callback()).mkcol('/admin/clients/x');
+    const text = await scrape();
+    expect(text).not.toMatch(/method="(PROPFIND|MKCOL)"/);
+    expect(text).toMatch(/portcullis_http_requests_total\{method="other",route="\/healthz",code="\d+"\} 1/);
+  });
+
   it('counts introspection answers by result', async () => {
     const token = (await request(api.callback()).post('/oauth/token').set('Authorization', basic('service', SERVICE_SECRET)).type('form').send({ grant_type: 'client_credentials' })).body.access_token as string;
     const before = await scrape();
