@@ -1,4 +1,5 @@
 import type { Config } from '../config/config';
+import { warnEvictionPolicy } from './redis/eviction-policy';
 import type { Logger } from '../logging/logger';
 import type { BrowserSessionStore } from './browser-sessions';
 import type { CodeStore } from './codes';
@@ -46,6 +47,7 @@ export async function createStores(config: Config, log: Logger): Promise<Stores>
     log.debug({ event: 'redis.error', err: { message: error.message, ...(error.lastNodeError && { cause: error.lastNodeError.message }) } }, 'redis connection problem');
   });
   redis.on('ready', () => outages.up());
+  redis.once('ready', () => void warnEvictionPolicy(redis, log).catch(() => undefined));
   const { storage, families, revocations, codes, browserSessions } = redisTokenStores(redis, {
     ...config.redisWait,
     onShortfall: (write, acknowledged) =>
