@@ -33,7 +33,7 @@ describe.each(databaseKinds())('portcullis CLI on %s', (dbKind) => {
     const first = await cli(['migrate', '--json']);
     expect(first.code).toBe(0);
     const status = await cli(['migrate', '--status', '--json']);
-    expect(JSON.parse(status.stdout)).toEqual({ applied: ['0001-identity', '0002-browser-sign-in', '0003-client-secrets', '0004-managed-clients', '0005-clients-file-revisions'], pending: [] });
+    expect(JSON.parse(status.stdout)).toEqual({ applied: ['0001-identity', '0002-browser-sign-in', '0003-client-secrets', '0004-managed-clients', '0005-clients-file-revisions'], pending: [], unknown: [] });
   });
 
   it('role list shows the hierarchy with inherited scopes', async () => {
