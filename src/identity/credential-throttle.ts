@@ -42,6 +42,8 @@ export interface AttemptContext {
   readonly address: string | undefined;
   /** The client the attempt came through, for the log. */
   readonly clientId?: string | undefined;
+  /** False when the name is known to name nothing (an unknown client id): logged only as a keyed hash. */
+  readonly known?: boolean | undefined;
 }
 
 /**
@@ -82,17 +84,19 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 // Keyed per process: a plain hash of a typed password could be reversed from the log with a
 // dictionary; this one correlates attempts within one process's log and reveals nothing.
 const USERNAME_HASH_KEY = randomBytes(32);
+const keyedHash = (text: string): string => createHmac('sha256', USERNAME_HASH_KEY).update(text).digest('hex').slice(0, 16);
 
 function logFields(kind: CredentialKind, context: AttemptContext): CredentialFields & Origin & { readonly clientId?: string | undefined } {
-  if (kind === 'client_auth') return { clientId: context.name.slice(0, 64), ip: context.address };
-  const username = tryUsernameKey(context.name) === undefined ? { usernameHash: createHmac('sha256', USERNAME_HASH_KEY).update(context.name).digest('hex').slice(0, 16) } : { username: context.name };
+  // An unknown client id may be the secret typed into the id field: never logged as typed.
+  if (kind === 'client_auth') return { clientId: context.known === false ? `unknown:${keyedHash(context.name)}` : context.name.slice(0, 64), ip: context.address };
+  const username = tryUsernameKey(context.name) === undefined ? { usernameHash: keyedHash(context.name) } : { username: context.name };
   return { ...username, clientId: context.clientId, ip: context.address };
 }
 
 /** login.failed or client_auth.failed, once per wrong credential. */
 function failedEvent(deps: ThrottleDeps, kind: CredentialKind, context: AttemptContext, counts: FailureCounts): void {
   if (kind === 'login') deps.events.emit('login.failed', { ...logFields(kind, context), ...counts });
-  else deps.events.emit('client_auth.failed', { clientId: context.name.slice(0, 64), ip: context.address, ...counts });
+  else deps.events.emit('client_auth.failed', { clientId: logFields(kind, context).clientId ?? '', ip: context.address, ...counts });
 }
 
 /** The counts an attempt was charged with, as logged on its failure. */
@@ -119,7 +123,7 @@ async function subjectFailed(deps: ThrottleDeps, kind: CredentialKind, context: 
     const ratio = subjectFailures / alert;
     if (Number.isInteger(ratio) && (ratio & (ratio - 1)) === 0) {
       if (kind === 'login') deps.events.emit('login.subject_under_attack', { ...logFields(kind, context), subjectFailures });
-      else deps.events.emit('client_auth.subject_under_attack', { clientId: context.name.slice(0, 64), ip: context.address, subjectFailures });
+      else deps.events.emit('client_auth.subject_under_attack', { clientId: logFields(kind, context).clientId ?? '', ip: context.address, subjectFailures });
     }
     if (settings.subjectFailureDelayMs > 0) await sleep(settings.subjectFailureDelayMs);
   }
@@ -213,9 +217,9 @@ export class ClientAuthThrottle {
     }
   }
 
-  async failed(clientId: string, address: string | undefined): Promise<void> {
+  async failed(clientId: string, address: string | undefined, known: boolean): Promise<void> {
     const settings = this.deps.config.throttle;
-    const context = { name: clientId, address };
+    const context = { name: clientId, address, known };
     if (!enabled(settings)) return unthrottled(this.deps, 'client_auth', context).failed();
     const keys = keysOf('client_auth', context);
     const now = this.deps.clock.now();

@@ -26,7 +26,8 @@ export interface ClientAuthGuard {
   /** Throws (429) while this client id from this address is refused; no I/O on the hot path. */
   check(clientId: string, address: string | undefined): void;
   /** Records a failure. */
-  failed(clientId: string, address: string | undefined): Promise<void>;
+  /** Records a failure; `known`: the id names a client (an unknown one may be a secret typed in the wrong field, and is never logged as typed). */
+  failed(clientId: string, address: string | undefined, known: boolean): Promise<void>;
 }
 
 export interface ClientAuthThrottling {
@@ -123,8 +124,9 @@ export async function authenticateClient(clients: ClientSource, authorization: s
 
   throttling?.guard.check(credentials.id, throttling.address);
   // Every failure is counted (per client id and address, and per address), then answered alike.
+  let known = false;
   const failure = async (): Promise<never> => {
-    await throttling?.guard.failed(credentials.id, throttling.address);
+    await throttling?.guard.failed(credentials.id, throttling.address, known);
     throw new OAuthError('invalid_client', 'client authentication failed', usesBasic ? { wwwAuthenticate: 'Basic realm="portcullis"' } : {});
   };
   // A secret that matched nothing: perhaps one added (or a client created) since the record was
@@ -134,12 +136,14 @@ export async function authenticateClient(clients: ClientSource, authorization: s
   const retryFresh = async (secret: string): Promise<AuthenticatedClient> => {
     const fresh = clients.reload ? await clients.reload(credentials.id, since) : undefined;
     const freshId = fresh?.type === 'confidential' ? matchClientSecret(secret, fresh, now) : undefined;
+    known ||= fresh !== undefined;
     if (!fresh || freshId === undefined) return failure();
     uses?.record(freshId);
     return { client: fresh, method: credentials.method, secretId: freshId };
   };
   const since = performance.now();
   const client = await clients.find(credentials.id);
+  known = client !== undefined;
   if (!client) {
     if (credentials.secret === undefined) return failure();
     matchClientSecret(credentials.secret, undefined, now);

@@ -186,6 +186,16 @@ describe('throttling of failed client authentication', () => {
     const introspect = await send(t.port, '/oauth/introspect', { token: 'x' }, { from: '127.0.0.6', headers: { authorization: basic('service', SERVICE_SECRET) } });
     expect(introspect.status).toBe(429);
   });
+
+  it('logs an unknown client id (perhaps the secret typed into the id field) only as a keyed hash, and a known one as it is', async () => {
+    const swapped = await send(t.port, '/oauth/token', { grant_type: 'client_credentials', client_id: SERVICE_SECRET, client_secret: 'service' }, { from: '127.0.0.20' });
+    expect(swapped.status).toBe(401);
+    expect(t.deps.logs.events('client_auth.failed').at(-1)).toMatchObject({ clientId: expect.stringMatching(/^unknown:[0-9a-f]{16}$/), ip: '127.0.0.20' });
+    expect(t.deps.logs.text()).not.toContain(SERVICE_SECRET);
+    const wrong = await send(t.port, '/oauth/token', { grant_type: 'client_credentials' }, { from: '127.0.0.21', headers: { authorization: basic('service', 'not-its-secret') } });
+    expect(wrong.status).toBe(401);
+    expect(t.deps.logs.events('client_auth.failed').at(-1)).toMatchObject({ clientId: 'service', ip: '127.0.0.21' });
+  });
 });
 
 describe('the account API: the current password is throttled like a login', () => {
