@@ -6,7 +6,7 @@ import { fileVersion } from '../config/file-identity';
 
 // An editor that saves in place, or a copy in progress, leaves a half-written file for a moment;
 // applied then (with prune), it would delete every client the missing half declared. So the
-// watcher applies only a file that holds still: the same size and modification time (its own
+// watcher applies only a file that holds still: the same inode, size, ctime and mtime (its own
 // and each secret file's) at two looks `intervalMs` apart, and the same content in two reads.
 
 export interface SettleOptions {

@@ -13,7 +13,7 @@ const REASONS: Readonly<Record<string, string>> = {
 };
 
 /** What is wrong with a file, as a phrase after its path; the errno code and a plain reason only (never what was read). */
-export function fileProblem(error: unknown): string {
+function fileProblem(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
   return `cannot be read (${REASONS[code] ?? code})`;
 }
