@@ -31,6 +31,7 @@ const FAILURES: ReadonlySet<EventName> = new Set<EventName>([
   'client_auth.throttled',
   'client_auth.subject_under_attack',
   'keys.reload_failed',
+  'admin.refused',
 ]);
 
 /** Not on the audit trail: introspection answers are the hot path's volume, counted by metrics. */

@@ -39,6 +39,18 @@ export interface AdminActionPayload extends Origin {
   readonly via: 'api' | 'cli';
 }
 
+export interface AdminRefusalPayload extends Origin {
+  readonly actor: string;
+  readonly actorUsername?: string | undefined;
+  readonly actorClient: string;
+  /** The method and route template tried, e.g. `POST /admin/users/:id/password`. */
+  readonly operation: string;
+  /** The user or client id in the path, when there is one. */
+  readonly target?: string | undefined;
+  /** The error code answered: insufficient_scope, forbidden_grant, forbidden_target, managed_client. */
+  readonly reason: string;
+}
+
 export type AdminAction =
   | 'user_created'
   | 'user_updated'
@@ -104,6 +116,8 @@ export interface EventMap {
 
   // Administration (admin API, CLI, CLIENTS_FILE)
   'admin.action': AdminActionPayload;
+  /** An admin API call refused for lack of rights (a missing scope, a grant beyond the caller's, a managed client). */
+  'admin.refused': AdminRefusalPayload;
 }
 
 export type EventName = keyof EventMap;

@@ -41,4 +41,5 @@ export const LOG_LINES: { readonly [K in EventName]: LogLine<K> } = {
   'account.sessions_revoked': { level: 'info', message: 'every session ended by its user' },
   'account.consent_revoked': { level: 'info', message: 'consent withdrawn by its user' },
   'admin.action': { level: 'info', message: (p) => `admin.${p.action}` },
+  'admin.refused': { level: 'warn', message: 'admin API call refused: not allowed for this caller' },
 };

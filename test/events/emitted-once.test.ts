@@ -88,4 +88,31 @@ describe('events: one per fact', () => {
     expect(typeof res.body.secret).toBe('string');
     expect(JSON.stringify(line)).not.toContain(res.body.secret as string);
   });
+
+  it('a refused admin call emits one admin.refused with actor, operation, target and reason, reads included', async () => {
+    const reader = await fixture.token('reader');
+    const ops = await fixture.token('ops');
+    seen = [];
+    const target = '00000000-0000-4000-8000-00000000000A';
+    const read = await request(fixture.app.callback()).get(`/admin/users/${target}`).set('Authorization', `Bearer ${reader}`).set('X-Request-Id', 'req-refused-1');
+    expect(read.status).toBe(403);
+    const grant = await request(fixture.app.callback()).post('/admin/users').set('Authorization', `Bearer ${ops}`).set('X-Request-Id', 'req-refused-2').send({ username: 'mallory', password: 'mallory-long-password', scopes: ['admin'] });
+    expect(grant.status).toBe(403);
+    const rotate = await request(fixture.app.callback()).post('/admin/clients/rs/secrets').set('Authorization', `Bearer ${ops}`).send({});
+    expect(rotate.status).toBe(403);
+    const refused = named('admin.refused').map((event) => event.payload);
+    expect(refused).toEqual([
+      expect.objectContaining({ operation: 'GET /admin/users/:id', target: target.toLowerCase(), reason: 'insufficient_scope', actorClient: 'console', requestId: 'req-refused-1', ip: expect.any(String) }),
+      expect.objectContaining({ operation: 'POST /admin/users', reason: 'forbidden_grant', requestId: 'req-refused-2' }),
+      expect.objectContaining({ operation: 'POST /admin/clients/:id/secrets', target: 'rs', reason: 'insufficient_scope' }),
+    ]);
+    expect(named('admin.action')).toHaveLength(0);
+    const line = fixture.deps.logs.events('admin.refused').find((entry) => entry.reqId === 'req-refused-2');
+    expect(line).toMatchObject({ audit: true, outcome: 'failure', actor: refused[1]!.actor, level: 'warn' });
+    expect(JSON.stringify(line)).not.toContain('mallory-long-password');
+    // No token, no audit line: anonymous traffic is the request log's.
+    seen = [];
+    expect((await request(fixture.app.callback()).get('/admin/users')).status).toBe(401);
+    expect(named('admin.refused')).toHaveLength(0);
+  });
 });

@@ -9,6 +9,7 @@ import { ApiError, apiErrorSchema } from '../api-error';
 import type { AppState } from '../context';
 import type { HotPaths } from '../hot-paths';
 import { apiRouter } from './api-router';
+import { auditRefusals } from '../middleware/audit-refusals';
 import { clientView, clientViewSchema, rotationView, rotationViewSchema } from '../../identity/views';
 import { defineRoute } from '../openapi/route';
 import { actorOf } from './admin-users';
@@ -18,6 +19,7 @@ const notFound = () => new ApiError(404, 'not_found', 'no such client');
 /** /admin/clients: scopes clients:read, clients:write (admin grants both). */
 export function adminClientRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   const router = apiRouter('/admin/clients', hot, deps.config.issuer);
+  router.use(auditRefusals(deps.events));
   router.use(async (ctx, next) => {
     await next();
     // This instance forgets a changed client at once; others within CLIENT_CACHE_TTL.

@@ -10,6 +10,7 @@ import { ApiError, apiErrorSchema } from '../api-error';
 import type { AppContext, AppState } from '../context';
 import type { HotPaths } from '../hot-paths';
 import { apiRouter } from './api-router';
+import { auditRefusals } from '../middleware/audit-refusals';
 import { passwordWork } from '../middleware/abort-signal';
 import { callerOf, insufficientScope } from '../middleware/bearer-auth';
 import { sessionViewSchema, userView, userViewSchema } from '../../identity/views';
@@ -26,6 +27,7 @@ const notFound = () => new ApiError(404, 'not_found', 'no such user');
 /** /admin/users: scopes users:read, users:write, users:delete (admin grants all). */
 export function adminUserRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   const router = apiRouter('/admin/users', hot, deps.config.issuer);
+  router.use(auditRefusals(deps.events));
   // A user id is a UUID, which PostgreSQL matches in any case but Redis keys (sessions,
   // revocation epochs) do not: one spelling from here on, or an upper-case id would find the
   // user and miss their sessions and tokens.
