@@ -29,9 +29,9 @@ export async function changePassword(deps: AccountDeps, user: { readonly id: str
   const wrong = await throttledCheck(deps, { name: user.username, address: work.owner }, async () => {
     try {
       await changeOwnPassword(deps, userId, current, next, keepSession, work);
-      return { ok: true, value: undefined };
+      return { ok: true, value: undefined, known: true };
     } catch (error) {
-      if (error instanceof IdentityError && error.code === 'wrong_password') return { ok: false, value: error };
+      if (error instanceof IdentityError && error.code === 'wrong_password') return { ok: false, value: error, known: true };
       throw error; // not an answer about the password (a weak new one, overload): cancelled
     }
   });

@@ -33,16 +33,31 @@ export async function authenticate(
   now: Date,
   work: PasswordWork = {},
 ): Promise<Authenticated | undefined> {
+  return (await checkLogin(deps, username, password, now, work)).user;
+}
+
+/**
+ * authenticate, also saying whether the username named a user, for the log only (an unknown
+ * name may be a password typed into the username field, so it is never logged as typed). Never
+ * put `userExists` in a response: that is the enumeration authenticate exists to prevent.
+ */
+export async function checkLogin(
+  deps: { readonly db: Database; readonly passwords: Passwords },
+  username: string,
+  password: string,
+  now: Date,
+  work: PasswordWork = {},
+): Promise<{ readonly user: Authenticated | undefined; readonly userExists: boolean }> {
   // A malformed username is no one's (its shape alone says so): no query, the same argon2 work.
   const key = tryUsernameKey(username);
   const login = key === undefined ? undefined : await findLoginByKey(deps.db, key);
   if (!login) {
     await deps.passwords.checkUnknownUser(password, work);
-    return undefined;
+    return { user: undefined, userExists: false };
   }
   const result = await deps.passwords.check(login.passwordHash, password, work, { rehash: !login.disabled });
-  if (!result.ok) return undefined;
-  if (login.disabled) return { id: login.id, username: login.username, disabled: true };
+  if (!result.ok) return { user: undefined, userExists: true };
+  if (login.disabled) return { user: { id: login.id, username: login.username, disabled: true }, userExists: true };
   if (result.rehashed) await updateUserRow(deps.db, login.id, { password_hash: result.rehashed }, now);
-  return { ...publicUser(await withRolesAndScopes(deps.db, login)), disabled: false };
+  return { user: { ...publicUser(await withRolesAndScopes(deps.db, login)), disabled: false }, userExists: true };
 }

@@ -42,7 +42,11 @@ export interface AttemptContext {
   readonly address: string | undefined;
   /** The client the attempt came through, for the log. */
   readonly clientId?: string | undefined;
-  /** False when the name is known to name nothing (an unknown client id): logged only as a keyed hash. */
+  /**
+   * False when the name is known to name nothing (an unknown client id or username): logged only
+   * as a keyed hash. Unset (not known either way, e.g. before a password check): a username is
+   * logged as typed only by the events that follow a check, never by login.throttled.
+   */
   readonly known?: boolean | undefined;
 }
 
@@ -89,12 +93,18 @@ const keyedHash = (text: string): string => createHmac('sha256', USERNAME_HASH_K
 function logFields(kind: CredentialKind, context: AttemptContext): CredentialFields & Origin & { readonly clientId?: string | undefined } {
   // An unknown client id may be the secret typed into the id field: never logged as typed.
   if (kind === 'client_auth') return { clientId: context.known === false ? `unknown:${keyedHash(context.name)}` : context.name.slice(0, 64), ip: context.address };
-  const username = tryUsernameKey(context.name) === undefined ? { usernameHash: keyedHash(context.name) } : { username: context.name };
+  // A name that names no user is as likely a password typed into the wrong field: hash only.
+  const username = context.known === false || tryUsernameKey(context.name) === undefined ? { usernameHash: keyedHash(context.name) } : { username: context.name };
   return { ...username, clientId: context.clientId, ip: context.address };
 }
 
+// Names that named a user when they failed in this process, so a later refusal of the same name
+// (login.throttled, which asks no database) may log it as typed. A hint for the log, bounded.
+const knownUsernames = new LRUCache<string, true>({ max: 10_000 });
+
 /** login.failed or client_auth.failed, once per wrong credential. */
 function failedEvent(deps: ThrottleDeps, kind: CredentialKind, context: AttemptContext, counts: FailureCounts): void {
+  if (kind === 'login' && context.known === true) knownUsernames.set(context.name, true);
   if (kind === 'login') deps.events.emit('login.failed', { ...logFields(kind, context), ...counts });
   else deps.events.emit('client_auth.failed', { clientId: logFields(kind, context).clientId ?? '', ip: context.address, ...counts });
 }
@@ -131,8 +141,8 @@ async function subjectFailed(deps: ThrottleDeps, kind: CredentialKind, context: 
 
 /** One password check under the throttle: begin it before hashing, then say how it went. */
 export interface Attempt {
-  /** The credential was wrong (the attempt stays charged). */
-  failed(): Promise<void>;
+  /** The credential was wrong (the attempt stays charged); `known`: whether the name named a user. */
+  failed(known: boolean): Promise<void>;
   /** The credential was right: the pair is forgiven. */
   succeeded(): Promise<void>;
   /** The check never gave an answer (overload, client gone, an error): the charge is taken back. */
@@ -142,7 +152,7 @@ export interface Attempt {
 /** Throttling configured off: the failure is still an event, with no counts. */
 function unthrottled(deps: ThrottleDeps, kind: CredentialKind, context: AttemptContext): Attempt {
   return {
-    failed: async () => failedEvent(deps, kind, context, {}),
+    failed: async (known) => failedEvent(deps, kind, { ...context, known }, {}),
     succeeded: async () => undefined,
     cancelled: async () => undefined,
   };
@@ -162,11 +172,13 @@ export async function beginPasswordAttempt(deps: ThrottleDeps, context: AttemptC
   const verdict = await deps.throttle.attempt(keys, settings, deps.clock.now());
   if (!verdict.allowed) {
     const retryAfterSec = seconds(verdict.retryAfterMs);
-    deps.events.emit('login.throttled', { ...logFields('login', context), reason: verdict.reason, retryAfterSec });
+    // Refused before the database is asked whether the name exists: logged as typed only when
+    // it failed here before as a user's name, by hash otherwise.
+    deps.events.emit('login.throttled', { ...logFields('login', { ...context, known: knownUsernames.has(context.name) }), reason: verdict.reason, retryAfterSec });
     throw new ThrottledError('login', retryAfterSec);
   }
   return {
-    failed: () => subjectFailed(deps, 'login', context, keys, verdict),
+    failed: (known) => subjectFailed(deps, 'login', { ...context, known }, keys, verdict),
     succeeded: () => deps.throttle.settle(keys, 'succeeded', settings, deps.clock.now()),
     cancelled: () => deps.throttle.settle(keys, 'cancelled', settings, deps.clock.now()),
   };
@@ -176,7 +188,7 @@ export async function beginPasswordAttempt(deps: ThrottleDeps, context: AttemptC
  * Runs a password check under the throttle: `check` answers whether the credential was right,
  * or throws (overload, client gone, a bug), which cancels the attempt's charge.
  */
-export async function throttledCheck<T>(deps: ThrottleDeps, context: AttemptContext, check: () => Promise<{ readonly ok: boolean; readonly value: T }>): Promise<T> {
+export async function throttledCheck<T>(deps: ThrottleDeps, context: AttemptContext, check: () => Promise<{ readonly ok: boolean; readonly value: T; readonly known: boolean }>): Promise<T> {
   const attempt = await beginPasswordAttempt(deps, context);
   let outcome;
   try {
@@ -186,7 +198,7 @@ export async function throttledCheck<T>(deps: ThrottleDeps, context: AttemptCont
     throw error;
   }
   if (outcome.ok) await attempt.succeeded();
-  else await attempt.failed();
+  else await attempt.failed(outcome.known);
   return outcome.value;
 }
 
@@ -200,6 +212,8 @@ export async function throttledCheck<T>(deps: ThrottleDeps, context: AttemptCont
 export class ClientAuthThrottle {
   // Bounded; entries are compared with the clock, so a stale one only costs a comparison.
   private readonly refusedUntil = new LRUCache<string, number>({ max: 10_000 });
+  // Ids that named a client when they failed: only these are logged as typed when refused.
+  private readonly knownIds = new LRUCache<string, true>({ max: 10_000 });
 
   constructor(private readonly deps: ThrottleDeps) {}
 
@@ -212,7 +226,10 @@ export class ClientAuthThrottle {
     const until = Math.max(this.refusedUntil.get(pairKey(keys)) ?? 0, this.refusedUntil.get(addressKey(keys)) ?? 0);
     if (until > now) {
       const retryAfterSec = seconds(until - now);
-      this.deps.events.emit('client_auth.throttled', { clientId, ip: address, retryAfterSec });
+      // Refused before the id is looked up: one that never named a client may be a secret typed
+      // into the id field, so it is logged by keyed hash unless it failed here as a known id.
+      const logged = logFields('client_auth', { name: clientId, address, known: this.knownIds.has(clientId) }).clientId ?? '';
+      this.deps.events.emit('client_auth.throttled', { clientId: logged, ip: address, retryAfterSec });
       throw new ThrottledError('client_auth', retryAfterSec);
     }
   }
@@ -220,7 +237,8 @@ export class ClientAuthThrottle {
   async failed(clientId: string, address: string | undefined, known: boolean): Promise<void> {
     const settings = this.deps.config.throttle;
     const context = { name: clientId, address, known };
-    if (!enabled(settings)) return unthrottled(this.deps, 'client_auth', context).failed();
+    if (known) this.knownIds.set(clientId, true);
+    if (!enabled(settings)) return unthrottled(this.deps, 'client_auth', context).failed(known);
     const keys = keysOf('client_auth', context);
     const now = this.deps.clock.now();
     const verdict = await this.deps.throttle.attempt(keys, settings, now);

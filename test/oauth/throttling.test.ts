@@ -196,6 +196,15 @@ describe('throttling of failed client authentication', () => {
     expect(wrong.status).toBe(401);
     expect(t.deps.logs.events('client_auth.failed').at(-1)).toMatchObject({ clientId: 'service', ip: '127.0.0.21' });
   });
+
+  it('logs a throttled unknown client id by keyed hash too: it is refused before it is looked up', async () => {
+    const typed = 'Xy9-looks-like-a-secret-0123456789';
+    const attempt = () => send(t.port, '/oauth/token', { grant_type: 'client_credentials', client_id: typed, client_secret: 'anything' }, { from: '127.0.0.30' });
+    for (let i = 0; i < 10; i += 1) expect((await attempt()).status).toBe(401);
+    expect((await attempt()).status).toBe(429);
+    expect(t.deps.logs.events('client_auth.throttled').at(-1)).toMatchObject({ clientId: expect.stringMatching(/^unknown:[0-9a-f]{16}$/), ip: '127.0.0.30' });
+    expect(t.deps.logs.text()).not.toContain(typed);
+  });
 });
 
 describe('the account API: the current password is throttled like a login', () => {
@@ -245,6 +254,12 @@ describe('found by the outside review', () => {
     const failed = t.deps.logs.events('login.failed').at(-1);
     expect(failed).toMatchObject({ usernameHash: expect.stringMatching(/^[0-9a-f]{16}$/) });
     expect(t.deps.logs.text()).not.toContain('Secret!Passw0rd');
+    // A name that could be a username but names no one is hashed too: a password can look like one.
+    for (let i = 0; i < 10; i += 1) await login('hunter2-correct-horse', 'wrong-password', '192.0.2.51');
+    expect((await login('hunter2-correct-horse', 'wrong-password', '192.0.2.51')).status).toBe(429);
+    expect(t.deps.logs.events('login.failed').at(-1)).toMatchObject({ usernameHash: expect.stringMatching(/^[0-9a-f]{16}$/), ip: '192.0.2.51' });
+    expect(t.deps.logs.events('login.throttled').at(-1)).toMatchObject({ usernameHash: expect.stringMatching(/^[0-9a-f]{16}$/), ip: '192.0.2.51' });
+    expect(t.deps.logs.text()).not.toContain('hunter2-correct-horse');
     // Not a plain hash a dictionary could reverse.
     expect(failed?.usernameHash).not.toBe(createHash('sha256').update('Secret!Passw0rd is not a name').digest('hex').slice(0, 16));
   });

@@ -1,6 +1,6 @@
 import type { Config } from '../../config/config';
 import type { Deps } from '../../deps';
-import { authenticate } from '../../identity/authenticate';
+import { checkLogin } from '../../identity/authenticate';
 import { isThirdParty } from '../../identity/client-sign-in';
 import { findConsent, grantConsent } from '../../identity/consents';
 import { throttledCheck } from '../../identity/credential-throttle';
@@ -72,8 +72,8 @@ export async function signIn(
 ): Promise<{ outcome: Outcome; cookie: string }> {
   const now = new Date(deps.clock.now());
   const user = await throttledCheck(deps, { name: credentials.username, address: context.ip, clientId: request.client.id }, async () => {
-    const found = await authenticate(deps, credentials.username, credentials.password, now, context.work);
-    return { ok: found !== undefined && !found.disabled, value: found };
+    const { user: found, userExists } = await checkLogin(deps, credentials.username, credentials.password, now, context.work);
+    return { ok: found !== undefined && !found.disabled, value: found, known: userExists };
   });
   if (!user || user.disabled) {
     if (user) deps.events.emit('login.disabled', { userId: user.id, clientId: request.client.id, ip: context.ip });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { authenticate } from '../../identity/authenticate';
+import { checkLogin } from '../../identity/authenticate';
 import { throttledCheck } from '../../identity/credential-throttle';
 import { hasScope } from '../../identity/scopes';
 import { effectiveScopes } from '../../identity/users';
@@ -31,8 +31,8 @@ export const passwordGrant: Grant = {
     // hash queue (503) or this address's share of it taken (429) is answered by the error
     // middleware, the same for every endpoint that hashes a password; it cancels the attempt.
     const user = await throttledCheck(deps, { name: username, address: ip, clientId: client.id }, async () => {
-      const found = await authenticate(deps, username, password, now, { signal, owner: ip });
-      return { ok: found !== undefined && !found.disabled, value: found };
+      const { user: found, userExists } = await checkLogin(deps, username, password, now, { signal, owner: ip });
+      return { ok: found !== undefined && !found.disabled, value: found, known: userExists };
     });
     if (!user || user.disabled) {
       // RFC 6749 §5.2 invalid_grant, one answer for an unknown user, a wrong password and a
