@@ -33,7 +33,7 @@ else describe('a PostgreSQL outage after start', () => {
   beforeAll(async () => {
     postgres = await startPostgres();
     // A 1 s client cache, so the outage below outlasts it.
-    const config = testConfig({ LOG_LEVEL: 'debug', CLIENT_CACHE_TTL: '1s', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' });
+    const config = testConfig({ LOG_LEVEL: 'debug', CLIENT_CACHE_TTL: '1s', REFRESH_SUBJECT_MAX_AGE: '1m', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' });
     const log = createLogger('debug', logs);
     const db = createDatabase({ kind: 'postgres', url: postgres.url }, log);
     await migrateLatest(db);
@@ -106,6 +106,31 @@ else describe('a PostgreSQL outage after start', () => {
       await sleep(200);
     }
     expect(logs.events('database.recovered')).toEqual([expect.objectContaining({ downMs: expect.any(Number) })]);
+  }, 60_000);
+
+  it('serves a refresh from the family\'s snapshot when it is due for a re-read but the database is down: the rotated token is never spent on a 503', async () => {
+    const login = await post('/oauth/token', undefined, { grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice-password' });
+    expect(login.status).toBe(200);
+    // Past REFRESH_SUBJECT_MAX_AGE (1 min here): this rotation would read the user again.
+    (deps.clock as FakeClock).advance((deps.config.refresh.subjectMaxAgeSec + 60) * 1000);
+    await postgres.stop();
+    let next: string;
+    try {
+      const refreshed = await post('/oauth/token', undefined, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: login.body.refresh_token });
+      expect(refreshed.status).toBe(200);
+      expect(typeof refreshed.body.access_token).toBe('string');
+      next = refreshed.body.refresh_token as string;
+    } finally {
+      await postgres.start();
+    }
+    // Once the database is back, the successor works (read again: the snapshot is still old).
+    const deadline = Date.now() + 15_000;
+    let after = await post('/oauth/token', undefined, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: next });
+    while (after.status === 503 && Date.now() < deadline) {
+      await sleep(200);
+      after = await post('/oauth/token', undefined, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: next });
+    }
+    expect(after.status).toBe(200);
   }, 60_000);
 
   it('answers 503 temporarily_unavailable with Retry-After outside the OAuth endpoints too (the account API reads the user)', async () => {

@@ -5,7 +5,7 @@ import { QueueFullError, QueueShareExceededError, RequestAbortedError } from '..
 import { OAuthError } from '../../oauth/errors';
 import type { OutageLog } from '../../store/outage-log';
 import { StoreUnavailableError } from '../../store/unavailable';
-import { isDatabaseOutage } from '../database-outage';
+import { isDatabaseOutage } from '../../db/outage';
 import { ApiError } from '../api-error';
 import type { AppContext, AppState } from '../context';
 

@@ -5,6 +5,7 @@ import { issueAccessToken } from '../../tokens/access-token';
 import { hashRefreshSecret, newRefreshToken, openSuccessor, parseRefreshToken, sealSuccessor, type RefreshToken } from '../../tokens/refresh-token';
 import type { ClientWithSecret } from '../../identity/clients';
 import { OAuthError } from '../errors';
+import { isDatabaseOutage } from '../../db/outage';
 import { required } from '../params';
 import { familyPolicy } from '../refresh-policy';
 import { grantScope } from '../scope-policy';
@@ -77,8 +78,19 @@ async function subjectOf(deps: RefreshDeps, family: Family, ip: string | undefin
   const now = deps.clock.now();
   const maxAgeMs = deps.config.refresh.subjectMaxAgeSec * 1000;
   const { subject, username } = family;
-  if (subject && username !== undefined && now - subject.at < maxAgeMs) return { id: family.userId, username, roles: subject.roles, scopes: subject.scopes };
-  const user = await currentUser(deps, family, ip);
+  const snapshot = subject && username !== undefined ? { id: family.userId, username, roles: subject.roles, scopes: subject.scopes } : undefined;
+  if (snapshot && now - subject!.at < maxAgeMs) return snapshot;
+  let user: TokenSubject;
+  try {
+    user = await currentUser(deps, family, ip);
+  } catch (error) {
+    // The token is already rotated: failing now would spend it, and a retry after the grace
+    // window would look like theft and end the login. While the database cannot answer, the
+    // snapshot serves (every change made through the API or CLI rewrites it, and none can be
+    // made meanwhile); it is read again on the next rotation after the database is back.
+    if (snapshot && isDatabaseOutage(error)) return snapshot;
+    throw error;
+  }
   if (maxAgeMs > 0) await deps.families.setFamilySubject(family.id, { roles: user.roles, scopes: user.scopes, at: now }, now);
   return user;
 }
