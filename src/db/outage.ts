@@ -14,6 +14,10 @@ const SQLSTATE = /^(08...|57P0[1-3])$/;
 // pool that could not get one in time (knex's acquireConnectionTimeout).
 const MESSAGES = /^(Connection terminated|Knex: Timeout acquiring a connection|Client has encountered a connection error|timeout exceeded when trying to connect)/;
 
+/** Seconds a client should wait while the database cannot answer (Retry-After): the pool opens
+ *  a new connection on the next query, so a restarted server is seen at once. */
+export const DATABASE_RETRY_AFTER_SEC = 5;
+
 export function isDatabaseOutage(error: unknown): error is Error {
   // isNativeError, not instanceof: the driver's socket errors may come from another realm (a vm
   // context, as under Jest), where Error is another constructor.

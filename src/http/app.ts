@@ -40,7 +40,7 @@ export function createApp(deps: Deps, hot: HotPaths = createHotPaths(deps), opti
   app.use(securityHeaders());
   app.use(cors(hot.origins));
   app.use(errorHandler(hot.health.database));
-  app.use(pageErrors(deps.config));
+  app.use(pageErrors(deps.config, hot.health.database));
   app.use(abortSignal());
   app.use(body());
 

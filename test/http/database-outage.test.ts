@@ -143,6 +143,13 @@ else describe('a PostgreSQL outage after start', () => {
       expect(res.status).toBe(503);
       expect(res.headers['retry-after']).toBe('5');
       expect(res.body).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
+      // The browser's pages say it as a page, not a 500 "something went wrong".
+      const page = await request(app.callback()).get('/oauth/authorize').query({ response_type: 'code', client_id: 'never-read-before', redirect_uri: 'https://app.example/cb', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' });
+      expect(page.status).toBe(503);
+      expect(page.headers['retry-after']).toBe('5');
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      expect(page.text).toContain('Sign-in is not available right now');
+      expect(logs.events('http.unhandled_error')).toHaveLength(0);
     } finally {
       await postgres.start();
     }

@@ -6,6 +6,8 @@ import { errorLocation } from '../../oauth/authorize/flow';
 import { OAuthError } from '../../oauth/errors';
 import { RequestAbortedError } from '../../identity/semaphore';
 import { StoreUnavailableError } from '../../store/unavailable';
+import type { OutageLog } from '../../store/outage-log';
+import { DATABASE_RETRY_AFTER_SEC, isDatabaseOutage } from '../../db/outage';
 import type { AppContext, AppState } from '../context';
 import { FORM_COOKIE, readCookie, setCookie } from '../cookies';
 import { errorPage, STYLE_HASH } from './pages';
@@ -81,7 +83,7 @@ export const PAGE_PATH = /^\/oauth\/(authorize|login|consent|logout)\/*$/;
  * the body parser, so a malformed form or URL (a repeated field, a NUL) and a wrong method get a
  * page too.
  */
-export function pageErrors(config: Pick<Config, 'issuer' | 'browser'>): Middleware<AppState> {
+export function pageErrors(config: Pick<Config, 'issuer' | 'browser'>, database?: OutageLog): Middleware<AppState> {
   const product = config.browser.productName;
   return async (ctx, next) => {
     if (!PAGE_PATH.test(ctx.path)) return next();
@@ -112,6 +114,14 @@ export function pageErrors(config: Pick<Config, 'issuer' | 'browser'>): Middlewa
       if (thrown instanceof StoreUnavailableError) {
         ctx.state.log.warn({ event: 'store.unavailable', operation: thrown.operation, reason: thrown.reason }, 'token store unavailable: sign-in page refused');
         ctx.set('Retry-After', String(thrown.retryAfterSec));
+        sendPage(ctx, 503, errorPage(product, 'Sign-in is unavailable', 'Sign-in is not available right now. Please try again in a moment.'));
+        return;
+      }
+      if (isDatabaseOutage(thrown)) {
+        // As the API answers it (middleware/errors.ts): logged once per outage, never a 500.
+        database?.down(thrown.message);
+        ctx.state.log.debug({ event: 'database.request_failed', reason: thrown.message }, 'database unavailable: sign-in page refused');
+        ctx.set('Retry-After', String(DATABASE_RETRY_AFTER_SEC));
         sendPage(ctx, 503, errorPage(product, 'Sign-in is unavailable', 'Sign-in is not available right now. Please try again in a moment.'));
         return;
       }

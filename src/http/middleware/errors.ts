@@ -5,7 +5,7 @@ import { QueueFullError, QueueShareExceededError, RequestAbortedError } from '..
 import { OAuthError } from '../../oauth/errors';
 import type { OutageLog } from '../../store/outage-log';
 import { StoreUnavailableError } from '../../store/unavailable';
-import { isDatabaseOutage } from '../../db/outage';
+import { DATABASE_RETRY_AFTER_SEC, isDatabaseOutage } from '../../db/outage';
 import { ApiError } from '../api-error';
 import type { AppContext, AppState } from '../context';
 
@@ -150,10 +150,6 @@ function renderUnavailable(ctx: AppContext, error: StoreUnavailableError): void 
   ctx.set('Retry-After', String(error.retryAfterSec));
   render(ctx, 503, { error: 'temporarily_unavailable', error_description: 'the service cannot check token state right now; retry shortly' });
 }
-
-/** Seconds a client should wait while the database cannot answer (Retry-After): the pool opens
- *  a new connection on the next query, so a restarted server is seen at once. */
-const DATABASE_RETRY_AFTER_SEC = 5;
 
 /**
  * The database cannot answer: an outage, not a bug, so the same "not now" as a token store
