@@ -95,6 +95,8 @@ export async function startService(env: NodeJS.ProcessEnv, options: BuildOptions
   const config = loadConfig(env);
   const deps = await buildDeps(config, options);
   const hot = createHotPaths(deps);
+  // buildDeps has connected and checked the migrations (db/startup.ts), so the database answered.
+  hot.health.databaseAnsweredAtStart();
   let clientsWatch: ClientsWatch | undefined;
   try {
     // Applied before listening: the service never answers with clients the file has changed.

@@ -70,6 +70,15 @@ export class Health {
     this.database.up();
   };
 
+  /**
+   * The database answered before this Health existed (the start checks its connection and its
+   * migrations): an outage from now on is `degraded`, not "never answered", even before the
+   * first probe.
+   */
+  databaseAnsweredAtStart(): void {
+    this.databaseSeen = true;
+  }
+
   get draining(): boolean {
     return this.drainingSince !== undefined;
   }

@@ -15,6 +15,7 @@ import { createTestDeps, type TestDeps } from '../support/deps';
 import { postgresUrl, redisUrl, testConfig } from '../support/env';
 import { LogCapture } from '../support/logs';
 import { createEvents } from '../../src/events/create-events';
+import { startService } from '../../src/main';
 
 async function eventually(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -134,4 +135,17 @@ if (redisUrl() && postgresUrl()) describe('GET /readyz with real Redis and Postg
     expect(res.status).toBe(503);
     expect(res.body).toEqual({ status: 'draining', checks: { database: { status: 'up', backend: 'postgres' }, store: { status: 'up', backend: 'redis' } } });
   });
+
+  it('counts the start\'s own database check as an answer: a database lost before the first probe is degraded, not unavailable', async () => {
+    const service = await startService({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: postgres.url, REDIS_URL: redis.url, MIGRATE_ON_START: 'true', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' });
+    try {
+      await postgres.stop();
+      const res = await request(`http://127.0.0.1:${service.http.port}`).get('/readyz');
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ status: 'degraded', checks: { database: { status: 'down' }, store: { status: 'up' } } });
+    } finally {
+      await postgres.start();
+      await service.stop('test');
+    }
+  }, 60_000);
 });
