@@ -113,7 +113,7 @@ export async function startService(env: NodeJS.ProcessEnv, options: BuildOptions
     throw error;
   }
   // Metrics only when METRICS_PORT is set: otherwise nothing is measured (issue 16).
-  const instrumented = config.metricsPort === undefined ? undefined : instrument(deps);
+  const instrumented = config.metricsPort === undefined ? undefined : instrument(deps, hot.health);
   let metrics: ListeningServer | undefined;
   if (instrumented && config.metricsPort !== undefined) {
     // Before the API listens: a metrics port already taken stops the start with nothing open.

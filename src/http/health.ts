@@ -5,6 +5,9 @@ import { OutageLog } from '../store/outage-log';
 
 export type DependencyStatus = 'up' | 'down';
 
+/** How long one probe's result answers every caller (see Health.check). */
+export const PROBE_REUSE_MS = 1000;
+
 export interface DependencyCheck {
   readonly status: DependencyStatus;
   /** `redis` or `memory`; `postgres` or `pglite`. */
@@ -88,8 +91,36 @@ export class Health {
     this.drainingSince ??= Date.now();
   }
 
-  /** Probes both dependencies (each within READINESS_TIMEOUT_MS, in parallel). */
+  /**
+   * Probes both dependencies (each within READINESS_TIMEOUT_MS, in parallel). Callers share one
+   * probe in flight and its result for PROBE_REUSE_MS: /readyz is often reachable from outside
+   * and the metrics read it at every scrape, so a flood of either costs at most one `select 1`
+   * and one PING per second. Draining is read live.
+   */
   async check(): Promise<HealthReport> {
+    const now = performance.now();
+    if (this.lastProbe === undefined || now - this.lastProbe.at >= PROBE_REUSE_MS) {
+      const probing = this.probe();
+      this.lastProbe = { at: now, checks: probing };
+      // Reused only once settled within the window; a probe still running is shared as it is.
+      void probing.then((checks) => {
+        if (this.lastProbe?.checks === probing) this.lastProbe = { at: performance.now(), checks: Promise.resolve(checks) };
+      });
+    }
+    const { database, store } = await this.lastProbe.checks;
+    const status: HealthStatus = this.draining
+      ? 'draining'
+      : store.status === 'down' || (database.status === 'down' && !this.databaseSeen)
+        ? 'unavailable'
+        : database.status === 'down'
+          ? 'degraded'
+          : 'ready';
+    return { status, ready: status === 'ready' || status === 'degraded', checks: { store, database } };
+  }
+
+  private lastProbe: { readonly at: number; readonly checks: Promise<HealthReport['checks']> } | undefined;
+
+  private async probe(): Promise<HealthReport['checks']> {
     const timeoutMs = this.deps.config.readinessTimeoutMs;
     const [database, store] = await Promise.all([
       probe(this.deps.dbKind, () => pingDatabase(this.deps.db), timeoutMs),
@@ -100,13 +131,6 @@ export class Health {
     } else {
       this.database.down(database.reason ?? 'unreachable');
     }
-    const status: HealthStatus = this.draining
-      ? 'draining'
-      : store.status === 'down' || (database.status === 'down' && !this.databaseSeen)
-        ? 'unavailable'
-        : database.status === 'down'
-          ? 'degraded'
-          : 'ready';
-    return { status, ready: status === 'ready' || status === 'degraded', checks: { store, database } };
+    return { store, database };
   }
 }

@@ -1,7 +1,6 @@
 import { Gauge } from 'prom-client';
-import { withTimeout } from '../async';
-import { pingDatabase } from '../db/database';
 import type { Deps } from '../deps';
+import type { Health } from '../http/health';
 import type { Metrics } from './registry';
 
 type Observed = Pick<Deps, 'config' | 'db' | 'storage' | 'passwords' | 'keyring'>;
@@ -49,7 +48,7 @@ function observeDatabase(db: Deps['db'], metrics: Metrics): () => void {
  * so they follow key reloads and queue changes with no work between scrapes; they are defined
  * here, beside what they read. Returns the function that stops observing.
  */
-export function observeDependencies(deps: Observed, metrics: Metrics): () => void {
+export function observeDependencies(deps: Observed, metrics: Metrics, health: Pick<Health, 'check'>): () => void {
   const stopDatabase = observeDatabase(deps.db, metrics);
   const stopRedis = deps.storage.observeCommands?.((command, seconds, failed) => {
     metrics.redisDuration.labels(command).observe(seconds);
@@ -89,25 +88,17 @@ export function observeDependencies(deps: Observed, metrics: Metrics): () => voi
     },
   });
 
-  // The readiness probes' own checks, once per scrape (every 15 s or so): a `select 1` and a PING.
-  const timeoutMs = deps.config.readinessTimeoutMs;
-  const up = async (probe: () => Promise<void>): Promise<number> => {
-    try {
-      await withTimeout(probe(), timeoutMs);
-      return 1;
-    } catch {
-      return 0;
-    }
-  };
+  // The readiness probes' own checks (http/health.ts), shared with /readyz: a scrape runs at
+  // most one `select 1` and one PING a second however often either is asked.
   new Gauge({
     name: 'portcullis_dependency_up',
-    help: 'Whether a dependency answered its check at this scrape (1) or not within READINESS_TIMEOUT_MS (0), by dependency (database, store).',
+    help: 'Whether a dependency answered its readiness check (1) or not within READINESS_TIMEOUT_MS (0), by dependency (database, store); checked at most once a second.',
     labelNames: ['dependency'] as const,
     registers,
     async collect() {
-      const [database, store] = await Promise.all([up(() => pingDatabase(deps.db)), up(() => deps.storage.ping())]);
-      this.labels('database').set(database);
-      this.labels('store').set(store);
+      const { checks } = await health.check();
+      this.labels('database').set(checks.database.status === 'up' ? 1 : 0);
+      this.labels('store').set(checks.store.status === 'up' ? 1 : 0);
     },
   });
 

@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import type { Deps } from '../deps';
 import type { AppState } from '../http/context';
+import type { Health } from '../http/health';
 import { observeDependencies } from './dependency-metrics';
 import { subscribeEventMetrics } from './event-metrics';
 import { httpMetrics } from './http-metrics';
@@ -19,10 +20,10 @@ export interface Instrumented {
  * database's and Redis's calls, the hash queue, the keys. Only built when METRICS_PORT is set:
  * without it nothing is measured and nothing costs anything.
  */
-export function instrument(deps: Deps): Instrumented {
+export function instrument(deps: Deps, health: Pick<Health, 'check'>): Instrumented {
   const metrics = createMetrics();
   const stopEvents = subscribeEventMetrics(deps.events, metrics);
-  const stopDependencies = observeDependencies(deps, metrics);
+  const stopDependencies = observeDependencies(deps, metrics, health);
   return {
     metrics,
     http: httpMetrics(metrics),

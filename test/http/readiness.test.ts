@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { createApp } from '../../src/http/app';
 import { createHotPaths } from '../../src/http/hot-paths';
+import { PROBE_REUSE_MS } from '../../src/http/health';
 import { createDatabase } from '../../src/db/database';
 import { createLogger } from '../../src/logging/logger';
 import { createRedisClient, redisTokenStores } from '../../src/store/redis/redis-store';
@@ -80,6 +81,11 @@ if (redisUrl() && postgresUrl()) describe('GET /readyz with real Redis and Postg
   // One app, as a process has: the outage is logged by its Health (one per app).
   let app: ReturnType<typeof createApp> | undefined;
   const readiness = async () => request((app ??= createApp(deps)).callback()).get('/readyz');
+  // After a dependency changes state: the previous probe's result answers for PROBE_REUSE_MS.
+  const freshReadiness = async () => {
+    await new Promise((resolve) => setTimeout(resolve, PROBE_REUSE_MS + 50));
+    return readiness();
+  };
 
   it('is ready when both answer', async () => {
     const res = await readiness();
@@ -89,7 +95,7 @@ if (redisUrl() && postgresUrl()) describe('GET /readyz with real Redis and Postg
 
   it('reports a stopped Redis as 503 naming the store, and recovers when it returns', async () => {
     await redis.stop();
-    const down = await readiness();
+    const down = await freshReadiness();
     expect(down.status).toBe(503);
     expect(down.body.status).toBe('unavailable');
     expect(down.body.checks.store).toMatchObject({ status: 'down', backend: 'redis' });
@@ -101,7 +107,7 @@ if (redisUrl() && postgresUrl()) describe('GET /readyz with real Redis and Postg
 
   it('stays ready (200, degraded) with PostgreSQL stopped: the hot paths need only Redis; logs the outage once and its end once', async () => {
     await postgres.stop();
-    const down = await readiness();
+    const down = await freshReadiness();
     expect(down.status).toBe(200);
     expect(down.body.status).toBe('degraded');
     expect(down.body.checks.database).toMatchObject({ status: 'down', backend: 'postgres' });

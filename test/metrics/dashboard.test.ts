@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { createHotPaths } from '../../src/http/hot-paths';
 import { instrument } from '../../src/metrics/instrument';
 import { createTestDeps } from '../support/deps';
 
@@ -14,7 +15,7 @@ describe('deploy/grafana/portcullis-dashboard.json', () => {
 
   it('queries only metrics the service exposes', async () => {
     const deps = await createTestDeps();
-    const instrumented = instrument(deps);
+    const instrumented = instrument(deps, createHotPaths(deps).health);
     try {
       const exposed = new Set((await instrumented.metrics.registry.getMetricsAsJSON()).map((metric) => metric.name));
       const used = new Set(expressions.flatMap((expr) => [...expr.matchAll(/\b((?:portcullis|process|nodejs)_\w+)/g)].map((match) => match[1]!.replace(/_(bucket|count|sum)$/, ''))));

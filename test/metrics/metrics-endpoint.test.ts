@@ -1,6 +1,7 @@
 import type Koa from 'koa';
 import request from 'supertest';
 import { createApp } from '../../src/http/app';
+import { createHotPaths } from '../../src/http/hot-paths';
 import type { AppState } from '../../src/http/context';
 import { instrument, type Instrumented } from '../../src/metrics/instrument';
 import { metricsApp } from '../../src/metrics/server';
@@ -20,8 +21,9 @@ describe('GET /metrics (Prometheus exposition)', () => {
 
   beforeAll(async () => {
     ({ deps } = await oauthFixture());
-    instrumented = instrument(deps);
-    api = createApp(deps, undefined, { metrics: instrumented.http });
+    const hot = createHotPaths(deps);
+    instrumented = instrument(deps, hot.health);
+    api = createApp(deps, hot, { metrics: instrumented.http });
   });
   afterAll(async () => {
     instrumented.stop();
@@ -162,6 +164,29 @@ describe('GET /metrics (Prometheus exposition)', () => {
     expect(sample(text, 'portcullis_dependency_up{dependency="database"}')).toBe(1);
     expect(sample(text, 'portcullis_dependency_up{dependency="store"}')).toBe(1);
     if (deps.storage.kind === 'redis') expect(text).toMatch(/^portcullis_redis_command_duration_seconds_count\{command="\w+"\} [1-9]/m);
+  });
+
+  it('shares the readiness probe: a burst of scrapes and /readyz calls runs one select 1 and one PING', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // past the reuse window of earlier probes
+    const pings: string[] = [];
+    const onQuery = (query: { sql?: string }) => {
+      if (query.sql === 'select 1') pings.push(query.sql);
+    };
+    deps.db.on('query', onQuery);
+    const storePing = jest.spyOn(deps.storage, 'ping');
+    try {
+      const metrics = metricsApp(instrumented.metrics.registry).callback();
+      const replies = await Promise.all([
+        ...Array.from({ length: 10 }, () => request(metrics).get('/metrics')),
+        ...Array.from({ length: 10 }, () => request(api.callback()).get('/readyz')),
+      ]);
+      expect(replies.every((reply) => reply.status === 200)).toBe(true);
+      expect(pings).toHaveLength(1);
+      expect(storePing).toHaveBeenCalledTimes(1);
+    } finally {
+      deps.db.off('query', onQuery);
+      storePing.mockRestore();
+    }
   });
 
   it('serves nothing but GET /metrics', async () => {
