@@ -50,8 +50,15 @@ function observeDatabase(db: Deps['db'], metrics: Metrics): () => void {
  */
 export function observeDependencies(deps: Observed, metrics: Metrics, health: Pick<Health, 'check'>): () => void {
   const stopDatabase = observeDatabase(deps.db, metrics);
+  // Bound once per command: the introspection hot path times a command on every request.
+  const redisSeries = new Map<string, { observe(value: number): void }>();
   const stopRedis = deps.storage.observeCommands?.((command, seconds, failed) => {
-    metrics.redisDuration.labels(command).observe(seconds);
+    let series = redisSeries.get(command);
+    if (series === undefined) {
+      series = metrics.redisDuration.labels(command);
+      redisSeries.set(command, series);
+    }
+    series.observe(seconds);
     if (failed) metrics.redisErrors.labels(command).inc();
   });
 
