@@ -6,7 +6,7 @@ import request from 'supertest';
 import { createApp } from '../../src/http/app';
 import type { AppState } from '../../src/http/context';
 import { createClient } from '../../src/identity/clients';
-import { seedDemoData } from '../../src/identity/demo-data';
+import { DEMO_API_SECRET, seedDemoData } from '../../src/identity/demo-data';
 import { registerUser } from '../../src/identity/user-lifecycle';
 import { GRANTS } from '../../src/oauth/grants';
 import { createTestDeps, type TestDeps } from '../support/deps';
@@ -59,8 +59,9 @@ describe('the OpenAPI document', () => {
   beforeAll(async () => {
     deps = await createTestDeps({ config: testConfig({ ISSUER, ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' }) });
     // The examples name the demo data, as a developer's `npm start` has it.
-    await seedDemoData({ ...deps, config: { ...deps.config, databaseUrl: undefined, production: false } });
-    app = createApp(deps);
+    const development = { ...deps, config: { ...deps.config, databaseUrl: undefined, production: false } };
+    await seedDemoData(development);
+    app = createApp(development);
     const res = await request(app.callback()).get('/openapi.json');
     expect(res.status).toBe(200);
     document = res.body as Json;
@@ -121,6 +122,22 @@ describe('the OpenAPI document', () => {
     expect(flows.clientCredentials.tokenUrl).toBe(`${ISSUER}/oauth/token`);
     expect(document.paths['/admin/users/{id}'].delete.security).toEqual([{ oauth2: ['users:delete'] }, { bearer: ['users:delete'] }]);
     expect(document.paths['/healthz'].get.security).toEqual([]);
+    // `admin` (every scope) is never offered: no route asks for it alone.
+    expect(Object.keys(flows.authorizationCode.scopes)).not.toContain('admin');
+    expect(Object.keys(flows.clientCredentials.scopes)).not.toContain('admin');
+  });
+
+  it('shows the demo data\'s credentials in examples only while the demo data is loaded (never in production)', async () => {
+    const text = JSON.stringify(document);
+    expect(text).toContain('secret123');
+    for (const config of [{ ...deps.config, production: true, databaseUrl: 'postgres://db.example/portcullis' }, { ...deps.config, production: false, databaseUrl: 'postgres://db.example/portcullis' }]) {
+      const res = await request(createApp({ ...deps, config }).callback()).get('/openapi.json');
+      expect(res.status).toBe(200);
+      expect(res.text).not.toContain('secret123');
+      expect(res.text).not.toContain(DEMO_API_SECRET);
+      // The other examples stay.
+      expect(res.body['paths']['/oauth/token'].post['x-portcullis-examples'].map((example: { summary: string }) => example.summary)).toContain('refresh_token grant');
+    }
   });
 
   describe('each documented example, sent to the service', () => {

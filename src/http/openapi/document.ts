@@ -28,6 +28,8 @@ export interface DocumentOptions {
   readonly issuer: string;
   /** Scopes offered in the Authorize dialog besides those the routes require. */
   readonly extraScopes?: readonly string[];
+  /** Whether examples carrying the demo data's credentials are shown (only while it is loaded). */
+  readonly demoExamples?: boolean;
 }
 
 /** Converts zod schemas, gathering those with an id as components (`#/components/schemas/<id>`). */
@@ -93,8 +95,8 @@ function security(spec: RouteSpec): Json[] | undefined {
   return scopes.flatMap((scope) => [{ oauth2: [scope] }, { bearer: [scope] }]);
 }
 
-function operation(spec: RouteSpec, schemas: SchemaSet): Json {
-  const examples = spec.examples ?? [];
+function operation(spec: RouteSpec, schemas: SchemaSet, demoExamples: boolean): Json {
+  const examples = (spec.examples ?? []).filter((example) => demoExamples || example.demo !== true);
   const parameters: Json[] = [];
   for (const name of pathParamNames(spec.path)) {
     const param = spec.params?.[name];
@@ -170,12 +172,14 @@ function operation(spec: RouteSpec, schemas: SchemaSet): Json {
 export function openApiDocument(specs: readonly RouteSpec[], options: DocumentOptions): Json {
   const schemas = new SchemaSet();
   const paths: Record<string, Record<string, Json>> = {};
-  const scopes = new Set<string>(['admin', ...(options.extraScopes ?? [])]);
+  // Only the scopes the routes require: `admin` (every scope) is never offered in the Authorize
+  // dialog, where a click would put the most powerful token there is into a browser page.
+  const scopes = new Set<string>(options.extraScopes ?? []);
   for (const spec of specs) {
     const path = openApiPath(spec.path);
     const item = (paths[path] ??= {});
     if (item[spec.method]) throw new Error(`OpenAPI: ${spec.method.toUpperCase()} ${spec.path} is declared twice`);
-    item[spec.method] = operation(spec, schemas);
+    item[spec.method] = operation(spec, schemas, options.demoExamples === true);
     if (spec.auth.kind === 'bearer') for (const scope of spec.auth.scopes ?? []) scopes.add(scope);
   }
   const scopeDescriptions = Object.fromEntries([...scopes].sort().map((scope) => [scope, scope === 'admin' ? 'every scope' : scope]));

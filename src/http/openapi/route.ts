@@ -35,6 +35,8 @@ export interface RouteExample {
   readonly params?: Readonly<Record<string, string>>;
   readonly query?: Readonly<Record<string, string>>;
   readonly body?: Readonly<Record<string, unknown>>;
+  /** Carries the demo data's credentials: in the document only while the demo data is loaded. */
+  readonly demo?: boolean;
 }
 
 export interface RouteSpec {

@@ -156,7 +156,7 @@ export function docsRoutes(config: Config, app: Koa<AppState>): Router<AppState>
     responses: { 200: { description: 'the document; Cache-Control: public, max-age=300', schema: openApiSchema } },
     examples: [{ summary: 'the document' }],
   }, (ctx) => {
-    document ??= asset('openapi.json', JSON.stringify(openApiDocument(appRouteSpecs(app), { issuer: config.issuer })));
+    document ??= asset('openapi.json', JSON.stringify(openApiDocument(appRouteSpecs(app), { issuer: config.issuer, demoExamples: demoDataEnabled(config) })));
     sendAsset(ctx, document, 'public, max-age=300');
   });
 

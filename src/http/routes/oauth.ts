@@ -74,8 +74,8 @@ export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
       503: unavailable,
     },
     examples: [
-      { summary: 'password grant (demo-spa, alice)', body: { grant_type: 'password', client_id: 'demo-spa', username: 'alice', password: 'secret123', scope: 'items:read' } },
-      { summary: 'client_credentials, client_secret_post (demo-api)', body: { grant_type: 'client_credentials', client_id: 'demo-api', client_secret: DEMO_API_SECRET } },
+      { summary: 'password grant (demo-spa, alice)', demo: true, body: { grant_type: 'password', client_id: 'demo-spa', username: 'alice', password: 'secret123', scope: 'items:read' } },
+      { summary: 'client_credentials, client_secret_post (demo-api)', demo: true, body: { grant_type: 'client_credentials', client_id: 'demo-api', client_secret: DEMO_API_SECRET } },
       { summary: 'refresh_token grant', body: { grant_type: 'refresh_token', client_id: 'demo-spa', refresh_token: 'FAMILY.SECRET' } },
       { summary: 'authorization_code grant with PKCE', body: { grant_type: 'authorization_code', client_id: 'demo-spa-code', code: 'CODE', redirect_uri: 'http://localhost:5173/callback.html', code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk' } },
     ],
@@ -128,7 +128,7 @@ export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
       403: oauthError('unauthorized_client: this client may not introspect'),
       503: unavailable,
     },
-    examples: [{ summary: 'an unknown token (demo-api)', body: { token: 'not-a-token', client_id: 'demo-api', client_secret: DEMO_API_SECRET } }],
+    examples: [{ summary: 'an unknown token (demo-api)', demo: true, body: { token: 'not-a-token', client_id: 'demo-api', client_secret: DEMO_API_SECRET } }],
   }, async (ctx) => {
     // RFC 7662 §2.2 responses carry token state: never cached.
     ctx.set('Cache-Control', 'no-store');
