@@ -8,15 +8,23 @@
 # Every stage uses the same base, so one argument pins all three.
 ARG NODE_IMAGE=node:22-bookworm-slim
 
-# Compiles TypeScript to dist/ (the service, its migrations, the example resource service).
+# Compiles TypeScript to dist/ (the service, its migrations, the example resource service) and
+# packages/verifier/dist/.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The verifier package (packages/verifier) is an npm workspace the server imports its scope
+# matcher from: npm ci needs its package.json to link it.
+COPY packages/verifier/package.json ./packages/verifier/
 # Every dependency is unpacked (tsc needs the type packages), but --ignore-scripts runs no install
 # script: the benchmark-only argon2 binding (a devDependency, bench/argon2.ts) is never built, so
-# the build needs no compiler. Nothing built here reaches the runtime stage but dist/.
+# the build needs no compiler. Nothing built here reaches the runtime stage but dist/ and the
+# verifier package's dist/.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY packages/verifier/tsconfig.json packages/verifier/tsconfig.cjs.json ./packages/verifier/
+COPY packages/verifier/scripts ./packages/verifier/scripts
+COPY packages/verifier/src ./packages/verifier/src
 COPY scripts ./scripts
 COPY src ./src
 COPY migrations ./migrations
@@ -29,6 +37,10 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS runtime-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+# npm ci links the verifier workspace and runs its prepare script, which finds no sources here and
+# builds nothing (the build stage built it; its dist/ is copied below).
+COPY packages/verifier/package.json ./packages/verifier/
+COPY packages/verifier/scripts ./packages/verifier/scripts
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM ${NODE_IMAGE}
@@ -44,6 +56,9 @@ WORKDIR /app
 COPY --from=runtime-deps /app/node_modules ./node_modules
 # dist/migrations: `portcullis migrate` (the CLI is the entry point) applies them from the image.
 COPY --from=build /app/dist ./dist
+# node_modules/@portcullis/verifier links here: the server's scope matcher and subject-type rule.
+COPY --from=build /app/packages/verifier/package.json ./packages/verifier/package.json
+COPY --from=build /app/packages/verifier/dist ./packages/verifier/dist
 COPY package.json ./
 # Numeric, so Kubernetes' runAsNonRoot can check it without a runAsUser.
 USER ${UID}:${UID}

@@ -1,7 +1,7 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import bodyParser from 'koa-bodyparser';
-import type { AuthState, Verifier } from '../../src/verifier';
+import type { AuthState, Verifier } from '@portcullis/verifier';
 import { itemsCors } from './cors';
 
 // The seed chapter's items API, protected by the Portcullis verifier: what a resource service

@@ -1,4 +1,4 @@
-import { createVerifier, type VerifierOptions } from '../../src/verifier';
+import { createVerifier, type VerifierOptions } from '@portcullis/verifier';
 import { createItemsApp } from './app';
 import { parseAllowedOrigins } from './cors';
 

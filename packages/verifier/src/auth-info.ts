@@ -1,5 +1,5 @@
-import { subjectType } from '../tokens/subject-type';
-import type { AuthInfo } from './types';
+import { subjectType } from './subject-type.js';
+import type { AuthInfo } from './types.js';
 
 /** A space-delimited `scope` claim (RFC 9068 §2.2.3, RFC 7662 §2.2) as a list. */
 export function scopesOf(scope: unknown): string[] {
@@ -8,7 +8,7 @@ export function scopesOf(scope: unknown): string[] {
 
 /** The caller described by verified claims or an active introspection answer; undefined when
  *  the subject or client is missing. The subject type follows the server's own rule
- *  (tokens/subject-type), which reads the members both forms carry: sub, client_id, username. */
+ *  (subject-type.ts), which reads the members both forms carry: sub, client_id, username. */
 export function authInfoFrom(claims: Readonly<Record<string, unknown>>): AuthInfo | undefined {
   const { sub, client_id: clientId, username: name, scope } = claims;
   if (typeof sub !== 'string' || typeof clientId !== 'string') return undefined;

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
-import { audienceIncludes } from '../tokens/audience';
-import { authInfoFrom } from './auth-info';
-import type { AuthInfo, IntrospectModeOptions, TokenVerifier } from './types';
+import { audienceIncludes } from './audience.js';
+import { authInfoFrom } from './auth-info.js';
+import { ExpiringCache } from './expiring-cache.js';
+import type { AuthInfo, IntrospectModeOptions, TokenVerifier } from './types.js';
 
 // Verification by asking the authorization server (RFC 7662) on each request, so a revocation
 // takes effect at once (or within cacheTtlSec when a positive cache is configured). Concurrent
@@ -20,45 +20,45 @@ interface Introspection {
   readonly [member: string]: unknown;
 }
 
+// Tokens are kept in memory only as hashes: a heap dump of the service leaks no bearer token.
 const hashOf = (token: string): string => createHash('sha256').update(token).digest('base64url');
 
 export class IntrospectVerifier implements TokenVerifier {
   private readonly endpoint: string;
   private readonly authorization: string;
   private readonly inFlight = new Map<string, Promise<AuthInfo | undefined>>();
-  private readonly cache: LRUCache<string, AuthInfo> | undefined;
+  private readonly cache: ExpiringCache<AuthInfo> | undefined;
+  private readonly cacheTtlMs: number;
 
   constructor(private readonly options: IntrospectModeOptions) {
     this.endpoint = options.introspectionEndpoint ?? `${options.issuer}/oauth/introspect`;
     // RFC 6749 §2.3.1: id and secret are form-encoded before Basic encoding.
     const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
     this.authorization = `Basic ${Buffer.from(`${encode(options.clientId)}:${encode(options.clientSecret)}`).toString('base64')}`;
-    const ttlSec = options.cacheTtlSec ?? 0;
-    this.cache = ttlSec > 0 ? new LRUCache<string, AuthInfo>({ max: options.cacheMax ?? 10_000, ttl: ttlSec * 1000 }) : undefined;
+    this.cacheTtlMs = (options.cacheTtlSec ?? 0) * 1000;
+    this.cache = this.cacheTtlMs > 0 ? new ExpiringCache<AuthInfo>(options.cacheMax ?? 10_000) : undefined;
   }
 
   verify(token: string): Promise<AuthInfo | undefined> {
     const key = hashOf(token);
     const cached = this.cache?.get(key);
-    if (cached) {
-      if (typeof cached.claims.exp === 'number' && cached.claims.exp * 1000 > Date.now()) return Promise.resolve(cached);
-      this.cache?.delete(key);
-    }
+    if (cached) return Promise.resolve(cached);
     const pending = this.inFlight.get(key);
     if (pending) return pending;
     const call = this.ask(token).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, call);
     return call.then((auth) => {
-      if (auth && this.cache) this.remember(key, auth);
+      if (auth) this.remember(key, auth);
       return auth;
     });
   }
 
+  /** Never past the token's own `exp`: the cache must not outlive the token. */
   private remember(key: string, auth: AuthInfo): void {
     const exp = auth.claims.exp;
-    if (typeof exp !== 'number') return;
-    const ttl = Math.min((this.options.cacheTtlSec ?? 0) * 1000, exp * 1000 - Date.now());
-    if (ttl > 0) this.cache?.set(key, auth, { ttl });
+    if (!this.cache || typeof exp !== 'number') return;
+    const ttl = Math.min(this.cacheTtlMs, exp * 1000 - Date.now());
+    if (ttl > 0) this.cache.set(key, auth, ttl);
   }
 
   private async ask(token: string): Promise<AuthInfo | undefined> {

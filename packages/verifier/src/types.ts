@@ -1,6 +1,6 @@
-import type { SubjectType } from '../tokens/subject-type';
+import type { SubjectType } from './subject-type.js';
 
-/** Who a verified request is from, as the verifier puts it on `ctx.state.auth`. */
+/** Who a verified request is from (Koa: `ctx.state.auth`; Express, Fastify: `req.auth`). */
 export interface AuthInfo {
   /** The user id, or the client id for a client's own token (client_credentials). */
   readonly sub: string;
