@@ -1,4 +1,5 @@
 import type { Deps } from '../deps';
+import type { Origin } from '../events/catalogue';
 import { listConsents, revokeConsent, type Consent } from '../identity/consents';
 import { revokeSessionsWhere, type SessionDeps } from '../oauth/sessions';
 
@@ -15,9 +16,9 @@ export function myConsents(deps: Pick<Deps, 'db'>, userId: string): Promise<Cons
  * then fail introspection, as after any ended session). The next sign-in through the client
  * asks again. False when the user had not consented to it (another user's consent is none).
  */
-export async function withdrawConsent(deps: ConsentDeps, userId: string, clientId: string): Promise<boolean> {
+export async function withdrawConsent(deps: ConsentDeps, userId: string, clientId: string, origin: Origin = {}): Promise<boolean> {
   if (!(await revokeConsent(deps.db, userId, clientId))) return false;
   const ended = await revokeSessionsWhere(deps, userId, (family) => family.clientId === clientId);
-  deps.events.emit('account.consent_revoked', { actor: userId, target: userId, clientId, sessionsEnded: ended.length });
+  deps.events.emit('account.consent_revoked', { actor: userId, target: userId, clientId, sessionsEnded: ended.length, ...origin });
   return true;
 }

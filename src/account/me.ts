@@ -1,4 +1,5 @@
 import type { Deps } from '../deps';
+import type { Origin } from '../events/catalogue';
 import { throttledCheck } from '../identity/credential-throttle';
 import { IdentityError } from '../identity/errors';
 import type { PasswordWork } from '../identity/passwords';
@@ -14,9 +15,9 @@ export async function currentUser(deps: Pick<Deps, 'db'>, userId: string): Promi
   return user && !user.disabled ? publicUser(user) : undefined;
 }
 
-export async function updateProfile(deps: AccountDeps, userId: string, changes: Pick<UserChanges, 'email' | 'fullName'>): Promise<User> {
+export async function updateProfile(deps: AccountDeps, userId: string, changes: Pick<UserChanges, 'email' | 'fullName'>, origin: Origin = {}): Promise<User> {
   const { after } = await changeUser(deps, userId, changes);
-  deps.events.emit('account.updated', { actor: userId, target: userId, changed: Object.keys(changes) });
+  deps.events.emit('account.updated', { actor: userId, target: userId, changed: Object.keys(changes), ...origin });
   return after;
 }
 
@@ -24,9 +25,9 @@ export async function updateProfile(deps: AccountDeps, userId: string, changes: 
  * The user's own change, proved by the current password: that check is throttled like a login
  * (a stolen access token must not become a password-guessing oracle), per username and address.
  */
-export async function changePassword(deps: AccountDeps, user: { readonly id: string; readonly username: string }, current: string, next: string, keepSession: string | undefined, work: PasswordWork = {}): Promise<void> {
+export async function changePassword(deps: AccountDeps, user: { readonly id: string; readonly username: string }, current: string, next: string, keepSession: string | undefined, work: PasswordWork = {}, origin: Origin = {}): Promise<void> {
   const userId = user.id;
-  const wrong = await throttledCheck(deps, { name: user.username, address: work.owner }, async () => {
+  const wrong = await throttledCheck(deps, { name: user.username, address: work.owner, requestId: origin.requestId }, async () => {
     try {
       await changeOwnPassword(deps, userId, current, next, keepSession, work);
       return { ok: true, value: undefined, known: true };
@@ -36,5 +37,5 @@ export async function changePassword(deps: AccountDeps, user: { readonly id: str
     }
   });
   if (wrong) throw wrong;
-  deps.events.emit('account.password_changed', { actor: userId, target: userId, keptSession: keepSession !== undefined });
+  deps.events.emit('account.password_changed', { actor: userId, target: userId, keptSession: keepSession !== undefined, ip: work.owner, ...origin });
 }

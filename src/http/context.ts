@@ -20,3 +20,8 @@ export interface AppState {
 }
 
 export type AppContext = ParameterizedContext<AppState>;
+
+/** Where a request came from, as events carry it (events/catalogue.ts Origin). */
+export function originOf(ctx: AppContext): { readonly ip: string; readonly requestId: string } {
+  return { ip: ctx.ip, requestId: ctx.state.requestId };
+}

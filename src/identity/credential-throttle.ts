@@ -42,6 +42,8 @@ export interface AttemptContext {
   readonly address: string | undefined;
   /** The client the attempt came through, for the log. */
   readonly clientId?: string | undefined;
+  /** The request's id, for the events. */
+  readonly requestId?: string | undefined;
   /**
    * False when the name is known to name nothing (an unknown client id or username): logged only
    * as a keyed hash. Unset (not known either way, e.g. before a password check): a username is
@@ -92,10 +94,10 @@ const keyedHash = (text: string): string => createHmac('sha256', USERNAME_HASH_K
 
 function logFields(kind: CredentialKind, context: AttemptContext): CredentialFields & Origin & { readonly clientId?: string | undefined } {
   // An unknown client id may be the secret typed into the id field: never logged as typed.
-  if (kind === 'client_auth') return { clientId: context.known === false ? `unknown:${keyedHash(context.name)}` : context.name.slice(0, 64), ip: context.address };
+  if (kind === 'client_auth') return { clientId: context.known === false ? `unknown:${keyedHash(context.name)}` : context.name.slice(0, 64), ip: context.address, requestId: context.requestId };
   // A name that names no user is as likely a password typed into the wrong field: hash only.
   const username = context.known === false || tryUsernameKey(context.name) === undefined ? { usernameHash: keyedHash(context.name) } : { username: context.name };
-  return { ...username, clientId: context.clientId, ip: context.address };
+  return { ...username, clientId: context.clientId, ip: context.address, requestId: context.requestId };
 }
 
 // Names that named a user when they failed in this process, so a later refusal of the same name
@@ -106,7 +108,7 @@ const knownUsernames = new LRUCache<string, true>({ max: 10_000 });
 function failedEvent(deps: ThrottleDeps, kind: CredentialKind, context: AttemptContext, counts: FailureCounts): void {
   if (kind === 'login' && context.known === true) knownUsernames.set(context.name, true);
   if (kind === 'login') deps.events.emit('login.failed', { ...logFields(kind, context), ...counts });
-  else deps.events.emit('client_auth.failed', { clientId: logFields(kind, context).clientId ?? '', ip: context.address, ...counts });
+  else deps.events.emit('client_auth.failed', { clientId: logFields(kind, context).clientId ?? '', ip: context.address, requestId: context.requestId, ...counts });
 }
 
 /** The counts an attempt was charged with, as logged on its failure. */
@@ -133,7 +135,7 @@ async function subjectFailed(deps: ThrottleDeps, kind: CredentialKind, context: 
     const ratio = subjectFailures / alert;
     if (Number.isInteger(ratio) && (ratio & (ratio - 1)) === 0) {
       if (kind === 'login') deps.events.emit('login.subject_under_attack', { ...logFields(kind, context), subjectFailures });
-      else deps.events.emit('client_auth.subject_under_attack', { clientId: logFields(kind, context).clientId ?? '', ip: context.address, subjectFailures });
+      else deps.events.emit('client_auth.subject_under_attack', { clientId: logFields(kind, context).clientId ?? '', ip: context.address, requestId: context.requestId, subjectFailures });
     }
     if (settings.subjectFailureDelayMs > 0) await sleep(settings.subjectFailureDelayMs);
   }
@@ -218,7 +220,7 @@ export class ClientAuthThrottle {
   constructor(private readonly deps: ThrottleDeps) {}
 
   /** Throws ThrottledError while this pair or address is known to be refused. No I/O. */
-  check(clientId: string, address: string | undefined): void {
+  check(clientId: string, address: string | undefined, requestId?: string): void {
     // Every introspection passes here: with nothing refused (the usual case) it hashes nothing.
     if (this.refusedUntil.size === 0 || !enabled(this.deps.config.throttle)) return;
     const now = this.deps.clock.now();
@@ -229,14 +231,14 @@ export class ClientAuthThrottle {
       // Refused before the id is looked up: one that never named a client may be a secret typed
       // into the id field, so it is logged by keyed hash unless it failed here as a known id.
       const logged = logFields('client_auth', { name: clientId, address, known: this.knownIds.has(clientId) }).clientId ?? '';
-      this.deps.events.emit('client_auth.throttled', { clientId: logged, ip: address, retryAfterSec });
+      this.deps.events.emit('client_auth.throttled', { clientId: logged, ip: address, requestId, retryAfterSec });
       throw new ThrottledError('client_auth', retryAfterSec);
     }
   }
 
-  async failed(clientId: string, address: string | undefined, known: boolean): Promise<void> {
+  async failed(clientId: string, address: string | undefined, known: boolean, requestId?: string): Promise<void> {
     const settings = this.deps.config.throttle;
-    const context = { name: clientId, address, known };
+    const context = { name: clientId, address, known, requestId };
     if (known) this.knownIds.set(clientId, true);
     if (!enabled(settings)) return unthrottled(this.deps, 'client_auth', context).failed(known);
     const keys = keysOf('client_auth', context);

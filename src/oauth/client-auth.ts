@@ -24,15 +24,16 @@ export interface ClientSource {
 /** Throttling of failed client authentication (identity/credential-throttle.ts implements it). */
 export interface ClientAuthGuard {
   /** Throws (429) while this client id from this address is refused; no I/O on the hot path. */
-  check(clientId: string, address: string | undefined): void;
-  /** Records a failure. */
+  check(clientId: string, address: string | undefined, requestId?: string): void;
   /** Records a failure; `known`: the id names a client (an unknown one may be a secret typed in the wrong field, and is never logged as typed). */
-  failed(clientId: string, address: string | undefined, known: boolean): Promise<void>;
+  failed(clientId: string, address: string | undefined, known: boolean, requestId?: string): Promise<void>;
 }
 
 export interface ClientAuthThrottling {
   readonly guard: ClientAuthGuard;
   readonly address: string | undefined;
+  /** For the events of a refusal or failure. */
+  readonly requestId?: string | undefined;
 }
 
 export interface AuthenticatedClient {
@@ -122,11 +123,11 @@ export async function authenticateClient(clients: ClientSource, authorization: s
     throw new OAuthError('invalid_client', 'client authentication is required');
   }
 
-  throttling?.guard.check(credentials.id, throttling.address);
+  throttling?.guard.check(credentials.id, throttling.address, throttling.requestId);
   // Every failure is counted (per client id and address, and per address), then answered alike.
   let known = false;
   const failure = async (): Promise<never> => {
-    await throttling?.guard.failed(credentials.id, throttling.address, known);
+    await throttling?.guard.failed(credentials.id, throttling.address, known, throttling.requestId);
     throw new OAuthError('invalid_client', 'client authentication failed', usesBasic ? { wwwAuthenticate: 'Basic realm="portcullis"' } : {});
   };
   // A secret that matched nothing: perhaps one added (or a client created) since the record was

@@ -46,7 +46,7 @@ const INACTIVE: IntrospectionResponse = { active: false };
 async function authenticateCaller(deps: IntrospectionDeps, request: IntrospectionRequest): Promise<AuthenticatedClient> {
   const caller = await authenticateClient(deps.clients, request.authorization, request.params, {
     now: deps.clock.now(),
-    throttling: deps.clientAuth && { guard: deps.clientAuth, address: request.ip },
+    throttling: deps.clientAuth && { guard: deps.clientAuth, address: request.ip, requestId: request.requestId },
     uses: deps.secretUses,
   });
   if (caller.method === 'none') throw new OAuthError('invalid_client', 'introspection requires client authentication', { wwwAuthenticate: 'Basic realm="portcullis"' });

@@ -36,7 +36,7 @@ export async function revoke(deps: RevocationDeps, request: RevocationRequest, o
   // §2.1: confidential clients authenticate; a public client identifies itself with client_id.
   const caller = await authenticateClient(deps.clients, request.authorization, request.params, {
     now: deps.clock.now(),
-    throttling: deps.clientAuth && { guard: deps.clientAuth, address: request.ip },
+    throttling: deps.clientAuth && { guard: deps.clientAuth, address: request.ip, requestId: request.requestId },
     uses: deps.secretUses,
   });
   onAuthenticated?.(caller);

@@ -65,7 +65,7 @@ export async function handleTokenRequest(
   if (!grant) throw new OAuthError('unsupported_grant_type', `unsupported grant_type: ${grantType}`);
   const { client, secretId } = await authenticateClient(deps.clients ?? { find: (id) => findClient(deps.db, id) }, request.authorization, request.params, {
     now: deps.clock.now(),
-    throttling: deps.clientAuth && { guard: deps.clientAuth, address: request.ip },
+    throttling: deps.clientAuth && { guard: deps.clientAuth, address: request.ip, requestId: request.requestId },
     uses: deps.secretUses,
   });
   if (!(client.grantTypes as readonly string[]).includes(grantType)) {

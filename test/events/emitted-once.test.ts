@@ -36,10 +36,10 @@ describe('events: one per fact', () => {
   });
 
   it('a wrong password emits one login.failed and no token event', async () => {
-    const res = await post('/oauth/token').send({ grant_type: 'password', client_id: 'spa', username: 'alice', password: 'wrong-password' });
+    const res = await post('/oauth/token').set('X-Request-Id', 'req-wrong-1').send({ grant_type: 'password', client_id: 'spa', username: 'alice', password: 'wrong-password' });
     expect(res.status).toBe(400);
     expect(seen.map((event) => event.name)).toEqual(['login.failed']);
-    expect(named('login.failed')[0]!.payload).toMatchObject({ username: 'alice', clientId: 'spa' });
+    expect(named('login.failed')[0]!.payload).toMatchObject({ username: 'alice', clientId: 'spa', requestId: 'req-wrong-1' });
   });
 
   it('a refresh emits one token.refreshed; a reuse emits one refresh.reuse_detected (the family ends in the same step)', async () => {
@@ -70,9 +70,10 @@ describe('events: one per fact', () => {
   });
 
   it('a wrong client secret emits one client_auth.failed', async () => {
-    const res = await post('/oauth/introspect').set('Authorization', basic('rs', 'not-the-secret-but-long-enough-to-look-real')).send({ token: 'x' });
+    const res = await post('/oauth/introspect').set('Authorization', basic('rs', 'not-the-secret-but-long-enough-to-look-real')).set('X-Request-Id', 'req-client-1').send({ token: 'x' });
     expect(res.status).toBe(401);
     expect(seen.map((event) => event.name)).toEqual(['client_auth.failed']);
+    expect(named('client_auth.failed')[0]!.payload).toMatchObject({ clientId: 'rs', requestId: 'req-client-1' });
   });
 
   it('an admin client rotation emits one admin.action with actor and target', async () => {
@@ -87,6 +88,14 @@ describe('events: one per fact', () => {
     expect(line).toMatchObject({ audit: true, target: 'rs', subject: 'rs', actor: actions[0]!.payload.actor });
     expect(typeof res.body.secret).toBe('string');
     expect(JSON.stringify(line)).not.toContain(res.body.secret as string);
+  });
+
+  it('the account API\'s events carry the request id and address', async () => {
+    const token = await fixture.token('reader');
+    seen = [];
+    const res = await request(fixture.app.callback()).patch('/users/me').set('Authorization', `Bearer ${token}`).set('X-Request-Id', 'req-me-1').send({ fullName: 'Rea Der' });
+    expect(res.status).toBe(200);
+    expect(named('account.updated').map((event) => event.payload)).toEqual([expect.objectContaining({ requestId: 'req-me-1', ip: expect.any(String), changed: ['fullName'] })]);
   });
 
   it('a refused admin call emits one admin.refused with actor, operation, target and reason, reads included', async () => {

@@ -6,7 +6,7 @@ import type { Deps } from '../../deps';
 import { invalidTokenError } from '../../oauth/bearer-auth';
 import { listSessions, revokeAllSessions, revokeSession } from '../../oauth/sessions';
 import { ApiError, apiErrorSchema } from '../api-error';
-import type { AppState } from '../context';
+import { originOf, type AppState } from '../context';
 import type { HotPaths } from '../hot-paths';
 import { apiRouter } from './api-router';
 import { passwordWork } from '../middleware/abort-signal';
@@ -49,7 +49,7 @@ export function accountRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   }, async (ctx, { body }) => {
     const { sub } = callerOf(ctx).claims;
     if (!(await currentUser(deps, sub))) throw notAUser();
-    ctx.body = userView(await updateProfile(deps, sub, body));
+    ctx.body = userView(await updateProfile(deps, sub, body, originOf(ctx)));
   });
 
   defineRoute(router, {
@@ -63,7 +63,7 @@ export function accountRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
     const found = await currentUser(deps, sub);
     if (!found) throw notAUser();
     if (body.keepSession && sid === undefined) throw new ApiError(400, 'invalid_request', 'this token belongs to no session to keep', { keepSession: 'the token has no session' });
-    await changePassword(deps, found, body.currentPassword, body.newPassword, body.keepSession ? sid : undefined, passwordWork(ctx));
+    await changePassword(deps, found, body.currentPassword, body.newPassword, body.keepSession ? sid : undefined, passwordWork(ctx), originOf(ctx));
     ctx.status = 204;
   });
 
@@ -84,7 +84,7 @@ export function accountRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   }, async (ctx) => {
     const { sub } = callerOf(ctx).claims;
     if (!(await revokeSession(deps, sub, ctx.params.id!))) throw new ApiError(404, 'not_found', 'no such session');
-    deps.events.emit('account.session_revoked', { actor: sub, target: sub, sessionId: ctx.params.id! });
+    deps.events.emit('account.session_revoked', { actor: sub, target: sub, sessionId: ctx.params.id!, ...originOf(ctx) });
     ctx.status = 204;
   });
 
@@ -95,7 +95,7 @@ export function accountRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   }, async (ctx) => {
     const { sub } = callerOf(ctx).claims;
     const revoked = await revokeAllSessions(deps, sub);
-    deps.events.emit('account.sessions_revoked', { actor: sub, target: sub, revoked });
+    deps.events.emit('account.sessions_revoked', { actor: sub, target: sub, revoked, ...originOf(ctx) });
     ctx.status = 204;
   });
 
@@ -115,7 +115,7 @@ export function accountRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
     responses: { ...noContent, 404: { description: 'no such consent', schema: apiErrorSchema } },
     examples: [{ summary: 'a client never allowed', params: { clientId: 'demo-api' } }],
   }, async (ctx) => {
-    if (!(await withdrawConsent(deps, callerOf(ctx).claims.sub, ctx.params.clientId!))) throw new ApiError(404, 'not_found', 'no such consent');
+    if (!(await withdrawConsent(deps, callerOf(ctx).claims.sub, ctx.params.clientId!, originOf(ctx)))) throw new ApiError(404, 'not_found', 'no such consent');
     ctx.status = 204;
   });
 

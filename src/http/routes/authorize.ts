@@ -93,7 +93,7 @@ export function authorizeRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
     const password = fields.get('password') ?? '';
     if (username === '' || password === '') return showLogin(ctx, request, 400, 'Enter your username and password.', username || undefined);
     try {
-      const { outcome, cookie } = await signIn(deps, request, { username, password }, { ip: ctx.ip, work: passwordWork(ctx), previousCookie: readCookie(ctx, SESSION_COOKIE) });
+      const { outcome, cookie } = await signIn(deps, request, { username, password }, { ip: ctx.ip, requestId: ctx.state.requestId, work: passwordWork(ctx), previousCookie: readCookie(ctx, SESSION_COOKIE) });
       setCookie(ctx, SESSION_COOKIE, cookie, deps.config.browser.sessionTtlSec);
       await show(ctx, outcome);
     } catch (error) {

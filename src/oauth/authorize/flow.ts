@@ -68,19 +68,19 @@ export async function signIn(
   deps: FlowDeps,
   request: AuthorizationRequest,
   credentials: { readonly username: string; readonly password: string },
-  context: { readonly ip: string | undefined; readonly work: PasswordWork; readonly previousCookie: string | undefined },
+  context: { readonly ip: string | undefined; readonly requestId?: string | undefined; readonly work: PasswordWork; readonly previousCookie: string | undefined },
 ): Promise<{ outcome: Outcome; cookie: string }> {
   const now = new Date(deps.clock.now());
-  const user = await throttledCheck(deps, { name: credentials.username, address: context.ip, clientId: request.client.id }, async () => {
+  const user = await throttledCheck(deps, { name: credentials.username, address: context.ip, clientId: request.client.id, requestId: context.requestId }, async () => {
     const { user: found, userExists } = await checkLogin(deps, credentials.username, credentials.password, now, context.work);
     return { ok: found !== undefined && !found.disabled, value: found, known: userExists };
   });
   if (!user || user.disabled) {
-    if (user) deps.events.emit('login.disabled', { userId: user.id, clientId: request.client.id, ip: context.ip });
+    if (user) deps.events.emit('login.disabled', { userId: user.id, clientId: request.client.id, ip: context.ip, requestId: context.requestId });
     throw new SignInFailed();
   }
   const { cookie, signedIn } = await startBrowserSession(deps, user.id, context.previousCookie);
-  deps.events.emit('login.succeeded', { via: 'login_page', userId: user.id, clientId: request.client.id, ip: context.ip });
+  deps.events.emit('login.succeeded', { via: 'login_page', userId: user.id, clientId: request.client.id, ip: context.ip, requestId: context.requestId });
   try {
     return { outcome: await proceed(deps, request, signedIn), cookie };
   } catch (error) {

@@ -30,7 +30,7 @@ export const passwordGrant: Grant = {
     // address, or this address too often for anyone (identity/credential-throttle.ts). A full
     // hash queue (503) or this address's share of it taken (429) is answered by the error
     // middleware, the same for every endpoint that hashes a password; it cancels the attempt.
-    const user = await throttledCheck(deps, { name: username, address: ip, clientId: client.id }, async () => {
+    const user = await throttledCheck(deps, { name: username, address: ip, clientId: client.id, requestId }, async () => {
       const { user: found, userExists } = await checkLogin(deps, username, password, now, { signal, owner: ip });
       return { ok: found !== undefined && !found.disabled, value: found, known: userExists };
     });

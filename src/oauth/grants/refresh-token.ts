@@ -5,6 +5,7 @@ import { issueAccessToken } from '../../tokens/access-token';
 import { hashRefreshSecret, newRefreshToken, openSuccessor, parseRefreshToken, sealSuccessor, type RefreshToken } from '../../tokens/refresh-token';
 import type { ClientWithSecret } from '../../identity/clients';
 import { OAuthError } from '../errors';
+import type { Origin } from '../../events/catalogue';
 import { isDatabaseOutage } from '../../db/outage';
 import { required } from '../params';
 import { familyPolicy } from '../refresh-policy';
@@ -74,7 +75,7 @@ type Subject = Pick<TokenSubject, 'id' | 'username' | 'roles' | 'scopes'>;
  * database. A snapshot older than REFRESH_SUBJECT_MAX_AGE is read again from the database, which
  * also catches changes made there directly, and written back for the rotations after it.
  */
-async function subjectOf(deps: RefreshDeps, family: Family, ip: string | undefined): Promise<Subject> {
+async function subjectOf(deps: RefreshDeps, family: Family, origin: Origin): Promise<Subject> {
   const now = deps.clock.now();
   const maxAgeMs = deps.config.refresh.subjectMaxAgeSec * 1000;
   const { subject, username } = family;
@@ -82,7 +83,7 @@ async function subjectOf(deps: RefreshDeps, family: Family, ip: string | undefin
   if (snapshot && now - subject!.at < maxAgeMs) return snapshot;
   let user: TokenSubject;
   try {
-    user = await currentUser(deps, family, ip);
+    user = await currentUser(deps, family, origin);
   } catch (error) {
     // The token is already rotated: failing now would spend it, and a retry after the grace
     // window would look like theft and end the login. While the database cannot answer, the
@@ -96,12 +97,12 @@ async function subjectOf(deps: RefreshDeps, family: Family, ip: string | undefin
 }
 
 /** The user behind a family must still be allowed in; if not, the whole family ends now. */
-async function currentUser(deps: RefreshDeps, family: Family, ip: string | undefined): Promise<TokenSubject> {
+async function currentUser(deps: RefreshDeps, family: Family, origin: Origin): Promise<TokenSubject> {
   const user = await findTokenSubject(deps.db, family.userId);
   const reason = signInRefusal(user, family.authenticatedAt);
   if (!user || reason) {
     await deps.families.revokeFamily(family.id, familyPolicy(deps.config), deps.clock.now());
-    deps.events.emit('refresh.refused', { reason: reason ?? 'user_deleted', familyId: family.id, userId: family.userId, clientId: family.clientId, ip });
+    deps.events.emit('refresh.refused', { reason: reason ?? 'user_deleted', familyId: family.id, userId: family.userId, clientId: family.clientId, ...origin });
     throw unusable();
   }
   return user;
@@ -143,7 +144,7 @@ export const refreshTokenGrant: Grant = {
     // Only a proven token gets here. A grace-window replay skipped precheck (its token is no
     // longer the current one), so this is where it meets the scope and resource rules.
     const asked = checkNarrowing(family, requestedScope, resource);
-    const user = await subjectOf(deps, family, request.ip);
+    const user = await subjectOf(deps, family, { ip: request.ip, requestId: request.requestId });
 
     // Never wider than the login, and never more than the user and client hold today: a role
     // removed since the login narrows the next access token.
