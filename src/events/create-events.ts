@@ -16,6 +16,6 @@ export interface EventsOptions {
 export function createEvents(log: Logger, options: EventsOptions = {}): EventHub {
   const hub = new EventHub((error, name) => log.error({ event: 'events.listener_failed', eventName: name, err: error }, 'an event listener failed; the request went on'));
   subscribeLog(hub, log);
-  if (options.auditLogFile !== undefined) hub.addCloser(subscribeAuditFile(hub, options.auditLogFile));
+  if (options.auditLogFile !== undefined) hub.addCloser(subscribeAuditFile(hub, options.auditLogFile, { log }));
   return hub;
 }

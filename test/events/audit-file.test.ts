@@ -1,4 +1,8 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
+import { AUDIT_REOPEN_CHECK_MS, subscribeAuditFile } from '../../src/events/audit-file';
+import { EventHub } from '../../src/events/hub';
+import { createLogger } from '../../src/logging/logger';
+import { LogCapture } from '../support/logs';
 import path from 'node:path';
 import request from 'supertest';
 import type Koa from 'koa';
@@ -65,5 +69,50 @@ describe('AUDIT_LOG_FILE and the CLI', () => {
     ]);
     expect(readFileSync(file, 'utf8')).not.toContain('audited-password-1');
     expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+});
+
+// An operator's bad days: logrotate moves the file away; the disk fills up.
+describe('AUDIT_LOG_FILE across rotation and a failing disk', () => {
+  const audited = (hub: EventHub, target: string) => hub.emit('admin.action', { actor: 'cli:test', action: 'user_updated', target, outcome: 'success', via: 'cli' });
+
+  it('follows a rotation (the file moved away) by opening the path again, without a signal', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'audit.jsonl');
+    const hub = new EventHub();
+    let clock = 0;
+    const close = subscribeAuditFile(hub, file, { now: () => clock });
+    try {
+      audited(hub, 'before');
+      renameSync(file, `${file}.1`); // logrotate's default (create) mode
+      clock += AUDIT_REOPEN_CHECK_MS;
+      audited(hub, 'after');
+      expect(lines(`${file}.1`).map((line) => line.target)).toEqual(['before']);
+      expect(lines(file).map((line) => line.target)).toEqual(['after']);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    } finally {
+      close();
+    }
+  });
+
+  it('never fails the request on a full disk: one error line, the lost lines counted, and a recovery line', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'audit.jsonl');
+    symlinkSync('/dev/full', file); // every write: ENOSPC
+    const capture = new LogCapture();
+    const hub = new EventHub();
+    const close = subscribeAuditFile(hub, file, { log: createLogger('info', capture), reopenCheckMs: 0 });
+    try {
+      for (let i = 0; i < 5; i += 1) expect(() => audited(hub, `lost-${i}`)).not.toThrow();
+      expect(capture.events('audit.write_failed')).toEqual([expect.objectContaining({ reason: 'ENOSPC', level: 'error' })]);
+      // The operator frees space by pointing the path at a working file (as a rotation would).
+      unlinkSync(file);
+      audited(hub, 'kept');
+      expect(lines(file).map((line) => line.target)).toEqual(['kept']);
+      expect(capture.events('audit.write_recovered')).toEqual([expect.objectContaining({ dropped: 5 })]);
+      expect(capture.events('audit.write_failed')).toHaveLength(1);
+    } finally {
+      close();
+    }
   });
 });
