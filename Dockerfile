@@ -14,7 +14,7 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # The verifier package (packages/verifier) is an npm workspace the server imports its scope
-# matcher from: npm ci needs its package.json to link it.
+# matcher from: the install below needs its package.json to link it.
 COPY packages/verifier/package.json ./packages/verifier/
 # Every dependency is unpacked (tsc needs the type packages), but --ignore-scripts runs no install
 # script: the benchmark-only argon2 binding (a devDependency, bench/argon2.ts) is never built, so
@@ -37,8 +37,8 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS runtime-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# npm ci links the verifier workspace and runs its prepare script, which finds no sources here and
-# builds nothing (the build stage built it; its dist/ is copied below).
+# The install links the verifier workspace and runs its prepare script, which finds no sources
+# here and builds nothing (the build stage built it; its dist/ is copied below).
 COPY packages/verifier/package.json ./packages/verifier/
 COPY packages/verifier/scripts ./packages/verifier/scripts
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
