@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { findUserByUsername } from '../identity/users';
 import { listSessions, revokeAllSessions, revokeSession, type Session } from '../oauth/sessions';
+import { auditCli } from './audit';
 import { CliError, emit, withDeps, type CliDeps } from './context';
 
 const describe = (s: Session): string =>
@@ -30,7 +31,12 @@ export function sessionCommand(): Command {
     .description('end one session: its refresh token and access tokens stop working (put -- before an id that begins with "-")')
     .option('--json', 'machine-readable output')
     .action(async (username: string, sessionId: string, options: { json?: boolean }) => {
-      const revoked = await withDeps(async (deps) => revokeSession(deps, await userId(deps, username), sessionId), { readsStore: true });
+      const revoked = await withDeps(async (deps) => {
+        const id = await userId(deps, username);
+        const ended = await revokeSession(deps, id, sessionId);
+        if (ended) auditCli(deps, 'session_revoked', id, { sessionId });
+        return ended;
+      }, { readsStore: true });
       if (!revoked) throw new CliError(`no live session ${sessionId} for ${username}`);
       emit(options.json, { revoked: 1 }, () => [`revoked session ${sessionId}`]);
     });
@@ -40,7 +46,12 @@ export function sessionCommand(): Command {
     .description('log the user out everywhere')
     .option('--json', 'machine-readable output')
     .action(async (username: string, options: { json?: boolean }) => {
-      const revoked = await withDeps(async (deps) => revokeAllSessions(deps, await userId(deps, username)), { readsStore: true });
+      const revoked = await withDeps(async (deps) => {
+        const id = await userId(deps, username);
+        const count = await revokeAllSessions(deps, id);
+        auditCli(deps, 'sessions_revoked', id, { revoked: count });
+        return count;
+      }, { readsStore: true });
       emit(options.json, { revoked }, () => [`revoked ${revoked} session(s) of ${username}`]);
     });
 

@@ -189,7 +189,12 @@ describe.each(databaseKinds())('portcullis CLI on %s', (dbKind) => {
         expect(listed.code).toBe(0);
         expect(JSON.parse(listed.stdout)).toEqual(ids.map((id) => expect.objectContaining({ id, clientId: 'spa', ip: '192.0.2.7', userAgent: 'cli-test', scope: ['items:read'] })));
 
-        expect((await cli(['session', 'revoke', 'olivia', ids[0]!])).stdout.trim()).toBe(`revoked session ${ids[0]}`);
+        // At LOG_LEVEL=info (the default), a CLI change's audit line is on stderr.
+        const revokedOne = await runCli(['session', 'revoke', 'olivia', ids[0]!], { ...env, LOG_LEVEL: 'info' });
+        expect(revokedOne.stdout.trim()).toBe(`revoked session ${ids[0]}`);
+        // Audited as the admin API's session revocations are, on stderr at least.
+        expect(revokedOne.stderr).toContain('"event":"admin.session_revoked"');
+        expect(JSON.parse(revokedOne.stderr.trim().split('\n').pop()!)).toMatchObject({ audit: true, via: 'cli', target: olivia.id, changes: { sessionId: ids[0] } });
         const again = await cli(['session', 'revoke', 'olivia', ids[0]!]);
         expect(again.code).toBe(1);
         expect(again.stderr).toContain('no live session');
@@ -201,8 +206,9 @@ describe.each(databaseKinds())('portcullis CLI on %s', (dbKind) => {
         expect((await cli(['session', 'revoke', 'olivia', '--', dashed])).stdout.trim()).toBe(`revoked session ${dashed}`);
         expect((await families.getFamily(dashed, Date.now()))?.revoked).toBe(true);
 
-        const all = await cli(['session', 'revoke-all', 'olivia', '--json']);
+        const all = await runCli(['session', 'revoke-all', 'olivia', '--json'], { ...env, LOG_LEVEL: 'info' });
         expect(JSON.parse(all.stdout)).toEqual({ revoked: 1 });
+        expect(all.stderr).toContain('"event":"admin.sessions_revoked"');
         expect(JSON.parse((await cli(['session', 'list', 'olivia', '--json'])).stdout)).toEqual([]);
       } finally {
         await storage.close();
