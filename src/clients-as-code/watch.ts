@@ -1,5 +1,6 @@
 import { unwatchFile, watchFile } from 'node:fs';
 import { PrunedTokensNotEnded, type ApplyResult, type ManagedClientsDeps } from '../identity/managed-clients';
+import type { EventHub } from '../events/hub';
 import type { Logger } from '../logging/logger';
 import { applyClientsFile, ClientsFileRefused, describeApply } from './apply-file';
 import { readSettled, type SettleOptions } from './settle';
@@ -11,6 +12,7 @@ import { fileChanged, type FileIdentity } from '../config/file-identity';
 
 export interface ClientsWatchDeps extends ManagedClientsDeps {
   readonly log: Logger;
+  readonly events: EventHub;
 }
 
 export interface ClientsWatch {
@@ -58,7 +60,12 @@ export async function startClientsFile(
   };
   const applied = (trigger: string, result: ApplyResult): void => {
     onApplied(result);
-    deps.log.info({ event: 'clients.applied', file, trigger, ...describeApply(result) }, 'CLIENTS_FILE applied');
+    const described = describeApply(result);
+    deps.log.info({ event: 'clients.applied', file, trigger, ...described }, 'CLIENTS_FILE applied');
+    // On the audit trail as the CLI's `clients apply` is, when it changed something (every
+    // instance applies the file at start; an apply that finds nothing to do is no change).
+    const changedAny = described.created.length + Object.keys(described.changed).length + described.pruned.length + described.released.length > 0;
+    if (changedAny) deps.events.emit('admin.action', { actor: 'service:clients_file', action: 'clients_applied', target: file, outcome: 'success', changes: { trigger, ...described }, via: 'clients_file' });
   };
   const applyOnce = async (trigger: string): Promise<void> => {
     try {

@@ -35,8 +35,8 @@ export interface AdminActionPayload extends Origin {
   readonly outcome: 'success' | 'failure';
   /** What changed, never a secret or password (a password change is `{ password: 'changed' }`). */
   readonly changes?: Readonly<Record<string, unknown>> | undefined;
-  /** `api` (the admin API) or `cli`. */
-  readonly via: 'api' | 'cli';
+  /** `api` (the admin API), `cli`, or `clients_file` (the service applying CLIENTS_FILE, actor `service:clients_file`). */
+  readonly via: 'api' | 'cli' | 'clients_file';
 }
 
 export interface AdminRefusalPayload extends Origin {

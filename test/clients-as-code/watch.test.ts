@@ -66,6 +66,8 @@ describe('CLIENTS_FILE watcher', () => {
     try {
       expect(applied).toBe(1);
       expect(deps.logs.events('clients.applied')).toEqual([expect.objectContaining({ trigger: 'start', created: ['a', 'b', 'new-in-2'], revision: 2, previousRevision: null })]);
+      // On the audit trail too, as the CLI's apply is.
+      expect(deps.logs.events('admin.clients_applied')).toEqual([expect.objectContaining({ audit: true, via: 'clients_file', actor: 'service:clients_file', changes: expect.objectContaining({ created: ['a', 'b', 'new-in-2'] }) })]);
 
       // The copy an instance not yet replaced still holds: with prune it would delete new-in-2.
       writeForSighup(file, `name: prod-clients\nrevision: 1\n${declare(['a', 'b'])}`);
