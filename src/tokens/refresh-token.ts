@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync } from 'node:crypto';
 import { userTag } from '../store/user-tag';
 import { randomBytesPooled as randomBytes } from './random';
 
@@ -48,8 +48,17 @@ export function hashRefreshSecret(secret: string): string {
 
 // The idle-retry window must hand out the *same* successor again, yet the store must never hold
 // a usable refresh token. So the successor is kept sealed (AES-256-GCM) under a key only the
-// holder of the presented token can derive.
+// holder of the presented token can derive: one HMAC-SHA-256 keyed with the presented secret (32
+// random bytes; HMAC is a PRF, so one call is a sound key derivation from a uniformly random key,
+// where HKDF's extract-and-expand made three). Boxes sealed by the previous release (HKDF, no
+// version prefix) still open, for a rolling upgrade.
+const SUCCESSOR_BOX_V2 = 's2';
+
 function successorKey(presented: RefreshToken): Buffer {
+  return createHmac('sha256', presented.secret).update(`portcullis refresh successor v2\u0000${presented.familyId}`).digest();
+}
+
+function legacySuccessorKey(presented: RefreshToken): Buffer {
   return Buffer.from(hkdfSync('sha256', presented.secret, presented.familyId, 'portcullis refresh successor v1', 32));
 }
 
@@ -57,14 +66,16 @@ export function sealSuccessor(presented: RefreshToken, successor: string): strin
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', successorKey(presented), iv);
   const sealed = Buffer.concat([cipher.update(successor, 'utf8'), cipher.final()]);
-  return [iv, cipher.getAuthTag(), sealed].map((part) => part.toString('base64url')).join('.');
+  return [SUCCESSOR_BOX_V2, ...[iv, cipher.getAuthTag(), sealed].map((part) => part.toString('base64url'))].join('.');
 }
 
 export function openSuccessor(presented: RefreshToken, box: string): string | undefined {
-  const [iv, tag, sealed] = box.split('.').map((part) => Buffer.from(part, 'base64url'));
+  const parts = box.split('.');
+  const v2 = parts.length === 4 && parts[0] === SUCCESSOR_BOX_V2;
+  const [iv, tag, sealed] = (v2 ? parts.slice(1) : parts).map((part) => Buffer.from(part, 'base64url'));
   if (!iv || !tag || !sealed) return undefined;
   try {
-    const decipher = createDecipheriv('aes-256-gcm', successorKey(presented), iv);
+    const decipher = createDecipheriv('aes-256-gcm', v2 ? successorKey(presented) : legacySuccessorKey(presented), iv);
     decipher.setAuthTag(tag);
     return Buffer.concat([decipher.update(sealed), decipher.final()]).toString('utf8');
   } catch {

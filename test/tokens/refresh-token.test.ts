@@ -1,5 +1,6 @@
 import { familyTag, userTag } from '../../src/store/user-tag';
-import { newFamilyId, newRefreshToken, parseRefreshToken } from '../../src/tokens/refresh-token';
+import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { newFamilyId, newRefreshToken, openSuccessor, parseRefreshToken, sealSuccessor } from '../../src/tokens/refresh-token';
 
 describe('refresh token format', () => {
   it('makes family ids that never begin with "-" (they are session ids on the command line)', () => {
@@ -28,5 +29,29 @@ describe('refresh token format', () => {
   it('still parses tokens of families whose id begins with "-" (issued before this rule)', () => {
     const token = newRefreshToken(`-${newFamilyId('user').slice(1)}`);
     expect(parseRefreshToken(token.token)).toEqual(token);
+  });
+
+  describe('the sealed successor (the grace window\'s same answer)', () => {
+    const presented = newRefreshToken(newFamilyId('user-1'));
+    const successor = newRefreshToken(presented.familyId).token;
+
+    it('opens only with the presented token that sealed it', () => {
+      const box = sealSuccessor(presented, successor);
+      expect(box).not.toContain(successor);
+      expect(openSuccessor(presented, box)).toBe(successor);
+      expect(openSuccessor(newRefreshToken(presented.familyId), box)).toBeUndefined();
+      // The same secret under another family id derives another key.
+      expect(openSuccessor({ ...presented, familyId: newFamilyId('user-1') }, box)).toBeUndefined();
+      expect(openSuccessor(presented, box.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')))).toBeUndefined();
+    });
+
+    it('still opens a box sealed by the previous release (HKDF key, no version prefix): a rolling upgrade keeps grace retries', () => {
+      const key = Buffer.from(hkdfSync('sha256', presented.secret, presented.familyId, 'portcullis refresh successor v1', 32));
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const sealed = Buffer.concat([cipher.update(successor, 'utf8'), cipher.final()]);
+      const legacy = [iv, cipher.getAuthTag(), sealed].map((part) => part.toString('base64url')).join('.');
+      expect(openSuccessor(presented, legacy)).toBe(successor);
+    });
   });
 });
