@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ThrottleSettings } from '../store/throttle';
 import { insecureIssuerProblem, weakArgon2Problem } from './production-rules';
-import { envSchema, type HostPort, type LogLevel, type NodeEnv, type ParsedEnv, type TrustProxy } from './schema';
+import { envSchema, type HostPort, type AccessLogPolicy, type LogLevel, type NodeEnv, type ParsedEnv, type TrustProxy } from './schema';
 import { readSecretFiles, SECRET_SETTINGS } from './secret-files';
 
 export type { HostPort, TrustProxy } from './schema';
@@ -57,6 +57,8 @@ export interface Config {
   readonly redisWait: { readonly replicas: number; readonly timeoutMs: number };
   readonly dataDir: string;
   readonly logLevel: LogLevel;
+  /** Which successful requests to the verification hot paths get an access line (a failed or refused one always does). */
+  readonly accessLog: AccessLogPolicy;
   /** Audited events are also appended here, one JSON line each (events/audit-file.ts), absolute. */
   readonly auditLogFile: string | undefined;
   readonly migrateOnStart: boolean;
@@ -289,6 +291,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     redisWait: Object.freeze({ replicas: parsed.REDIS_WAIT_REPLICAS, timeoutMs: parsed.REDIS_WAIT_TIMEOUT_MS }),
     dataDir: path.resolve(parsed.DATA_DIR),
     logLevel: parsed.LOG_LEVEL,
+    accessLog: parsed.ACCESS_LOG ?? (production ? 'sampled' : 'all'),
     auditLogFile: parsed.AUDIT_LOG_FILE === undefined ? undefined : path.resolve(parsed.AUDIT_LOG_FILE),
     migrateOnStart: parsed.MIGRATE_ON_START ?? !production,
     signingKeys: parsed.SIGNING_KEYS,

@@ -8,6 +8,7 @@ import { parseDuration } from './duration';
 // also accept NAME_FILE (config/secret-files.ts reads those files before this schema runs).
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const ACCESS_LOG_POLICIES = ['all', 'errors', 'sampled'] as const;
 const NODE_ENVS = ['development', 'production', 'test'] as const;
 
 const optionalText = z
@@ -244,6 +245,8 @@ export const envSchema = z.object({
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{0,32}$/, 'letters, digits, ":", "_" or "-", at most 32').default('portcullis:'),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  // The per-request access line on the verification hot paths (issue 17; README "Logging").
+  ACCESS_LOG: z.enum(ACCESS_LOG_POLICIES).optional(),
   // The audit trail's own file (issue 16; README "Audit events"), besides the log's `audit: true` lines.
   AUDIT_LOG_FILE: optionalText,
   MIGRATE_ON_START: boolean(),
@@ -296,4 +299,5 @@ export const envSchema = z.object({
 export type RawEnv = z.input<typeof envSchema>;
 export type ParsedEnv = z.output<typeof envSchema>;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export type AccessLogPolicy = (typeof ACCESS_LOG_POLICIES)[number];
 export type NodeEnv = (typeof NODE_ENVS)[number];

@@ -36,7 +36,7 @@ export function createApp(deps: Deps, hot: HotPaths = createHotPaths(deps), opti
 
   app.use(requestId(deps.log));
   app.use(clientAddress(deps.config.trustProxy));
-  app.use(requestLog());
+  app.use(requestLog(deps.config.accessLog));
   app.use(securityHeaders());
   app.use(cors(hot.origins));
   app.use(errorHandler(hot.health.database));
