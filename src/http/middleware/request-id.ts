@@ -12,7 +12,17 @@ export function requestId(log: Logger): Middleware<AppState> {
     const offered = ctx.get('x-request-id');
     const id = WELL_FORMED.test(offered) ? offered : randomUUID();
     ctx.state.requestId = id;
-    ctx.state.log = log.child({ reqId: id });
+    // The request's logger is made when something first logs: most hot-path requests never do
+    // (ACCESS_LOG), and a pino child per request was a measurable share of an introspection.
+    let child: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', {
+      get: () => (child ??= log.child({ reqId: id })),
+      set: (value: Logger) => {
+        child = value;
+      },
+      enumerable: true,
+      configurable: true,
+    });
     ctx.set('X-Request-Id', id);
     await next();
   };
