@@ -99,6 +99,24 @@ describe('HTTP foundation', () => {
     expect(res.headers['content-security-policy']).toContain("default-src 'none'");
     expect(res.headers['referrer-policy']).toBe('no-referrer');
     expect(res.headers['x-powered-by']).toBeUndefined();
+    expect(res.headers['strict-transport-security']).toMatch(/^max-age=\d+/);
+    expect(res.headers['cross-origin-resource-policy']).toBe('same-site');
+    expect(res.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none';base-uri 'none';form-action 'none'");
+  });
+
+  it('sends exactly the headers helmet itself sets with these options (replayed, not recomputed per request)', async () => {
+    const { default: koaHelmetFree } = await import('helmet');
+    const recorded = new Map<string, string>();
+    const recorder = { setHeader: (name: string, value: string) => recorded.set(name.toLowerCase(), String(value)), removeHeader: (name: string) => recorded.delete(name.toLowerCase()), getHeader: () => undefined };
+    koaHelmetFree({
+      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
+      crossOriginResourcePolicy: { policy: 'same-site' },
+      referrerPolicy: { policy: 'no-referrer' },
+      frameguard: { action: 'deny' },
+    })({} as never, recorder as never, () => undefined);
+    expect(recorded.size).toBeGreaterThan(8);
+    const res = await request(app.callback()).get('/healthz');
+    for (const [name, value] of recorded) expect([name, res.headers[name]]).toEqual([name, value]);
   });
 
   it('answers /healthz', async () => {
