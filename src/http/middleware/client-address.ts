@@ -39,9 +39,22 @@ export function clientAddressResolver(trust: TrustProxy): (req: IncomingMessage)
   };
 }
 
+// A peer's canonical form, by its text as the socket gives it: an IPv6 or mapped address is
+// canonicalised through the URL parser, which on every request was a visible cost on the hot
+// paths (a service sees few peers: proxies, sidecars, resource services). Bounded by clearing.
+const canonicalPeers = new Map<string, string>();
+const CANONICAL_PEERS_MAX = 1024;
+
 function socketAddress(req: IncomingMessage): string {
   const peer = req.socket.remoteAddress;
-  return (peer === undefined ? undefined : canonicalAddress(peer)) ?? '';
+  if (peer === undefined) return '';
+  let canonical = canonicalPeers.get(peer);
+  if (canonical === undefined) {
+    canonical = canonicalAddress(peer) ?? '';
+    if (canonicalPeers.size >= CANONICAL_PEERS_MAX) canonicalPeers.clear();
+    canonicalPeers.set(peer, canonical);
+  }
+  return canonical;
 }
 
 /**
