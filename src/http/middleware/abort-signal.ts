@@ -10,11 +10,28 @@ import type { AppContext, AppState } from '../context';
  */
 export function abortSignal(): Middleware<AppState> {
   return async (ctx, next) => {
-    const controller = new AbortController();
-    ctx.state.signal = controller.signal;
-    // 'close' also follows a response written in full; only an unfinished one means "gone".
-    ctx.res.once('close', () => {
-      if (!ctx.res.writableFinished) controller.abort();
+    // Made when first asked for (the password paths): the verification hot paths never ask, and
+    // a controller and a 'close' listener per request were part of their cost (issue 17).
+    let controller: AbortController | undefined;
+    Object.defineProperty(ctx.state, 'signal', {
+      get: () => {
+        if (controller === undefined) {
+          controller = new AbortController();
+          const res = ctx.res;
+          // 'close' also follows a response written in full; only an unfinished one means "gone".
+          if (res.closed) {
+            if (!res.writableFinished) controller.abort();
+          } else {
+            const ended = controller;
+            res.once('close', () => {
+              if (!res.writableFinished) ended.abort();
+            });
+          }
+        }
+        return controller.signal;
+      },
+      enumerable: true,
+      configurable: true,
     });
     await next();
   };
