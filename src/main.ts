@@ -1,4 +1,8 @@
+import cluster from 'node:cluster';
 import type { DestinationStream } from 'pino';
+import { AggregatorRegistry } from 'prom-client';
+import { runPrimary } from './cluster/primary';
+import { workerCount } from './cluster/worker-count';
 import { systemClock, type Clock } from './clock';
 import { loadConfig, type Config } from './config/config';
 import { createDatabase, databaseTarget } from './db/database';
@@ -27,7 +31,9 @@ export interface BuildOptions {
 
 /** Builds every dependency from config: database (migrated when configured), token store, log. */
 export async function buildDeps(config: Config, options: BuildOptions = {}): Promise<Deps> {
-  const log = createLogger(config.logLevel, options.logDestination);
+  const base = createLogger(config.logLevel, options.logDestination);
+  // A cluster worker's lines say which worker wrote them (WORKERS, cluster/primary.ts).
+  const log = cluster.isWorker && cluster.worker ? base.child({ worker: cluster.worker.id }) : base;
   const target = databaseTarget(config);
   if (target.kind === 'pglite') {
     log.warn({ event: 'database.embedded', dir: target.dir }, 'DATABASE_URL is not set: using embedded PGlite (development only)');
@@ -112,10 +118,16 @@ export async function startService(env: NodeJS.ProcessEnv, options: BuildOptions
     await closeDeps(deps);
     throw error;
   }
-  // Metrics only when METRICS_PORT is set: otherwise nothing is measured (issue 16).
+  // Metrics only when METRICS_PORT is set: otherwise nothing is measured (issue 16). A cluster
+  // worker opens no port: the primary serves the sum over its workers (cluster/primary.ts).
   const instrumented = config.metricsPort === undefined ? undefined : instrument(deps, hot.health);
   let metrics: ListeningServer | undefined;
-  if (instrumented && config.metricsPort !== undefined) {
+  if (instrumented && cluster.isWorker) {
+    // prom-client answers the primary's requests once an AggregatorRegistry exists in the worker.
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries(instrumented.metrics.registry);
+  }
+  if (instrumented && config.metricsPort !== undefined && cluster.isPrimary) {
     // Before the API listens: a metrics port already taken stops the start with nothing open.
     metrics = await startMetricsServer(instrumented.metrics.registry, config.metricsPort, config.metricsHost, deps.log).catch(async (error: unknown) => {
       await closeDeps(deps);
@@ -152,8 +164,16 @@ export async function startService(env: NodeJS.ProcessEnv, options: BuildOptions
   return { deps, http, metrics, stop };
 }
 
-/** Process entry for `portcullis serve`: start, then drain and exit 0 on SIGTERM/SIGINT. */
+/**
+ * Process entry for `portcullis serve`: start, then drain and exit 0 on SIGTERM/SIGINT. With
+ * WORKERS above 1, this process becomes the cluster's primary and each worker runs the service.
+ */
 export async function runServer(env: NodeJS.ProcessEnv): Promise<void> {
+  if (cluster.isPrimary) {
+    const config = loadConfig(env);
+    const count = workerCount(config.workers);
+    if (count > 1) return runPrimary(config, count, createLogger(config.logLevel));
+  }
   const service = await startService(env);
   const onSignal = (signal: NodeJS.Signals): void => {
     service

@@ -59,6 +59,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Which successful requests to the verification hot paths get an access line (a failed or refused one always does). */
   readonly accessLog: AccessLogPolicy;
+  /** Worker processes (node:cluster); 1 runs the service in this process. */
+  readonly workers: number | 'auto';
   /** Audited events are also appended here, one JSON line each (events/audit-file.ts), absolute. */
   readonly auditLogFile: string | undefined;
   readonly migrateOnStart: boolean;
@@ -251,6 +253,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   // The metrics must never be served with the public API (issue 16).
   if (parsed.METRICS_PORT !== undefined && parsed.METRICS_PORT !== 0 && parsed.METRICS_PORT === parsed.PORT) problems.push('METRICS_PORT: must differ from PORT (metrics are never served on the API port)');
   if (parsed.METRICS_HOST !== undefined && parsed.METRICS_PORT === undefined) problems.push('METRICS_HOST: only read with METRICS_PORT; unset it or set METRICS_PORT');
+  // The embedded store and PGlite live inside one process: workers could not share them.
+  if (parsed.WORKERS !== undefined && parsed.WORKERS !== 1 && (parsed.DATABASE_URL === undefined || (parsed.REDIS_URL === undefined && parsed.REDIS_MODE === 'standalone'))) {
+    problems.push('WORKERS: more than one worker needs DATABASE_URL and Redis (REDIS_URL, or REDIS_MODE=sentinel or cluster): the embedded store and PGlite live in one process');
+  }
   if (parsed.CLIENTS_FILE_PRUNE !== undefined && !parsed.CLIENTS_FILE) problems.push('CLIENTS_FILE_PRUNE: only read with CLIENTS_FILE; unset it');
   if (parsed.LOGIN_DELAY_MIN > parsed.LOGIN_DELAY_MAX) problems.push('LOGIN_DELAY_MIN: must not exceed LOGIN_DELAY_MAX');
   if (parsed.ARGON2_MAX_QUEUE_PER_ADDRESS > parsed.ARGON2_MAX_QUEUE) {
@@ -292,6 +298,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     dataDir: path.resolve(parsed.DATA_DIR),
     logLevel: parsed.LOG_LEVEL,
     accessLog: parsed.ACCESS_LOG ?? (production ? 'sampled' : 'all'),
+    workers: parsed.WORKERS ?? (production ? 'auto' : 1),
     auditLogFile: parsed.AUDIT_LOG_FILE === undefined ? undefined : path.resolve(parsed.AUDIT_LOG_FILE),
     migrateOnStart: parsed.MIGRATE_ON_START ?? !production,
     signingKeys: parsed.SIGNING_KEYS,

@@ -247,6 +247,20 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   // The per-request access line on the verification hot paths (issue 17; README "Logging").
   ACCESS_LOG: z.enum(ACCESS_LOG_POLICIES).optional(),
+  // Worker processes sharing the listening socket (issue 17; README "All cores").
+  WORKERS: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined) return undefined;
+      if (text.trim() === 'auto') return 'auto' as const;
+      const value = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+      if (!Number.isSafeInteger(value) || value < 1 || value > 64) {
+        ctx.addIssue({ code: 'custom', message: `must be auto or an integer from 1 to 64 (got "${text}")` });
+        return z.NEVER;
+      }
+      return value;
+    }),
   // The audit trail's own file (issue 16; README "Audit events"), besides the log's `audit: true` lines.
   AUDIT_LOG_FILE: optionalText,
   MIGRATE_ON_START: boolean(),

@@ -88,6 +88,8 @@ export function observeDependencies(deps: Observed, metrics: Metrics, health: Pi
     name: 'portcullis_signing_key_info',
     help: 'The configured signing keys (1 each), by kid and state (next, active, retired); follows key reloads.',
     labelNames: ['kid', 'state'] as const,
+    // With WORKERS, the primary combines the workers' values: a key is 1, not one per worker.
+    aggregator: 'max',
     registers,
     collect() {
       this.reset();
@@ -101,6 +103,8 @@ export function observeDependencies(deps: Observed, metrics: Metrics, health: Pi
     name: 'portcullis_dependency_up',
     help: 'Whether a dependency answered its readiness check (1) or not within READINESS_TIMEOUT_MS (0), by dependency (database, store); checked at most once a second.',
     labelNames: ['dependency'] as const,
+    // With WORKERS: up only if every worker's check answered.
+    aggregator: 'min',
     registers,
     async collect() {
       const { checks } = await health.check();

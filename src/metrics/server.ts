@@ -1,5 +1,9 @@
 import Koa from 'koa';
-import type { Registry } from 'prom-client';
+/** What /metrics answers from: a registry, or the cluster primary's sum over its workers. */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
 import { listen, type ListeningServer } from '../http/server';
 import type { Logger } from '../logging/logger';
 
@@ -8,7 +12,7 @@ import type { Logger } from '../logging/logger';
  * API's port, so the public API cannot expose them (which client ids are active, how many logins
  * fail). Nothing else is served here; anything else is 404 (405 for another method on /metrics).
  */
-export function metricsApp(registry: Registry): Koa {
+export function metricsApp(registry: MetricsSource): Koa {
   const app = new Koa();
   app.silent = true;
   app.use(async (ctx) => {
@@ -28,7 +32,7 @@ export function metricsApp(registry: Registry): Koa {
   return app;
 }
 
-export async function startMetricsServer(registry: Registry, port: number, host: string, log: Logger): Promise<ListeningServer> {
+export async function startMetricsServer(registry: MetricsSource, port: number, host: string, log: Logger): Promise<ListeningServer> {
   const server = await listen(metricsApp(registry), port, host, log);
   log.info({ event: 'metrics.started', port: server.port, host }, 'metrics listening (GET /metrics)');
   return server;

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type Router from '@koa/router';
 import { newRouter } from './router';
 import { z } from 'zod';
@@ -9,6 +10,7 @@ const readinessSchema = z
   .object({
     status: z.enum(['ready', 'degraded', 'unavailable', 'draining']),
     checks: z.record(z.string(), z.looseObject({ status: z.string(), backend: z.string().optional(), reason: z.string().optional() })),
+    worker: z.number().int().optional().describe('with WORKERS above 1: the worker that answered (each reports its own state)'),
   })
   .meta({ id: 'Readiness', description: 'Each dependency\'s state' });
 
@@ -37,7 +39,7 @@ export function healthRoutes(health: Health): Router<AppState> {
     const report = await health.check();
     ctx.set('Cache-Control', 'no-store');
     ctx.status = report.ready ? 200 : 503;
-    ctx.body = { status: report.status, checks: report.checks };
+    ctx.body = { status: report.status, checks: report.checks, ...(cluster.worker ? { worker: cluster.worker.id } : {}) };
   });
 
   return router;
