@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import type { DestinationStream } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
-import { runPrimary } from './cluster/primary';
+import { LISTENING_MESSAGE, runPrimary } from './cluster/primary';
 import { workerCount } from './cluster/worker-count';
 import { systemClock, type Clock } from './clock';
 import { loadConfig, type Config } from './config/config';
@@ -83,6 +83,27 @@ async function reportStoredProblems(db: Deps['db'], log: Logger): Promise<void> 
   }
 }
 
+/**
+ * What a cluster's primary checks once, before forking: the signing keys (a development key is
+ * generated here, once, instead of by every worker at the same time) and the database (reachable,
+ * migrated, or migrated now with MIGRATE_ON_START). A refusal is then one line, not one per
+ * worker, and workers never race to create knex's migration lock table on a fresh database.
+ */
+async function prepareOnce(config: Config, log: Logger): Promise<void> {
+  const loaded = loadSigningKeys(config);
+  if (loaded.generatedAt) log.warn({ event: 'keys.generated', file: loaded.generatedAt }, 'no signing keys configured: generated a development ES256 key (development only)');
+  const target = databaseTarget(config);
+  const db = createDatabase(target, log);
+  try {
+    const applied = await openDatabase(db, target, { migrate: config.migrateOnStart, log });
+    if (applied.length > 0) log.info({ event: 'database.migrated', applied }, 'migrations applied');
+  } catch (error) {
+    throw refused(log, error);
+  } finally {
+    await db.destroy();
+  }
+}
+
 export async function closeDeps(deps: Deps): Promise<void> {
   await Promise.allSettled([deps.storage.close(), deps.db.destroy()]);
   deps.events.close();
@@ -136,6 +157,7 @@ export async function startService(env: NodeJS.ProcessEnv, options: BuildOptions
   }
   const app = createApp(deps, hot, { metrics: instrumented?.http });
   const http = await listen(app, config.port, config.host, deps.log);
+  if (cluster.isWorker) process.send?.(LISTENING_MESSAGE);
   const stopWatchingKeys = watchSigningKeys(config, deps.keyring, deps.events);
   deps.log.info(
     { event: 'server.started', port: http.port, host: config.host, issuer: config.issuer, env: config.env },
@@ -172,7 +194,11 @@ export async function runServer(env: NodeJS.ProcessEnv): Promise<void> {
   if (cluster.isPrimary) {
     const config = loadConfig(env);
     const count = workerCount(config.workers);
-    if (count > 1) return runPrimary(config, count, createLogger(config.logLevel));
+    if (count > 1) {
+      const log = createLogger(config.logLevel);
+      await prepareOnce(config, log);
+      return runPrimary(config, count, log);
+    }
   }
   const service = await startService(env);
   const onSignal = (signal: NodeJS.Signals): void => {

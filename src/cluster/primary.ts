@@ -21,23 +21,44 @@ const MAX_RESTART_DELAY_MS = 30_000;
  * - with METRICS_PORT, /metrics is served here, summed over the workers (prom-client's
  *   AggregatorRegistry asks each worker over the cluster channel); workers open no metrics port.
  */
+/** What a worker sends once it listens (main.ts): from then on its exit is a crash, not a refused start. */
+export const LISTENING_MESSAGE = { portcullis: 'listening' } as const;
+
+function isListening(message: unknown): boolean {
+  return typeof message === 'object' && message !== null && (message as { portcullis?: unknown }).portcullis === LISTENING_MESSAGE.portcullis;
+}
+
 export async function runPrimary(config: Config, count: number, log: Logger): Promise<void> {
   let stopping = false;
   let restartDelayMs = FIRST_RESTART_DELAY_MS;
   const startedAt = new Map<Worker, number>();
+  let anyListened = false;
 
   const fork = (): void => {
     const worker = cluster.fork();
     startedAt.set(worker, Date.now());
+    worker.on('message', (message: unknown) => {
+      if (isListening(message)) anyListened = true;
+    });
   };
 
   cluster.on('exit', (worker, code, signal) => {
     const lived = Date.now() - (startedAt.get(worker) ?? Date.now());
     startedAt.delete(worker);
+    if (!stopping && !anyListened) {
+      // No worker has ever started: a refused start (the database, the keys), not a crash. The
+      // worker logged why; restarting it would only repeat that line forever.
+      stopping = true;
+      log.fatal({ event: 'cluster.start_failed', worker: worker.id, code, signal }, 'a worker could not start: stopping');
+      for (const other of startedAt.keys()) other.process.kill('SIGTERM');
+      process.exitCode = code ?? 1;
+      if (startedAt.size === 0) process.exit(code ?? 1);
+      return;
+    }
     if (stopping) {
       if (startedAt.size === 0) {
         log.info({ event: 'server.stopped', workers: count }, 'every worker has stopped');
-        process.exit(0);
+        process.exit(process.exitCode ?? 0);
       }
       return;
     }

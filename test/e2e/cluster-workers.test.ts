@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { generateJwk } from '../../src/tokens/generate';
 import { missingBackend, postgresUrl, redisUrl, tempDir } from '../support/env';
-import { startServiceProcess, until, type ServiceProcess } from '../support/process';
+import { runCli, startServiceProcess, until, type ServiceProcess } from '../support/process';
 
 // Issue 17, "All cores": WORKERS=N runs N workers behind one listening socket; SIGHUP reaches
 // every worker, SIGTERM drains them all, a killed worker is replaced, /readyz names the worker
@@ -32,6 +32,19 @@ const workerPids = (primary: number): number[] => {
 
 /** Fresh connections, so the cluster's round robin reaches every worker. */
 const askMany = async (url: string, times = 20): Promise<Response[]> => Promise.all(Array.from({ length: times }, () => fetch(url, { headers: { connection: 'close' } })));
+
+describe('WORKERS=2 refusing to start', () => {
+  it('checks the database once, in the primary, before forking: one refusal line, no worker', async () => {
+    const unreachable = { WORKERS: '2', DATA_DIR: tempDir(), DATABASE_URL: 'postgres://portcullis@127.0.0.1:1/none', DATABASE_CONNECT_TIMEOUT: '1s', REDIS_URL: 'redis://127.0.0.1:1', LOG_LEVEL: 'info' };
+    for (const migrate of ['true', 'false']) {
+      const result = await runCli(['serve'], { ...unreachable, MIGRATE_ON_START: migrate });
+      expect(result.code).toBe(1);
+      expect(result.stdout.match(/"level":"fatal"/g)).toHaveLength(1);
+      expect(result.stdout).toContain('"event":"database.unreachable"');
+      expect(result.stdout).not.toContain('"event":"cluster.started"');
+    }
+  });
+});
 
 if (!redisUrl() || !postgresUrl()) {
   missingBackend('real Redis and PostgreSQL');
@@ -65,6 +78,21 @@ if (!redisUrl() || !postgresUrl()) {
       if (service.child.exitCode === null) {
         service.child.kill('SIGKILL');
         for (const pid of workerPids(service.child.pid!)) process.kill(pid, 'SIGKILL');
+      }
+    });
+
+    it('stops, instead of restarting them forever, when no worker can start (the port is taken)', async () => {
+      const taken = net.createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      try {
+        const started = Date.now();
+        const result = await runCli(['serve'], { WORKERS: '2', DATA_DIR: tempDir(), REDIS_URL: redisUrl()!, DATABASE_URL: postgresUrl()!, REDIS_KEY_PREFIX: 'cluster-e2e:', SIGNING_KEYS_FILE: keysFile, MIGRATE_ON_START: 'true', PORT: String((taken.address() as net.AddressInfo).port), LOG_LEVEL: 'info' });
+        expect(result.code).not.toBe(0);
+        expect(result.stdout).toContain('"event":"cluster.start_failed"');
+        expect(result.stdout).not.toContain('"event":"worker.exited"');
+        expect(Date.now() - started).toBeLessThan(30_000);
+      } finally {
+        taken.close();
       }
     });
 
