@@ -32,6 +32,8 @@ export interface BenchReport {
   readonly machine: { readonly cores: number; readonly cpu: string; readonly memoryGiB: number; readonly node: string; readonly platform: string };
   readonly settings: Readonly<Record<string, number>>;
   readonly scenarios: readonly Scenario[];
+  /** Issue 17: a bare node:http handler and a bare Koa app, same run and load. */
+  readonly floors: readonly Scenario[];
   readonly oidcProvider: readonly Scenario[];
   /** Issue 13: scenarios of `scenarios` again (same ids), the token store on a three-master Redis Cluster. */
   readonly redisCluster: readonly Scenario[];
@@ -65,15 +67,21 @@ export function renderMarkdown(report: BenchReport): string {
     const b = theirs(id)?.rate ?? 0;
     return b > 0 ? Math.round((a / b) * 100) / 100 : 0;
   };
+  const floor = (id: string) => report.floors.find((s) => s.id === id)?.rate ?? 0;
+  const floorShare = (s: Scenario) => (floor('floor-node-http') > 0 ? percent(s.rate / floor('floor-node-http')) : '–');
+  const healthzShare = floor('floor-koa') > 0 ? (by('healthz')?.rate ?? 0) / floor('floor-koa') : 0;
+  const forwardRatio = (theirs('introspection')?.rate ?? 0) > 0 ? Math.round(((by('forward-auth')?.rate ?? 0) / theirs('introspection')!.rate) * 100) / 100 : 0;
+  const workerScale = (by('introspection')?.rate ?? 0) > 0 ? Math.round(((by('introspection-2-workers')?.rate ?? 0) / by('introspection')!.rate) * 100) / 100 : 0;
   const lines = [
     `Portcullis benchmark (${report.mode}), ${report.date}`,
     `Machine: ${report.machine.cores} cores (${report.machine.cpu}), ${report.machine.memoryGiB} GiB, Node ${report.machine.node}, ${report.machine.platform}. ` +
       `Service, Redis, PostgreSQL and the load generator (its own process) share these cores. ${report.settings.durationSec} s per scenario, ` +
       `${report.settings.connections} connections unless said otherwise.`,
     '',
-    '| scenario | rate | p50 | p99 | failures |',
-    '| --- | ---: | ---: | ---: | ---: |',
-    ...report.scenarios.map((s) => `| ${s.name} | ${s.rate} ${s.unit} | ${ms(s.p50)} | ${ms(s.p99)} | ${s.failures} |`),
+    '| scenario | rate | p50 | p99 | failures | ÷ bare node:http |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...report.floors.map((s) => `| ${s.name} | ${s.rate} ${s.unit} | ${ms(s.p50)} | ${ms(s.p99)} | ${s.failures} | ${floorShare(s)} |`),
+    ...report.scenarios.map((s) => `| ${s.name} | ${s.rate} ${s.unit} | ${ms(s.p50)} | ${ms(s.p99)} | ${s.failures} | ${s.unit === 'req/s' ? floorShare(s) : '–'} |`),
     `| 8. resident memory of the service after the run | ${report.rssMiB} MiB | | | |`,
     '',
     '| node-oidc-provider, same run and load | rate | p50 | p99 | ours ÷ theirs |',
@@ -110,9 +118,13 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     '| target | result | |',
     '| --- | --- | --- |',
-    `| introspection ≥ 2× node-oidc-provider | ${ratio('introspection')}× | ${verdict(ratio('introspection') >= 2)} |`,
-    `| client_credentials ≥ 2× node-oidc-provider | ${ratio('client-credentials')}× | ${verdict(ratio('client-credentials') >= 2)} |`,
+    `| introspection ≥ 2.5× node-oidc-provider's | ${ratio('introspection')}× | ${verdict(ratio('introspection') >= 2.5)} |`,
+    `| forward-auth ≥ 3× node-oidc-provider's introspection | ${forwardRatio}× | ${verdict(forwardRatio >= 3)} |`,
+    `| client_credentials ≥ 2× node-oidc-provider's (JWT) | ${ratio('client-credentials')}× | ${verdict(ratio('client-credentials') >= 2)} |`,
+    `| /healthz ≥ 80 % of a bare Koa app | ${percent(healthzShare)} | ${verdict(healthzShare >= 0.8)} |`,
     `| introspection p99 < 10 ms | ${ms(by('introspection')?.p99)} | ${verdict((by('introspection')?.p99 ?? Infinity) < 10)} |`,
+    `| forward-auth p99 < 10 ms | ${ms(by('forward-auth')?.p99)} | ${verdict((by('forward-auth')?.p99 ?? Infinity) < 10)} |`,
+    `| introspection WORKERS=2 ≥ 1.6× WORKERS=1 (needs cores the load generator does not use; this machine has ${report.machine.cores}) | ${workerScale}× | ${verdict(workerScale >= 1.6)} |`,
     `| introspection p99 < 20 ms during the password storm | ${ms(by('introspection-storm')?.p99)} | ${verdict((by('introspection-storm')?.p99 ?? Infinity) < 20)} |`,
     `| refresh ≥ 3,000 rotations/s | ${by('refresh')?.rate ?? 0}/s | ${verdict((by('refresh')?.rate ?? 0) >= 3000)} |`,
   ];

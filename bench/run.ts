@@ -21,6 +21,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'dist/src/cli/main.js');
 const LOAD = path.join(ROOT, 'dist/bench/load.js');
 const OIDC_PROVIDER = path.join(ROOT, 'bench/oidc-provider.mjs');
+const FLOORS = path.join(ROOT, 'bench/floors.mjs');
 const VERIFIER = path.join(ROOT, 'dist/src/verifier/index.js');
 
 const smoke = process.argv.includes('--smoke');
@@ -28,7 +29,7 @@ const smoke = process.argv.includes('--smoke');
 const metricsCostOnly = process.argv.includes('--metrics-cost');
 const SETTINGS = smoke
   ? { durationSec: 1, warmupSec: 1, connections: 4, families: 4, passwordConnections: 2, stormConnections: 4, localConcurrency: 4, stuffingAddresses: 100, stuffingUsernames: 500 }
-  : { durationSec: 10, warmupSec: 3, connections: 50, families: 50, passwordConnections: 8, stormConnections: 32, localConcurrency: 32, stuffingAddresses: 1000, stuffingUsernames: 5000 };
+  : { durationSec: 10, warmupSec: 3, connections: 32, families: 50, passwordConnections: 8, stormConnections: 32, localConcurrency: 32, stuffingAddresses: 1000, stuffingUsernames: 5000 };
 /** Introspection beside a storm of logins or guesses runs on half the connections. */
 const BESIDE_CONNECTIONS = Math.max(2, SETTINGS.connections / 2);
 
@@ -221,7 +222,50 @@ function serviceEnv(redis: Backend, postgres: Backend): Record<string, string> {
     // one proxy. The other scenarios send none, so their address stays the connection's.
     TRUST_PROXY: '1',
     ADDRESS_FAILURES_PER_HOUR: String(ADDRESS_FAILURES_PER_HOUR),
+    // One process unless a scenario says otherwise (the production default, auto, is one per
+    // core, and here the load generator, Redis and PostgreSQL share those cores).
+    WORKERS: '1',
   };
+}
+
+/**
+ * Issue 17's floors, in this run: a bare node:http handler and a bare Koa app answering GET
+ * /healthz, one process each, under the same load generator and connections.
+ */
+async function floors(): Promise<Scenario[]> {
+  const scenarios: Scenario[] = [];
+  for (const [id, name, floor] of [['floor-node-http', 'floor: bare node:http, GET /healthz', 'node-http'], ['floor-koa', 'floor: bare Koa app, GET /healthz', 'koa']] as const) {
+    const server = await started(startNode([FLOORS], { FLOOR: floor }), (p) => p.stop());
+    try {
+      const job = httpJob(`${server.url}/healthz`, SETTINGS.connections, { method: 'GET', headers: {} });
+      await warmUp([job]);
+      scenarios.push({ id, name, unit: 'req/s', ...(await load(job)) });
+    } finally {
+      await release(server);
+    }
+  }
+  return scenarios;
+}
+
+/**
+ * Issue 17, all cores: introspection with WORKERS=2 beside the WORKERS=1 row. On a machine whose
+ * cores the load generator, Redis and PostgreSQL share, the second worker competes with them; the
+ * report says so. Where `taskset` exists and there are more than 2 cores, the load generator is
+ * not pinned here either: the figure is the machine's, as measured.
+ */
+async function twoWorkers(env: Record<string, string>): Promise<Scenario[]> {
+  const service = await started(startService([CLI, 'serve'], { ...env, WORKERS: '2' }, await freePort(), path.join(jobDir, 'portcullis-workers.log')), (s) => s.stop());
+  try {
+    const { job: introspect } = await introspection(service);
+    const verify = httpJob(`${service.url}/oauth/verify`, SETTINGS.connections, { method: 'GET', headers: { authorization: `Bearer ${(await login(service)).access_token!}` } });
+    await warmUp([introspect, verify]);
+    return [
+      { id: 'introspection-2-workers', name: '1b. introspection, WORKERS=2', unit: 'req/s', ...(await load(introspect)) },
+      { id: 'forward-auth-2-workers', name: '2b. forward-auth, WORKERS=2', unit: 'req/s', ...(await load(verify)) },
+    ];
+  } finally {
+    await release(service);
+  }
 }
 
 async function ours(redis: Backend, postgres: Backend, argon2: Argon2Comparison): Promise<{ env: Record<string, string>; scenarios: Scenario[]; stuffing: { setup: StuffingSetup; scenarios: StuffingScenario[] }; rssMiB: number }> {
@@ -238,6 +282,9 @@ async function ours(redis: Backend, postgres: Backend, argon2: Argon2Comparison)
 
     add('introspection', INTROSPECTION, await load(introspect));
     add('forward-auth', '2. forward-auth GET /oauth/verify', await load(verify));
+    const healthz = httpJob(`${service.url}/healthz`, SETTINGS.connections, { method: 'GET', headers: {} });
+    await warmUp([healthz]);
+    add('healthz', '0. liveness GET /healthz (the whole middleware stack, no work)', await load(healthz));
     add('local-verify', '3. local verification, verifier in jwks mode (in process)', await load({ kind: 'local-verify', issuer: ISSUER, audience: AUDIENCE, jwksUri: `${service.url}/.well-known/jwks.json`, token, durationSec: SETTINGS.durationSec, concurrency: SETTINGS.localConcurrency, verifierModule: VERIFIER }), 'verifications/s');
     add('client-credentials', '4. client_credentials issuance', await load(clientCredentials));
 
@@ -412,6 +459,9 @@ async function main(): Promise<void> {
     const argon2 = await compareArgon2({ memoryKib: 19456, timeCost: 2, parallelism: 1 }, smoke ? { samples: 3, durationMs: 500 } : {});
     process.stderr.write('bench: portcullis scenarios...\n');
     const mine = await ours(redis, postgres, argon2);
+    process.stderr.write('bench: floors (bare node:http, bare Koa) and WORKERS=2...\n');
+    const floorScenarios = await floors();
+    const workers = await twoWorkers(mine.env);
     process.stderr.write('bench: portcullis on a Redis Cluster (3 masters)...\n');
     const redisCluster = await onCluster(mine.env);
     process.stderr.write('bench: node-oidc-provider scenarios...\n');
@@ -421,7 +471,8 @@ async function main(): Promise<void> {
       mode: smoke ? 'smoke' : 'full',
       machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
       settings: SETTINGS,
-      scenarios: mine.scenarios,
+      scenarios: [...mine.scenarios, ...workers],
+      floors: floorScenarios,
       oidcProvider: provider,
       redisCluster,
       stuffingSetup: mine.stuffing.setup,
