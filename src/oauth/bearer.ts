@@ -1,21 +1,4 @@
-// RFC 6750 §2.1: `Authorization: Bearer <b64token>`; the scheme is case-insensitive.
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
-
-export type BearerResult = { readonly kind: 'missing' } | { readonly kind: 'malformed' } | { readonly kind: 'token'; readonly token: string };
-
-export function parseBearer(authorization: string | undefined): BearerResult {
-  if (authorization === undefined || authorization === '') return { kind: 'missing' };
-  const match = BEARER.exec(authorization);
-  return match ? { kind: 'token', token: match[1]! } : { kind: 'malformed' };
-}
-
-/** An RFC 6750 §3 challenge; `error` is left out when the request carried no token (§3.1). */
-export function bearerChallenge(realm: string, error?: { code: 'invalid_token' | 'insufficient_scope' | 'invalid_request'; description?: string; scope?: string }): string {
-  const parts = [`realm="${realm}"`];
-  if (error) {
-    parts.push(`error="${error.code}"`);
-    if (error.description) parts.push(`error_description="${error.description.replace(/["\\]/g, '')}"`);
-    if (error.scope) parts.push(`scope="${error.scope}"`);
-  }
-  return `Bearer ${parts.join(', ')}`;
-}
+// RFC 6750's `Authorization: Bearer` parsing and `WWW-Authenticate` challenge live in the verifier
+// package (packages/verifier/src/bearer.ts): the server answers challenges exactly as the
+// verifiers it ships do, from one source.
+export { bearerChallenge, parseBearer, type BearerResult, type ChallengeError } from '@portcullis/verifier/bearer';

@@ -12,7 +12,8 @@ export function parseBearer(authorization: string | undefined): BearerResult {
 }
 
 export interface ChallengeError {
-  readonly code: 'invalid_token' | 'insufficient_scope';
+  /** RFC 6750 §3.1's three codes. */
+  readonly code: 'invalid_token' | 'insufficient_scope' | 'invalid_request';
   readonly description?: string;
   readonly scope?: string;
 }
