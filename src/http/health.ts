@@ -92,22 +92,14 @@ export class Health {
   }
 
   /**
-   * Probes both dependencies (each within READINESS_TIMEOUT_MS, in parallel). Callers share one
-   * probe in flight and its result for PROBE_REUSE_MS: /readyz is often reachable from outside
-   * and the metrics read it at every scrape, so a flood of either costs at most one `select 1`
-   * and one PING per second. Draining is read live.
+   * Probes both dependencies (each within READINESS_TIMEOUT_MS, in parallel). Callers share the
+   * probe in flight, however long it takes, and its result for PROBE_REUSE_MS after it ends:
+   * /readyz is often reachable from outside and the metrics read it at every scrape, so a flood
+   * of either runs one `select 1` and one PING at a time, at most one a second. Draining is read
+   * live and answered without waiting for a probe (with the last result's checks, when there is one).
    */
   async check(): Promise<HealthReport> {
-    const now = performance.now();
-    if (this.lastProbe === undefined || now - this.lastProbe.at >= PROBE_REUSE_MS) {
-      const probing = this.probe();
-      this.lastProbe = { at: now, checks: probing };
-      // Reused only once settled within the window; a probe still running is shared as it is.
-      void probing.then((checks) => {
-        if (this.lastProbe?.checks === probing) this.lastProbe = { at: performance.now(), checks: Promise.resolve(checks) };
-      });
-    }
-    const { database, store } = await this.lastProbe.checks;
+    const { database, store } = (this.draining ? this.lastChecks : undefined) ?? (await this.sharedProbe());
     const status: HealthStatus = this.draining
       ? 'draining'
       : store.status === 'down' || (database.status === 'down' && !this.databaseSeen)
@@ -118,7 +110,26 @@ export class Health {
     return { status, ready: status === 'ready' || status === 'degraded', checks: { store, database } };
   }
 
-  private lastProbe: { readonly at: number; readonly checks: Promise<HealthReport['checks']> } | undefined;
+  private inFlight: Promise<HealthReport['checks']> | undefined;
+  private lastChecks: HealthReport['checks'] | undefined;
+  private lastChecksAt = Number.NEGATIVE_INFINITY;
+
+  /** The probe in flight, whatever its age; else the last result while younger than PROBE_REUSE_MS; else a new probe. */
+  private sharedProbe(): Promise<HealthReport['checks']> {
+    if (this.inFlight) return this.inFlight;
+    if (this.lastChecks && performance.now() - this.lastChecksAt < PROBE_REUSE_MS) return Promise.resolve(this.lastChecks);
+    const probing = this.probe()
+      .then((checks) => {
+        this.lastChecks = checks;
+        this.lastChecksAt = performance.now();
+        return checks;
+      })
+      .finally(() => {
+        this.inFlight = undefined;
+      });
+    this.inFlight = probing;
+    return probing;
+  }
 
   private async probe(): Promise<HealthReport['checks']> {
     const timeoutMs = this.deps.config.readinessTimeoutMs;
