@@ -10,7 +10,10 @@ export const AUDIT_REOPEN_CHECK_MS = 1000;
 export interface AuditFileOptions {
   /** Where a failing or recovered file is reported (once per failure, not per line). */
   readonly log?: Logger;
+  /** Wall-clock time for the lines' `time`. */
   readonly now?: () => number;
+  /** Monotonic time for the rotation check (performance.now). */
+  readonly monotonic?: () => number;
   readonly reopenCheckMs?: number;
 }
 
@@ -25,13 +28,25 @@ function openAuditFile(path: string): OpenFile {
   const fd = openSync(path, 'a', 0o600);
   try {
     const stat = fstatSync(fd);
-    // An existing file keeps its owner; only its mode is tightened (a file made by an earlier run
-    // with a wider umask). Only a regular file: AUDIT_LOG_FILE=/dev/stdout must not chmod a tty.
-    if (stat.isFile() && (stat.mode & 0o077) !== 0) fchmodSync(fd, 0o600);
+    // An existing file of ours keeps its owner; only its mode is tightened (a file made by an
+    // earlier run with a wider umask). Only a regular file (AUDIT_LOG_FILE=/dev/stdout must not
+    // chmod a tty), and only our own: a file logrotate created for us with another owner and a
+    // mode that lets us write is used as it is (the operator chose its mode).
+    if (stat.isFile() && stat.uid === process.getuid?.() && (stat.mode & 0o077) !== 0) fchmodSync(fd, 0o600);
     return { fd, dev: stat.dev, ino: stat.ino };
   } catch (error) {
     closeSync(fd);
     throw error;
+  }
+}
+
+/** Writes all of `bytes` (a write near a full disk may take only part of them); throws when it cannot. */
+function writeAll(fd: number, bytes: Buffer): void {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const written = writeSync(fd, bytes, offset);
+    if (written <= 0) throw Object.assign(new Error('audit line not written'), { code: 'ENOSPC' });
+    offset += written;
   }
 }
 
@@ -50,12 +65,18 @@ function openAuditFile(path: string): OpenFile {
  */
 export function subscribeAuditFile(hub: EventHub, path: string, options: AuditFileOptions = {}): () => void {
   const now = options.now ?? Date.now;
+  // The rotation check runs on the monotonic clock: a wall clock stepped back would stop it.
+  const monotonic = options.monotonic ?? (() => performance.now());
   const reopenCheckMs = options.reopenCheckMs ?? AUDIT_REOPEN_CHECK_MS;
   let file: OpenFile | undefined = openAuditFile(path);
-  let checkedAt = now();
+  let checkedAt = monotonic();
   let failing: { readonly since: number; dropped: number } | undefined;
+  let reopenFailing = false;
+  // A line cut short by a failing write is ended before the next one, so every line parses.
+  let partial = false;
 
-  const followRotation = (at: number): void => {
+  const followRotation = (): void => {
+    const at = monotonic();
     if (file !== undefined && at - checkedAt < reopenCheckMs) return;
     checkedAt = at;
     let current: { dev: number; ino: number } | undefined;
@@ -65,8 +86,20 @@ export function subscribeAuditFile(hub: EventHub, path: string, options: AuditFi
       current = undefined; // moved away and not yet recreated: create it
     }
     if (file !== undefined && current !== undefined && current.dev === file.dev && current.ino === file.ino) return;
+    let next: OpenFile;
+    try {
+      next = openAuditFile(path);
+    } catch (error) {
+      // The old file (rotated away, still ours) takes the lines until the path can be opened.
+      if (file === undefined) throw error;
+      if (!reopenFailing) options.log?.warn({ event: 'audit.reopen_failed', path, reason: (error as NodeJS.ErrnoException).code ?? String(error) }, 'AUDIT_LOG_FILE could not be opened again after a rotation; writing to the file it replaced');
+      reopenFailing = true;
+      return;
+    }
+    reopenFailing = false;
     const previous = file;
-    file = openAuditFile(path);
+    file = next;
+    partial = false;
     if (previous !== undefined) closeSync(previous.fd);
   };
 
@@ -75,9 +108,12 @@ export function subscribeAuditFile(hub: EventHub, path: string, options: AuditFi
     const at = now();
     const line = `${JSON.stringify({ time: new Date(at).toISOString(), ...(redactSecrets(eventRecord(event)) as Record<string, unknown>) })}\n`;
     try {
-      followRotation(at);
+      followRotation();
       if (file === undefined) throw new Error('audit file not open');
-      writeSync(file.fd, line);
+      const bytes = Buffer.from(partial ? `\n${line}` : line);
+      partial = true;
+      writeAll(file.fd, bytes);
+      partial = false;
     } catch (error) {
       if (failing === undefined) {
         failing = { since: at, dropped: 0 };

@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { AUDIT_REOPEN_CHECK_MS, subscribeAuditFile } from '../../src/events/audit-file';
 import { EventHub } from '../../src/events/hub';
 import { createLogger } from '../../src/logging/logger';
@@ -81,7 +81,7 @@ describe('AUDIT_LOG_FILE across rotation and a failing disk', () => {
     const file = path.join(dir, 'audit.jsonl');
     const hub = new EventHub();
     let clock = 0;
-    const close = subscribeAuditFile(hub, file, { now: () => clock });
+    const close = subscribeAuditFile(hub, file, { monotonic: () => clock });
     try {
       audited(hub, 'before');
       renameSync(file, `${file}.1`); // logrotate's default (create) mode
@@ -90,6 +90,44 @@ describe('AUDIT_LOG_FILE across rotation and a failing disk', () => {
       expect(lines(`${file}.1`).map((line) => line.target)).toEqual(['before']);
       expect(lines(file).map((line) => line.target)).toEqual(['after']);
       expect(statSync(file).mode & 0o777).toBe(0o600);
+    } finally {
+      close();
+    }
+  });
+
+  it('keeps writing to the rotated file while the path cannot be opened again, and warns once', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'audit.jsonl');
+    const capture = new LogCapture();
+    const hub = new EventHub();
+    const close = subscribeAuditFile(hub, file, { log: createLogger('info', capture), reopenCheckMs: 0 });
+    try {
+      audited(hub, 'before');
+      renameSync(file, `${file}.1`);
+      mkdirSync(file); // the path is now something that cannot be opened for append
+      audited(hub, 'kept-1');
+      audited(hub, 'kept-2');
+      expect(lines(`${file}.1`).map((line) => line.target)).toEqual(['before', 'kept-1', 'kept-2']);
+      expect(capture.events('audit.reopen_failed')).toHaveLength(1);
+      expect(capture.events('audit.write_failed')).toHaveLength(0);
+    } finally {
+      close();
+    }
+  });
+
+  it('leaves the mode of a file it does not own alone (logrotate\'s `create` with an owner and mode of the operator\'s choice)', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'audit.jsonl');
+    writeFileSync(file, '', { mode: 0o666 });
+    chmodSync(file, 0o666);
+    const ours = process.getuid?.() === 0;
+    if (ours) chownSync(file, 4242, 4242); // as root: someone else's file that root may write
+    const hub = new EventHub();
+    const close = subscribeAuditFile(hub, file);
+    try {
+      audited(hub, 'written');
+      expect(lines(file).map((line) => line.target)).toEqual(['written']);
+      expect(statSync(file).mode & 0o777).toBe(ours ? 0o666 : 0o600);
     } finally {
       close();
     }
