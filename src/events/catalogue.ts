@@ -45,10 +45,12 @@ export interface AdminRefusalPayload extends Origin {
   readonly actorClient: string;
   /** The method and route template tried, e.g. `POST /admin/users/:id/password`. */
   readonly operation: string;
-  /** The user or client id in the path, when there is one. */
+  /** The user or client id in the path, when there is one (`sha256:` and a hash when it does not look like an id). */
   readonly target?: string | undefined;
   /** The error code answered: insufficient_scope, forbidden_grant, forbidden_target, managed_client. */
   readonly reason: string;
+  /** Refusals of the same actor, operation and reason held back since the previous line (one a minute). */
+  readonly suppressed?: number | undefined;
 }
 
 export type AdminAction =
@@ -116,7 +118,7 @@ export interface EventMap {
 
   // Administration (admin API, CLI, CLIENTS_FILE)
   'admin.action': AdminActionPayload;
-  /** An admin API call refused for lack of rights (a missing scope, a grant beyond the caller's, a managed client). */
+  /** An admin API call refused: a missing scope, a grant or target beyond the caller's rights, or a client a clients file manages. */
   'admin.refused': AdminRefusalPayload;
 }
 

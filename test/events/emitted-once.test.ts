@@ -119,6 +119,12 @@ describe('events: one per fact', () => {
     const line = fixture.deps.logs.events('admin.refused').find((entry) => entry.reqId === 'req-refused-2');
     expect(line).toMatchObject({ audit: true, outcome: 'failure', actor: refused[1]!.actor, level: 'warn' });
     expect(JSON.stringify(line)).not.toContain('mallory-long-password');
+    // A loop of refusals is one line a minute (the rest counted), and a path that is no id is hashed.
+    seen = [];
+    const junk = `x${'%0a'.repeat(10)}${'y'.repeat(5000)}`;
+    for (let i = 0; i < 5; i += 1) expect((await request(fixture.app.callback()).get(`/admin/clients/${junk}`).set('Authorization', `Bearer ${reader}`)).status).toBe(403);
+    expect(named('admin.refused').map((event) => event.payload)).toEqual([expect.objectContaining({ operation: 'GET /admin/clients/:id', target: expect.stringMatching(/^sha256:[0-9a-f]{16}$/) })]);
+    expect(JSON.stringify(fixture.deps.logs.events('admin.refused'))).not.toContain('yyyyyyyyyy');
     // No token, no audit line: anonymous traffic is the request log's.
     seen = [];
     expect((await request(fixture.app.callback()).get('/admin/users')).status).toBe(401);
