@@ -111,8 +111,9 @@ else describe('a PostgreSQL outage after start', () => {
   it('serves a refresh from the family\'s snapshot when it is due for a re-read but the database is down: the rotated token is never spent on a 503', async () => {
     const login = await post('/oauth/token', undefined, { grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice-password' });
     expect(login.status).toBe(200);
-    // Past REFRESH_SUBJECT_MAX_AGE (1 min here): this rotation would read the user again.
-    (deps.clock as FakeClock).advance((deps.config.refresh.subjectMaxAgeSec + 60) * 1000);
+    const other = await post('/oauth/token', undefined, { grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice-password' });
+    // Past REFRESH_SUBJECT_MAX_AGE (1 min here) but within twice it: this rotation would read the user again.
+    (deps.clock as FakeClock).advance((deps.config.refresh.subjectMaxAgeSec + 10) * 1000);
     await postgres.stop();
     let next: string;
     try {
@@ -120,6 +121,11 @@ else describe('a PostgreSQL outage after start', () => {
       expect(refreshed.status).toBe(200);
       expect(typeof refreshed.body.access_token).toBe('string');
       next = refreshed.body.refresh_token as string;
+      expect(logs.events('refresh.subject_stale')).toEqual([expect.objectContaining({ ageSec: deps.config.refresh.subjectMaxAgeSec + 10 })]);
+      // A snapshot older than twice REFRESH_SUBJECT_MAX_AGE is not served: the outage answers.
+      (deps.clock as FakeClock).advance(deps.config.refresh.subjectMaxAgeSec * 1000);
+      const tooOld = await post('/oauth/token', undefined, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: other.body.refresh_token });
+      expect(tooOld.status).toBe(503);
     } finally {
       await postgres.start();
     }

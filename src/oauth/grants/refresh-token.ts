@@ -86,10 +86,15 @@ async function subjectOf(deps: RefreshDeps, family: Family, origin: Origin): Pro
     user = await currentUser(deps, family, origin);
   } catch (error) {
     // The token is already rotated: failing now would spend it, and a retry after the grace
-    // window would look like theft and end the login. While the database cannot answer, the
-    // snapshot serves (every change made through the API or CLI rewrites it, and none can be
-    // made meanwhile); it is read again on the next rotation after the database is back.
-    if (snapshot && isDatabaseOutage(error)) return snapshot;
+    // window would look like theft and end the login. While the database cannot answer, a
+    // snapshot up to twice REFRESH_SUBJECT_MAX_AGE old serves (changes through the API and CLI
+    // rewrite it at once; only a change made in the database directly waits, now up to twice
+    // as long), and it is read again on the next rotation after the database is back. Older, or
+    // with REFRESH_SUBJECT_MAX_AGE=0 (every rotation must read), the outage answers 503.
+    if (snapshot && isDatabaseOutage(error) && maxAgeMs > 0 && now - subject!.at < 2 * maxAgeMs) {
+      deps.log.warn({ event: 'refresh.subject_stale', familyId: family.id, userId: family.userId, ageSec: Math.round((now - subject!.at) / 1000) }, 'database unavailable: refresh served from the family\'s roles and scopes');
+      return snapshot;
+    }
     throw error;
   }
   if (maxAgeMs > 0) await deps.families.setFamilySubject(family.id, { roles: user.roles, scopes: user.scopes, at: now }, now);
