@@ -1,20 +1,21 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock';
 import type { ThrottleConfig } from '../config/config';
-import type { CredentialFields, FailureCounts, Origin } from '../events/catalogue';
+import type { FailureCounts } from '../events/catalogue';
 import type { EventHub } from '../events/hub';
 import type { Logger } from '../logging/logger';
 import type { ThrottleKeys, ThrottleStore } from '../store/throttle';
 import { tryUsernameKey } from './usernames';
+import { KnownNames, knownNamesOf, logFields, type AttemptContext, type CredentialKind } from './credential-log';
+
+export type { AttemptContext, CredentialKind } from './credential-log';
 
 // Throttling of failed credential checks (issue 12): per (subject, address) with a doubling
 // lock, per address with a bucket, per subject an alert and a delay but never a lock, so an
 // attacker cannot lock the owner out. Subjects are usernames (password checks) and client ids
 // (client authentication); the store sees only a hash of either.
-
-export type CredentialKind = 'login' | 'client_auth';
 
 /** A refused attempt: answered 429 with Retry-After, the same whether or not the subject exists. */
 export class ThrottledError extends Error {
@@ -33,23 +34,6 @@ export interface ThrottleDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly events: EventHub;
-}
-
-/** What an attempt is about, for the keys and the log (never a password or secret). */
-export interface AttemptContext {
-  /** The username as typed (its uniqueness key when it is a valid username), or the client id. */
-  readonly name: string;
-  readonly address: string | undefined;
-  /** The client the attempt came through, for the log. */
-  readonly clientId?: string | undefined;
-  /** The request's id, for the events. */
-  readonly requestId?: string | undefined;
-  /**
-   * False when the name is known to name nothing (an unknown client id or username): logged only
-   * as a keyed hash. Unset (not known either way, e.g. before a password check): a username is
-   * logged as typed only by the events that follow a check, never by login.throttled.
-   */
-  readonly known?: boolean | undefined;
 }
 
 /**
@@ -82,31 +66,9 @@ function enabled(config: ThrottleConfig): boolean {
 const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/**
- * The log fields of an attempt: the username or client id, never the credential. Text that
- * cannot be a username (too long, characters no username has — often a password typed into the
- * username field) is logged as a short hash, so it can still be correlated but not read.
- */
-// Keyed per process: a plain hash of a typed password could be reversed from the log with a
-// dictionary; this one correlates attempts within one process's log and reveals nothing.
-const USERNAME_HASH_KEY = randomBytes(32);
-const keyedHash = (text: string): string => createHmac('sha256', USERNAME_HASH_KEY).update(text).digest('hex').slice(0, 16);
-
-function logFields(kind: CredentialKind, context: AttemptContext): CredentialFields & Origin & { readonly clientId?: string | undefined } {
-  // An unknown client id may be the secret typed into the id field: never logged as typed.
-  if (kind === 'client_auth') return { clientId: context.known === false ? `unknown:${keyedHash(context.name)}` : context.name.slice(0, 64), ip: context.address, requestId: context.requestId };
-  // A name that names no user is as likely a password typed into the wrong field: hash only.
-  const username = context.known === false || tryUsernameKey(context.name) === undefined ? { usernameHash: keyedHash(context.name) } : { username: context.name };
-  return { ...username, clientId: context.clientId, ip: context.address, requestId: context.requestId };
-}
-
-// Names that named a user when they failed in this process, so a later refusal of the same name
-// (login.throttled, which asks no database) may log it as typed. A hint for the log, bounded.
-const knownUsernames = new LRUCache<string, true>({ max: 10_000 });
-
 /** login.failed or client_auth.failed, once per wrong credential. */
 function failedEvent(deps: ThrottleDeps, kind: CredentialKind, context: AttemptContext, counts: FailureCounts): void {
-  if (kind === 'login' && context.known === true) knownUsernames.set(context.name, true);
+  if (kind === 'login' && context.known === true) knownNamesOf(deps.throttle).note(context.name);
   if (kind === 'login') deps.events.emit('login.failed', { ...logFields(kind, context), ...counts });
   else deps.events.emit('client_auth.failed', { clientId: logFields(kind, context).clientId ?? '', ip: context.address, requestId: context.requestId, ...counts });
 }
@@ -176,7 +138,7 @@ export async function beginPasswordAttempt(deps: ThrottleDeps, context: AttemptC
     const retryAfterSec = seconds(verdict.retryAfterMs);
     // Refused before the database is asked whether the name exists: logged as typed only when
     // it failed here before as a user's name, by hash otherwise.
-    deps.events.emit('login.throttled', { ...logFields('login', { ...context, known: knownUsernames.has(context.name) }), reason: verdict.reason, retryAfterSec });
+    deps.events.emit('login.throttled', { ...logFields('login', { ...context, known: knownNamesOf(deps.throttle).has(context.name) }), reason: verdict.reason, retryAfterSec });
     throw new ThrottledError('login', retryAfterSec);
   }
   return {
@@ -215,7 +177,7 @@ export class ClientAuthThrottle {
   // Bounded; entries are compared with the clock, so a stale one only costs a comparison.
   private readonly refusedUntil = new LRUCache<string, number>({ max: 10_000 });
   // Ids that named a client when they failed: only these are logged as typed when refused.
-  private readonly knownIds = new LRUCache<string, true>({ max: 10_000 });
+  private readonly knownIds = new KnownNames((id) => id);
 
   constructor(private readonly deps: ThrottleDeps) {}
 
@@ -239,7 +201,7 @@ export class ClientAuthThrottle {
   async failed(clientId: string, address: string | undefined, known: boolean, requestId?: string): Promise<void> {
     const settings = this.deps.config.throttle;
     const context = { name: clientId, address, known, requestId };
-    if (known) this.knownIds.set(clientId, true);
+    if (known) this.knownIds.note(clientId);
     if (!enabled(settings)) return unthrottled(this.deps, 'client_auth', context).failed(known);
     const keys = keysOf('client_auth', context);
     const now = this.deps.clock.now();
