@@ -8,6 +8,7 @@ import type { BrowserSessionStore } from './store/browser-sessions';
 import type { CodeStore } from './store/codes';
 import type { StoreConnection } from './store/connection';
 import type { FamilyStore } from './store/families';
+import type { RevocationFeed } from './store/revocation-feed';
 import type { RevocationStore } from './store/revocations';
 import type { ThrottleStore } from './store/throttle';
 import type { Keyring } from './tokens/keyring';
@@ -23,6 +24,8 @@ export interface Deps {
   readonly families: FamilyStore;
   /** Access-token blacklist and user/client revocation epochs: the hot-path read. */
   readonly revocations: RevocationStore;
+  /** Revocations as they are written, for GET /oauth/revocations (issue 17); absent, the route answers 404. */
+  readonly revocationFeed?: RevocationFeed;
   /** Authorization codes waiting for their token request (issue 14). */
   readonly codes: CodeStore;
   /** The hosted login page's sign-ins, by cookie (issue 14); not refresh-token families. */

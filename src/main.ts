@@ -54,9 +54,9 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     const applied = await openDatabase(db, target, { migrate: config.migrateOnStart, log });
     if (applied.length > 0) log.info({ event: 'database.migrated', applied }, 'migrations applied');
     await reportStoredProblems(db, log);
-    const { storage, families, revocations, codes, browserSessions, throttle } = await createStores(config, log);
+    const { storage, families, revocations, revocationFeed, codes, browserSessions, throttle } = await createStores(config, log);
     const events = createEvents(log, { auditLogFile: config.auditLogFile });
-    const deps: Deps = { config, db, dbKind: target.kind, storage, families, revocations, codes, browserSessions, throttle, passwords: new Passwords(config.argon2), keyring, log, events, clock: options.clock ?? systemClock };
+    const deps: Deps = { config, db, dbKind: target.kind, storage, families, revocations, revocationFeed, codes, browserSessions, throttle, passwords: new Passwords(config.argon2), keyring, log, events, clock: options.clock ?? systemClock };
     if (!config.production && config.migrateOnStart) await seedDemoData(deps);
     return deps;
   } catch (error) {
@@ -105,7 +105,7 @@ async function prepareOnce(config: Config, log: Logger): Promise<void> {
 }
 
 export async function closeDeps(deps: Deps): Promise<void> {
-  await Promise.allSettled([deps.storage.close(), deps.db.destroy()]);
+  await Promise.allSettled([deps.revocationFeed?.close(), deps.storage.close(), deps.db.destroy()]);
   deps.events.close();
 }
 

@@ -13,11 +13,17 @@ import { connectRedis, DEFAULT_COMMAND_TIMEOUT_MS } from './redis/connect';
 import { redisTokenStores } from './redis/redis-store';
 import type { RevocationStore } from './revocations';
 import type { ThrottleStore } from './throttle';
+import { publishingRevocations } from './feed-publishing';
+import { MemoryRevocationFeed } from './memory/memory-revocation-feed';
+import type { RevocationFeed } from './revocation-feed';
+import { RedisRevocationFeed } from './redis/redis-revocation-feed';
 import { MemoryThrottleStore } from './memory/memory-throttle';
 import { RedisThrottleStore } from './redis/redis-throttle';
 
 export interface Stores extends TokenStores {
   readonly throttle: ThrottleStore;
+  /** Every revocation the stores above write, for GET /oauth/revocations (issue 17). */
+  readonly revocationFeed: RevocationFeed;
 }
 
 /** The token-state stores alone (the CLI's session and revocation commands). */
@@ -33,7 +39,9 @@ export async function createStores(config: Config, log: Logger): Promise<Stores>
       { event: 'store.embedded' },
       'Redis is not configured (REDIS_URL, or REDIS_MODE=sentinel or cluster): token state is kept in this process only (development only; revocations are lost on restart and not shared between instances)',
     );
-    return { ...memoryTokenStores(), throttle: new MemoryThrottleStore() };
+    const stores = memoryTokenStores();
+    const revocationFeed = new MemoryRevocationFeed();
+    return { ...stores, ...publishingRevocations(stores, revocationFeed, config.accessTokenTtlSec), throttle: new MemoryThrottleStore(), revocationFeed };
   }
   const redis = connectRedis(config.redis, { keyPrefix: config.redisKeyPrefix, commandTimeoutMs: Math.max(DEFAULT_COMMAND_TIMEOUT_MS, config.redisWait.timeoutMs + 1000) });
   // The outage is logged once when it starts and once when it ends (redis.unavailable,
@@ -64,10 +72,12 @@ export async function createStores(config: Config, log: Logger): Promise<Stores>
   }
   // While Redis cannot answer, whatever needs it fails closed with 503 (http/middleware/errors.ts).
   const isOutage = redisOutage(redis);
+  const revocationFeed = failClosed<RevocationFeed>(new RedisRevocationFeed(redis, config.accessTokenTtlSec), isOutage, outages);
+  const published = publishingRevocations({ families: failClosed<FamilyStore>(families, isOutage, outages), revocations: failClosed<RevocationStore>(revocations, isOutage, outages) }, revocationFeed, config.accessTokenTtlSec);
   return {
     storage: failClosed<StoreConnection>(storage, isOutage, outages),
-    families: failClosed<FamilyStore>(families, isOutage, outages),
-    revocations: failClosed<RevocationStore>(revocations, isOutage, outages),
+    ...published,
+    revocationFeed,
     codes: failClosed<CodeStore>(codes, isOutage, outages),
     browserSessions: failClosed<BrowserSessionStore>(browserSessions, isOutage, outages),
     throttle: failClosed<ThrottleStore>(new RedisThrottleStore(redis), isOutage, outages),
