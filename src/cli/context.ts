@@ -84,7 +84,7 @@ export async function withDeps<T>(run: (deps: CliDeps) => Promise<T>, { revokes 
       // The CLI's changes are audited as the admin API's are (admin.action, via: 'cli'), on
       // stderr at the configured level even though the CLI's own chatter starts at warn: without
       // AUDIT_LOG_FILE, that line is the only record a change was made.
-      const events = createEvents(createLogger(config.logLevel, process.stderr), { auditLogFile: config.auditLogFile });
+      const events = createEvents(log, { auditLogFile: config.auditLogFile, auditLog: createLogger(config.logLevel, process.stderr) });
       try {
         return await run({ config, db, dbKind: target.kind, ...stores, passwords: new Passwords(config.argon2), log, events, clock: systemClock });
       } finally {

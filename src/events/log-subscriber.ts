@@ -21,8 +21,9 @@ export function eventRecord(event: AnyEvent): Record<string, unknown> {
 }
 
 /** The logger subscribes: every event becomes the one log line its call site used to write. */
-export function subscribeLog(hub: EventHub, log: Logger): () => void {
+export function subscribeLog(hub: EventHub, log: Logger, only: (name: EventName) => boolean = () => true): () => void {
   return hub.onAny((event) => {
+    if (!only(event.name)) return;
     const line = LOG_LINES[event.name] as LogLine<EventName>;
     if (!log.isLevelEnabled(line.level)) return;
     const message = typeof line.message === 'string' ? line.message : (line.message as (payload: AnyEvent['payload']) => string)(event.payload);
