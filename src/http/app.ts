@@ -19,10 +19,13 @@ import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { logoutRoutes } from './routes/logout';
 import { oauthRoutes } from './routes/oauth';
+import { revocationFeedRoutes, type FeedRouteOptions } from './routes/revocation-feed';
 
 export interface AppOptions {
   /** The request metrics (metrics/http-metrics.ts), outermost so every answer is counted as sent. */
   readonly metrics?: Middleware<AppState> | undefined;
+  /** GET /oauth/revocations: its subscriber bounds and heartbeat (tests set small ones). */
+  readonly revocationFeed?: FeedRouteOptions;
 }
 
 /** Builds the Koa application without listening, so tests drive it with supertest. `hot`: the
@@ -44,7 +47,7 @@ export function createApp(deps: Deps, hot: HotPaths = createHotPaths(deps), opti
   app.use(abortSignal());
   app.use(body());
 
-  for (const router of [healthRoutes(hot.health), oauthRoutes(deps, hot), authorizeRoutes(deps, hot), logoutRoutes(deps, hot), accountRoutes(deps, hot), adminUserRoutes(deps, hot), adminClientRoutes(deps, hot)]) {
+  for (const router of [healthRoutes(hot.health), oauthRoutes(deps, hot), revocationFeedRoutes(deps, hot, options.revocationFeed), authorizeRoutes(deps, hot), logoutRoutes(deps, hot), accountRoutes(deps, hot), adminUserRoutes(deps, hot), adminClientRoutes(deps, hot)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -42,8 +42,9 @@ export interface IntrospectionResponse {
 
 const INACTIVE: IntrospectionResponse = { active: false };
 
-/** RFC 7662 §2.1: the caller must be a confidential client allowed to introspect. */
-async function authenticateCaller(deps: IntrospectionDeps, request: IntrospectionRequest): Promise<AuthenticatedClient> {
+/** RFC 7662 §2.1: the caller must be a confidential client allowed to introspect (also the
+ *  rule for the revocation feed, which tells the same caller the same facts in advance). */
+export async function authenticateCaller(deps: IntrospectionDeps, request: IntrospectionRequest): Promise<AuthenticatedClient> {
   const caller = await authenticateClient(deps.clients, request.authorization, request.params, {
     now: deps.clock.now(),
     throttling: deps.clientAuth && { guard: deps.clientAuth, address: request.ip, requestId: request.requestId },

@@ -94,7 +94,7 @@ export function topologyTarget(topology: RedisTopology): RedisTarget {
 }
 
 /** How a test reaches the shared deployment of a Redis kind. */
-function sharedTarget(kind: Exclude<StoreKind, 'memory'>): RedisTarget {
+export function sharedTarget(kind: Exclude<StoreKind, 'memory'>): RedisTarget {
   if (kind === 'redis-cluster') {
     const nodes = redisClusterNodes();
     if (!nodes) throw new Error('no Redis Cluster for this run');

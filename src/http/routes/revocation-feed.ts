@@ -1,0 +1,86 @@
+import { PassThrough } from 'node:stream';
+import type Router from '@koa/router';
+import { nowSeconds } from '../../clock';
+import type { Deps } from '../../deps';
+import { FEED_FULL_RETRY_AFTER_SEC, FeedSubscribers } from '../../oauth/feed-subscribers';
+import { SSE_HEARTBEAT, SSE_READY, SSE_RETRY, sseEvent } from '../../oauth/feed-wire';
+import { authenticateCaller } from '../../oauth/introspection';
+import { OAuthError } from '../../oauth/errors';
+import { compareFeedIds, type FeedEvent } from '../../store/revocation-feed';
+import type { AppState } from '../context';
+import type { HotPaths } from '../hot-paths';
+import { newRouter } from './router';
+
+export interface FeedRouteOptions {
+  readonly subscribers?: FeedSubscribers;
+  /** Between two comment lines on an idle stream (ms); below common proxy idle timeouts (60 s). */
+  readonly heartbeatMs?: number;
+}
+
+/**
+ * GET /oauth/revocations (issue 17): the revocation feed as server-sent events, for the callers
+ * introspection accepts (RFC 7662 §2.1: confidential, allowed to introspect; HTTP Basic, as a GET
+ * has no form). Such a caller can already ask about any token it holds; the feed tells it the
+ * same facts (which jti, family, user or client is revoked) before it asks, for tokens it may
+ * never see: the identifiers of other users' revocations. That is the trade-off README states.
+ * Nothing here is on a hot path: a subscription is one replay, then pushes.
+ */
+export function revocationFeedRoutes(deps: Deps, hot: HotPaths, options: FeedRouteOptions = {}): Router<AppState> {
+  const router = newRouter();
+  const subscribers = options.subscribers ?? new FeedSubscribers();
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+
+  router.get('/oauth/revocations', async (ctx) => {
+    const feed = deps.revocationFeed;
+    if (!feed) return;
+    const caller = await authenticateCaller({ ...deps, ...hot }, { params: new Map(), authorization: ctx.get('authorization') || undefined, ip: ctx.ip, requestId: ctx.state.requestId });
+    ctx.state.client = { id: caller.client.id, secretId: caller.secretId };
+    let release: () => void;
+    try {
+      release = subscribers.acquire(caller.client.id);
+    } catch (error) {
+      if (error instanceof OAuthError) ctx.set('Retry-After', String(FEED_FULL_RETRY_AFTER_SEC));
+      throw error;
+    }
+    // Live entries are held from before the replay is read, so none falls between the two.
+    const held: FeedEvent[] = [];
+    let sink: ((event: FeedEvent) => void) | undefined;
+    const unsubscribe = feed.subscribe((event) => (sink ? sink(event) : held.push(event)));
+    let replayed: FeedEvent[];
+    try {
+      replayed = await feed.replay(ctx.get('last-event-id') || undefined, nowSeconds(deps.clock));
+    } catch (error) {
+      unsubscribe();
+      release();
+      throw error;
+    }
+    const stream = new PassThrough();
+    const heartbeat = setInterval(() => stream.write(SSE_HEARTBEAT), heartbeatMs);
+    const end = () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+      release();
+      stream.end();
+    };
+    ctx.req.once('close', end);
+    ctx.req.socket.setTimeout(0);
+    ctx.req.socket.setNoDelay(true);
+    // The events say which tokens are revoked now: never stored by a cache (RFC 9111 §5.2.2.5).
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('X-Accel-Buffering', 'no');
+    ctx.type = 'text/event-stream; charset=utf-8';
+    ctx.status = 200;
+    ctx.body = stream;
+    stream.write(SSE_RETRY);
+    let last = replayed.at(-1)?.id;
+    for (const event of replayed) stream.write(sseEvent(event));
+    stream.write(SSE_READY);
+    sink = (event) => {
+      if (last !== undefined && compareFeedIds(event.id, last) <= 0) return;
+      last = event.id;
+      stream.write(sseEvent(event));
+    };
+    for (const event of held.splice(0)) sink(event);
+  });
+  return router;
+}
