@@ -1,5 +1,7 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { authInfoFrom } from './auth-info.js';
+import { IntrospectVerifier } from './introspect-mode.js';
+import { pushedRevocations, type PushedRevocations } from './pushed-revocations.js';
 import type { AuthInfo, JwksModeOptions, TokenVerifier } from './types.js';
 
 // Local verification against the authorization server's published keys (jose): an unknown
@@ -15,17 +17,26 @@ const ALGORITHMS = ['ES256', 'EdDSA', 'RS256'];
 
 export class JwksVerifier implements TokenVerifier {
   private readonly keys: JWTVerifyGetKey;
+  /** With `revocations: 'push'`: the local deny-set and what to do when it is stale. */
+  private readonly pushed: PushedRevocations | undefined;
 
   constructor(private readonly options: JwksModeOptions) {
     this.keys = createRemoteJWKSet(new URL(options.jwksUri ?? `${options.issuer}/.well-known/jwks.json`), {
       cooldownDuration: options.cooldownMs ?? 30_000,
       cacheMaxAge: options.jwksMaxAgeMs ?? 5 * 60_000,
     });
+    this.pushed = pushedRevocations(options, (opts) => new IntrospectVerifier(opts));
   }
 
   async verify(token: string): Promise<AuthInfo | undefined> {
     const claims = await this.signedClaims(token);
-    return claims && authInfoFrom(claims);
+    const auth = claims && authInfoFrom(claims);
+    if (!claims || !auth) return undefined;
+    return this.pushed ? this.pushed.check(token, claims, auth) : auth;
+  }
+
+  close(): void {
+    this.pushed?.close();
   }
 
   /** The claims of a token signed by the issuer's key, for us, and current; undefined otherwise. */

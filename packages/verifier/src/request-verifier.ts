@@ -50,6 +50,8 @@ export interface RequestVerifier {
   verify(request: BearerRequest, requirement?: Requirement & { readonly optional?: false }): Promise<VerifyResult<AuthInfo>>;
   verify(request: BearerRequest, requirement: Requirement & { readonly optional: true }): Promise<VerifyResult<AuthInfo | undefined>>;
   verify(request: BearerRequest, requirement?: Requirement): Promise<VerifyResult<AuthInfo | undefined>>;
+  /** Stops the token check's background work (jwks mode's revocation feed subscription). */
+  close(): void;
 }
 
 /**
@@ -111,5 +113,5 @@ export function requestVerifier(tokens: TokenVerifier, realm: string): RequestVe
     return { ok: true, auth };
   }
 
-  return { tokens, verify: verify as RequestVerifier['verify'] };
+  return { tokens, verify: verify as RequestVerifier['verify'], close: () => tokens.close?.() };
 }

@@ -16,6 +16,8 @@ export interface AuthInfo {
 /** Verifies one bearer token; undefined means "not a valid token". Throws when it cannot tell. */
 export interface TokenVerifier {
   verify(token: string): Promise<AuthInfo | undefined>;
+  /** Stops background work (the revocation feed's subscription); the verifier refuses afterwards only if it needs it. */
+  close?(): void;
 }
 
 interface CommonOptions {
@@ -45,6 +47,30 @@ export interface JwksModeOptions extends CommonOptions {
    * known here before it signs, with no refetch on an unknown `kid`.
    */
   readonly jwksMaxAgeMs?: number;
+  /**
+   * `'push'`: subscribe to the server's revocation feed (GET /oauth/revocations) and refuse
+   * revoked tokens locally. Needs `clientId` and `clientSecret` of a client allowed to introspect.
+   * Without it, jwks mode cannot see revocations: a token stays valid until its `exp`.
+   */
+  readonly revocations?: 'push';
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  /** Default: `${issuer}/oauth/revocations`. */
+  readonly revocationFeedUrl?: string;
+  /** How long the feed may be down before `whenStale` applies, in ms (default 30 000). */
+  readonly maxStalenessMs?: number;
+  /**
+   * When the feed has been down longer than `maxStalenessMs` (or has not replayed yet):
+   * `'fail-closed'` (the default) answers 503 temporarily_unavailable; `'introspect'` asks the
+   * introspection endpoint (`introspectionEndpoint`, default `${issuer}/oauth/introspect`).
+   */
+  readonly whenStale?: 'fail-closed' | 'introspect';
+  readonly introspectionEndpoint?: string;
+  /** The deny-set's bound (default 100 000 entries); beyond it, the feed counts as stale. */
+  readonly maxRevocations?: number;
+  /** Reconnect back-off: first delay and cap in ms (defaults 500 and 30 000), full jitter. */
+  readonly reconnectBackoffMs?: number;
+  readonly maxReconnectBackoffMs?: number;
 }
 
 export interface IntrospectModeOptions extends CommonOptions {
