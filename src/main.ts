@@ -13,6 +13,7 @@ import { seedDemoData } from './identity/demo-data';
 import { findStoredProblems } from './identity/stored-check';
 import { Passwords } from './identity/passwords';
 import { createApp } from './http/app';
+import { FeedSubscribers } from './oauth/feed-subscribers';
 import { createHotPaths } from './http/hot-paths';
 import { listen, type ListeningServer } from './http/server';
 import { createLogger, type Logger } from './logging/logger';
@@ -155,7 +156,8 @@ export async function startService(env: NodeJS.ProcessEnv, options: BuildOptions
       throw error;
     });
   }
-  const app = createApp(deps, hot, { metrics: instrumented?.http });
+  const feedSubscribers = new FeedSubscribers();
+  const app = createApp(deps, hot, { metrics: instrumented?.http, revocationFeed: { subscribers: feedSubscribers } });
   const http = await listen(app, config.port, config.host, deps.log);
   if (cluster.isWorker) process.send?.(LISTENING_MESSAGE);
   const stopWatchingKeys = watchSigningKeys(config, deps.keyring, deps.events);
@@ -170,6 +172,8 @@ export async function startService(env: NodeJS.ProcessEnv, options: BuildOptions
       deps.log.info({ event: 'server.stopping', reason }, 'shutting down');
       // Readiness answers 503 from now on, while the drain below finishes what is in flight.
       hot.health.startDrain();
+      // Revocation feeds never finish by themselves: ended now, their verifiers reconnect elsewhere.
+      feedSubscribers.endAll();
       stopWatchingKeys();
       await clientsWatch?.stop();
       await http.close(config.shutdownTimeoutSec * 1000);

@@ -19,11 +19,16 @@ export const FEED_FULL_RETRY_AFTER_SEC = 30;
 export class FeedSubscribers {
   private total = 0;
   private readonly perClient = new Map<string, number>();
+  private readonly enders = new Set<() => void>();
 
   constructor(private readonly limits: FeedLimits = DEFAULT_FEED_LIMITS) {}
 
-  /** A place for one more stream of `clientId`, and the function that gives it back (once). */
-  acquire(clientId: string): () => void {
+  /**
+   * A place for one more stream of `clientId`, and the function that gives it back (once).
+   * `end` closes that stream: a draining instance ends every feed (endAll), or its drain would
+   * wait for streams that never finish; the verifiers reconnect to another instance.
+   */
+  acquire(clientId: string, end: () => void = () => undefined): () => void {
     const held = this.perClient.get(clientId) ?? 0;
     if (this.total >= this.limits.maxSubscribers || held >= this.limits.maxPerClient) {
       throw new OAuthError('temporarily_unavailable', this.total >= this.limits.maxSubscribers ? 'this instance serves as many revocation feeds as it may' : 'this client holds as many revocation feeds as it may');
@@ -31,14 +36,20 @@ export class FeedSubscribers {
     this.total += 1;
     this.perClient.set(clientId, held + 1);
     let released = false;
+    this.enders.add(end);
     return () => {
       if (released) return;
       released = true;
+      this.enders.delete(end);
       this.total -= 1;
       const left = (this.perClient.get(clientId) ?? 1) - 1;
       if (left > 0) this.perClient.set(clientId, left);
       else this.perClient.delete(clientId);
     };
+  }
+
+  endAll(): void {
+    for (const end of [...this.enders]) end();
   }
 
   get size(): number {

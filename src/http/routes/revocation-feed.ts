@@ -36,8 +36,9 @@ export function revocationFeedRoutes(deps: Deps, hot: HotPaths, options: FeedRou
     const caller = await authenticateCaller({ ...deps, ...hot }, { params: new Map(), authorization: ctx.get('authorization') || undefined, ip: ctx.ip, requestId: ctx.state.requestId });
     ctx.state.client = { id: caller.client.id, secretId: caller.secretId };
     let release: () => void;
+    const stream = new PassThrough();
     try {
-      release = subscribers.acquire(caller.client.id);
+      release = subscribers.acquire(caller.client.id, () => stream.end());
     } catch (error) {
       if (error instanceof OAuthError) ctx.set('Retry-After', String(FEED_FULL_RETRY_AFTER_SEC));
       throw error;
@@ -54,8 +55,9 @@ export function revocationFeedRoutes(deps: Deps, hot: HotPaths, options: FeedRou
       release();
       throw error;
     }
-    const stream = new PassThrough();
-    const heartbeat = setInterval(() => stream.write(SSE_HEARTBEAT), heartbeatMs);
+    // Ended meanwhile (a drain): nothing more is written.
+    const write = (text: string) => void (stream.writableEnded || stream.write(text));
+    const heartbeat = setInterval(() => write(SSE_HEARTBEAT), heartbeatMs);
     const end = () => {
       clearInterval(heartbeat);
       unsubscribe();
@@ -63,6 +65,7 @@ export function revocationFeedRoutes(deps: Deps, hot: HotPaths, options: FeedRou
       stream.end();
     };
     ctx.req.once('close', end);
+    stream.once('finish', end);
     ctx.req.socket.setTimeout(0);
     ctx.req.socket.setNoDelay(true);
     // The events say which tokens are revoked now: never stored by a cache (RFC 9111 §5.2.2.5).
@@ -71,14 +74,14 @@ export function revocationFeedRoutes(deps: Deps, hot: HotPaths, options: FeedRou
     ctx.type = 'text/event-stream; charset=utf-8';
     ctx.status = 200;
     ctx.body = stream;
-    stream.write(SSE_RETRY);
+    write(SSE_RETRY);
     let last = replayed.at(-1)?.id;
-    for (const event of replayed) stream.write(sseEvent(event));
-    stream.write(SSE_READY);
+    for (const event of replayed) write(sseEvent(event));
+    write(SSE_READY);
     sink = (event) => {
       if (last !== undefined && compareFeedIds(event.id, last) <= 0) return;
       last = event.id;
-      stream.write(sseEvent(event));
+      write(sseEvent(event));
     };
     for (const event of held.splice(0)) sink(event);
   });
