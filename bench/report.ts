@@ -1,5 +1,6 @@
 import type { Argon2Comparison } from './argon2';
 import type { LoadResult } from './load';
+import type { PushLatency } from './revocation-push';
 
 export interface Scenario extends LoadResult {
   readonly id: string;
@@ -41,6 +42,8 @@ export interface BenchReport {
   readonly stuffing: readonly StuffingScenario[];
   readonly rssMiB: number;
   readonly argon2: Argon2Comparison;
+  /** Issue 17: POST /oauth/revoke on one instance to a push-mode verifier on another refusing. */
+  readonly revocationPush?: PushLatency;
 }
 
 const ms = (value: number | undefined) => (value === undefined ? '–' : `${value} ms`);
@@ -127,6 +130,9 @@ export function renderMarkdown(report: BenchReport): string {
     `| introspection WORKERS=2 ≥ 1.6× WORKERS=1 (needs cores the load generator does not use; this machine has ${report.machine.cores}) | ${workerScale}× | ${verdict(workerScale >= 1.6)} |`,
     `| introspection p99 < 20 ms during the password storm | ${ms(by('introspection-storm')?.p99)} | ${verdict((by('introspection-storm')?.p99 ?? Infinity) < 20)} |`,
     `| refresh ≥ 3,000 rotations/s | ${by('refresh')?.rate ?? 0}/s | ${verdict((by('refresh')?.rate ?? 0) >= 3000)} |`,
+    ...(report.revocationPush
+      ? [`| revocation push p99 < 100 ms (revoke on instance A → jwks-mode verifier subscribed to B refuses; ${report.revocationPush.samples} revocations, p50 ${report.revocationPush.p50} ms, max ${report.revocationPush.max} ms) | ${report.revocationPush.p99} ms | ${verdict(report.revocationPush.p99 < 100)} |`]
+      : []),
   ];
   return lines.join('\n');
 }

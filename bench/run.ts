@@ -9,6 +9,7 @@ import { compareArgon2, type Argon2Comparison } from './argon2';
 import { metricsPathCost } from './metrics-path';
 import type { HttpJob, Job, LoadResult, RefreshJob, SpendJob, StuffingJob } from './load';
 import { runNode, startNode, startService, type NodeProcess } from './processes';
+import { measureRevocationPush, type PushLatency } from './revocation-push';
 import { renderMarkdown, type BenchReport, type Scenario, type StuffingScenario, type StuffingSetup } from './report';
 
 // npm run bench [-- --smoke]: real Redis and PostgreSQL, Portcullis compiled and in production
@@ -444,6 +445,24 @@ async function metricsCost(redis: Backend, postgres: Backend): Promise<void> {
   await Promise.all([...sides.off, ...sides.on].map((service) => release(service)));
 }
 
+/** Issue 17: revoke on one instance, a push-mode verifier subscribed to another refuses. */
+async function revocationPush(env: Record<string, string>): Promise<PushLatency> {
+  const [a, b] = await Promise.all(['a', 'b'].map(async (name) => started(startService([CLI, 'serve'], env, await freePort(), path.join(jobDir, `portcullis-push-${name}.log`)), (s) => s.stop())));
+  try {
+    const { refresh_token: first } = await login(a!);
+    let refresh = first!;
+    const token = async () => {
+      // A rotation per sample: a fresh access token without an argon2 verify each time.
+      const rotated = await post(`${a!.url}/oauth/token`, { grant_type: 'refresh_token', client_id: 'bench-spa', refresh_token: refresh });
+      refresh = rotated.refresh_token!;
+      return rotated.access_token!;
+    };
+    return await measureRevocationPush({ revokeOn: a!.url, subscribeTo: b!.url, issuer: ISSUER, audience: AUDIENCE, clientId: 'bench-rs', clientSecret: RS_SECRET, token, revokingClient: 'bench-spa', samples: smoke ? 10 : 200 });
+  } finally {
+    await Promise.all([release(a!), release(b!)]);
+  }
+}
+
 async function main(): Promise<void> {
   try {
     // Both settle before either is used: if one fails to start, the other is already in
@@ -462,6 +481,8 @@ async function main(): Promise<void> {
     process.stderr.write('bench: floors (bare node:http, bare Koa) and WORKERS=2...\n');
     const floorScenarios = await floors();
     const workers = await twoWorkers(mine.env);
+    process.stderr.write('bench: revocation push (revoke on one instance, a jwks-mode verifier on another refuses)...\n');
+    const push = await revocationPush(mine.env);
     process.stderr.write('bench: portcullis on a Redis Cluster (3 masters)...\n');
     const redisCluster = await onCluster(mine.env);
     process.stderr.write('bench: node-oidc-provider scenarios...\n');
@@ -479,6 +500,7 @@ async function main(): Promise<void> {
       stuffing: mine.stuffing.scenarios,
       rssMiB: mine.rssMiB,
       argon2,
+      revocationPush: push,
     };
     const markdown = renderMarkdown(report);
     process.stdout.write(`${markdown}\n`);
