@@ -9,6 +9,8 @@ import { OAuthError } from '../../oauth/errors';
 import { compareFeedIds, type FeedEvent } from '../../store/revocation-feed';
 import type { AppState } from '../context';
 import type { HotPaths } from '../hot-paths';
+import { defineRoute } from '../openapi/route';
+import { oauthErrorSchema } from '../../oauth/schemas';
 import { newRouter } from './router';
 
 export interface FeedRouteOptions {
@@ -30,7 +32,23 @@ export function revocationFeedRoutes(deps: Deps, hot: HotPaths, options: FeedRou
   const subscribers = options.subscribers ?? new FeedSubscribers();
   const heartbeatMs = options.heartbeatMs ?? 15_000;
 
-  router.get('/oauth/revocations', async (ctx) => {
+  const oauthError = (description: string) => ({ description, schema: oauthErrorSchema });
+  defineRoute(router, {
+    method: 'get',
+    path: '/oauth/revocations',
+    operationId: 'revocationFeed',
+    summary: 'Revocation feed (server-sent events)',
+    description:
+      'For confidential clients allowed to introspect (HTTP Basic). Replays every revocation still relevant, then `ready`, then live ones: events `jti` {jti, exp}, `sid` {sid, until}, `user` {sub, epoch, until}, `client` {client_id, epoch, until}; identifiers only. Send Last-Event-ID to resume.',
+    tags: ['OAuth'],
+    auth: { kind: 'client' },
+    responses: {
+      200: { description: 'text/event-stream; Cache-Control: no-store', contentType: 'text/event-stream' },
+      401: { ...oauthError('invalid_client: no or wrong client credentials'), headers: { 'WWW-Authenticate': 'Basic' } },
+      403: oauthError('unauthorized_client: this client may not introspect'),
+      503: { ...oauthError('temporarily_unavailable: too many feed subscribers, or the token store cannot be reached'), headers: { 'Retry-After': 'seconds' } },
+    },
+  }, async (ctx) => {
     const feed = deps.revocationFeed;
     if (!feed) return;
     const caller = await authenticateCaller({ ...deps, ...hot }, { params: new Map(), authorization: ctx.get('authorization') || undefined, ip: ctx.ip, requestId: ctx.state.requestId });
