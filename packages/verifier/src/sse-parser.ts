@@ -14,6 +14,7 @@ export class SseParser {
   private event = '';
   private data: string[] = [];
   private lastEventId: string | undefined;
+  private afterCr = false;
 
   constructor(
     private readonly onEvent: (event: ServerSentEvent) => void,
@@ -23,12 +24,16 @@ export class SseParser {
 
   push(chunk: string): void {
     this.buffer += chunk;
+    // A CR ended the previous chunk's last line: an LF right after it belongs to that line end.
+    if (this.afterCr && this.buffer.startsWith('\n')) this.buffer = this.buffer.slice(1);
+    this.afterCr = false;
     let end: number;
     while ((end = this.lineEnd()) >= 0) {
       const line = this.buffer.slice(0, end);
       // CRLF, LF and CR all end a line.
-      const skip = this.buffer[end] === '\r' && this.buffer[end + 1] === '\n' ? 2 : 1;
-      this.buffer = this.buffer.slice(end + skip);
+      const crlf = this.buffer[end] === '\r' && this.buffer[end + 1] === '\n';
+      if (this.buffer[end] === '\r' && end === this.buffer.length - 1) this.afterCr = true;
+      this.buffer = this.buffer.slice(end + (crlf ? 2 : 1));
       this.line(line);
     }
   }
@@ -36,8 +41,6 @@ export class SseParser {
   private lineEnd(): number {
     const lf = this.buffer.indexOf('\n');
     const cr = this.buffer.indexOf('\r');
-    // A CR at the very end may be the first half of a CRLF: wait for the next chunk.
-    if (cr === this.buffer.length - 1 && lf < 0) return -1;
     if (cr < 0) return lf;
     if (lf < 0) return cr;
     return Math.min(cr, lf);
