@@ -4,7 +4,7 @@ import { Passwords } from '../../src/identity/passwords';
 import { createUser } from '../../src/identity/users';
 import { generateJwk } from '../../src/tokens/generate';
 import { createTestDatabase, missingBackend, postgresUrl, redisUrl, tempDir, testConfig, uniqueName } from '../support/env';
-import { startServiceProcess, until, type ServiceProcess } from '../support/process';
+import { runCli, startServiceProcess, until, type ServiceProcess } from '../support/process';
 
 // Issue 17, revocation pushed to local verifiers: two Portcullis instances sharing Redis and
 // PostgreSQL, and two resource services verifying in jwks mode with `revocations: 'push'`, each
@@ -53,8 +53,8 @@ if (!redisUrl() || !postgresUrl()) {
       const result = await rs.verify({ headers: { authorization: `Bearer ${token}` } });
       return result.ok ? 200 : result.status;
     };
-    const login = async (instance: ServiceProcess) => {
-      const res = await form(`${instance.url}/oauth/token`, { grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice-password' });
+    const login = async (instance: ServiceProcess, username = 'alice') => {
+      const res = await form(`${instance.url}/oauth/token`, { grant_type: 'password', client_id: 'spa', username, password: `${username}-password` });
       expect(res.status).toBe(200);
       return (await res.json()) as { access_token: string; refresh_token: string };
     };
@@ -76,7 +76,7 @@ if (!redisUrl() || !postgresUrl()) {
       const database = await createTestDatabase('postgres');
       const config = testConfig({ ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' });
       const now = new Date();
-      await createUser(database.db, { username: 'alice', passwordHash: await new Passwords(config.argon2).hash('alice-password'), scopes: ['items:read'] }, now);
+      for (const username of ['alice', 'bob']) await createUser(database.db, { username, passwordHash: await new Passwords(config.argon2).hash(`${username}-password`), scopes: ['items:read'] }, now);
       await createClient(database.db, { id: 'spa', type: 'public', grantTypes: ['password', 'refresh_token'], scopes: ['items:read'], defaultScopes: ['items:read'] }, now);
       await createClient(database.db, { id: 'items-api', type: 'confidential', secret: RS_SECRET, grantTypes: ['client_credentials'], scopes: [], canIntrospect: true }, now);
       await database.db.destroy();
@@ -140,6 +140,15 @@ if (!redisUrl() || !postgresUrl()) {
       const reuse = await form(`${a.url}/oauth/token`, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: second.refresh_token });
       expect(reuse.status).toBe(400);
       await refusalLatency(services, rotated.access_token, performance.now());
+    }, 60_000);
+
+    it('a user disabled from the CLI (another process): the user epoch reaches both', async () => {
+      const services = [verifier(a), verifier(b)];
+      const { access_token: token } = await login(a, 'bob');
+      for (const rs of services) await accepted(rs, token);
+      const disabled = await runCli(['user', 'disable', 'bob'], env);
+      expect(disabled.code).toBe(0);
+      await refusalLatency(services, token, performance.now());
     }, 60_000);
 
     it('a verifier whose instance restarts reconnects and catches up; past the bound it fails closed or introspects', async () => {
