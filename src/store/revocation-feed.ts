@@ -33,7 +33,11 @@ export interface RevocationFeed {
    * the backend lost its data or the id is made up), when it is everything.
    */
   replay(after: string | undefined, now: number): Promise<FeedEvent[]>;
-  /** Entries published from now on, on any instance; returns the function that stops it. */
+  /**
+   * Entries published from now on, on any instance; returns the function that stops it. It may
+   * also deliver earlier ones (the Redis reader catches up from the stream's start when it first
+   * starts): a subscriber drops what its replay already had, by id.
+   */
   subscribe(listener: (event: FeedEvent) => void): () => void;
   close(): Promise<void>;
 }

@@ -9,6 +9,7 @@ import { RedisRevocationFeed } from '../../src/store/redis/redis-revocation-feed
 import type { FakeClock } from '../support/clock';
 import type { TestDeps } from '../support/deps';
 import { connectTestRedis, sharedTarget, uniqueName } from '../support/env';
+import { createClient } from '../../src/identity/clients';
 import { basic, oauthFixture, RS_SECRET, SERVICE_SECRET } from '../support/oauth-fixture';
 import { openSse, type SseConnection } from '../support/sse';
 
@@ -27,6 +28,7 @@ describe('GET /oauth/revocations (revocation feed)', () => {
     redis = await connectTestRedis(sharedTarget('redis'), uniqueName('feed-http') + ':');
     feed = new RedisRevocationFeed(redis, fixture.deps.config.accessTokenTtlSec);
     deps = fixture.deps;
+    await createClient(deps.db, { id: 'rs2', type: 'confidential', secret: `${RS_SECRET}-2`, grantTypes: ['client_credentials'], scopes: ['items:read'], canIntrospect: true }, new Date(deps.clock.now()));
     const withFeed = { ...deps, ...publishingRevocations(deps, feed, deps.config.accessTokenTtlSec), revocationFeed: feed };
     const app = createApp(withFeed, undefined, { revocationFeed: { subscribers: new FeedSubscribers({ maxSubscribers: 3, maxPerClient: 2 }), heartbeatMs: 100 } });
     server = app.listen(0);
@@ -128,6 +130,13 @@ describe('GET /oauth/revocations (revocation feed)', () => {
     expect(third.status).toBe(503);
     expect(third.body.error).toBe('temporarily_unavailable');
     expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
+    // The instance's bound (3): another client gets one more place, then none.
+    const other = await openSse(`${base}/oauth/revocations`, { authorization: basic('rs2', `${RS_SECRET}-2`) });
+    open.push(other);
+    await other.next('ready');
+    const full = await request(server).get('/oauth/revocations').set('Authorization', basic('rs2', `${RS_SECRET}-2`));
+    expect(full.status).toBe(503);
+    expect(full.body.error_description).toMatch(/instance/);
     // A closed stream gives its place back.
     open.splice(0).forEach((connection) => connection.close());
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -13,6 +13,9 @@ import { defineRoute } from '../openapi/route';
 import { oauthErrorSchema } from '../../oauth/schemas';
 import { newRouter } from './router';
 
+/** Live events one stream may hold unread, beyond its replay. */
+const MAX_UNREAD_BYTES = 4 * 1024 * 1024;
+
 export interface FeedRouteOptions {
   readonly subscribers?: FeedSubscribers;
   /** Between two comment lines on an idle stream (ms); below common proxy idle timeouts (60 s). */
@@ -94,12 +97,22 @@ export function revocationFeedRoutes(deps: Deps, hot: HotPaths, options: FeedRou
     ctx.body = stream;
     write(SSE_RETRY);
     let last = replayed.at(-1)?.id;
-    for (const event of replayed) write(sseEvent(event));
+    let replayBytes = 0;
+    for (const event of replayed) {
+      const text = sseEvent(event);
+      replayBytes += text.length;
+      write(text);
+    }
     write(SSE_READY);
     sink = (event) => {
-      if (last !== undefined && compareFeedIds(event.id, last) <= 0) return;
+      // Already replayed, or (the reader's first catch-up) already irrelevant.
+      if ((last !== undefined && compareFeedIds(event.id, last) <= 0) || event.entry.until <= nowSeconds(deps.clock)) return;
       last = event.id;
-      write(sseEvent(event));
+      // A subscriber that stops reading while revocations keep coming would make this instance
+      // buffer them without end: past the bound (beyond its replay) its stream ends, and it
+      // resumes from its Last-Event-ID when it reconnects.
+      if (stream.writableLength > MAX_UNREAD_BYTES + replayBytes) stream.end();
+      else write(sseEvent(event));
     };
     for (const event of held.splice(0)) sink(event);
   });

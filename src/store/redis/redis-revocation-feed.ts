@@ -90,9 +90,11 @@ export class RedisRevocationFeed implements RevocationFeed {
     while (!this.closed && this.reader === reader) {
       try {
         if (reader.status === 'wait') await reader.connect();
-        // From the newest entry when reading starts; after that, from the last one seen, so an
-        // error or a reconnect between two reads loses nothing.
-        cursor ??= (await reader.xrevrange(STREAM, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0';
+        // From the stream's start: the first subscriber's replay may be read before this loop
+        // first blocks, and an entry written between the two must reach it (subscribers drop
+        // what they already replayed, by id). After that, from the last entry seen, so an error
+        // or a reconnect between two reads loses nothing.
+        cursor ??= '0-0';
         const reply = (await reader.xread('COUNT', PAGE, 'BLOCK', BLOCK_MS, 'STREAMS', STREAM, cursor)) as Array<[string, StreamReply]> | null;
         const read = events(reply?.[0]?.[1]);
         const lastRaw = reply?.[0]?.[1].at(-1)?.[0];
