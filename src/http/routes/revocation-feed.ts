@@ -76,6 +76,12 @@ export function revocationFeedRoutes(deps: Deps, hot: HotPaths, options: FeedRou
       release();
       throw error;
     }
+    if (ctx.req.socket.destroyed) {
+      // Gone during the replay: no 'close' will come for a listener added now.
+      unsubscribe();
+      release();
+      return;
+    }
     // Ended meanwhile (a drain): nothing more is written.
     const write = (text: string) => void (stream.writableEnded || stream.write(text));
     const heartbeat = setInterval(() => write(SSE_HEARTBEAT), heartbeatMs);
@@ -85,7 +91,8 @@ export function revocationFeedRoutes(deps: Deps, hot: HotPaths, options: FeedRou
       release();
       stream.end();
     };
-    ctx.req.once('close', end);
+    // The response's 'close': sent in full, or the connection went away (the subscriber left).
+    ctx.res.once('close', end);
     stream.once('finish', end);
     ctx.req.socket.setTimeout(0);
     ctx.req.socket.setNoDelay(true);
