@@ -49,6 +49,8 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** How long a new PostgreSQL connection may take (at start: how long before an unreachable database is refused). */
   readonly databaseConnectTimeoutSec: number;
+  /** How long a query may wait for its answer before it fails as an outage (migrations excepted). */
+  readonly databaseQueryTimeoutSec: number;
   /** Unset: the in-process token store (development only). */
   readonly redis: RedisSettings | undefined;
   readonly redisKeyPrefix: string;
@@ -292,6 +294,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     issuer,
     databaseUrl: parsed.DATABASE_URL,
     databaseConnectTimeoutSec: parsed.DATABASE_CONNECT_TIMEOUT,
+    databaseQueryTimeoutSec: parsed.DATABASE_QUERY_TIMEOUT,
     redis,
     redisKeyPrefix: parsed.REDIS_KEY_PREFIX,
     redisWait: Object.freeze({ replicas: parsed.REDIS_WAIT_REPLICAS, timeoutMs: parsed.REDIS_WAIT_TIMEOUT_MS }),

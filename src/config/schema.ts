@@ -231,6 +231,8 @@ export const envSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']),
   // How long a new PostgreSQL connection may take; at start, an unreachable database is refused after it.
   DATABASE_CONNECT_TIMEOUT: duration('5s', { min: 1, max: 300 }),
+  // How long a query may wait for PostgreSQL's answer (a hung server is an outage, not a wait).
+  DATABASE_QUERY_TIMEOUT: duration('10s', { min: 1, max: 600 }),
   REDIS_MODE: z.enum(['standalone', 'sentinel', 'cluster'], { message: 'must be standalone, sentinel or cluster' }).default('standalone'),
   REDIS_URL: url(['redis:', 'rediss:']),
   REDIS_SENTINELS: hostPortList('sentinel-1:26379'),

@@ -4,18 +4,25 @@ import knex, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import type { Logger } from '../logging/logger';
 import { lockDataDir } from './data-dir-lock';
+import { boundedPgClient } from './pg-client';
 
 export type Database = Knex;
 
 export type DatabaseTarget =
-  /** `connectTimeoutMs`: how long a new connection may take (DATABASE_CONNECT_TIMEOUT). */
-  | { readonly kind: 'postgres'; readonly url: string; readonly connectTimeoutMs?: number }
+  /** `connectTimeoutMs`: how long a new connection may take (DATABASE_CONNECT_TIMEOUT);
+   *  `queryTimeoutMs`: how long a query may wait for its answer (DATABASE_QUERY_TIMEOUT). */
+  | { readonly kind: 'postgres'; readonly url: string; readonly connectTimeoutMs?: number; readonly queryTimeoutMs?: number }
   /** PGlite: real Postgres compiled to WASM; `dir` persists it, 'memory' keeps it in RAM. */
   | { readonly kind: 'pglite'; readonly dir: string | 'memory' };
 
-export function databaseTarget(config: { databaseUrl: string | undefined; dataDir: string; databaseConnectTimeoutSec?: number }): DatabaseTarget {
+export function databaseTarget(config: { databaseUrl: string | undefined; dataDir: string; databaseConnectTimeoutSec?: number; databaseQueryTimeoutSec?: number }): DatabaseTarget {
   return config.databaseUrl
-    ? { kind: 'postgres', url: config.databaseUrl, ...(config.databaseConnectTimeoutSec === undefined ? {} : { connectTimeoutMs: config.databaseConnectTimeoutSec * 1000 }) }
+    ? {
+        kind: 'postgres',
+        url: config.databaseUrl,
+        ...(config.databaseConnectTimeoutSec === undefined ? {} : { connectTimeoutMs: config.databaseConnectTimeoutSec * 1000 }),
+        ...(config.databaseQueryTimeoutSec === undefined ? {} : { queryTimeoutMs: config.databaseQueryTimeoutSec * 1000 }),
+      }
     : { kind: 'pglite', dir: path.join(config.dataDir, 'pgdata') };
 }
 
@@ -33,11 +40,21 @@ class PgLiteClient extends ClientPgLite {
   }
 }
 
+/** knex's pool warnings about connections (knex/lib/client.js): one per request in an outage. */
+const POOL_CHATTER = /^(Connection Error|Acquire connection error):/;
+
 /** The only place that knows which Postgres is behind knex; the rest of the code sees knex. */
 export function createDatabase(target: DatabaseTarget, log?: Logger): Database {
   // knex prints to the console by default; send what it says to the structured log instead.
   const knexLog = {
-    warn: (message: unknown) => log?.warn({ event: 'database.warning', detail: String(message) }, 'database warning'),
+    // The pool failing to open a connection or dropping one that broke: during an outage that
+    // is every request (with a stack and the server's address), and the outage is already
+    // logged once by the error handler (store/outage-log.ts).
+    warn: (message: unknown) => {
+      const detail = String(message);
+      if (POOL_CHATTER.test(detail)) log?.debug({ event: 'database.connection_failed' }, 'a database connection failed or was dropped from the pool');
+      else log?.warn({ event: 'database.warning', detail }, 'database warning');
+    },
     error: (message: unknown) => log?.error({ event: 'database.error', detail: String(message) }, 'database error'),
     deprecate: (method: string, alternative: string) => log?.warn({ event: 'database.deprecated', method, alternative }, 'knex deprecation'),
     debug: () => undefined,
@@ -46,7 +63,7 @@ export function createDatabase(target: DatabaseTarget, log?: Logger): Database {
     const connectTimeoutMs = target.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     return knex({
       log: knexLog,
-      client: 'pg',
+      client: boundedPgClient(target.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS),
       // pg's own timeout ends a connection attempt to a host that never answers (without it,
       // the operating system's TCP timeout: minutes); the pool's is a little longer, so the
       // error says what happened rather than "the pool is probably full".
@@ -77,6 +94,9 @@ export function createDatabase(target: DatabaseTarget, log?: Logger): Database {
 
 /** DATABASE_CONNECT_TIMEOUT's default. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
+/** DATABASE_QUERY_TIMEOUT's default. */
+export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
 
 export async function pingDatabase(db: Database): Promise<void> {
   await db.raw('select 1');

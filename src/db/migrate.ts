@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { migrations, type Migration } from '../../migrations';
 import type { Database } from './database';
+import { withoutQueryTimeout } from './pg-client';
 
 const source: Knex.MigrationSource<Migration> = {
   getMigrations: async () => [...migrations],
@@ -17,15 +18,16 @@ const options: Knex.MigratorConfig = { migrationSource: source, tableName: 'knex
 // not, as it cannot revert what it does not know.
 const tolerant: Knex.MigratorConfig = { ...options, disableMigrationsListValidation: true };
 
-/** Applies every pending migration; returns the names applied. */
+/** Applies every pending migration, with no query timeout (DATABASE_QUERY_TIMEOUT bounds
+ *  requests, not schema changes); returns the names applied. */
 export async function migrateLatest(db: Database): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest(tolerant)) as [number, string[]];
+  const [, applied] = (await withoutQueryTimeout(() => db.migrate.latest(tolerant))) as [number, string[]];
   return applied;
 }
 
 /** Reverts every applied migration (tests and `portcullis migrate --down-all`). */
 export async function migrateRollbackAll(db: Database): Promise<string[]> {
-  const [, reverted] = (await db.migrate.rollback(options, true)) as [number, string[]];
+  const [, reverted] = (await withoutQueryTimeout(() => db.migrate.rollback(options, true))) as [number, string[]];
   return reverted;
 }
 

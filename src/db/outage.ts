@@ -10,9 +10,11 @@ const TRANSPORT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPI
 // cannot connect now: a server starting or stopping).
 const SQLSTATE = /^(08...|57P0[1-3])$/;
 
-// The driver and the pool, in their own words: a connection that went away under a query, and a
-// pool that could not get one in time (knex's acquireConnectionTimeout).
-const MESSAGES = /^(Connection terminated|Knex: Timeout acquiring a connection|Client has encountered a connection error|timeout exceeded when trying to connect)/;
+// The driver and the pool, in their own words: a connection that went away under a query, a
+// server that did not finish the connection handshake in time (pg's connectionTimeoutMillis:
+// "timeout expired"), and a pool that could not get one in time (knex's acquireConnectionTimeout).
+// A query that gets no answer (db/pg-client.ts) carries ETIMEDOUT.
+const MESSAGES = /^(Connection terminated|Knex: Timeout acquiring a connection|Client has encountered a connection error|timeout exceeded when trying to connect|timeout expired$)/;
 
 /** Seconds a client should wait while the database cannot answer (Retry-After): the pool opens
  *  a new connection on the next query, so a restarted server is seen at once. */

@@ -1,4 +1,5 @@
 import { Gauge } from 'prom-client';
+import { onAcquireFailure } from '../db/pg-client';
 import type { Deps } from '../deps';
 import type { Health } from '../http/health';
 import type { Metrics } from './registry';
@@ -35,7 +36,13 @@ function observeDatabase(db: Deps['db'], metrics: Metrics): () => void {
   db.on('query', onQuery);
   db.on('query-response', onResponse);
   db.on('query-error', onError);
+  // A query that found no connection (the database unreachable or hung) fails before knex's
+  // 'query' event: counted as method "connect", so the error rate shows the outage too.
+  const connectErrors = metrics.dbErrors.labels('connect');
+  const client: unknown = db.client;
+  const stopAcquire = typeof client === 'object' && client !== null ? onAcquireFailure(client, () => connectErrors.inc()) : undefined;
   return () => {
+    stopAcquire?.();
     db.off('query', onQuery);
     db.off('query-response', onResponse);
     db.off('query-error', onError);
