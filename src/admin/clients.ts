@@ -1,4 +1,5 @@
 import type { Deps } from '../deps';
+import { clientSettingsForAudit } from '../identity/client-audit';
 import { removeClientSecret, rotateClientSecret, type RotatedSecret } from '../identity/client-secret-store';
 import { createClient, deleteClient, findClient, publicClient, updateClient, type Client, type ClientChanges, type NewClient } from '../identity/clients';
 import { IdentityError } from '../identity/errors';
@@ -87,15 +88,7 @@ export async function createClientAs(deps: ClientDeps, actor: Actor, input: Omit
   );
   const created = await createClient(deps.db, input, new Date(deps.clock.now()));
   const { client } = created;
-  audit(deps.events, 'client_created', actor, client.id, {
-    type: client.type,
-    grantTypes: client.grantTypes,
-    scopes: client.scopes,
-    audiences: client.audiences,
-    canIntrospect: client.canIntrospect,
-    redirectUris: client.redirectUris,
-    requireConsent: client.requireConsent,
-  });
+  audit(deps.events, 'client_created', actor, client.id, clientSettingsForAudit(client));
   return created;
 }
 

@@ -74,7 +74,7 @@ export async function setDisabledAs(deps: AdminDeps, actor: Actor, id: string, d
 export async function setPasswordAs(deps: AdminDeps, actor: Actor, id: string, password: string, work: PasswordWork = {}): Promise<void> {
   await checkTarget(deps, actor, id);
   await setUserPassword(deps, { id }, password, work);
-  audit(deps.events, 'user_password_set', actor, id, { password: 'changed' });
+  audit(deps.events, 'user_password_set', actor, id, { passwordChanged: true });
 }
 
 export async function deleteUserAs(deps: AdminDeps, actor: Actor, id: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { clientSettingsForAudit } from '../identity/client-audit';
 import { parseDuration } from '../config/duration';
 import { listClientSecrets, MAX_SECRET_OVERLAP_SEC, secretsByClient, type ClientSecretInfo } from '../identity/client-secret-records';
 import { removeClientSecret, rotateClientSecret } from '../identity/client-secret-store';
@@ -109,7 +110,7 @@ export function clientCommand(): Command {
       };
       const { created, secret, secrets } = await withDeps(async (deps) => {
         const { client: made, secret: generated } = await createClient(deps.db, input, new Date(deps.clock.now()));
-        auditCli(deps, 'client_created', made.id, { name: made.name, type: made.type, grantTypes: made.grantTypes, scopes: made.scopes });
+        auditCli(deps, 'client_created', made.id, clientSettingsForAudit(made));
         return { created: made, secret: generated, secrets: await listClientSecrets(deps.db, made.id) };
       });
       emit(options.json, { ...clientJson(created, secrets), ...(secret ? { client_secret: secret } : {}) }, () => [

@@ -66,7 +66,7 @@ export function userCommand(): Command {
       const password = await readPassword(options);
       const changed = await withDeps(async (deps) => {
         const user = await setUserPassword(deps, username, password);
-        auditCli(deps, 'user_password_set', user.id, { password: 'changed' });
+        auditCli(deps, 'user_password_set', user.id, { passwordChanged: true });
         return user;
       }, { revokes: true });
       emit(options.json, changed, () => [`password set for ${changed.username}`]);

@@ -55,6 +55,8 @@ export function describeApply(result: ApplyResult): {
   released: readonly string[];
   revision?: number | null;
   previousRevision?: number | null;
+  /** What each created client may do, and the new values of a changed one's settings (no secret). */
+  settings: Readonly<Record<string, Record<string, unknown>>>;
 } {
   return {
     created: result.created,
@@ -62,6 +64,7 @@ export function describeApply(result: ApplyResult): {
     unchanged: result.unchanged.length,
     pruned: result.pruned,
     released: result.released,
+    settings: result.settings,
     ...(result.revision ? { revision: result.revision.file, previousRevision: result.revision.stored } : {}),
   };
 }

@@ -33,7 +33,7 @@ export interface AdminActionPayload extends Origin {
   /** The user or client id acted on. */
   readonly target: string;
   readonly outcome: 'success' | 'failure';
-  /** What changed, never a secret or password (a password change is `{ password: 'changed' }`). */
+  /** What changed, never a secret or password (a password change is `{ passwordChanged: true }`). */
   readonly changes?: Readonly<Record<string, unknown>> | undefined;
   /** `api` (the admin API), `cli`, or `clients_file` (the service applying CLIENTS_FILE, actor `service:clients_file`). */
   readonly via: 'api' | 'cli' | 'clients_file';

@@ -1,4 +1,5 @@
 import type { Database } from '../db/database';
+import { changedSettingsForAudit, clientSettingsForAudit } from './client-audit';
 import { revokeClientTokens, type ClientLifecycleDeps } from './client-lifecycle';
 import { deleteClient } from './clients';
 import { IdentityError } from './errors';
@@ -23,6 +24,8 @@ export interface ApplyResult {
   readonly released: readonly string[];
   /** Only when the file or its mark has a revision. In a dry run `refused` says the apply would be refused. */
   readonly revision?: RevisionCheck;
+  /** For the audit trail: a created client's settings, a changed one's new values (client-audit.ts). */
+  readonly settings: Readonly<Record<string, Record<string, unknown>>>;
 }
 
 export interface ApplyOptions {
@@ -142,7 +145,12 @@ async function inTransaction(deps: ManagedClientsDeps, declared: readonly Manage
       const released = options.prune ? [] : dropped;
       if (released.length > 0) await trx('clients').whereIn('id', released).update({ managed_by: null });
       await recordRevision(trx, options.managedBy, declaredRevision, now);
-      const result: ApplyResult = { dryRun: options.dryRun, created, changed, unchanged, pruned, released, ...(revision ? { revision } : {}) };
+      const byId = new Map(declared.map((client) => [client.id, { ...client, name: client.name ?? client.id }]));
+      const settings = Object.fromEntries([
+        ...created.map((id) => [id, clientSettingsForAudit(byId.get(id)!)] as const),
+        ...changed.map((change) => [change.id, changedSettingsForAudit(byId.get(change.id)!, change.fields)] as const),
+      ]);
+      const result: ApplyResult = { dryRun: options.dryRun, created, changed, unchanged, pruned, released, settings, ...(revision ? { revision } : {}) };
       if (options.dryRun) throw new DryRun(result);
       return result;
     });

@@ -35,7 +35,12 @@ describe('admin API /admin/clients', () => {
     const read = await api().get('/admin/clients/reports').set(bearer(token));
     expect(read.body).not.toHaveProperty('client_secret');
     expect(JSON.stringify(f.deps.logs.lines())).not.toContain(secret);
-    expect(f.deps.logs.events('admin.client_created').at(-1)).toMatchObject({ actorUsername: 'clientadmin', target: 'reports' });
+    // Every privilege the new client holds is on the audit line, not only its scopes.
+    expect(f.deps.logs.events('admin.client_created').at(-1)).toMatchObject({
+      actorUsername: 'clientadmin',
+      target: 'reports',
+      changes: { type: 'confidential', grantTypes: ['client_credentials'], scopes: ['reports:read'], canIntrospect: true, audiences: [], corsOrigins: [], redirectUris: [], refreshTokenInCookie: false },
+    });
   });
 
   it('refuses to allow a client scopes the admin does not hold (no path from clients:write to admin)', async () => {

@@ -151,6 +151,8 @@ describe('admin API /admin/users', () => {
       expect((await refresh(session.refresh_token)).body.error).toBe('invalid_grant');
       expect((await f.login('nina', 'ninas-new-password')).access_token).toEqual(expect.any(String));
       expect(JSON.stringify(f.deps.logs.lines())).not.toContain('ninas-new-password');
+      // The audit line says that it changed, in words the redaction leaves readable.
+      expect(f.deps.logs.events('admin.user_password_set').at(-1)).toMatchObject({ audit: true, target: id, changes: { passwordChanged: true } });
     });
 
     it('lists and revokes sessions of a user', async () => {

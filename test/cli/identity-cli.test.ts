@@ -140,12 +140,13 @@ describe.each(databaseKinds())('portcullis CLI on %s', (dbKind) => {
   });
   it('client create registers a code-flow client: redirect URIs stored exactly, consent, refresh settings; list shows them', async () => {
     const redirectUris = ['https://App.example.com/callback?from=cli', 'http://127.0.0.1:51004/cb', 'com.example.app:/oauth2redirect'];
-    const created = await cli([
+    // At LOG_LEVEL=info (the default), so that the audit line is on stderr.
+    const created = await runCli([
       'client', 'create', '--id', 'code-spa', '--type', 'public', '--name', 'Code SPA',
       '--grants', 'authorization_code,refresh_token', '--scopes', 'items:read items:write', '--default-scopes', 'items:read',
       '--redirect-uris', ` ${redirectUris.join('  ')} `, '--post-logout-redirect-uris', 'https://App.example.com/',
       '--require-consent', '--refresh-ttl', '8h', '--refresh-idle-ttl', '1h', '--refresh-cookie', '--origins', 'https://app.example.com', '--json',
-    ]);
+    ], { ...env, LOG_LEVEL: 'info' });
     expect(created.code).toBe(0);
     const expected = {
       id: 'code-spa',
@@ -161,6 +162,10 @@ describe.each(databaseKinds())('portcullis CLI on %s', (dbKind) => {
     };
     expect(JSON.parse(created.stdout)).toMatchObject(expected);
     expect(JSON.parse(created.stdout)).not.toHaveProperty('client_secret');
+    // The audit line says what the new client may do: every privilege, not just its scopes.
+    const audited = created.stderr.trim().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { event?: string; changes?: unknown }).find((line) => line.event === 'admin.client_created');
+    const { id: _id, ...settings } = expected;
+    expect(audited?.changes).toMatchObject({ ...settings, name: 'Code SPA', corsOrigins: ['https://app.example.com'], canIntrospect: false, audiences: [], scopes: ['items:read', 'items:write'] });
 
     const listed = await cli(['client', 'list', '--json']);
     expect((JSON.parse(listed.stdout) as Array<{ id: string }>).find((c) => c.id === 'code-spa')).toMatchObject(expected);

@@ -68,6 +68,8 @@ describe('CLIENTS_FILE watcher', () => {
       expect(deps.logs.events('clients.applied')).toEqual([expect.objectContaining({ trigger: 'start', created: ['a', 'b', 'new-in-2'], revision: 2, previousRevision: null })]);
       // On the audit trail too, as the CLI's apply is.
       expect(deps.logs.events('admin.clients_applied')).toEqual([expect.objectContaining({ audit: true, via: 'clients_file', actor: 'service:clients_file', changes: expect.objectContaining({ created: ['a', 'b', 'new-in-2'] }) })]);
+      // With what each created client may do (a file's grants are on the trail, not only in git).
+      expect(deps.logs.events('admin.clients_applied')[0]?.changes).toMatchObject({ settings: { a: { type: 'public', grantTypes: ['password'], scopes: ['items:read'], canIntrospect: false, audiences: [] } } });
 
       // The copy an instance not yet replaced still holds: with prune it would delete new-in-2.
       writeForSighup(file, `name: prod-clients\nrevision: 1\n${declare(['a', 'b'])}`);
