@@ -1,4 +1,5 @@
 import request from 'supertest';
+import type { AnyEvent } from '../../src/events/catalogue';
 import { createClient, deleteClient } from '../../src/identity/clients';
 import { findConsent, revokeConsent } from '../../src/identity/consents';
 import { findUserByUsername } from '../../src/identity/users';
@@ -365,6 +366,27 @@ describe.each(storeKinds())('RFC 6749 §4.1 authorization code with PKCE (%s sto
       await revokeConsent(fixture.deps.db, alice.id, 'partner');
       const answer = await token({ grant_type: 'authorization_code', code: value, redirect_uri: 'https://partner.example.test/cb', code_verifier: code.verifier, client_id: 'partner' });
       expect(answer.body.error).toBe('invalid_grant');
+    });
+
+    it('says who and from where on each browser step: browser_session.started, consent.granted, code.issued and browser_session.ended carry the request id and address', async () => {
+      const alice = (await findUserByUsername(fixture.deps.db, 'alice'))!;
+      await revokeConsent(fixture.deps.db, alice.id, 'partner');
+      const seen: AnyEvent[] = [];
+      const stop = fixture.deps.events.onAny((event) => seen.push(event));
+      try {
+        const browser = new Browser(fixture.app);
+        const page = await signIn(browser, partner(pkce()));
+        const allowed = await browser.post('/oauth/consent', { ...formFields(page.text), decision: 'allow' });
+        expect(callbackParams(allowed).get('code')).toEqual(expect.any(String));
+        const confirm = await browser.get('/oauth/logout');
+        await browser.post('/oauth/logout', formFields(confirm.text));
+      } finally {
+        stop();
+      }
+      const names = ['browser_session.started', 'consent.granted', 'code.issued', 'browser_session.ended'];
+      const steps = seen.filter((event) => names.includes(event.name));
+      expect(steps.map((event) => event.name)).toEqual(names);
+      for (const step of steps) expect(step.payload).toMatchObject({ requestId: expect.stringMatching(/.+/), ip: expect.stringMatching(/.+/) });
     });
 
     it('asks again when the scope grew after the page was shown, and refuses a forged shown scope', async () => {

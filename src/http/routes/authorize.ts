@@ -6,7 +6,7 @@ import { formToken, formTokenMatches } from '../html/csrf';
 import { answerConsent, authorize, signIn, SignInFailed, type Outcome } from '../../oauth/authorize/flow';
 import { parseAuthorizationRequest, rawParams, type AuthorizationRequest } from '../../oauth/authorize/request';
 import type { HotPaths } from '../hot-paths';
-import type { AppContext, AppState } from '../context';
+import { originOf, type AppContext, type AppState } from '../context';
 import { FORM_COOKIE, readCookie, SESSION_COOKIE, setCookie } from '../cookies';
 import { consentPage, errorPage, loginPage } from '../html/pages';
 import { formKey, fromOwnPage, redirect, sendPage } from '../html/respond';
@@ -72,7 +72,7 @@ export function authorizeRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
     examples: [{ summary: 'demo-spa-code with PKCE', query: { response_type: 'code', client_id: 'demo-spa-code', redirect_uri: 'http://localhost:5173/callback.html', scope: 'items:read', state: 'af0ifjsldkj', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' } }],
   }, async (ctx) => {
     const request = await parse(ctx.querystring);
-    await show(ctx, await authorize(deps, request, readCookie(ctx, SESSION_COOKIE)));
+    await show(ctx, await authorize(deps, request, readCookie(ctx, SESSION_COOKIE), originOf(ctx)));
   });
 
   defineRoute(router, {
@@ -126,7 +126,7 @@ export function authorizeRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
     const decision = fields.get('decision');
     if (decision !== 'allow' && decision !== 'deny') return sendPage(ctx, 400, errorPage(product, 'Request refused', 'Choose Allow or Deny.'));
     const shown = (fields.get('shown') ?? '').split(' ').filter((name) => name !== '');
-    await show(ctx, await answerConsent(deps, request, readCookie(ctx, SESSION_COOKIE), { allow: decision === 'allow', shown }));
+    await show(ctx, await answerConsent(deps, request, readCookie(ctx, SESSION_COOKIE), { allow: decision === 'allow', shown }, originOf(ctx)));
   });
 
   return router;

@@ -6,7 +6,7 @@ import { formToken, formTokenMatches } from '../html/csrf';
 import { logoutLocation, parseLogoutRequest, type LogoutRequest } from '../../oauth/authorize/logout';
 import { formRawParams, rawParams } from '../../oauth/authorize/request';
 import type { HotPaths } from '../hot-paths';
-import type { AppContext, AppState } from '../context';
+import { originOf, type AppContext, type AppState } from '../context';
 import { clearCookie, FORM_COOKIE, readCookie, REFRESH_COOKIE, SESSION_COOKIE } from '../cookies';
 import { logoutConfirmPage, signedOutPage } from '../html/pages';
 import { formKey, fromOwnPage, redirect, sendPage } from '../html/respond';
@@ -43,7 +43,7 @@ export function logoutRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
     const fromApp = posted && !confirmed && request.client !== undefined && origin !== '' && appOrigins(request.client).has(origin);
     // A cross-site POST does not carry the SameSite=Lax session cookie: a top-level GET does.
     if (fromApp && cookie === undefined) return redirect(ctx, `${deps.config.issuer}/oauth/logout?${request.canonical}`);
-    const signedIn = await resumeBrowserSession(deps, cookie);
+    const signedIn = await resumeBrowserSession(deps, cookie, originOf(ctx));
     const tied = confirmed || (fromApp && (signedIn === undefined || (await browserSessionFamilies(deps, signedIn.session, request.client!.id)).length > 0));
     if (!tied) {
       if (signedIn) {
@@ -54,7 +54,7 @@ export function logoutRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
       // No live session and no trusted request: nothing to end, and the cookies stay as they are.
       return back(ctx, request);
     }
-    await endBrowserSession(deps, cookie);
+    await endBrowserSession(deps, cookie, originOf(ctx));
     // The user, on our page, signs out of everything here; an app ends only its own refresh token.
     const refreshToken = readCookie(ctx, REFRESH_COOKIE);
     await revokeRefreshToken(deps, refreshToken, confirmed ? undefined : request.client!.id);

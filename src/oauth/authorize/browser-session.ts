@@ -1,4 +1,5 @@
 import type { Deps } from '../../deps';
+import type { Origin } from '../../events/catalogue';
 import { findTokenSubject, signInRefusal, type TokenSubject } from '../../identity/token-subject';
 import type { BrowserSession } from '../../store/browser-sessions';
 import type { Family } from '../../store/families';
@@ -25,7 +26,7 @@ export interface SignedIn {
  * store too, at the time of the change; this catches a change made in the database directly).
  * Touching it slides its idle expiry.
  */
-export async function resumeBrowserSession(deps: BrowserSessionDeps, cookie: string | undefined): Promise<SignedIn | undefined> {
+export async function resumeBrowserSession(deps: BrowserSessionDeps, cookie: string | undefined, origin: Origin = {}): Promise<SignedIn | undefined> {
   const id = cookie === undefined ? undefined : browserSessionIdOf(cookie);
   if (id === undefined) return undefined;
   const now = deps.clock.now();
@@ -35,7 +36,7 @@ export async function resumeBrowserSession(deps: BrowserSessionDeps, cookie: str
   const refusal = signInRefusal(user, session.authenticatedAt);
   if (!user || refusal) {
     await deps.browserSessions.endBrowserSession(id, now);
-    deps.events.emit('browser_session.ended', { reason: refusal ?? 'user_deleted', userId: session.userId });
+    deps.events.emit('browser_session.ended', { reason: refusal ?? 'user_deleted', userId: session.userId, ...origin });
     return undefined;
   }
   return { session, user };
@@ -49,7 +50,7 @@ export async function resumeBrowserSession(deps: BrowserSessionDeps, cookie: str
  * orphaned them). Anyone else's session on this browser is ended the way a logout ends it.
  * Reusing the id is no fixation: only this user's own cookie can name it.
  */
-export async function startBrowserSession(deps: BrowserSessionDeps, userId: string, previousCookie: string | undefined): Promise<{ cookie: string; signedIn: SignedIn }> {
+export async function startBrowserSession(deps: BrowserSessionDeps, userId: string, previousCookie: string | undefined, origin: Origin = {}): Promise<{ cookie: string; signedIn: SignedIn }> {
   const now = deps.clock.now();
   const previousId = previousCookie === undefined ? undefined : browserSessionIdOf(previousCookie);
   const previous = previousId === undefined ? undefined : await deps.browserSessions.endBrowserSession(previousId, now);
@@ -60,7 +61,7 @@ export async function startBrowserSession(deps: BrowserSessionDeps, userId: stri
   await deps.browserSessions.createBrowserSession({ id, userId, absoluteExpiresAt, idleTtlMs: sessionIdleTtlSec * 1000 }, now);
   const user = await findTokenSubject(deps.db, userId);
   if (!user) throw new Error('a user who just signed in could not be read back');
-  deps.events.emit('browser_session.started', { userId, renewed: previous?.userId === userId });
+  deps.events.emit('browser_session.started', { userId, renewed: previous?.userId === userId, ...origin });
   const session: BrowserSession = { id, userId, createdAt: now, authenticatedAt: now, lastSeenAt: now, absoluteExpiresAt, idleExpiresAt: Math.min(now + sessionIdleTtlSec * 1000, absoluteExpiresAt) };
   return { cookie, signedIn: { session, user } };
 }
@@ -70,13 +71,13 @@ export async function startBrowserSession(deps: BrowserSessionDeps, userId: stri
  * their access tokens, which introspection checks against their family). Returns the session
  * when there was a live one.
  */
-export async function endBrowserSession(deps: BrowserSessionDeps, cookie: string | undefined): Promise<BrowserSession | undefined> {
+export async function endBrowserSession(deps: BrowserSessionDeps, cookie: string | undefined, origin: Origin = {}): Promise<BrowserSession | undefined> {
   const id = cookie === undefined ? undefined : browserSessionIdOf(cookie);
   if (id === undefined) return undefined;
   const session = await deps.browserSessions.endBrowserSession(id, deps.clock.now());
   if (!session) return undefined;
   const familyIds = await revokeStartedBy(deps, session);
-  deps.events.emit('browser_session.ended', { reason: 'logout', userId: session.userId, familyIds });
+  deps.events.emit('browser_session.ended', { reason: 'logout', userId: session.userId, familyIds, ...origin });
   return session;
 }
 

@@ -1,5 +1,6 @@
 import type { Config } from '../../config/config';
 import type { Deps } from '../../deps';
+import type { Origin } from '../../events/catalogue';
 import { checkLogin } from '../../identity/authenticate';
 import { isThirdParty } from '../../identity/client-sign-in';
 import { findConsent, grantConsent } from '../../identity/consents';
@@ -41,14 +42,14 @@ export function errorLocation(deps: { readonly config: Pick<Config, 'issuer'> },
  * live (and `prompt` does not ask for the form), else the login form; `prompt=none` never shows
  * a page (OpenID Connect Core §3.1.2.6 login_required / consent_required).
  */
-export async function authorize(deps: FlowDeps, request: AuthorizationRequest, cookie: string | undefined): Promise<Outcome> {
-  const signedIn = await resumeBrowserSession(deps, cookie);
+export async function authorize(deps: FlowDeps, request: AuthorizationRequest, cookie: string | undefined, origin: Origin = {}): Promise<Outcome> {
+  const signedIn = await resumeBrowserSession(deps, cookie, origin);
   if (!signedIn) {
     if (request.prompt.has('none')) throw new RedirectableError(new OAuthError('login_required', 'the user is not signed in'), request);
     return { kind: 'login', request };
   }
   if (request.prompt.has('login')) return { kind: 'login', request };
-  return proceed(deps, request, signedIn);
+  return proceed(deps, request, signedIn, origin);
 }
 
 /** The user's password was wrong (or they may not sign in): the form again, one message for every cause. */
@@ -79,10 +80,11 @@ export async function signIn(
     if (user) deps.events.emit('login.disabled', { userId: user.id, clientId: request.client.id, ip: context.ip, requestId: context.requestId });
     throw new SignInFailed();
   }
-  const { cookie, signedIn } = await startBrowserSession(deps, user.id, context.previousCookie);
+  const origin: Origin = { ip: context.ip, requestId: context.requestId };
+  const { cookie, signedIn } = await startBrowserSession(deps, user.id, context.previousCookie, origin);
   deps.events.emit('login.succeeded', { via: 'login_page', userId: user.id, clientId: request.client.id, ip: context.ip, requestId: context.requestId });
   try {
-    return { outcome: await proceed(deps, request, signedIn), cookie };
+    return { outcome: await proceed(deps, request, signedIn, origin), cookie };
   } catch (error) {
     // The request fails after all (a scope this user does not hold): a new session is never
     // handed over, so it ends (a renewed one stays: the browser holds its cookie).
@@ -102,7 +104,7 @@ function userScope(request: AuthorizationRequest, signedIn: SignedIn): string[] 
 }
 
 /** Consent when the client needs it and the user has not yet granted this scope, else a code. */
-export async function proceed(deps: FlowDeps, request: AuthorizationRequest, signedIn: SignedIn): Promise<Outcome> {
+export async function proceed(deps: FlowDeps, request: AuthorizationRequest, signedIn: SignedIn, origin: Origin = {}): Promise<Outcome> {
   const scope = userScope(request, signedIn);
   if (isThirdParty(request.client)) {
     const granted = (await findConsent(deps.db, signedIn.user.id, request.client.id)) ?? [];
@@ -112,11 +114,11 @@ export async function proceed(deps: FlowDeps, request: AuthorizationRequest, sig
       return { kind: 'consent', request, scope, username: signedIn.user.username };
     }
   }
-  return { kind: 'redirect', location: await issueCode(deps, request, signedIn, scope) };
+  return { kind: 'redirect', location: await issueCode(deps, request, signedIn, scope, origin) };
 }
 
 /** RFC 6749 §4.1.2: a code bound to everything the token request must match, stored as a hash. */
-export async function issueCode(deps: FlowDeps, request: AuthorizationRequest, signedIn: SignedIn, scope: readonly string[]): Promise<string> {
+export async function issueCode(deps: FlowDeps, request: AuthorizationRequest, signedIn: SignedIn, scope: readonly string[], origin: Origin = {}): Promise<string> {
   const now = deps.clock.now();
   const { code, key } = newAuthorizationCode({ clientId: request.client.id, redirectUri: request.redirectUri, codeChallenge: request.codeChallenge });
   await deps.codes.saveCode(
@@ -135,13 +137,13 @@ export async function issueCode(deps: FlowDeps, request: AuthorizationRequest, s
     },
     now,
   );
-  deps.events.emit('code.issued', { userId: signedIn.user.id, clientId: request.client.id, scope: scope.join(' ') });
+  deps.events.emit('code.issued', { userId: signedIn.user.id, clientId: request.client.id, scope: scope.join(' '), ...origin });
   return responseLocation(deps, request, { code });
 }
 
 /** POST /oauth/consent: the user's answer on the consent page, remembered when it is yes. */
-export async function answerConsent(deps: FlowDeps, request: AuthorizationRequest, cookie: string | undefined, answer: { readonly allow: boolean; readonly shown: readonly string[] }): Promise<Outcome> {
-  const signedIn = await resumeBrowserSession(deps, cookie);
+export async function answerConsent(deps: FlowDeps, request: AuthorizationRequest, cookie: string | undefined, answer: { readonly allow: boolean; readonly shown: readonly string[] }, origin: Origin = {}): Promise<Outcome> {
+  const signedIn = await resumeBrowserSession(deps, cookie, origin);
   if (!signedIn) return { kind: 'login', request };
   // RFC 6749 §4.1.2.1: the resource owner denied the request.
   if (!answer.allow) throw new RedirectableError(new OAuthError('access_denied', 'the user denied the request'), request);
@@ -149,6 +151,6 @@ export async function answerConsent(deps: FlowDeps, request: AuthorizationReques
   // A yes covers what the page showed: a scope gained since (a role added) is asked about again.
   if (!scope.every((name) => answer.shown.includes(name))) return { kind: 'consent', request, scope, username: signedIn.user.username };
   await grantConsent(deps.db, signedIn.user.id, request.client.id, scope, new Date(deps.clock.now()));
-  deps.events.emit('consent.granted', { userId: signedIn.user.id, clientId: request.client.id, scope: scope.join(' ') });
-  return { kind: 'redirect', location: await issueCode(deps, request, signedIn, scope) };
+  deps.events.emit('consent.granted', { userId: signedIn.user.id, clientId: request.client.id, scope: scope.join(' '), ...origin });
+  return { kind: 'redirect', location: await issueCode(deps, request, signedIn, scope, origin) };
 }
