@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { AuditFileUnavailable } from './events/audit-file';
 import type { DestinationStream } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
 import { LISTENING_MESSAGE, runPrimary } from './cluster/primary';
@@ -66,10 +67,14 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
   }
 }
 
-/** A database the service cannot use stops the start with one log line saying why. */
+/** A database or an audit file the service cannot use stops the start with one log line saying why. */
 function refused(log: Logger, error: unknown): unknown {
   if (error instanceof DatabaseUnavailable) {
     log.fatal({ event: error.event, ...error.details }, error.message);
+    error.logged = true;
+  }
+  if (error instanceof AuditFileUnavailable) {
+    log.fatal({ event: 'audit.file_unavailable', file: error.path, reason: error.reason }, error.message);
     error.logged = true;
   }
   return error;

@@ -1,4 +1,6 @@
 import { systemClock } from '../clock';
+import { AuditFileUnavailable } from '../events/audit-file';
+import { StoreUnavailableError } from '../store/unavailable';
 import { loadConfig, type Config } from '../config/config';
 import { createDatabase, databaseTarget, type Database, type DatabaseTarget } from '../db/database';
 import { checkReachable, DatabaseUnavailable, openDatabase } from '../db/startup';
@@ -31,6 +33,9 @@ const UNAVAILABLE_CODES: Record<DatabaseUnavailable['event'], string> = {
 export function cliErrorOf(error: unknown): unknown {
   if (error instanceof DatabaseUnavailable) return new CliError(error.message, UNAVAILABLE_CODES[error.event]);
   if (error instanceof IdentityError) return new CliError(error.message, error.code);
+  if (error instanceof AuditFileUnavailable) return new CliError(error.message, 'audit_file_unavailable');
+  // The backend's words (host and port, never a key): the operator can act on them.
+  if (error instanceof StoreUnavailableError) return new CliError(`the token store (Redis) is unavailable: ${error.reason}`, 'store_unavailable');
   return error;
 }
 

@@ -9,7 +9,7 @@ const describe = (s: Session): string =>
 
 async function userId(deps: CliDeps, username: string): Promise<string> {
   const user = await findUserByUsername(deps.db, username);
-  if (!user) throw new CliError(`no such user: ${username}`);
+  if (!user) throw new CliError(`no such user: ${username}`, 'unknown_user');
   return user.id;
 }
 

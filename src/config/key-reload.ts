@@ -10,17 +10,22 @@ import { fileChanged, type FileIdentity } from './file-identity';
  * (keys.reload_failed) and the set in force stays: a bad deploy of the key file must not stop token issuance.
  * In-flight requests keep the set they started with (the keyring swaps whole sets).
  */
-export function reloadSigningKeys(config: Config, keyring: Keyring, events: EventHub): boolean {
+export function reloadSigningKeys(config: Config, keyring: Keyring, events: EventHub, trigger: KeyReloadTrigger = 'sighup'): boolean {
+  // The audit trail's actor: the service itself, and what made it act.
+  const actor = `service:${trigger}`;
   try {
     const { keys, source } = loadSigningKeys(config);
     keyring.replace(keys);
-    events.emit('keys.reloaded', { source, active: keys.active.kid, kids: [...keys.byKid.keys()] });
+    events.emit('keys.reloaded', { actor, trigger, source, active: keys.active.kid, kids: [...keys.byKid.keys()] });
     return true;
   } catch (error) {
-    events.emit('keys.reload_failed', { reason: (error as Error).message, active: keyring.current.active.kid });
+    events.emit('keys.reload_failed', { actor, trigger, reason: (error as Error).message, active: keyring.current.active.kid });
     return false;
   }
 }
+
+/** What made the service reload its keys: a SIGHUP, or SIGNING_KEYS_FILE changing. */
+export type KeyReloadTrigger = 'sighup' | 'keys_file';
 
 /** Reloads on SIGHUP and, with SIGNING_KEYS_FILE, when the file changes. Returns a stopper. */
 export function watchSigningKeys(config: Config, keyring: Keyring, events: EventHub): () => void {
@@ -32,7 +37,7 @@ export function watchSigningKeys(config: Config, keyring: Keyring, events: Event
   // Polling (not fs.watch) follows the atomic renames and symlink swaps that Kubernetes secret
   // volumes and deploy tools use.
   const onChange = (current: FileIdentity, previous: FileIdentity): void => {
-    if (fileChanged(current, previous)) reloadSigningKeys(config, keyring, events);
+    if (fileChanged(current, previous)) reloadSigningKeys(config, keyring, events, 'keys_file');
   };
   if (file) watchFile(file, { interval: 1000, persistent: false }, onChange);
   return () => {

@@ -15,16 +15,26 @@ export function describeDatabase(target: DatabaseTarget): { kind: string; host?:
   }
 }
 
-/** The driver's message with the URL's password removed, should a driver ever repeat it. */
+/**
+ * The driver's message without the URL's credentials: the password wherever it appears, should a
+ * driver ever repeat it, and the user name where PostgreSQL quotes it (`password authentication
+ * failed for user "x"`, `role "x" does not exist`). README: host, port and database, never the
+ * user or password.
+ */
 function scrub(message: string, target: DatabaseTarget): string {
   if (target.kind !== 'postgres') return message;
   let password = '';
+  let user = '';
   try {
-    password = decodeURIComponent(new URL(target.url).password);
+    const url = new URL(target.url);
+    password = decodeURIComponent(url.password);
+    user = decodeURIComponent(url.username);
   } catch {
     return message;
   }
-  return password === '' ? message : message.split(password).join('***');
+  let scrubbed = password === '' ? message : message.split(password).join('***');
+  if (user !== '') scrubbed = scrubbed.split(`"${user}"`).join('"***"');
+  return scrubbed;
 }
 
 /**

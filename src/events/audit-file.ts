@@ -40,6 +40,29 @@ function openAuditFile(path: string): OpenFile {
   }
 }
 
+/** The audit file cannot be opened at start: the service refuses to start, the CLI to run (a
+ *  change with no record of it is worse than no change). */
+export class AuditFileUnavailable extends Error {
+  /** Set once the service has logged it: the CLI's entry then only exits. */
+  logged = false;
+
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`AUDIT_LOG_FILE ${path} cannot be opened for appending: ${reason} (its directory must exist and be writable by this process)`);
+    this.name = 'AuditFileUnavailable';
+  }
+}
+
+function openAtStart(path: string): OpenFile {
+  try {
+    return openAuditFile(path);
+  } catch (error) {
+    throw new AuditFileUnavailable(path, (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error)));
+  }
+}
+
 /** Writes all of `bytes` (a write near a full disk may take only part of them); throws when it cannot. */
 function writeAll(fd: number, bytes: Buffer): void {
   let offset = 0;
@@ -68,7 +91,7 @@ export function subscribeAuditFile(hub: EventHub, path: string, options: AuditFi
   // The rotation check runs on the monotonic clock: a wall clock stepped back would stop it.
   const monotonic = options.monotonic ?? (() => performance.now());
   const reopenCheckMs = options.reopenCheckMs ?? AUDIT_REOPEN_CHECK_MS;
-  let file: OpenFile | undefined = openAuditFile(path);
+  let file: OpenFile | undefined = openAtStart(path);
   let checkedAt = monotonic();
   let failing: { readonly since: number; dropped: number } | undefined;
   let reopenFailing = false;

@@ -106,8 +106,9 @@ export interface EventMap {
   'browser_session.ended': Origin & { reason: string; userId: string; familyIds?: readonly string[] | undefined };
 
   // Keys
-  'keys.reloaded': { source: string; active: string; kids: readonly string[] };
-  'keys.reload_failed': { reason: string; active: string };
+  /** `actor`: `service:sighup` or `service:keys_file`, after `trigger`. */
+  'keys.reloaded': { actor: string; trigger: 'sighup' | 'keys_file'; source: string; active: string; kids: readonly string[] };
+  'keys.reload_failed': { actor: string; trigger: 'sighup' | 'keys_file'; reason: string; active: string };
 
   // People acting on their own account (the account API)
   'account.updated': Origin & { actor: string; target: string; changed: readonly string[] };

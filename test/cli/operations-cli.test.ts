@@ -89,6 +89,19 @@ describe.each(databaseKinds())('portcullis CLI operations on %s', (dbKind) => {
     expect(jsonError(again.stderr)).toEqual({ error: 'unknown_user', error_description: 'no such user: doomed' });
   });
 
+  it('session commands: an unknown user is unknown_user; Redis down is store_unavailable, not an internal error', async () => {
+    const created = await cli(['user', 'create', '--username', 'sessioned', '--password-stdin', '--json'], 'sessioned-password\n');
+    expect(created.code).toBe(0);
+    const withStore = { ...env, REDIS_URL: redisUrl() ?? 'redis://127.0.0.1:1' };
+    const unknown = await runCli(['session', 'list', 'nobody-here', '--json'], withStore);
+    expect(unknown.code).toBe(1);
+    expect(JSON.parse(unknown.stderr.trim().split('\n').pop()!)).toEqual({ error: 'unknown_user', error_description: 'no such user: nobody-here' });
+    // A port nothing listens on: the store cannot answer. The error is the last line of stderr.
+    const down = await runCli(['session', 'list', 'sessioned', '--json'], { ...env, REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(down.code).toBe(1);
+    expect(JSON.parse(down.stderr.trim().split('\n').pop()!)).toEqual({ error: 'store_unavailable', error_description: expect.stringMatching(/^the token store \(Redis\) is unavailable: /) });
+  });
+
   it('client delete needs --yes, then deletes the client and ends its tokens', async () => {
     expect((await cli(['client', 'create', '--id', 'doomed-api', '--type', 'confidential', '--grants', 'client_credentials', '--scopes', 'items:read'])).code).toBe(0);
     const refused = await cli(['client', 'delete', 'doomed-api']);

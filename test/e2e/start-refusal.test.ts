@@ -79,10 +79,30 @@ describe('start refuses a database it cannot use', () => {
     }
   });
 
+  it('an AUDIT_LOG_FILE that cannot be opened: one fatal line naming it, and exit 1', async () => {
+    const file = `${tempDir()}/missing/audit.jsonl`;
+    const result = await refusedStart({ DATA_DIR: tempDir(), AUDIT_LOG_FILE: file });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('');
+    expect(fatalLines(result.stdout)).toEqual([expect.objectContaining({ event: 'audit.file_unavailable', file, reason: 'ENOENT', msg: expect.stringContaining('its directory must exist') })]);
+  });
+
   if (!postgresUrl() || !redisUrl()) {
     missingBackend('real Redis and PostgreSQL');
     return;
   }
+
+  it('a role the server does not know: the reason never names the user', async () => {
+    const url = new URL(postgresUrl()!);
+    url.username = 'no-such-role-7f3a';
+    url.password = 'pw-never-shown';
+    const result = await refusedStart({ ...production(), DATABASE_URL: url.href });
+    expect(result.code).toBe(1);
+    const [fatal] = fatalLines(result.stdout);
+    expect(fatal).toMatchObject({ event: 'database.unreachable' });
+    expect(result.stdout).not.toContain('no-such-role-7f3a');
+    expect(result.stdout).not.toContain('pw-never-shown');
+  });
 
   it('a fresh database in production: refused, naming portcullis migrate; MIGRATE_ON_START=true applies them and starts', async () => {
     const database = await createTestDatabase('postgres', { migrate: false });

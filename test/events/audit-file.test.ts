@@ -70,6 +70,18 @@ describe('AUDIT_LOG_FILE and the CLI', () => {
     expect(readFileSync(file, 'utf8')).not.toContain('audited-password-1');
     expect(statSync(file).mode & 0o777).toBe(0o600);
   });
+
+  it('refuses to run a change it cannot record: an audit file in a directory that does not exist is a JSON error naming the file, and nothing is changed', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'missing', 'audit.jsonl');
+    const env = { DATA_DIR: dir, ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', AUDIT_LOG_FILE: file };
+    const refused = await runCli(['user', 'create', '--username', 'unrecorded', '--password', 'unrecorded-password-1', '--json'], env);
+    expect(refused.code).toBe(1);
+    const last = JSON.parse(refused.stderr.trim().split('\n').pop()!) as { error: string; error_description: string };
+    expect(last).toEqual({ error: 'audit_file_unavailable', error_description: expect.stringContaining(`AUDIT_LOG_FILE ${file} cannot be opened for appending: ENOENT`) });
+    const listed = await runCli(['user', 'list', '--json'], { DATA_DIR: dir });
+    expect(JSON.parse(listed.stdout)).toEqual([]);
+  });
 });
 
 // An operator's bad days: logrotate moves the file away; the disk fills up.

@@ -74,6 +74,8 @@ describe('signing-key rotation without downtime', () => {
     const failures = deps.logs.events('keys.reload_failed');
     expect(failures).toHaveLength(2);
     expect(failures[1]!.reason).toMatch(/exactly one key must be active/);
+    // On the audit trail with who acted: the service, on a SIGHUP.
+    expect(failures[1]).toMatchObject({ audit: true, outcome: 'failure', actor: 'service:sighup', trigger: 'sighup' });
     expect(deps.logs.text()).not.toContain((keyA as { d: string }).d);
   });
 });
