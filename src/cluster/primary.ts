@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { sharedScrape } from '../metrics/shared-scrape';
 import { AggregatorRegistry } from 'prom-client';
 import type { Config } from '../config/config';
 import type { ListeningServer } from '../http/server';
@@ -9,6 +10,8 @@ import { startMetricsServer } from '../metrics/server';
 const STABLE_AFTER_MS = 10_000;
 const FIRST_RESTART_DELAY_MS = 500;
 const MAX_RESTART_DELAY_MS = 30_000;
+/** How long the primary answers a scrape with the last collection (metrics/shared-scrape.ts). */
+const CLUSTER_SCRAPE_REUSE_MS = 1000;
 
 /**
  * WORKERS > 1: this process forks the workers (each runs the whole service with its own pools;
@@ -72,7 +75,9 @@ export async function runPrimary(config: Config, count: number, log: Logger): Pr
   let metrics: ListeningServer | undefined;
   if (config.metricsPort !== undefined) {
     const aggregator = new AggregatorRegistry();
-    metrics = await startMetricsServer({ contentType: aggregator.contentType, metrics: () => aggregator.clusterMetrics() }, config.metricsPort, config.metricsHost, log);
+    // Scrapes share one collection a second: each asks every worker (metrics/shared-scrape.ts).
+    const source = sharedScrape({ contentType: aggregator.contentType, metrics: () => aggregator.clusterMetrics() }, CLUSTER_SCRAPE_REUSE_MS);
+    metrics = await startMetricsServer(source, config.metricsPort, config.metricsHost, log);
   }
 
   for (let index = 0; index < count; index += 1) fork();
