@@ -90,6 +90,15 @@ describe('the OpenAPI document', () => {
     expect(again.status).toBe(304);
   });
 
+  it('serves the docs\' files cacheable, except the OAuth redirect page, which is loaded with the authorization response in its URL', async () => {
+    const css = await request(app.callback()).get('/docs/swagger-ui.css');
+    expect(css.status).toBe(200);
+    expect(css.headers['cache-control']).toBe('public, max-age=3600');
+    const redirect = await request(app.callback()).get('/docs/oauth2-redirect.html?code=a-code&state=s');
+    expect(redirect.status).toBe(200);
+    expect(redirect.headers['cache-control']).toBe('no-store');
+  });
+
   it('documents every route the app registered, and no other', () => {
     const documented = new Set(operations(document).map(({ method, path, op }) => (op['x-portcullis-any-method'] ? `ANY ${path}` : `${method.toUpperCase()} ${path}`)));
     const registered = registeredRoutes(app);

@@ -189,8 +189,11 @@ export function docsRoutes(config: Config, app: Koa<AppState>): Router<AppState>
     const own = generated.get(name);
     if (own === undefined && !(VENDOR_FILES as readonly string[]).includes(name)) return; // 404
     ctx.set('Content-Security-Policy', DOCS_CSP);
-    // Swagger UI's files are named without a version: an hour, then revalidated by ETag.
-    sendAsset(ctx, own ?? (await vendorFile(name)), own ? 'public, max-age=300' : 'public, max-age=3600');
+    // Swagger UI's files are named without a version: an hour, then revalidated by ETag. The
+    // redirect page is loaded with the authorization response in its URL (?code=&state=): no
+    // cache keeps a copy under that URL.
+    const cache = name === 'oauth2-redirect.html' ? 'no-store' : own ? 'public, max-age=300' : 'public, max-age=3600';
+    sendAsset(ctx, own ?? (await vendorFile(name)), cache);
   });
 
   return router;
