@@ -21,13 +21,13 @@ const tolerant: Knex.MigratorConfig = { ...options, disableMigrationsListValidat
 /** Applies every pending migration, with no query timeout (DATABASE_QUERY_TIMEOUT bounds
  *  requests, not schema changes); returns the names applied. */
 export async function migrateLatest(db: Database): Promise<string[]> {
-  const [, applied] = (await withoutQueryTimeout(() => db.migrate.latest(tolerant))) as [number, string[]];
+  const [, applied] = (await withoutQueryTimeout(db, () => db.migrate.latest(tolerant))) as [number, string[]];
   return applied;
 }
 
 /** Reverts every applied migration (tests and `portcullis migrate --down-all`). */
 export async function migrateRollbackAll(db: Database): Promise<string[]> {
-  const [, reverted] = (await withoutQueryTimeout(() => db.migrate.rollback(options, true))) as [number, string[]];
+  const [, reverted] = (await withoutQueryTimeout(db, () => db.migrate.rollback(options, true))) as [number, string[]];
   return reverted;
 }
 

@@ -1,5 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Client } from 'knex';
+import type { Client, Knex } from 'knex';
 
 // knex's PostgreSQL dialect, typed as knex's base Client (knex ships no types for its dialects;
 // knex-pglite types its subclass the same way).
@@ -19,13 +18,22 @@ export class QueryTimeoutError extends Error {
   readonly code = 'ETIMEDOUT';
 }
 
-const unbounded = new AsyncLocalStorage<true>();
+// Clients running unbounded work, and how many such works are running. Not an
+// AsyncLocalStorage: on Node 20 a single run() turns on promise hooks for the whole process,
+// which every request's promises then pay for. Migrations run before the service listens (or
+// in the CLI), so "every query of this database while a migration runs" is the same set.
+const unbounded = new WeakMap<object, number>();
 
-/** Runs `work` with no query timeout: migrations may rewrite large tables for longer than a
- *  request should ever wait. Awaited inside, so a knex builder (lazy: it runs when awaited)
- *  also runs in the unbounded context. */
-export function withoutQueryTimeout<T>(work: () => PromiseLike<T>): Promise<T> {
-  return unbounded.run(true, async () => await work());
+/** Runs `work` with no query timeout on `db`: migrations may rewrite large tables for longer
+ *  than a request should ever wait. */
+export async function withoutQueryTimeout<T>(db: Knex, work: () => PromiseLike<T>): Promise<T> {
+  const client = db.client as object;
+  unbounded.set(client, (unbounded.get(client) ?? 0) + 1);
+  try {
+    return await work();
+  } finally {
+    unbounded.set(client, (unbounded.get(client) ?? 1) - 1);
+  }
 }
 
 /** Who hears that a query could not get a connection (the metrics count it). */
@@ -55,7 +63,7 @@ export function boundedPgClient(timeoutMs: number): typeof Client {
   return class BoundedPgClient extends PgDialect {
     _query(connection: PgConnection, query: unknown): Promise<unknown> {
       const running = inheritedQuery.call(this, connection, query);
-      if (unbounded.getStore() === true) return running;
+      if ((unbounded.get(this) ?? 0) > 0) return running;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {

@@ -138,7 +138,9 @@ else describe('a PostgreSQL that stops answering', () => {
     const db = createDatabase({ kind: 'postgres', url: `postgres://postgres@127.0.0.1:${proxy.port}/postgres`, queryTimeoutMs: 1000 });
     try {
       await expect(db.raw('select pg_sleep(1.5)')).rejects.toMatchObject({ code: 'ETIMEDOUT' });
-      await expect(withoutQueryTimeout(() => db.raw('select pg_sleep(1.5)'))).resolves.toBeDefined();
+      await expect(withoutQueryTimeout(db, () => db.raw('select pg_sleep(1.5)'))).resolves.toBeDefined();
+      // And bounded again after it.
+      await expect(db.raw('select pg_sleep(1.5)')).rejects.toMatchObject({ code: 'ETIMEDOUT' });
     } finally {
       await db.destroy();
     }
