@@ -2,6 +2,7 @@ import Koa, { type Middleware } from 'koa';
 import type { Deps } from '../deps';
 import type { AppState } from './context';
 import { createHotPaths, type HotPaths } from './hot-paths';
+import { hotRoutes } from './hot-routes';
 import { abortSignal } from './middleware/abort-signal';
 import { body } from './middleware/body';
 import { clientAddress } from './middleware/client-address';
@@ -37,17 +38,23 @@ export function createApp(deps: Deps, hot: HotPaths = createHotPaths(deps), opti
 
   if (options.metrics) app.use(options.metrics);
 
+  const routers = [healthRoutes(hot.health), oauthRoutes(deps, hot), revocationFeedRoutes(deps, hot, options.revocationFeed), authorizeRoutes(deps, hot), logoutRoutes(deps, hot), accountRoutes(deps, hot), adminUserRoutes(deps, hot), adminClientRoutes(deps, hot)];
+  const errors = errorHandler(hot.health.database);
+  const bodies = body();
+
   app.use(requestId(deps.log));
   app.use(clientAddress(deps.config.trustProxy));
   app.use(requestLog(deps.config.accessLog));
   app.use(securityHeaders());
+  // Introspection, forward-auth and the probes: their routes behind only what they need (hot-routes.ts).
+  app.use(hotRoutes(routers, [errors, bodies]));
   app.use(cors(hot.origins));
-  app.use(errorHandler(hot.health.database));
+  app.use(errors);
   app.use(pageErrors(deps.config, hot.health.database));
   app.use(abortSignal());
-  app.use(body());
+  app.use(bodies);
 
-  for (const router of [healthRoutes(hot.health), oauthRoutes(deps, hot), revocationFeedRoutes(deps, hot, options.revocationFeed), authorizeRoutes(deps, hot), logoutRoutes(deps, hot), accountRoutes(deps, hot), adminUserRoutes(deps, hot), adminClientRoutes(deps, hot)]) {
+  for (const router of routers) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
