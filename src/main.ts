@@ -1,5 +1,4 @@
 import cluster from 'node:cluster';
-import { AuditFileUnavailable } from './events/audit-file';
 import type { DestinationStream } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
 import { LISTENING_MESSAGE, runPrimary } from './cluster/primary';
@@ -7,6 +6,7 @@ import { workerCount } from './cluster/worker-count';
 import { systemClock, type Clock } from './clock';
 import { loadConfig, type Config } from './config/config';
 import { createDatabase, databaseTarget } from './db/database';
+import { AuditFileUnavailable } from './events/audit-file';
 import { createEvents } from './events/create-events';
 import { DatabaseUnavailable, openDatabase } from './db/startup';
 import type { Deps } from './deps';
@@ -51,17 +51,20 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
   } catch (error) {
     throw refused(log, error);
   }
+  let events: Deps['events'] | undefined;
   try {
     // Unreachable, or migrations pending without MIGRATE_ON_START: refused, not started.
     const applied = await openDatabase(db, target, { migrate: config.migrateOnStart, log });
     if (applied.length > 0) log.info({ event: 'database.migrated', applied }, 'migrations applied');
     await reportStoredProblems(db, log);
+    // Before the stores: an audit file that cannot be opened refuses the start holding nothing open.
+    events = createEvents(log, { auditLogFile: config.auditLogFile });
     const { storage, families, revocations, revocationFeed, codes, browserSessions, throttle } = await createStores(config, log);
-    const events = createEvents(log, { auditLogFile: config.auditLogFile });
     const deps: Deps = { config, db, dbKind: target.kind, storage, families, revocations, revocationFeed, codes, browserSessions, throttle, passwords: new Passwords(config.argon2), keyring, log, events, clock: options.clock ?? systemClock };
     if (!config.production && config.migrateOnStart) await seedDemoData(deps);
     return deps;
   } catch (error) {
+    events?.close();
     await db.destroy();
     throw refused(log, error);
   }

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { clientSettingsForAudit } from '../identity/client-audit';
 import { parseDuration } from '../config/duration';
+import { clientSettingsForAudit } from '../identity/client-audit';
 import { listClientSecrets, MAX_SECRET_OVERLAP_SEC, secretsByClient, type ClientSecretInfo } from '../identity/client-secret-records';
 import { removeClientSecret, rotateClientSecret } from '../identity/client-secret-store';
 import { createClient, deleteClient, findClient, GRANT_TYPES, listClients, publicClient, type Client, type ClientType } from '../identity/clients';

@@ -1,16 +1,16 @@
 import { systemClock } from '../clock';
-import { AuditFileUnavailable } from '../events/audit-file';
-import { StoreUnavailableError } from '../store/unavailable';
 import { loadConfig, type Config } from '../config/config';
 import { createDatabase, databaseTarget, type Database, type DatabaseTarget } from '../db/database';
 import { checkReachable, DatabaseUnavailable, openDatabase } from '../db/startup';
 import type { Deps } from '../deps';
+import { AuditFileUnavailable } from '../events/audit-file';
 import { createEvents } from '../events/create-events';
 import { IdentityError } from '../identity/errors';
 import { Passwords } from '../identity/passwords';
 import { createLogger, type Logger } from '../logging/logger';
 import { createTokenStores } from '../store/create-store';
 import { memoryTokenStores } from '../store/memory/memory-store';
+import { StoreUnavailableError } from '../store/unavailable';
 
 /** Thrown for bad command input: printed as one line (under --json, `{"error": code,
  *  "error_description": message}`), exit code 1. */

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { AuditFileUnavailable } from '../events/audit-file';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config';
 import { DatabaseUnavailable } from '../db/startup';
+import { AuditFileUnavailable } from '../events/audit-file';
 import { clientCommand } from './client';
 import { clientsCommand } from './clients';
 import { CliError, cliErrorOf } from './context';

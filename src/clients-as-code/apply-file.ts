@@ -56,7 +56,7 @@ export function describeApply(result: ApplyResult): {
   revision?: number | null;
   previousRevision?: number | null;
   /** What each created client may do, and the new values of a changed one's settings (no secret). */
-  settings: Readonly<Record<string, Record<string, unknown>>>;
+  settings: ReadonlyArray<Readonly<Record<string, unknown>>>;
 } {
   return {
     created: result.created,

@@ -1,10 +1,10 @@
 import cluster, { type Worker } from 'node:cluster';
-import { sharedScrape } from '../metrics/shared-scrape';
 import { AggregatorRegistry } from 'prom-client';
 import type { Config } from '../config/config';
 import type { ListeningServer } from '../http/server';
 import type { Logger } from '../logging/logger';
 import { startMetricsServer } from '../metrics/server';
+import { sharedScrape } from '../metrics/shared-scrape';
 
 /** A worker that dies sooner than this after its start counts as crashing: its replacement waits. */
 const STABLE_AFTER_MS = 10_000;

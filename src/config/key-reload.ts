@@ -1,4 +1,5 @@
 import { unwatchFile, watchFile } from 'node:fs';
+import type { KeyReloadTrigger } from '../events/catalogue';
 import type { EventHub } from '../events/hub';
 import type { Keyring } from '../tokens/keyring';
 import type { Config } from './config';
@@ -24,13 +25,10 @@ export function reloadSigningKeys(config: Config, keyring: Keyring, events: Even
   }
 }
 
-/** What made the service reload its keys: a SIGHUP, or SIGNING_KEYS_FILE changing. */
-export type KeyReloadTrigger = 'sighup' | 'keys_file';
-
 /** Reloads on SIGHUP and, with SIGNING_KEYS_FILE, when the file changes. Returns a stopper. */
 export function watchSigningKeys(config: Config, keyring: Keyring, events: EventHub): () => void {
   const onHangup = (): void => {
-    reloadSigningKeys(config, keyring, events);
+    reloadSigningKeys(config, keyring, events, 'sighup');
   };
   process.on('SIGHUP', onHangup);
   const file = config.signingKeysFile;

@@ -52,7 +52,7 @@ export function createDatabase(target: DatabaseTarget, log?: Logger): Database {
     // logged once by the error handler (store/outage-log.ts).
     warn: (message: unknown) => {
       const detail = String(message);
-      if (POOL_CHATTER.test(detail)) log?.debug({ event: 'database.connection_failed' }, 'a database connection failed or was dropped from the pool');
+      if (POOL_CHATTER.test(detail)) log?.debug({ event: 'database.connection_failed', detail: detail.split('\n', 1)[0] }, 'a database connection failed or was dropped from the pool');
       else log?.warn({ event: 'database.warning', detail }, 'database warning');
     },
     error: (message: unknown) => log?.error({ event: 'database.error', detail: String(message) }, 'database error'),

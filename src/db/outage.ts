@@ -14,7 +14,8 @@ const SQLSTATE = /^(08...|57P0[1-3])$/;
 // server that did not finish the connection handshake in time (pg's connectionTimeoutMillis:
 // "timeout expired"), and a pool that could not get one in time (knex's acquireConnectionTimeout).
 // A query that gets no answer (db/pg-client.ts) carries ETIMEDOUT.
-const MESSAGES = /^(Connection terminated|Knex: Timeout acquiring a connection|Client has encountered a connection error|timeout exceeded when trying to connect|timeout expired$)/;
+// knex puts the statement in front of a query's error ("select ... - Connection terminated").
+const MESSAGES = /(^|\s-\s)(Connection terminated|Knex: Timeout acquiring a connection|Client has encountered a connection error|timeout exceeded when trying to connect|timeout expired$)/;
 
 /** Seconds a client should wait while the database cannot answer (Retry-After): the pool opens
  *  a new connection on the next query, so a restarted server is seen at once. */

@@ -18,35 +18,34 @@ export class QueryTimeoutError extends Error {
   readonly code = 'ETIMEDOUT';
 }
 
-// Clients running unbounded work, and how many such works are running. Not an
-// AsyncLocalStorage: on Node 20 a single run() turns on promise hooks for the whole process,
-// which every request's promises then pay for. Migrations run before the service listens (or
-// in the CLI), so "every query of this database while a migration runs" is the same set.
-const unbounded = new WeakMap<object, number>();
+/** Per database (one client class each): how many unbounded works are running now. */
+interface Bound {
+  unbounded: number;
+}
 
-/** Runs `work` with no query timeout on `db`: migrations may rewrite large tables for longer
- *  than a request should ever wait. */
+/**
+ * Runs `work` with no query timeout on `db`: migrations may rewrite large tables for longer
+ * than a request should ever wait. The mark is on the client's class, which every copy of the
+ * client shares: a transaction's client (knex's makeTxClient) and the migrator's clone
+ * (withUserParams) are new objects with new configs, and knex runs each migration in a
+ * transaction. Not an AsyncLocalStorage: on Node 20 one run() turns on promise hooks for the
+ * whole process, which every request then pays for. Migrations run before the service listens
+ * (or in the CLI), so "every query of this database while a migration runs" is the same set.
+ */
 export async function withoutQueryTimeout<T>(db: Knex, work: () => PromiseLike<T>): Promise<T> {
-  const client = db.client as object;
-  unbounded.set(client, (unbounded.get(client) ?? 0) + 1);
+  const bound = ((db.client as object).constructor as { readonly bound?: Bound }).bound;
+  if (bound === undefined) return work(); // PGlite: nothing is bounded
+  bound.unbounded += 1;
   try {
     return await work();
   } finally {
-    unbounded.set(client, (unbounded.get(client) ?? 1) - 1);
+    bound.unbounded -= 1;
   }
 }
 
-/** Who hears that a query could not get a connection (the metrics count it). */
-export type AcquireFailureListener = (error: unknown) => void;
-const acquireListeners = new WeakMap<object, Set<AcquireFailureListener>>();
-
-/** Listens for connections the pool could not get (knex emits no query event for those). */
-export function onAcquireFailure(client: object, listener: AcquireFailureListener): () => void {
-  const listeners = acquireListeners.get(client) ?? new Set<AcquireFailureListener>();
-  acquireListeners.set(client, listeners);
-  listeners.add(listener);
-  return () => listeners.delete(listener);
-}
+/** The event the client emits when a query could not get a connection (knex emits no query
+ *  event for those; the metrics count them). */
+export const ACQUIRE_FAILED = 'portcullis:acquire-failed';
 
 /**
  * knex's pg client with a bound on every query. A PostgreSQL that hangs (a frozen server, a
@@ -54,20 +53,28 @@ export function onAcquireFailure(client: object, listener: AcquireFailureListene
  * pooled connection waited for the operating system's TCP timeout, and the error handler never
  * saw an outage. Past `timeoutMs` the query fails as an outage and its connection is destroyed,
  * so the pool opens a new one instead of queueing behind the lost query. pg's own query_timeout
- * is not used: it leaves the connection busy with the lost query.
+ * is not used: it leaves the connection busy with the lost query. The bound is the client's
+ * only: the server may go on with an abandoned statement until it next writes to the socket.
  */
 export function boundedPgClient(timeoutMs: number): typeof Client {
   const inheritedQuery = (PgDialect.prototype as unknown as { _query: QueryMethod })._query;
   const inheritedAcquire = (PgDialect.prototype as unknown as { acquireConnection: AcquireMethod }).acquireConnection;
   const seconds = timeoutMs / 1000;
+  const timedOut = (): QueryTimeoutError => new QueryTimeoutError(`PostgreSQL did not answer within ${seconds} s (DATABASE_QUERY_TIMEOUT)`);
+  const state: Bound = { unbounded: 0 };
   return class BoundedPgClient extends PgDialect {
+    static readonly bound: Bound = state;
+
     _query(connection: PgConnection, query: unknown): Promise<unknown> {
+      // The connection a query timed out on: a transaction's ROLLBACK after it fails as the
+      // timeout did (sent on the dropped socket it would be a "Connection terminated" that hid it).
+      if (connection.__knex__disposed instanceof QueryTimeoutError) return Promise.reject(timedOut());
       const running = inheritedQuery.call(this, connection, query);
-      if ((unbounded.get(this) ?? 0) > 0) return running;
+      if (state.unbounded > 0) return running;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          const error = new QueryTimeoutError(`PostgreSQL did not answer within ${seconds} s (DATABASE_QUERY_TIMEOUT)`);
+          const error = timedOut();
           connection.__knex__disposed = error;
           connection.connection?.stream?.destroy();
           reject(error);
@@ -80,7 +87,7 @@ export function boundedPgClient(timeoutMs: number): typeof Client {
       try {
         return await inheritedAcquire.call(this);
       } catch (error) {
-        for (const listener of acquireListeners.get(this) ?? []) listener(error);
+        this.emit(ACQUIRE_FAILED, error);
         throw error;
       }
     }

@@ -16,25 +16,21 @@ export function describeDatabase(target: DatabaseTarget): { kind: string; host?:
 }
 
 /**
- * The driver's message without the URL's credentials: the password wherever it appears, should a
- * driver ever repeat it, and the user name where PostgreSQL quotes it (`password authentication
- * failed for user "x"`, `role "x" does not exist`). README: host, port and database, never the
- * user or password.
+ * The driver's message without credentials: the URL's password wherever it appears, should a
+ * driver ever repeat it, and any user name where PostgreSQL names one (`password authentication
+ * failed for user "x"`, `role "x" does not exist`), the URL's or the one pg fell back to
+ * (PGUSER, the OS user). README: host, port and database, never the user or password.
  */
 function scrub(message: string, target: DatabaseTarget): string {
   if (target.kind !== 'postgres') return message;
   let password = '';
-  let user = '';
   try {
-    const url = new URL(target.url);
-    password = decodeURIComponent(url.password);
-    user = decodeURIComponent(url.username);
+    password = decodeURIComponent(new URL(target.url).password);
   } catch {
     return message;
   }
-  let scrubbed = password === '' ? message : message.split(password).join('***');
-  if (user !== '') scrubbed = scrubbed.split(`"${user}"`).join('"***"');
-  return scrubbed;
+  const scrubbed = password === '' ? message : message.split(password).join('***');
+  return scrubbed.replace(/\b(user|role) "[^"]*"/g, '$1 "***"');
 }
 
 /**

@@ -40,6 +40,15 @@ function openAuditFile(path: string): OpenFile {
   }
 }
 
+/** What to fix, by the error's code. */
+const AUDIT_FILE_HINTS: Readonly<Record<string, string>> = {
+  ENOENT: ' (its directory must exist)',
+  EACCES: ' (this process may not write the file or create it in its directory)',
+  EPERM: ' (this process may not write the file or create it in its directory)',
+  EISDIR: ' (the path names a directory, not a file)',
+  EROFS: ' (the file system is read-only: mount a writable volume there)',
+};
+
 /** The audit file cannot be opened at start: the service refuses to start, the CLI to run (a
  *  change with no record of it is worse than no change). */
 export class AuditFileUnavailable extends Error {
@@ -50,7 +59,7 @@ export class AuditFileUnavailable extends Error {
     readonly path: string,
     readonly reason: string,
   ) {
-    super(`AUDIT_LOG_FILE ${path} cannot be opened for appending: ${reason} (its directory must exist and be writable by this process)`);
+    super(`AUDIT_LOG_FILE ${path} cannot be opened for appending: ${reason}${AUDIT_FILE_HINTS[reason] ?? ''}`);
     this.name = 'AuditFileUnavailable';
   }
 }

@@ -8,6 +8,9 @@
  * logger's secret field names all the same).
  */
 
+/** What made the service reload its signing keys: a SIGHUP, or SIGNING_KEYS_FILE changing. */
+export type KeyReloadTrigger = 'sighup' | 'keys_file';
+
 /** Where a fact came from: present when the emitting code knows it. */
 export interface Origin {
   /** The client's address (the request's `ctx.ip`, after TRUST_PROXY). */
@@ -107,8 +110,8 @@ export interface EventMap {
 
   // Keys
   /** `actor`: `service:sighup` or `service:keys_file`, after `trigger`. */
-  'keys.reloaded': { actor: string; trigger: 'sighup' | 'keys_file'; source: string; active: string; kids: readonly string[] };
-  'keys.reload_failed': { actor: string; trigger: 'sighup' | 'keys_file'; reason: string; active: string };
+  'keys.reloaded': { actor: string; trigger: KeyReloadTrigger; source: string; active: string; kids: readonly string[] };
+  'keys.reload_failed': { actor: string; trigger: KeyReloadTrigger; reason: string; active: string };
 
   // People acting on their own account (the account API)
   'account.updated': Origin & { actor: string; target: string; changed: readonly string[] };

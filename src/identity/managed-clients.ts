@@ -24,8 +24,9 @@ export interface ApplyResult {
   readonly released: readonly string[];
   /** Only when the file or its mark has a revision. In a dry run `refused` says the apply would be refused. */
   readonly revision?: RevisionCheck;
-  /** For the audit trail: a created client's settings, a changed one's new values (client-audit.ts). */
-  readonly settings: Readonly<Record<string, Record<string, unknown>>>;
+  /** For the audit trail: a created client's settings, a changed one's new values (client-audit.ts).
+   *  A list, not an object keyed by id: an id such as `secret` would be redacted as a key. */
+  readonly settings: ReadonlyArray<Readonly<Record<string, unknown>>>;
 }
 
 export interface ApplyOptions {
@@ -146,10 +147,10 @@ async function inTransaction(deps: ManagedClientsDeps, declared: readonly Manage
       if (released.length > 0) await trx('clients').whereIn('id', released).update({ managed_by: null });
       await recordRevision(trx, options.managedBy, declaredRevision, now);
       const byId = new Map(declared.map((client) => [client.id, { ...client, name: client.name ?? client.id }]));
-      const settings = Object.fromEntries([
-        ...created.map((id) => [id, clientSettingsForAudit(byId.get(id)!)] as const),
-        ...changed.map((change) => [change.id, changedSettingsForAudit(byId.get(change.id)!, change.fields)] as const),
-      ]);
+      const settings = [
+        ...created.map((id) => ({ id, ...clientSettingsForAudit(byId.get(id)!) })),
+        ...changed.map((change) => ({ id: change.id, ...changedSettingsForAudit(byId.get(change.id)!, change.fields) })),
+      ];
       const result: ApplyResult = { dryRun: options.dryRun, created, changed, unchanged, pruned, released, settings, ...(revision ? { revision } : {}) };
       if (options.dryRun) throw new DryRun(result);
       return result;

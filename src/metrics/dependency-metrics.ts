@@ -1,5 +1,5 @@
 import { Gauge } from 'prom-client';
-import { onAcquireFailure } from '../db/pg-client';
+import { ACQUIRE_FAILED } from '../db/pg-client';
 import type { Deps } from '../deps';
 import type { Health } from '../http/health';
 import type { Metrics } from './registry';
@@ -39,10 +39,11 @@ function observeDatabase(db: Deps['db'], metrics: Metrics): () => void {
   // A query that found no connection (the database unreachable or hung) fails before knex's
   // 'query' event: counted as method "connect", so the error rate shows the outage too.
   const connectErrors = metrics.dbErrors.labels('connect');
-  const client: unknown = db.client;
-  const stopAcquire = typeof client === 'object' && client !== null ? onAcquireFailure(client, () => connectErrors.inc()) : undefined;
+  const onAcquireFailed = (): void => connectErrors.inc();
+  const client = db.client as NodeJS.EventEmitter;
+  client.on(ACQUIRE_FAILED, onAcquireFailed);
   return () => {
-    stopAcquire?.();
+    client.off(ACQUIRE_FAILED, onAcquireFailed);
     db.off('query', onQuery);
     db.off('query-response', onResponse);
     db.off('query-error', onError);

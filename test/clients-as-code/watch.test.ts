@@ -3,6 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readSettled } from '../../src/clients-as-code/settle';
 import { startClientsFile } from '../../src/clients-as-code/watch';
+import { hashClientSecret } from '../../src/identity/client-secrets';
 import { listClients } from '../../src/identity/clients';
 import { createTestDeps, type TestDeps } from '../support/deps';
 import { tempDir } from '../support/env';
@@ -57,6 +58,28 @@ describe('CLIENTS_FILE watcher', () => {
     }
   });
 
+  it('puts a confidential client\'s settings on the audit trail without its secret or the secret\'s hash', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'clients.yaml');
+    const secret = 'file-secret-0123456789-0123456789-abcdef';
+    const hash = hashClientSecret('another-secret-0123456789-0123456789-abc');
+    writeFileSync(path.join(dir, 'svc.secret'), `${secret}\n`);
+    writeFileSync(
+      file,
+      `clients:\n  - id: svc\n    type: confidential\n    grantTypes: [client_credentials]\n    scopes: [items:read]\n    audiences: [https://api.example.test]\n    canIntrospect: true\n    secrets:\n      - { id: svc-1, secretFile: svc.secret }\n      - { id: svc-2, secretHash: "${hash}" }\n`,
+    );
+    const watch = await startClientsFile(deps, file, false, () => undefined, settle);
+    try {
+      const [applied] = deps.logs.events('admin.clients_applied');
+      expect(applied?.changes).toMatchObject({ created: ['svc'], settings: [{ id: 'svc', type: 'confidential', canIntrospect: true, audiences: ['https://api.example.test'] }] });
+      const trail = JSON.stringify(deps.logs.lines());
+      expect(trail).not.toContain(secret);
+      expect(trail).not.toContain(hash.split('$').pop()!);
+    } finally {
+      await watch.stop();
+    }
+  });
+
   it('an older copy of the file arriving by SIGHUP changes nothing and logs the refusal, naming both revisions and the mark', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'clients.yaml');
@@ -69,7 +92,7 @@ describe('CLIENTS_FILE watcher', () => {
       // On the audit trail too, as the CLI's apply is.
       expect(deps.logs.events('admin.clients_applied')).toEqual([expect.objectContaining({ audit: true, via: 'clients_file', actor: 'service:clients_file', changes: expect.objectContaining({ created: ['a', 'b', 'new-in-2'] }) })]);
       // With what each created client may do (a file's grants are on the trail, not only in git).
-      expect(deps.logs.events('admin.clients_applied')[0]?.changes).toMatchObject({ settings: { a: { type: 'public', grantTypes: ['password'], scopes: ['items:read'], canIntrospect: false, audiences: [] } } });
+      expect(deps.logs.events('admin.clients_applied')[0]?.changes).toMatchObject({ settings: [{ id: 'a', type: 'public', grantTypes: ['password'], scopes: ['items:read'], canIntrospect: false, audiences: [] }, { id: 'b' }, { id: 'new-in-2' }] });
 
       // The copy an instance not yet replaced still holds: with prune it would delete new-in-2.
       writeForSighup(file, `name: prod-clients\nrevision: 1\n${declare(['a', 'b'])}`);

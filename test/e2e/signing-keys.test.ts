@@ -57,6 +57,10 @@ describe('signing keys in a running service', () => {
       writeFileSync(file, JSON.stringify({ keys: [{ ...keyB, state: 'retired' }, keyC] }));
       await until(async () => (await kids(service)).includes('c'));
       expect(await issuedKid(service)).toBe('c');
+      // On the audit trail, the service acted on the file's change.
+      const reloads = service.stdout().split('\n').filter((line) => line.includes('"event":"keys.reloaded"')).map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(reloads.at(-1)).toMatchObject({ audit: true, actor: 'service:keys_file', trigger: 'keys_file', active: 'c' });
+      expect(reloads[0]).toMatchObject({ actor: 'service:sighup', trigger: 'sighup' });
     } finally {
       service.child.kill('SIGTERM');
       await service.exited();

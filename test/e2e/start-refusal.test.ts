@@ -84,7 +84,7 @@ describe('start refuses a database it cannot use', () => {
     const result = await refusedStart({ DATA_DIR: tempDir(), AUDIT_LOG_FILE: file });
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('');
-    expect(fatalLines(result.stdout)).toEqual([expect.objectContaining({ event: 'audit.file_unavailable', file, reason: 'ENOENT', msg: expect.stringContaining('its directory must exist') })]);
+    expect(fatalLines(result.stdout)).toEqual([expect.objectContaining({ event: 'audit.file_unavailable', file, reason: 'ENOENT', msg: expect.stringContaining('(its directory must exist)') })]);
   });
 
   if (!postgresUrl() || !redisUrl()) {

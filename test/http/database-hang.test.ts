@@ -2,7 +2,9 @@ import request from 'supertest';
 import { createApp } from '../../src/http/app';
 import { createHotPaths } from '../../src/http/hot-paths';
 import { createDatabase } from '../../src/db/database';
+import type { Knex } from 'knex';
 import { migrateLatest } from '../../src/db/migrate';
+import { isDatabaseOutage } from '../../src/db/outage';
 import { withoutQueryTimeout } from '../../src/db/pg-client';
 import { createEvents } from '../../src/events/create-events';
 import { createClient } from '../../src/identity/clients';
@@ -134,11 +136,30 @@ else describe('a PostgreSQL that stops answering', () => {
     expect(logs.events('database.recovered')).toEqual([expect.objectContaining({ downMs: expect.any(Number) })]);
   }, 60_000);
 
-  it('does not bound migrations: a schema change may take longer than a request may wait', async () => {
+  it('a hang in the middle of a transaction fails as an outage: the rollback on the dropped connection does not hide it', async () => {
+    let error: unknown;
+    try {
+      await deps.db.transaction(async (trx) => {
+        await trx.raw('select 1');
+        proxy.freeze();
+        await trx.raw('select 2');
+      });
+    } catch (caught) {
+      error = caught;
+    } finally {
+      proxy.thaw();
+    }
+    expect(error).toMatchObject({ code: 'ETIMEDOUT' });
+    expect(isDatabaseOutage(error)).toBe(true);
+  }, 30_000);
+
+  it('does not bound migrations (knex runs each in a transaction): a schema change may take longer than a request may wait', async () => {
     const db = createDatabase({ kind: 'postgres', url: `postgres://postgres@127.0.0.1:${proxy.port}/postgres`, queryTimeoutMs: 1000 });
+    const slow = { name: '9999-slow', up: (knex: Knex) => knex.raw('select pg_sleep(1.5)'), down: async () => undefined };
+    const source: Knex.MigrationSource<typeof slow> = { getMigrations: async () => [slow], getMigrationName: (migration) => migration.name, getMigration: async (migration) => migration };
     try {
       await expect(db.raw('select pg_sleep(1.5)')).rejects.toMatchObject({ code: 'ETIMEDOUT' });
-      await expect(withoutQueryTimeout(db, () => db.raw('select pg_sleep(1.5)'))).resolves.toBeDefined();
+      await expect(withoutQueryTimeout(db, () => db.migrate.latest({ migrationSource: source, tableName: 'slow_migrations' }))).resolves.toEqual([expect.any(Number), ['9999-slow']]);
       // And bounded again after it.
       await expect(db.raw('select pg_sleep(1.5)')).rejects.toMatchObject({ code: 'ETIMEDOUT' });
     } finally {

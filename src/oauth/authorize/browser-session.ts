@@ -26,7 +26,7 @@ export interface SignedIn {
  * store too, at the time of the change; this catches a change made in the database directly).
  * Touching it slides its idle expiry.
  */
-export async function resumeBrowserSession(deps: BrowserSessionDeps, cookie: string | undefined, origin: Origin = {}): Promise<SignedIn | undefined> {
+export async function resumeBrowserSession(deps: BrowserSessionDeps, cookie: string | undefined, origin: Origin): Promise<SignedIn | undefined> {
   const id = cookie === undefined ? undefined : browserSessionIdOf(cookie);
   if (id === undefined) return undefined;
   const now = deps.clock.now();
@@ -50,7 +50,7 @@ export async function resumeBrowserSession(deps: BrowserSessionDeps, cookie: str
  * orphaned them). Anyone else's session on this browser is ended the way a logout ends it.
  * Reusing the id is no fixation: only this user's own cookie can name it.
  */
-export async function startBrowserSession(deps: BrowserSessionDeps, userId: string, previousCookie: string | undefined, origin: Origin = {}): Promise<{ cookie: string; signedIn: SignedIn }> {
+export async function startBrowserSession(deps: BrowserSessionDeps, userId: string, previousCookie: string | undefined, origin: Origin): Promise<{ cookie: string; signedIn: SignedIn }> {
   const now = deps.clock.now();
   const previousId = previousCookie === undefined ? undefined : browserSessionIdOf(previousCookie);
   const previous = previousId === undefined ? undefined : await deps.browserSessions.endBrowserSession(previousId, now);
@@ -71,7 +71,7 @@ export async function startBrowserSession(deps: BrowserSessionDeps, userId: stri
  * their access tokens, which introspection checks against their family). Returns the session
  * when there was a live one.
  */
-export async function endBrowserSession(deps: BrowserSessionDeps, cookie: string | undefined, origin: Origin = {}): Promise<BrowserSession | undefined> {
+export async function endBrowserSession(deps: BrowserSessionDeps, cookie: string | undefined, origin: Origin): Promise<BrowserSession | undefined> {
   const id = cookie === undefined ? undefined : browserSessionIdOf(cookie);
   if (id === undefined) return undefined;
   const session = await deps.browserSessions.endBrowserSession(id, deps.clock.now());

@@ -42,7 +42,7 @@ export function errorLocation(deps: { readonly config: Pick<Config, 'issuer'> },
  * live (and `prompt` does not ask for the form), else the login form; `prompt=none` never shows
  * a page (OpenID Connect Core §3.1.2.6 login_required / consent_required).
  */
-export async function authorize(deps: FlowDeps, request: AuthorizationRequest, cookie: string | undefined, origin: Origin = {}): Promise<Outcome> {
+export async function authorize(deps: FlowDeps, request: AuthorizationRequest, cookie: string | undefined, origin: Origin): Promise<Outcome> {
   const signedIn = await resumeBrowserSession(deps, cookie, origin);
   if (!signedIn) {
     if (request.prompt.has('none')) throw new RedirectableError(new OAuthError('login_required', 'the user is not signed in'), request);
@@ -82,7 +82,7 @@ export async function signIn(
   }
   const origin: Origin = { ip: context.ip, requestId: context.requestId };
   const { cookie, signedIn } = await startBrowserSession(deps, user.id, context.previousCookie, origin);
-  deps.events.emit('login.succeeded', { via: 'login_page', userId: user.id, clientId: request.client.id, ip: context.ip, requestId: context.requestId });
+  deps.events.emit('login.succeeded', { via: 'login_page', userId: user.id, clientId: request.client.id, ...origin });
   try {
     return { outcome: await proceed(deps, request, signedIn, origin), cookie };
   } catch (error) {
@@ -104,7 +104,7 @@ function userScope(request: AuthorizationRequest, signedIn: SignedIn): string[] 
 }
 
 /** Consent when the client needs it and the user has not yet granted this scope, else a code. */
-export async function proceed(deps: FlowDeps, request: AuthorizationRequest, signedIn: SignedIn, origin: Origin = {}): Promise<Outcome> {
+export async function proceed(deps: FlowDeps, request: AuthorizationRequest, signedIn: SignedIn, origin: Origin): Promise<Outcome> {
   const scope = userScope(request, signedIn);
   if (isThirdParty(request.client)) {
     const granted = (await findConsent(deps.db, signedIn.user.id, request.client.id)) ?? [];
@@ -118,7 +118,7 @@ export async function proceed(deps: FlowDeps, request: AuthorizationRequest, sig
 }
 
 /** RFC 6749 §4.1.2: a code bound to everything the token request must match, stored as a hash. */
-export async function issueCode(deps: FlowDeps, request: AuthorizationRequest, signedIn: SignedIn, scope: readonly string[], origin: Origin = {}): Promise<string> {
+export async function issueCode(deps: FlowDeps, request: AuthorizationRequest, signedIn: SignedIn, scope: readonly string[], origin: Origin): Promise<string> {
   const now = deps.clock.now();
   const { code, key } = newAuthorizationCode({ clientId: request.client.id, redirectUri: request.redirectUri, codeChallenge: request.codeChallenge });
   await deps.codes.saveCode(
@@ -142,7 +142,7 @@ export async function issueCode(deps: FlowDeps, request: AuthorizationRequest, s
 }
 
 /** POST /oauth/consent: the user's answer on the consent page, remembered when it is yes. */
-export async function answerConsent(deps: FlowDeps, request: AuthorizationRequest, cookie: string | undefined, answer: { readonly allow: boolean; readonly shown: readonly string[] }, origin: Origin = {}): Promise<Outcome> {
+export async function answerConsent(deps: FlowDeps, request: AuthorizationRequest, cookie: string | undefined, answer: { readonly allow: boolean; readonly shown: readonly string[] }, origin: Origin): Promise<Outcome> {
   const signedIn = await resumeBrowserSession(deps, cookie, origin);
   if (!signedIn) return { kind: 'login', request };
   // RFC 6749 §4.1.2.1: the resource owner denied the request.
