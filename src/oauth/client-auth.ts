@@ -2,6 +2,7 @@ import { isActiveSecret, MAX_ACTIVE_SECRETS } from '../identity/client-secret-re
 import { hashClientSecret, verifyClientSecret } from '../identity/client-secrets';
 import type { ClientWithSecret } from '../identity/clients';
 import { OAuthError } from './errors';
+import { recalledSecret, rememberSecret, secretDigest } from './secret-memo';
 import type { OAuthParams } from './params';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
@@ -156,8 +157,11 @@ export async function authenticateClient(clients: ClientSource, authorization: s
     return { client, method: 'none', secretId: undefined };
   }
   if (credentials.secret === undefined) return failure();
-  const secretId = matchClientSecret(credentials.secret, client, now);
+  // A secret this record matched before costs one SHA-256 (secret-memo.ts).
+  const digest = secretDigest(credentials.secret);
+  const secretId = recalledSecret(client, digest, now) ?? matchClientSecret(credentials.secret, client, now);
   if (secretId !== undefined) {
+    rememberSecret(client, digest, secretId);
     uses?.record(secretId);
     return { client, method: credentials.method, secretId };
   }

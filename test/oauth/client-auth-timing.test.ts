@@ -88,7 +88,42 @@ describe('client authentication is constant-time over the client\'s secrets (RFC
     expect(reload).toHaveBeenCalledTimes(1);
     expect(await attempt(one, 'wrong-secret-0123456789-0123456789-0123', { reload })).toEqual({ hmacs: 2 * MAX_ACTIVE_SECRETS, secretId: 'refused' });
     // A secret that matched the cached record needs no fresh one.
-    expect(await attempt(one, SECRETS[0]!, { reload })).toEqual({ hmacs: MAX_ACTIVE_SECRETS, secretId: 'cs_secret0' });
+    const cached = confidential([{ secret: SECRETS[0]!, notAfter: null }]);
+    expect(await attempt(cached, SECRETS[0]!, { reload })).toEqual({ hmacs: MAX_ACTIVE_SECRETS, secretId: 'cs_secret0' });
     expect(reload).toHaveBeenCalledTimes(2);
+  });
+});
+
+// Issue 17: the introspecting client presents the same secret on every request.
+describe('a secret that matched is remembered by its digest on the client record (oauth/secret-memo.ts)', () => {
+  it('the next authentication with it makes no HMAC; a wrong secret still pays every comparison and is refused', async () => {
+    const client = confidential([{ secret: SECRETS[0]!, notAfter: null }, { secret: SECRETS[1]!, notAfter: null }]);
+    expect(await attempt(client, SECRETS[1]!)).toEqual({ hmacs: MAX_ACTIVE_SECRETS, secretId: 'cs_secret1' });
+    expect(await attempt(client, SECRETS[1]!)).toEqual({ hmacs: 0, secretId: 'cs_secret1' });
+    expect(await attempt(client, 'wrong-secret-0123456789-0123456789-0123')).toEqual({ hmacs: MAX_ACTIVE_SECRETS, secretId: 'refused' });
+    // The other secret is its own entry.
+    expect(await attempt(client, SECRETS[0]!)).toEqual({ hmacs: MAX_ACTIVE_SECRETS, secretId: 'cs_secret0' });
+    expect(await attempt(client, SECRETS[0]!)).toEqual({ hmacs: 0, secretId: 'cs_secret0' });
+  });
+
+  it('a remembered secret ends at its notAfter all the same', async () => {
+    const client = confidential([{ secret: SECRETS[0]!, notAfter: NOW + 1000 }, { secret: SECRETS[1]!, notAfter: null }]);
+    const at = (now: number) =>
+      authenticateClient({ find: async () => client }, undefined, new Map([['client_id', 'svc'], ['client_secret', SECRETS[0]!]]), { now }).then(
+        (authenticated) => authenticated.secretId,
+        (error: unknown) => (error instanceof OAuthError ? error.code : error),
+      );
+    expect(await at(NOW)).toBe('cs_secret0');
+    expect(await at(NOW + 999)).toBe('cs_secret0');
+    expect(await at(NOW + 1000)).toBe('invalid_client');
+  });
+
+  it('a record read again (a removed secret, CLIENT_CACHE_TTL) remembers nothing: the secret is checked against it', async () => {
+    const before = confidential([{ secret: SECRETS[0]!, notAfter: null }]);
+    expect((await attempt(before, SECRETS[0]!)).secretId).toBe('cs_secret0');
+    expect((await attempt(before, SECRETS[0]!)).hmacs).toBe(0);
+    // The same client, read again after the secret was replaced.
+    const after = confidential([{ secret: SECRETS[1]!, notAfter: null }]);
+    expect(await attempt(after, SECRETS[0]!)).toEqual({ hmacs: MAX_ACTIVE_SECRETS, secretId: 'refused' });
   });
 });
