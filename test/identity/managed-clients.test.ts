@@ -41,7 +41,17 @@ describe('clients as code: applying a declaration', () => {
 
   it('creates the declared clients, marked as the file\'s; applied again, nothing changes', async () => {
     const first = await apply([worker([{ id: 'worker-old', notAfter: null, secret: OLD }]), app]);
-    expect(first).toEqual({ dryRun: false, created: ['worker', 'app'], changed: [], unchanged: [], pruned: [], released: [] });
+    expect(first).toEqual({
+      dryRun: false,
+      created: ['worker', 'app'],
+      changed: [],
+      unchanged: [],
+      pruned: [],
+      released: [],
+      // For the audit trail: what each created client may do, never its secrets.
+      settings: [expect.objectContaining({ id: 'worker', type: 'confidential' }), expect.objectContaining({ id: 'app', type: 'public', grantTypes: ['password', 'refresh_token'] })],
+    });
+    expect(JSON.stringify(first.settings)).not.toMatch(/secret|hash/i);
     expect(await findClient(f.deps.db, 'app')).toMatchObject({ name: 'App', type: 'public', grantTypes: ['password', 'refresh_token'] });
     expect(await clientManager(f.deps.db, 'worker')).toBe(FILE);
     expect(await authenticates(OLD)).toBe(200);
@@ -219,8 +229,8 @@ describe.each(databaseKinds())('clients as code: a file\'s revision (%s)', (kind
   const v2 = [worker([{ id: 'fresh', notAfter: null, hash: NEW_HASH }]), app, { ...app, id: 'new-app' }];
 
   it('a mark that never used revisions applies as before: no revision in the result, nothing stored', async () => {
-    expect(await apply([app], undefined, 'd0')).toEqual({ dryRun: false, created: ['app'], changed: [], unchanged: [], pruned: [], released: [] });
-    expect(await apply([], undefined, 'd1')).toEqual({ dryRun: false, created: [], changed: [], unchanged: [], pruned: [], released: ['app'] });
+    expect(await apply([app], undefined, 'd0')).toEqual({ dryRun: false, created: ['app'], changed: [], unchanged: [], pruned: [], released: [], settings: [expect.objectContaining({ id: 'app' })] });
+    expect(await apply([], undefined, 'd1')).toEqual({ dryRun: false, created: [], changed: [], unchanged: [], pruned: [], released: ['app'], settings: [] });
     expect(await deps.db('clients_file_revisions').pluck('mark')).toEqual([]);
   });
 
