@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject, type JsonWebKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, createSecretKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject, type JsonWebKey } from 'node:crypto';
 
 export type SigningAlg = 'ES256' | 'EdDSA' | 'RS256' | 'HS256';
 export type KeyState = 'next' | 'active' | 'retired';
@@ -57,6 +57,25 @@ function inferAlg(jwk: JsonWebKey): SigningAlg | undefined {
 }
 
 /** Imports one JWK of the set; returns problems instead of throwing, to report them all. */
+/** The key the JWK's public members alone describe. */
+function publicPartOf(jwk: JsonWebKey): KeyObject {
+  const members = PUBLIC_MEMBERS[String(jwk.kty)] ?? [];
+  const publicOnly: JsonWebKey = { kty: jwk.kty };
+  for (const member of members) if (jwk[member] !== undefined) publicOnly[member] = jwk[member];
+  return createPublicKey({ key: publicOnly, format: 'jwk' });
+}
+
+/** Whether a signature by `signingKey` verifies with `verifyKey` (one sign and verify, at load). */
+function signsForItself(signingKey: KeyObject, verifyKey: KeyObject, alg: string): boolean {
+  const probe = Buffer.from('portcullis key check');
+  const digest = alg === 'EdDSA' ? null : 'sha256';
+  try {
+    return cryptoVerify(digest, probe, verifyKey, cryptoSign(digest, probe, signingKey));
+  } catch {
+    return false;
+  }
+}
+
 export function importJwk(jwk: JsonWebKey & { kid?: unknown; alg?: unknown; state?: unknown; use?: unknown }, defaultState: KeyState | undefined, allowHs256: boolean): RingKey | string {
   const kid = typeof jwk.kid === 'string' && /^[\x21-\x7E]{1,128}$/.test(jwk.kid) ? jwk.kid : undefined;
   if (!kid) return 'every key needs a kid (1-128 printable characters)';
@@ -83,6 +102,10 @@ export function importJwk(jwk: JsonWebKey & { kid?: unknown; alg?: unknown; stat
     const signingKey = hasPrivate ? createPrivateKey({ key: jwk, format: 'jwk' }) : undefined;
     const verifyKey = signingKey ? createPublicKey(signingKey) : createPublicKey({ key: jwk, format: 'jwk' });
     if (alg === 'RS256' && (verifyKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) return `key ${kid}: RSA keys need at least 2048 bits`;
+    // The JWK's halves must belong together: with an EC key Node keeps the given x and y, so
+    // such a key signed tokens its published JWK never verified; with Ed25519 the published key
+    // would silently differ from the configured x.
+    if (signingKey && !signsForItself(signingKey, publicPartOf(jwk), alg)) return `key ${kid}: its private part does not match its public part: tokens it signs would not verify`;
     // Publish only the public members, whatever else the configured JWK carried.
     const exported = verifyKey.export({ format: 'jwk' });
     const publicJwk: JsonWebKey = { kid, alg, use: 'sig' };

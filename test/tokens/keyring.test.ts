@@ -53,7 +53,7 @@ describe('signing key sets', () => {
     expect(parseKeySet(set(publicOnly, generateJwk('ES256', 'new', 'active'))).byKid.get('old')?.signingKey).toBeUndefined();
   });
 
-  it.each([
+  it.each<[string, string, RegExp]>([
     ['not JSON', '{', /not JSON/],
     ['an empty set', set(), /at least one key/],
     ['a key without kid', set({ ...generateJwk(), kid: undefined }), /needs a kid/],
@@ -70,6 +70,13 @@ describe('signing key sets', () => {
     ['an HS256 key when not enabled', set({ kid: 'h', kty: 'oct', k: randomBytes(32).toString('base64url') }), /unless ALLOW_HS256=true/],
     ['an active key without its private part', set((({ d: _d, ...rest }) => rest)(generateJwk('ES256', 'a') as { d: string })), /needs its private part/],
     ['a broken key', set({ kid: 'x', kty: 'EC', crv: 'P-256', x: 'AAAA', y: 'AAAA', d: 'AAAA' }), /not a valid key/],
+    // One key's public part with another's private part: it would sign tokens its JWK never verifies.
+    ...(['ES256', 'EdDSA', 'RS256'] as const).map((alg) => {
+      const mine = generateJwk(alg, 'm', 'active') as Record<string, unknown>;
+      const other = generateJwk(alg, 'o', 'active') as Record<string, unknown>;
+      const privateMembers = Object.fromEntries(['d', 'p', 'q', 'dp', 'dq', 'qi'].filter((member) => member in other).map((member) => [member, other[member]]));
+      return [`an ${alg} key whose private part is another key's`, set({ ...mine, ...privateMembers }), /private part does not match its public part/] as [string, string, RegExp];
+    }),
   ])('refuses %s', (_name, text, message) => {
     expect(problems(text)).toMatch(message);
   });
