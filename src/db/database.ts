@@ -61,13 +61,18 @@ export function createDatabase(target: DatabaseTarget, log?: Logger): Database {
   };
   if (target.kind === 'postgres') {
     const connectTimeoutMs = target.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const queryTimeoutMs = target.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
     return knex({
       log: knexLog,
-      client: boundedPgClient(target.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS),
+      client: boundedPgClient(queryTimeoutMs + CLIENT_BOUND_MARGIN_MS),
       // pg's own timeout ends a connection attempt to a host that never answers (without it,
       // the operating system's TCP timeout: minutes); the pool's is a little longer, so the
       // error says what happened rather than "the pool is probably full".
-      connection: { connectionString: target.url, connectionTimeoutMillis: connectTimeoutMs },
+      // statement_timeout: the server cancels a statement the client stops waiting for (a lock
+      // wait, a slow plan), instead of running it on for nobody while the pool opens another
+      // connection; migrations lift it (db/migrate.ts). The client's own bound (pg-client.ts)
+      // is a little longer, for a server that does not answer at all.
+      connection: { connectionString: target.url, connectionTimeoutMillis: connectTimeoutMs, statement_timeout: queryTimeoutMs },
       pool: { min: 0, max: 10 },
       acquireConnectionTimeout: Math.max(5000, connectTimeoutMs + 1000),
     });
@@ -97,6 +102,10 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
 /** DATABASE_QUERY_TIMEOUT's default. */
 export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
+
+/** How much longer the client waits than the server's statement_timeout: a live server's own
+ *  cancellation (57014) arrives first and keeps the connection. */
+const CLIENT_BOUND_MARGIN_MS = 500;
 
 export async function pingDatabase(db: Database): Promise<void> {
   await db.raw('select 1');

@@ -3,11 +3,31 @@ import { migrations, type Migration } from '../../migrations';
 import type { Database } from './database';
 import { withoutQueryTimeout } from './pg-client';
 
-const source: Knex.MigrationSource<Migration> = {
-  getMigrations: async () => [...migrations],
-  getMigrationName: (migration) => migration.name,
-  getMigration: async (migration) => migration,
-};
+/** Lifts PostgreSQL's statement_timeout (db/database.ts sets it to DATABASE_QUERY_TIMEOUT) for
+ *  the migration's own transaction: a schema change may take longer than a request may wait. */
+const UNBOUNDED = 'set local statement_timeout = 0';
+
+/** Migrations as knex runs them, each with PostgreSQL's statement_timeout lifted. */
+export function migrationSource(list: readonly Migration[]): Knex.MigrationSource<Migration> {
+  return {
+    getMigrations: async () => [...list],
+    getMigrationName: (migration) => migration.name,
+    // knex runs each migration in a transaction, where SET LOCAL lasts until its end.
+    getMigration: async (migration) => ({
+      name: migration.name,
+      up: async (knex: Knex) => {
+        await knex.raw(UNBOUNDED);
+        await migration.up(knex);
+      },
+      down: async (knex: Knex) => {
+        await knex.raw(UNBOUNDED);
+        await migration.down(knex);
+      },
+    }),
+  };
+}
+
+const source = migrationSource(migrations);
 
 const options: Knex.MigratorConfig = { migrationSource: source, tableName: 'knex_migrations' };
 

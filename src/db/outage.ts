@@ -6,9 +6,11 @@ import { types } from 'node:util';
 // Socket-level failures on the way to PostgreSQL (Node's errno codes).
 const TRANSPORT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
-// SQLSTATE class 08 (connection exception) and 57P01-57P03 (admin shutdown, crash shutdown,
-// cannot connect now: a server starting or stopping).
-const SQLSTATE = /^(08...|57P0[1-3])$/;
+// SQLSTATE class 08 (connection exception), 57P01-57P03 (admin shutdown, crash shutdown,
+// cannot connect now: a server starting or stopping), 57014 (statement_timeout: the server gave
+// up on a statement, DATABASE_QUERY_TIMEOUT) and 25006 (a read-only transaction: a standby,
+// as after a failover, or default_transaction_read_only).
+const SQLSTATE = /^(08...|57P0[1-3]|57014|25006)$/;
 
 // The driver and the pool, in their own words: a connection that went away under a query, a
 // server that did not finish the connection handshake in time (pg's connectionTimeoutMillis:

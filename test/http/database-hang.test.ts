@@ -3,7 +3,7 @@ import { createApp } from '../../src/http/app';
 import { createHotPaths } from '../../src/http/hot-paths';
 import { createDatabase } from '../../src/db/database';
 import type { Knex } from 'knex';
-import { migrateLatest } from '../../src/db/migrate';
+import { migrateLatest, migrationSource } from '../../src/db/migrate';
 import { isDatabaseOutage } from '../../src/db/outage';
 import { withoutQueryTimeout } from '../../src/db/pg-client';
 import { createEvents } from '../../src/events/create-events';
@@ -136,6 +136,32 @@ else describe('a PostgreSQL that stops answering', () => {
     expect(logs.events('database.recovered')).toEqual([expect.objectContaining({ downMs: expect.any(Number) })]);
   }, 60_000);
 
+  it('a statement waiting on a lock is cancelled by the server when the client stops waiting: no backend goes on waiting for nobody', async () => {
+    const holder = createDatabase({ kind: 'postgres', url: postgres.url });
+    try {
+      await holder.transaction(async (trx) => {
+        await trx.raw('lock table clients in access exclusive mode');
+        const refused = await request(app.callback()).get('/oauth/authorize').query({ response_type: 'code', client_id: 'spa-locked', redirect_uri: 'https://app.example/cb', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' });
+        expect(refused.status).toBe(503);
+        const waiting = await trx.raw<{ rows: Array<{ count: string }> }>("select count(*) from pg_stat_activity where wait_event_type = 'Lock' and pid <> pg_backend_pid()");
+        expect(Number(waiting.rows[0]!.count)).toBe(0);
+      });
+    } finally {
+      await holder.destroy();
+    }
+  }, 30_000);
+
+  it('a write refused as read-only (a standby after a failover) is an outage, not a bug', async () => {
+    const refused = await deps.db
+      .transaction(async (trx) => {
+        await trx.raw('set transaction read only');
+        await trx('roles').insert({ name: 'never-written' });
+      })
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: '25006' });
+    expect(isDatabaseOutage(refused)).toBe(true);
+  });
+
   it('a hang in the middle of a transaction fails as an outage: the rollback on the dropped connection does not hide it', async () => {
     let error: unknown;
     try {
@@ -155,13 +181,16 @@ else describe('a PostgreSQL that stops answering', () => {
 
   it('does not bound migrations (knex runs each in a transaction): a schema change may take longer than a request may wait', async () => {
     const db = createDatabase({ kind: 'postgres', url: `postgres://postgres@127.0.0.1:${proxy.port}/postgres`, queryTimeoutMs: 1000 });
-    const slow = { name: '9999-slow', up: (knex: Knex) => knex.raw('select pg_sleep(1.5)'), down: async () => undefined };
-    const source: Knex.MigrationSource<typeof slow> = { getMigrations: async () => [slow], getMigrationName: (migration) => migration.name, getMigration: async (migration) => migration };
+    const slow = { name: '9999-slow', up: async (knex: Knex) => void (await knex.raw('select pg_sleep(2)')), down: async () => undefined };
     try {
-      await expect(db.raw('select pg_sleep(1.5)')).rejects.toMatchObject({ code: 'ETIMEDOUT' });
-      await expect(withoutQueryTimeout(db, () => db.migrate.latest({ migrationSource: source, tableName: 'slow_migrations' }))).resolves.toEqual([expect.any(Number), ['9999-slow']]);
+      // The server's statement_timeout ends a slow statement (57014), an outage to the handler.
+      const refused = await db.raw('select pg_sleep(2)').catch((error: unknown) => error);
+      expect(refused).toMatchObject({ code: '57014' });
+      expect(isDatabaseOutage(refused)).toBe(true);
+      // A migration as the service runs one (its statement_timeout lifted, no client bound).
+      await expect(withoutQueryTimeout(db, () => db.migrate.latest({ migrationSource: migrationSource([slow]), tableName: 'slow_migrations' }))).resolves.toEqual([expect.any(Number), ['9999-slow']]);
       // And bounded again after it.
-      await expect(db.raw('select pg_sleep(1.5)')).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+      await expect(db.raw('select pg_sleep(2)')).rejects.toMatchObject({ code: '57014' });
     } finally {
       await db.destroy();
     }
