@@ -46,11 +46,17 @@ if (!commandExists('redis-server')) {
 
     const markers = async (): Promise<Array<string | null>> => admin.mget(allTags().map((tag) => keys.generation(tag)));
 
+    /** The generation starts the markers name (the random part after the dot aside). */
+    const starts = async (): Promise<Set<number>> => new Set((await markers()).map((value) => Generations.startOfMarker(value!)));
+
     it('two instances starting together on an empty Redis report no loss, and every marker starts at 0', async () => {
       for (let round = 0; round < 5; round++) {
         const { losses } = await startTogether(2);
         expect(losses).toEqual([]);
-        expect(new Set(await markers())).toEqual(new Set(['0']));
+        const values = await markers();
+        expect(values.every((value) => /^0\.\d{12}$/.test(value ?? ''))).toBe(true);
+        // One instance's setup, in one MULTI: one value everywhere.
+        expect(new Set(values).size).toBe(1);
         await admin.flushall();
       }
     });
@@ -65,7 +71,30 @@ if (!commandExists('redis-server')) {
       const { losses } = await startTogether(2);
       await writer;
       expect(losses).toEqual([]);
-      expect(new Set(await markers())).toEqual(new Set(['0']));
+      expect(await starts()).toEqual(new Set([0]));
+    });
+
+    it('is a loss when another process reached the empty Redis first and set the markers up again: revoked tokens must not come back', async () => {
+      const { losses, instances } = await startTogether(1);
+      const [tag] = allTags();
+      const knew = await admin.get(keys.generation(tag!));
+      // Redis restarts empty; a new instance (or a CLI run) connects before this one reconnects.
+      await admin.flushall();
+      const newcomer = await startTogether(1);
+      expect(newcomer.losses).toEqual([]);
+      const rewritten = await admin.get(keys.generation(tag!));
+      expect(Generations.startOfMarker(rewritten!)).toBe(0);
+      expect(rewritten).not.toBe(knew);
+      // The hot path reads a marker this instance never saw: the check runs before the answer.
+      const start = await instances[0]!.startFrom(tag!, rewritten);
+      expect(start).toBeGreaterThan(0);
+      expect(losses).toEqual([{ lostTags: allTags().length, revokedBeforeMs: start }]);
+      expect(await starts()).toEqual(new Set([start]));
+      // The newcomer adopts the generation begun over its setup: no second loss, no new start.
+      await newcomer.instances[0]!.verify();
+      expect(newcomer.losses).toEqual([]);
+      expect(await newcomer.instances[0]!.startFrom(tag!, await admin.get(keys.generation(tag!)))).toBe(start);
+      expect(await starts()).toEqual(new Set([start]));
     });
 
     it('is still a loss when markers go missing after this instance saw them, or beside a generation started later', async () => {

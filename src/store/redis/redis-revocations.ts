@@ -78,7 +78,7 @@ export class RedisRevocations implements RevocationStore {
     const [read, apartState] = await Promise.all([replies(pipeline), familyApart ? this.redis.hget(keys.family(familyId), 'state') : undefined]);
     const [generation, blacklist, userEpoch, clientEpoch, ...rest] = read;
     // Missing: the marker (and so perhaps revocations) is gone, or this is the first read ever.
-    const lostBefore = Generations.parse(generation) ?? (await this.generations.startOf(userTag(userId)));
+    const lostBefore = await this.generations.startFrom(userTag(userId), generation);
     const familyState = familyId === undefined ? undefined : familyApart ? apartState : rest.shift();
     const [legacyBlacklist, legacyUserEpoch, legacyClientEpoch] = rest;
     const until = (reply: unknown) => Number(reply ?? 0);
