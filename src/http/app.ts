@@ -48,7 +48,7 @@ export function createApp(deps: Deps, hot: HotPaths = createHotPaths(deps), opti
   app.use(securityHeaders());
   // Introspection, forward-auth and the probes: their routes behind only what they need (hot-routes.ts).
   app.use(hotRoutes(routers, [errors, bodies]));
-  app.use(cors(hot.origins));
+  app.use(cors(hot.origins, hot.health.database));
   app.use(errors);
   app.use(pageErrors(deps.config, hot.health.database));
   app.use(abortSignal());

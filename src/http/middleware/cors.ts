@@ -1,6 +1,8 @@
 import koaCors from '@koa/cors';
 import type { Middleware } from 'koa';
+import { isDatabaseOutage } from '../../db/outage';
 import type { OriginCache } from '../../oauth/origin-cache';
+import type { OutageLog } from '../../store/outage-log';
 import type { AppState } from '../context';
 
 // What a browser app calls: the token and revocation endpoints, discovery, the JWKS, the
@@ -14,7 +16,7 @@ const CORS_PATH = /^\/(oauth\/(token|revoke)$|\.well-known\/|openapi\.json$|user
  * the token endpoint, so credentials are allowed there and nowhere else. A request from
  * any other origin gets no CORS headers, which the browser enforces.
  */
-export function cors(origins: OriginCache): Middleware<AppState> {
+export function cors(origins: OriginCache, database?: OutageLog): Middleware<AppState> {
   return koaCors({
     origin: async (ctx) => {
       const origin = ctx.get('Origin');
@@ -22,8 +24,13 @@ export function cors(origins: OriginCache): Middleware<AppState> {
       try {
         return (await origins.allows(origin)) ? origin : '';
       } catch (error) {
-        // Without the list, no origin is allowed; the request itself still gets its answer.
-        (ctx.state as AppState).log.error({ event: 'cors.origins_unavailable', err: error }, 'could not read allowed origins');
+        // Without the list, no origin is allowed; the request itself still gets its answer. A
+        // database outage is logged once, as every request's is (errors.ts): anyone can add an
+        // Origin header, so a line with a stack per request was theirs to multiply.
+        if (isDatabaseOutage(error)) {
+          database?.down(error.message);
+          (ctx.state as AppState).log.debug({ event: 'cors.origins_unavailable', reason: error.message }, 'could not read allowed origins: no CORS headers');
+        } else (ctx.state as AppState).log.error({ event: 'cors.origins_unavailable', err: error }, 'could not read allowed origins');
         return '';
       }
     },
