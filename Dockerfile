@@ -31,17 +31,16 @@ COPY migrations ./migrations
 COPY examples/resource-service ./examples/resource-service
 RUN npm run build
 
-# The runtime dependencies only. None has an install script today (the service's argon2,
-# @node-rs/argon2, ships its binary as a per-platform optional package): one that ever needs a
-# compiler fails this step, rather than a broken module failing at run time.
+# The runtime dependencies only, with no install script run: none is needed (the service's
+# argon2, @node-rs/argon2, ships its binary as a per-platform optional package), and the one a
+# runtime dependency does carry (@scarf/scarf, under swagger-ui-dist) would report installs to
+# a third party from the build. The verifier workspace is linked; the build stage built it (its
+# dist/ is copied below).
 FROM ${NODE_IMAGE} AS runtime-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# The install links the verifier workspace and runs its prepare script, which finds no sources
-# here and builds nothing (the build stage built it; its dist/ is copied below).
 COPY packages/verifier/package.json ./packages/verifier/
-COPY packages/verifier/scripts ./packages/verifier/scripts
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 FROM ${NODE_IMAGE}
 # The service's own user, uid and gid 10001 (not the base image's "node", uid 1000, which other
