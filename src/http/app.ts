@@ -11,7 +11,7 @@ import { pageErrors } from './html/respond';
 import { errorHandler } from './middleware/errors';
 import { requestId } from './middleware/request-id';
 import { requestLog } from './middleware/request-log';
-import { securityHeaders } from './middleware/security-headers';
+import { apiSecurityHeaders, securityHeaders } from './middleware/security-headers';
 import { accountRoutes } from './routes/account';
 import { adminClientRoutes } from './routes/admin-clients';
 import { adminUserRoutes } from './routes/admin-users';
@@ -45,9 +45,9 @@ export function createApp(deps: Deps, hot: HotPaths = createHotPaths(deps), opti
   app.use(requestId(deps.log));
   app.use(clientAddress(deps.config.trustProxy));
   app.use(requestLog(deps.config.accessLog));
-  app.use(securityHeaders());
   // Introspection, forward-auth and the probes: their routes behind only what they need (hot-routes.ts).
-  app.use(hotRoutes(routers, [errors, bodies]));
+  app.use(hotRoutes(routers, [apiSecurityHeaders(), errors, bodies]));
+  app.use(securityHeaders());
   app.use(cors(hot.origins, hot.health.database));
   app.use(errors);
   app.use(pageErrors(deps.config, hot.health.database));

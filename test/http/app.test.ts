@@ -104,6 +104,19 @@ describe('HTTP foundation', () => {
     expect(res.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none';base-uri 'none';form-action 'none'");
   });
 
+  it('sends the API set on the verification endpoints and probes: framing, scripts, sniffing and plain HTTP still refused', async () => {
+    const res = await request(app.callback()).get('/healthz');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none';base-uri 'none';form-action 'none'");
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['strict-transport-security']).toMatch(/^max-age=\d+/);
+    expect(res.headers['x-request-id']).toEqual(expect.any(String));
+    // Browser-isolation headers for pages are not on these answers.
+    for (const name of ['cross-origin-opener-policy', 'cross-origin-resource-policy', 'origin-agent-cluster', 'referrer-policy', 'x-dns-prefetch-control', 'x-download-options', 'x-permitted-cross-domain-policies', 'x-xss-protection']) expect(res.headers[name]).toBeUndefined();
+    // A method the route does not take goes the general way: the full set.
+    expect((await request(app.callback()).delete('/healthz')).headers['referrer-policy']).toBe('no-referrer');
+  });
+
   it('sends exactly the headers helmet itself sets with these options (replayed, not recomputed per request)', async () => {
     const { default: koaHelmetFree } = await import('helmet');
     const recorded = new Map<string, string>();
@@ -115,7 +128,7 @@ describe('HTTP foundation', () => {
       frameguard: { action: 'deny' },
     })({} as never, recorder as never, () => undefined);
     expect(recorded.size).toBeGreaterThan(8);
-    const res = await request(app.callback()).get('/healthz');
+    const res = await request(app.callback()).get('/.well-known/jwks.json');
     for (const [name, value] of recorded) expect([name, res.headers[name]]).toEqual([name, value]);
   });
 
