@@ -74,6 +74,20 @@ export async function handleTokenRequest(
   // Checked before any token is touched or issued.
   const problem = cookieModeProblem(client, request.browser);
   if (problem !== undefined) throw new OAuthError('invalid_request', problem);
-  const response = await grant.handle({ client, secretId, params: request.params, ip: request.ip, requestId: request.requestId, userAgent: request.userAgent, signal: request.signal }, deps);
+  const response = await grant.handle(
+    {
+      client,
+      secretId,
+      params: request.params,
+      ip: request.ip,
+      requestId: request.requestId,
+      userAgent: request.userAgent,
+      // Read only by the grants that wait for a password hash: made on first read (abort-signal.ts).
+      get signal() {
+        return request.signal;
+      },
+    },
+    deps,
+  );
   return { response, client, refreshTokenLifetimeSec: familyPolicy(deps.config, client).absoluteTtlMs / 1000, secretId };
 }

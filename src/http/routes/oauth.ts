@@ -92,7 +92,10 @@ export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
         ip: ctx.ip,
         requestId: ctx.state.requestId,
         userAgent: ctx.get('user-agent').slice(0, MAX_USER_AGENT) || undefined,
-        signal: ctx.state.signal,
+        // The AbortSignal is made when first read: only the password grant waits on one.
+        get signal() {
+          return ctx.state.signal;
+        },
         browser,
       });
     } catch (error) {
