@@ -43,7 +43,7 @@ else describe('a PostgreSQL that stops answering', () => {
   beforeAll(async () => {
     postgres = await startPostgres();
     proxy = await startFreezableProxy(postgres.port);
-    const config = testConfig({ LOG_LEVEL: 'debug', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' });
+    const config = testConfig({ LOG_LEVEL: 'debug', CLIENT_CACHE_TTL: '1s', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' });
     const log = createLogger('debug', logs);
     const db = createDatabase({ kind: 'postgres', url: `postgres://postgres@127.0.0.1:${proxy.port}/postgres`, connectTimeoutMs: 1000, queryTimeoutMs: 1000 }, log);
     await migrateLatest(db);
@@ -94,6 +94,9 @@ else describe('a PostgreSQL that stops answering', () => {
     expect(before.status).toBe(200);
     const access = (await post('/oauth/token', basic('service', SERVICE_SECRET), { grant_type: 'client_credentials' })).body.access_token as string;
     expect((await post('/oauth/introspect', basic('rs', RS_SECRET), { token: access })).body.active).toBe(true);
+    const discovery = () => request(app.callback()).get('/.well-known/oauth-authorization-server');
+    const scopesBefore = (await discovery()).body.scopes_supported as string[];
+    expect(scopesBefore).toContain('items:read');
 
     proxy.freeze();
     try {
@@ -118,6 +121,11 @@ else describe('a PostgreSQL that stops answering', () => {
       const introspected = await post('/oauth/introspect', basic('rs', RS_SECRET), { token: access });
       expect(introspected.status).toBe(200);
       expect(introspected.body.active).toBe(true);
+
+      // The discovery document is static but for its scopes: the last list serves.
+      const during = await discovery();
+      expect(during.status).toBe(200);
+      expect(during.body.scopes_supported).toEqual(scopesBefore);
 
       // Anyone can add an Origin header: the origins' read failing is not a line per request.
       for (let i = 0; i < 3; i += 1) expect((await request(app.callback()).get('/.well-known/jwks.json').set('Origin', `https://o${i}.example`)).status).toBe(200);

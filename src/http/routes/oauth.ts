@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import { ScopesSupported } from '../../oauth/scopes-supported';
 import { newRouter } from './router';
 import type { Deps } from '../../deps';
 import { authorizationServerMetadata } from '../../oauth/metadata';
@@ -24,13 +25,6 @@ function formParams(ctx: AppContext): OAuthParams {
   return ctx.state.form;
 }
 
-async function scopesSupported(deps: Deps): Promise<string[]> {
-  const result = await deps.db.raw<{ rows: Array<{ scope: string }> }>(
-    'select scope from role_scopes union select unnest(scopes) from clients order by 1',
-  );
-  return result.rows.map((row) => row.scope);
-}
-
 /** The header every token request of a cookie-mode client carries (a cross-site form cannot send a custom header). */
 export const REFRESH_COOKIE_HEADER = 'x-portcullis-refresh';
 
@@ -52,6 +46,8 @@ function withRefreshCookie(ctx: AppContext): { params: OAuthParams; browser: Bro
 export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
   const router = newRouter();
   const hotDeps = { ...deps, ...hot };
+  // Read as often as the clients are (CLIENT_CACHE_TTL), at least a second apart.
+  const scopes = new ScopesSupported(deps.db, Math.max(1000, deps.config.clientCacheTtlSec * 1000));
 
   const oauthError = (description: string) => ({ description, schema: oauthErrorSchema });
   const unavailable = { ...oauthError('temporarily_unavailable: the token store cannot be reached, or too many logins wait for hashing'), headers: { 'Retry-After': 'seconds' } };
@@ -226,7 +222,7 @@ export function oauthRoutes(deps: Deps, hot: HotPaths): Router<AppState> {
     examples: [{ summary: 'the metadata' }],
   }, async (ctx) => {
     ctx.set('Cache-Control', 'public, max-age=300');
-    ctx.body = authorizationServerMetadata(deps.config, await scopesSupported(deps));
+    ctx.body = authorizationServerMetadata(deps.config, await scopes.get());
   });
 
   return router;
