@@ -178,6 +178,8 @@ export class ClientAuthThrottle {
   private readonly refusedUntil = new LRUCache<string, number>({ max: 10_000 });
   // Ids that named a client when they failed: only these are logged as typed when refused.
   private readonly knownIds = new KnownNames((id) => id);
+  // Pairs that failed here and have not succeeded since: only their success costs a store call.
+  private readonly failedPairs = new LRUCache<string, true>({ max: 10_000 });
 
   constructor(private readonly deps: ThrottleDeps) {}
 
@@ -198,12 +200,30 @@ export class ClientAuthThrottle {
     }
   }
 
+  /**
+   * A right secret forgives the pair's failures and its lock (README: a success resets the
+   * count), as a right password does: a pod that tried an old secret must not get its healthy
+   * neighbours behind the same address refused. Only for a pair that failed on this instance,
+   * so a successful introspection makes no store call; a pair that failed only elsewhere keeps
+   * its count until its window passes.
+   */
+  async succeeded(clientId: string, address: string | undefined): Promise<void> {
+    if (this.failedPairs.size === 0 || !enabled(this.deps.config.throttle)) return;
+    const keys = keysOf('client_auth', { name: clientId, address });
+    const pair = pairKey(keys);
+    if (!this.failedPairs.has(pair)) return;
+    this.failedPairs.delete(pair);
+    this.refusedUntil.delete(pair);
+    await this.deps.throttle.settle(keys, 'succeeded', this.deps.config.throttle, this.deps.clock.now());
+  }
+
   async failed(clientId: string, address: string | undefined, known: boolean, requestId?: string): Promise<void> {
     const settings = this.deps.config.throttle;
     const context = { name: clientId, address, known, requestId };
     if (known) this.knownIds.note(clientId);
     if (!enabled(settings)) return unthrottled(this.deps, 'client_auth', context).failed(known);
     const keys = keysOf('client_auth', context);
+    this.failedPairs.set(pairKey(keys), true);
     const now = this.deps.clock.now();
     const verdict = await this.deps.throttle.attempt(keys, settings, now);
     if (!verdict.allowed) {

@@ -28,6 +28,8 @@ export interface ClientAuthGuard {
   check(clientId: string, address: string | undefined, requestId?: string): void;
   /** Records a failure; `known`: the id names a client (an unknown one may be a secret typed in the wrong field, and is never logged as typed). */
   failed(clientId: string, address: string | undefined, known: boolean, requestId?: string): Promise<void>;
+  /** A success: forgives the pair's failures (README: a success resets the count). No I/O unless the pair failed here. */
+  succeeded?(clientId: string, address: string | undefined): Promise<void>;
 }
 
 export interface ClientAuthThrottling {
@@ -140,6 +142,7 @@ export async function authenticateClient(clients: ClientSource, authorization: s
     const freshId = fresh?.type === 'confidential' ? matchClientSecret(secret, fresh, now) : undefined;
     known ||= fresh !== undefined;
     if (!fresh || freshId === undefined) return failure();
+    await throttling?.guard.succeeded?.(credentials.id, throttling.address);
     uses?.record(freshId);
     return { client: fresh, method: credentials.method, secretId: freshId };
   };
@@ -162,6 +165,7 @@ export async function authenticateClient(clients: ClientSource, authorization: s
   const secretId = recalledSecret(client, digest, now) ?? matchClientSecret(credentials.secret, client, now);
   if (secretId !== undefined) {
     rememberSecret(client, digest, secretId);
+    await throttling?.guard.succeeded?.(credentials.id, throttling.address);
     uses?.record(secretId);
     return { client, method: credentials.method, secretId };
   }

@@ -187,6 +187,16 @@ describe('throttling of failed client authentication', () => {
     expect(introspect.status).toBe(429);
   });
 
+  it('a right secret resets the pair\'s count, as a right password does: failures before it do not add up to a lock', async () => {
+    const token = (secret: string) => send(t.port, '/oauth/token', { grant_type: 'client_credentials' }, { from: '127.0.0.8', headers: { authorization: basic('service', secret) } });
+    for (let i = 0; i < 6; i += 1) expect((await token('wrong-secret')).status).toBe(401);
+    expect((await token(SERVICE_SECRET)).status).toBe(200);
+    // Six more failures: under the threshold of 10 again, so the right secret still works.
+    for (let i = 0; i < 6; i += 1) expect((await token('wrong-secret')).status).toBe(401);
+    expect(t.deps.logs.events('client_auth.failed').at(-1)).toMatchObject({ clientId: 'service', ip: '127.0.0.8', pairFailures: 6 });
+    expect((await token(SERVICE_SECRET)).status).toBe(200);
+  });
+
   it('logs an unknown client id (perhaps the secret typed into the id field) only as a keyed hash, and a known one as it is', async () => {
     const swapped = await send(t.port, '/oauth/token', { grant_type: 'client_credentials', client_id: SERVICE_SECRET, client_secret: 'service' }, { from: '127.0.0.20' });
     expect(swapped.status).toBe(401);
