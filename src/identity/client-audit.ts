@@ -1,25 +1,13 @@
+import type { NewClient } from './clients';
+
 // What the audit trail records of a client's settings (README "Audit trail"): every setting that
 // gives a client power (grant types, audiences, CORS origins, introspection, redirect URIs) and
 // the rest that shape its tokens, so a reader of the trail alone sees what a new or changed
 // client may do. Never a secret: secrets are not settings (they are recorded by id elsewhere).
 
-/** A client's settings as the admin API, the CLI and a clients file all hold them. */
-export interface AuditedSettings {
-  readonly name?: string | undefined;
-  readonly type: string;
-  readonly grantTypes: readonly string[];
-  readonly scopes: readonly string[];
-  readonly defaultScopes: readonly string[];
-  readonly audiences: readonly string[];
-  readonly corsOrigins: readonly string[];
-  readonly canIntrospect: boolean;
-  readonly redirectUris: readonly string[];
-  readonly postLogoutRedirectUris: readonly string[];
-  readonly requireConsent: boolean;
-  readonly refreshTokenTtlSec: number | null;
-  readonly refreshIdleTtlSec: number | null;
-  readonly refreshTokenInCookie: boolean;
-}
+/** A client's settings as the admin API, the CLI and a clients file all hold them: a new
+ *  client's fields (clients.ts NewClient), all given, without its id and secret. */
+export type AuditedSettings = Required<Omit<NewClient, 'id' | 'secret' | 'name'>> & { readonly name?: string | undefined };
 
 /** A created client's settings for its `client_created` (or `clients_applied`) audit line. */
 export function clientSettingsForAudit(client: AuditedSettings): Record<string, unknown> {

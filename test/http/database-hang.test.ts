@@ -3,25 +3,17 @@ import { createApp } from '../../src/http/app';
 import { createHotPaths } from '../../src/http/hot-paths';
 import { createDatabase } from '../../src/db/database';
 import type { Knex } from 'knex';
-import { migrateLatest, migrationSource } from '../../src/db/migrate';
+import { migrationSource } from '../../src/db/migrate';
 import { isDatabaseOutage } from '../../src/db/outage';
 import { withoutQueryTimeout } from '../../src/db/pg-client';
-import { createEvents } from '../../src/events/create-events';
-import { createClient } from '../../src/identity/clients';
-import { Passwords } from '../../src/identity/passwords';
-import { registerUser } from '../../src/identity/user-lifecycle';
 import { createLogger } from '../../src/logging/logger';
 import { instrument, type Instrumented } from '../../src/metrics/instrument';
-import { memoryTokenStores } from '../../src/store/memory/memory-store';
-import { MemoryThrottleStore } from '../../src/store/memory/memory-throttle';
-import { generateJwk } from '../../src/tokens/generate';
-import { Keyring, parseKeySet } from '../../src/tokens/keyring';
 import type { Deps } from '../../src/deps';
 import { postgresAvailable, startPostgres, type Backend } from '../support/backends';
-import { FakeClock } from '../support/clock';
 import { missingBackend, testConfig } from '../support/env';
 import { startFreezableProxy, type FreezableProxy } from '../support/freezable-proxy';
 import { LogCapture } from '../support/logs';
+import { outageDeps } from '../support/outage-deps';
 import { basic, RS_SECRET, SERVICE_SECRET } from '../support/oauth-fixture';
 
 // A PostgreSQL that hangs instead of going away (a frozen server, a network that drops packets):
@@ -46,24 +38,7 @@ else describe('a PostgreSQL that stops answering', () => {
     const config = testConfig({ LOG_LEVEL: 'debug', CLIENT_CACHE_TTL: '1s', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' });
     const log = createLogger('debug', logs);
     const db = createDatabase({ kind: 'postgres', url: `postgres://postgres@127.0.0.1:${proxy.port}/postgres`, connectTimeoutMs: 1000, queryTimeoutMs: 1000 }, log);
-    await migrateLatest(db);
-    deps = {
-      config,
-      db,
-      dbKind: 'postgres',
-      ...memoryTokenStores(),
-      throttle: new MemoryThrottleStore(),
-      passwords: new Passwords(config.argon2),
-      keyring: new Keyring(parseKeySet(JSON.stringify({ keys: [generateJwk('ES256', 'test-key', 'active')] }))),
-      log,
-      events: createEvents(log),
-      clock: new FakeClock(),
-    };
-    const now = new Date(deps.clock.now());
-    await registerUser(deps, { username: 'alice', password: 'alice-password', scopes: ['items:read'] });
-    await createClient(db, { id: 'spa', type: 'public', grantTypes: ['password', 'refresh_token'], scopes: ['items:read'] }, now);
-    await createClient(db, { id: 'rs', type: 'confidential', secret: RS_SECRET, grantTypes: ['client_credentials'], scopes: ['items:read'], canIntrospect: true }, now);
-    await createClient(db, { id: 'service', type: 'confidential', secret: SERVICE_SECRET, grantTypes: ['client_credentials'], scopes: ['items:read'] }, now);
+    deps = await outageDeps(db, config, log);
     const hot = createHotPaths(deps);
     instrumented = instrument(deps, hot.health);
     app = createApp(deps, hot, { metrics: instrumented.http });

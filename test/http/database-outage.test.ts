@@ -1,21 +1,13 @@
 import request from 'supertest';
 import { createApp } from '../../src/http/app';
 import { createDatabase } from '../../src/db/database';
-import { migrateLatest } from '../../src/db/migrate';
-import { createEvents } from '../../src/events/create-events';
-import { createClient } from '../../src/identity/clients';
-import { Passwords } from '../../src/identity/passwords';
-import { registerUser } from '../../src/identity/user-lifecycle';
 import { createLogger } from '../../src/logging/logger';
-import { memoryTokenStores } from '../../src/store/memory/memory-store';
-import { MemoryThrottleStore } from '../../src/store/memory/memory-throttle';
-import { generateJwk } from '../../src/tokens/generate';
-import { Keyring, parseKeySet } from '../../src/tokens/keyring';
 import type { Deps } from '../../src/deps';
 import { postgresAvailable, startPostgres, type Backend } from '../support/backends';
 import { FakeClock } from '../support/clock';
 import { missingBackend, testConfig } from '../support/env';
 import { LogCapture } from '../support/logs';
+import { outageDeps } from '../support/outage-deps';
 import { basic, RS_SECRET, SERVICE_SECRET } from '../support/oauth-fixture';
 
 // A PostgreSQL of our own, because these tests stop it. What the README's readiness table
@@ -36,24 +28,7 @@ else describe('a PostgreSQL outage after start', () => {
     const config = testConfig({ LOG_LEVEL: 'debug', CLIENT_CACHE_TTL: '1s', REFRESH_SUBJECT_MAX_AGE: '1m', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' });
     const log = createLogger('debug', logs);
     const db = createDatabase({ kind: 'postgres', url: postgres.url }, log);
-    await migrateLatest(db);
-    deps = {
-      config,
-      db,
-      dbKind: 'postgres',
-      ...memoryTokenStores(),
-      throttle: new MemoryThrottleStore(),
-      passwords: new Passwords(config.argon2),
-      keyring: new Keyring(parseKeySet(JSON.stringify({ keys: [generateJwk('ES256', 'test-key', 'active')] }))),
-      log,
-      events: createEvents(log),
-      clock: new FakeClock(),
-    };
-    const now = new Date(deps.clock.now());
-    await registerUser(deps, { username: 'alice', password: 'alice-password', scopes: ['items:read'] });
-    await createClient(db, { id: 'spa', type: 'public', grantTypes: ['password', 'refresh_token'], scopes: ['items:read'] }, now);
-    await createClient(db, { id: 'rs', type: 'confidential', secret: RS_SECRET, grantTypes: ['client_credentials'], scopes: ['items:read'], canIntrospect: true }, now);
-    await createClient(db, { id: 'service', type: 'confidential', secret: SERVICE_SECRET, grantTypes: ['client_credentials'], scopes: ['items:read'] }, now);
+    deps = await outageDeps(db, config, log);
     app = createApp(deps);
   }, 60_000);
 
