@@ -6,9 +6,8 @@ import { workerCount } from './cluster/worker-count';
 import { systemClock, type Clock } from './clock';
 import { loadConfig, type Config } from './config/config';
 import { createDatabase, databaseTarget } from './db/database';
-import { AuditFileUnavailable } from './events/audit-file';
 import { createEvents } from './events/create-events';
-import { DatabaseUnavailable, openDatabase } from './db/startup';
+import { openDatabase } from './db/startup';
 import type { Deps } from './deps';
 import { seedDemoData } from './identity/demo-data';
 import { findStoredProblems } from './identity/stored-check';
@@ -25,6 +24,7 @@ import { startClientsFile, type ClientsWatch } from './clients-as-code/watch';
 import { Keyring } from './tokens/keyring';
 import { instrument } from './metrics/instrument';
 import { startMetricsServer } from './metrics/server';
+import { StartRefusal } from './start-refusal';
 
 export interface BuildOptions {
   readonly clock?: Clock;
@@ -72,12 +72,8 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
 
 /** A database or an audit file the service cannot use stops the start with one log line saying why. */
 function refused(log: Logger, error: unknown): unknown {
-  if (error instanceof DatabaseUnavailable) {
+  if (error instanceof StartRefusal) {
     log.fatal({ event: error.event, ...error.details }, error.message);
-    error.logged = true;
-  }
-  if (error instanceof AuditFileUnavailable) {
-    log.fatal({ event: 'audit.file_unavailable', file: error.path, reason: error.reason }, error.message);
     error.logged = true;
   }
   return error;

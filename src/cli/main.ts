@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config';
-import { DatabaseUnavailable } from '../db/startup';
-import { AuditFileUnavailable } from '../events/audit-file';
+import { StartRefusal } from '../start-refusal';
 import { clientCommand } from './client';
 import { clientsCommand } from './clients';
 import { CliError, cliErrorOf } from './context';
@@ -52,7 +51,7 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   // --help and --version end here too, successfully.
   if (error instanceof CommanderError && error.exitCode === 0) process.exit(0);
   // The service logged why it did not start (main.ts); the text mode's commander errors are printed.
-  const printed = ((error instanceof DatabaseUnavailable || error instanceof AuditFileUnavailable) && error.logged) || (error instanceof CommanderError && !json);
+  const printed = (error instanceof StartRefusal && error.logged) || (error instanceof CommanderError && !json);
   if (!printed) {
     const { code, message, text, problems } = describe(error);
     process.stderr.write(json ? `${JSON.stringify({ error: code, error_description: message, ...(problems ? { problems } : {}) })}\n` : `${text}\n`);

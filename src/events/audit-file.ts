@@ -3,6 +3,7 @@ import { redactSecrets, type Logger } from '../logging/logger';
 import { isAudited } from './audit-record';
 import type { EventHub } from './hub';
 import { eventRecord } from './log-subscriber';
+import { StartRefusal } from '../start-refusal';
 
 /** How often the path is compared with the open file, to follow a log rotation. */
 export const AUDIT_REOPEN_CHECK_MS = 1000;
@@ -51,15 +52,12 @@ const AUDIT_FILE_HINTS: Readonly<Record<string, string>> = {
 
 /** The audit file cannot be opened at start: the service refuses to start, the CLI to run (a
  *  change with no record of it is worse than no change). */
-export class AuditFileUnavailable extends Error {
-  /** Set once the service has logged it: the CLI's entry then only exits. */
-  logged = false;
-
+export class AuditFileUnavailable extends StartRefusal {
   constructor(
     readonly path: string,
     readonly reason: string,
   ) {
-    super(`AUDIT_LOG_FILE ${path} cannot be opened for appending: ${reason}${AUDIT_FILE_HINTS[reason] ?? ''}`);
+    super('audit.file_unavailable', `AUDIT_LOG_FILE ${path} cannot be opened for appending: ${reason}${AUDIT_FILE_HINTS[reason] ?? ''}`, { file: path, reason });
     this.name = 'AuditFileUnavailable';
   }
 }
