@@ -53,8 +53,8 @@ export const ACQUIRE_FAILED = 'portcullis:acquire-failed';
  * pooled connection waited for the operating system's TCP timeout, and the error handler never
  * saw an outage. Past `timeoutMs` the query fails as an outage and its connection is destroyed,
  * so the pool opens a new one instead of queueing behind the lost query. pg's own query_timeout
- * is not used: it leaves the connection busy with the lost query. The bound is the client's
- * only: the server may go on with an abandoned statement until it next writes to the socket.
+ * is not used: it leaves the connection busy with the lost query. A live server ends the
+ * statement itself first (database.ts sets statement_timeout a little below this bound).
  */
 export function boundedPgClient(timeoutMs: number): typeof Client {
   const inheritedQuery = (PgDialect.prototype as unknown as { _query: QueryMethod })._query;

@@ -162,9 +162,10 @@ export async function authenticateClient(clients: ClientSource, authorization: s
   if (credentials.secret === undefined) return failure();
   // A secret this record matched before costs one SHA-256 (secret-memo.ts).
   const digest = secretDigest(credentials.secret);
-  const secretId = recalledSecret(client, digest, now) ?? matchClientSecret(credentials.secret, client, now);
+  const recalled = recalledSecret(client, digest, now);
+  const secretId = recalled ?? matchClientSecret(credentials.secret, client, now);
   if (secretId !== undefined) {
-    rememberSecret(client, digest, secretId);
+    if (recalled === undefined) rememberSecret(client, digest, secretId);
     await throttling?.guard.succeeded?.(credentials.id, throttling.address);
     uses?.record(secretId);
     return { client, method: credentials.method, secretId };
