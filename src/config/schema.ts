@@ -3,6 +3,13 @@ import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 import { parseDuration } from './duration';
 
+/** A value as a config problem quotes it: whole when short, else its start and its length (a
+ *  100 KB value was echoed whole, twice, into the one-line error). */
+function shown(raw: string | undefined): string {
+  const text = String(raw);
+  return text.length <= 40 ? `"${text}"` : `"${text.slice(0, 40)}…" (${text.length} characters)`;
+}
+
 // The single description of every environment variable the service reads. README's
 // configuration table mirrors this file; keep them in step. The settings that carry a secret
 // also accept NAME_FILE (config/secret-files.ts reads those files before this schema runs).
@@ -24,7 +31,7 @@ function duration(fallback: string, { min = 0, max = 10 * 365 * 86400 } = {}) {
     .transform((text, ctx) => {
       const seconds = parseDuration(text);
       if (seconds === undefined || seconds < min || seconds > max) {
-        ctx.addIssue({ code: 'custom', message: `must be a duration between ${min}s and ${max}s, like 900, 15m or 7d (got "${text}")` });
+        ctx.addIssue({ code: 'custom', message: `must be a duration between ${min}s and ${max}s, like 900, 15m or 7d (got ${shown(text)})` });
         return z.NEVER;
       }
       return seconds;
@@ -38,7 +45,7 @@ function integer(fallback: number, min: number, max: number) {
     .transform((text, ctx) => {
       const value = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
       if (!Number.isSafeInteger(value) || value < min || value > max) {
-        ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max} (got "${text}")` });
+        ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max} (got ${shown(text)})` });
         return z.NEVER;
       }
       return value;
@@ -54,7 +61,7 @@ function boolean() {
       const normalised = text.trim().toLowerCase();
       if (['true', '1', 'yes'].includes(normalised)) return true;
       if (['false', '0', 'no'].includes(normalised)) return false;
-      ctx.addIssue({ code: 'custom', message: `must be true or false (got "${text}")` });
+      ctx.addIssue({ code: 'custom', message: `must be true or false (got ${shown(text)})` });
       return z.NEVER;
     });
 }
@@ -84,7 +91,7 @@ function optionalPort() {
       if (text === undefined || text.trim() === '') return undefined;
       const value = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
       if (!Number.isSafeInteger(value) || value > 65535) {
-        ctx.addIssue({ code: 'custom', message: `must be a port from 0 to 65535, or unset (got "${text}")` });
+        ctx.addIssue({ code: 'custom', message: `must be a port from 0 to 65535, or unset (got ${shown(text)})` });
         return z.NEVER;
       }
       return value;
@@ -184,7 +191,7 @@ function trustProxy() {
       if (value === '' || hops === 0 || value.toLowerCase() === 'false') return Object.freeze({ kind: 'off' });
       if (hops !== undefined) {
         if (hops > MAX_PROXY_HOPS) {
-          ctx.addIssue({ code: 'custom', message: `a hop count must be from 1 to ${MAX_PROXY_HOPS} (got "${text}")` });
+          ctx.addIssue({ code: 'custom', message: `a hop count must be from 1 to ${MAX_PROXY_HOPS} (got ${shown(text)})` });
           return z.NEVER;
         }
         return Object.freeze({ kind: 'hops', hops });
@@ -198,7 +205,7 @@ function trustProxy() {
         .map((entry) => entry.trim())
         .filter((entry) => entry !== '');
       let valid = list.length > 0;
-      if (!valid) ctx.addIssue({ code: 'custom', message: `names no proxy (got "${text}")` });
+      if (!valid) ctx.addIssue({ code: 'custom', message: `names no proxy (got ${shown(text)})` });
       for (const entry of list) {
         try {
           // proxy-addr's own parser, so what passes here is exactly what the middleware compiles.
@@ -258,7 +265,7 @@ export const envSchema = z.object({
       if (text.trim() === 'auto') return 'auto' as const;
       const value = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
       if (!Number.isSafeInteger(value) || value < 1 || value > 64) {
-        ctx.addIssue({ code: 'custom', message: `must be auto or an integer from 1 to 64 (got "${text}")` });
+        ctx.addIssue({ code: 'custom', message: `must be auto or an integer from 1 to 64 (got ${shown(text)})` });
         return z.NEVER;
       }
       return value;

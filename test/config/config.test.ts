@@ -337,3 +337,20 @@ describe('settings refused after the outside review of issue 12/13 settings', ()
   });
 });
 
+
+describe('a config problem quotes a value', () => {
+  it('whole when short, else its start and its length: a 100 KB value is not echoed whole', () => {
+    const problems = (env: Record<string, string>): string => {
+      try {
+        loadConfig({ NODE_ENV: 'test', ...env });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error('expected the configuration to be refused');
+    };
+    expect(problems({ DATABASE_QUERY_TIMEOUT: '0' })).toContain('(got "0")');
+    const long = problems({ DATABASE_QUERY_TIMEOUT: '9'.repeat(100_000) });
+    expect(long).toContain(`(got "${'9'.repeat(40)}…" (100000 characters))`);
+    expect(long.length).toBeLessThan(1000);
+  });
+});
