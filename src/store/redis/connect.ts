@@ -28,6 +28,11 @@ export function connectRedis(settings: RedisSettings, { keyPrefix, connectTimeou
   const failFast: RedisOptions = {
     keyPrefix,
     lazyConnect: true,
+    // Single commands issued in one event-loop turn (by many requests at once) leave in one write
+    // and come back in one read: the hot paths' reads batch across requests (redis-revocations.ts).
+    // Not on a Cluster: ioredis routes an auto-pipeline by the first argument, which for EVAL is
+    // the script, not a key (redis/ioredis#2109).
+    enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: connectTimeoutMs,

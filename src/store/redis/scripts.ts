@@ -41,6 +41,8 @@ export const SCRIPTS = {
   revokeFamilyByToken: script<FamilyKeys, [secretHash: string, clientId: string, now: number, revokedRetentionMs: number], string>('revoke-family-by-token'),
   reauthenticateFamily: script<[family: string], [now: number], number>('reauthenticate-family'),
   setFamilySubject: script<[family: string], [now: number, roles: string, scopes: string, readAt: number], number>('set-family-subject'),
+  /** Reads only: the hot path's one command per token (redis-revocations.ts). */
+  revocationState: script<string[], [hasFamily: '0' | '1'], unknown[]>('revocation-state'),
   /** Seconds, not ms: the epochs' expiry is compared with JWT times. */
   moveEpoch: script<[epoch: string] | [epoch: string, previousReleaseEpoch: string], [epochMs: number, expiresAtSec: number, ttlSec: number], number>('move-epoch'),
   throttleAttempt: script<
