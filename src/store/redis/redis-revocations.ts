@@ -2,7 +2,6 @@ import { allTags } from '../user-tag';
 import type { RevocationState, RevocationStore } from '../revocations';
 import { keys, legacyKeys, userKeys } from './keys';
 import { Generations } from './generations';
-import { userTag } from '../user-tag';
 import type { RedisLayout } from './layout';
 import { replicated, type Durability } from './durability';
 import { isCluster } from './connect';
@@ -80,7 +79,7 @@ export class RedisRevocations implements RevocationStore {
     const [read, apartState] = await Promise.all([this.scripts.revocationState(stateKeys, family.length === 1 ? '1' : '0'), familyApart ? this.redis.hget(keys.family(familyId), 'state') : undefined]);
     const [generation, blacklist, userEpoch, clientEpoch, familyRead, legacyBlacklist, legacyUserEpoch, legacyClientEpoch] = read;
     // Missing: the marker (and so perhaps revocations) is gone, or this is the first read ever.
-    const lostBefore = await this.generations.startFrom(userTag(userId), generation);
+    const lostBefore = await this.generations.startFrom(user.tag, generation);
     const familyState = familyApart ? apartState : familyRead;
     const until = (reply: unknown) => Number(reply ?? 0);
     return {
