@@ -33,7 +33,7 @@ export interface DataLoss {
  * began after a loss: adopted as it is. (The previous release reads the number, random part and
  * all, as the same start: `Number('0.4028…')` is below 1 ms.)
  *
- * The hot path reads the marker in the same pipeline as the revocation keys (same slot), so it
+ * The hot path reads the marker in the same script as the revocation keys (same slot), so it
  * costs no round trip; a marker other than the one this instance saw (startFrom) runs the check
  * before the token is answered. This class also runs on every reconnect.
  */

@@ -1,7 +1,7 @@
 import { browserSessionTag, familyTag, userTag } from '../user-tag';
 
 // Key layout. Everything of one user is under the user's tag (store/user-tag.ts), `{u:XY}`, so
-// it shares one hash slot on Redis Cluster: introspection reads a token's state in one pipeline
+// it shares one hash slot on Redis Cluster: introspection reads a token's state in one script
 // to one node, and each script touches one slot. The client's keyPrefix goes in front of each
 // (it may not contain braces, so the tag stays the key's hash tag).
 //

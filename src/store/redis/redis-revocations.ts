@@ -15,7 +15,7 @@ function liveEpoch(reply: unknown, now: number): number {
 
 /**
  * Access-token blacklist and revocation epochs on Redis. Everything introspection reads about
- * one token is under its subject's tag, so the read is one pipeline to one node.
+ * one token is under its subject's tag, so the read is one script on one node.
  */
 export class RedisRevocations implements RevocationStore {
   private readonly scripts: Scripts;
