@@ -86,16 +86,18 @@ if (redisTopologies().length === 0) {
           const login = await post('/oauth/token', { grant_type: 'password', client_id: 'spa', username, password: PASSWORD });
           tokens.push(login.body.access_token as string);
         }
-        const now = Math.floor(Date.now() / 1000);
-        const check = (token: string) => {
-          const { jti, sid } = decodeJwt(token) as { jti: string; sid: string };
-          return probe.stores.revocations.revocationState(jti, id, now, sid, 'spa');
-        };
+        const now = Math.floor(deps.clock.now() / 1000);
+        const claims = (token: string) => decodeJwt(token) as { jti: string; sid: string; exp: number };
+        const check = (token: string) => probe.stores.revocations.revocationState(claims(token).jti, id, now, claims(token).sid, 'spa');
+        // One of them revoked, so that a reply handed to the wrong caller shows.
+        const revoked = 5;
+        await probe.stores.revocations.blacklistAccessToken(claims(tokens[revoked]!).jti, id, claims(tokens[revoked]!).exp, now);
         await check(tokens[0]!);
         // Eight checks begun in one event-loop turn, as eight requests read at once would be.
         const trip = await probe.measure(tokens.length, async () => {
           const states = await Promise.all(tokens.map(check));
-          for (const state of states) expect(state).toMatchObject({ blacklisted: false, familyRevoked: false, userRevokedBefore: 0 });
+          expect(states.map((state) => state.blacklisted)).toEqual(tokens.map((_, i) => i === revoked));
+          for (const state of states) expect(state).toMatchObject({ familyRevoked: false, userRevokedBefore: 0 });
         });
         expect(trip.commands).toHaveLength(tokens.length);
         expect(trip.commands.every((command) => command.startsWith(`evalsha ${STATE_SCRIPT} `))).toBe(true);

@@ -30,9 +30,15 @@ export function connectRedis(settings: RedisSettings, { keyPrefix, connectTimeou
     lazyConnect: true,
     // Single commands issued in one event-loop turn (by many requests at once) leave in one write
     // and come back in one read: the hot paths' reads batch across requests (redis-revocations.ts).
-    // Not on a Cluster: ioredis routes an auto-pipeline by the first argument, which for EVAL is
-    // the script, not a key (redis/ioredis#2109).
+    // Two consequences. A single command goes out on the next turn, while an explicit pipeline or
+    // MULTI goes at once: a caller must await a write before a pipeline that depends on it (all
+    // do). And one batch is in flight at a time, so a command may wait for the batch before it:
+    // WAIT (which holds its reply up to REDIS_WAIT_TIMEOUT_MS) and the readiness PING go alone,
+    // and against a hung node a request fails within two command timeouts rather than one.
+    // Not on a Cluster: ioredis routes a Cluster's auto-pipeline by the command's first argument,
+    // which for the stores' scripts is the key count, not a key (redis/ioredis#2109).
     enableAutoPipelining: true,
+    autoPipeliningIgnoredCommands: ['wait', 'ping'],
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: connectTimeoutMs,

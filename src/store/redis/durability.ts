@@ -27,7 +27,9 @@ export async function replies(pipeline: ChainableCommander): Promise<unknown[]> 
 
 /**
  * Runs the writes `build` queues in one pipeline, followed by WAIT when `durability` asks for
- * replicas (WAIT covers every earlier write of the connection); returns the writes' replies.
+ * replicas (WAIT covers every write the connection sent before it: the pipeline's own, and any
+ * the caller awaited first; a single command not yet awaited may still sit in the client's
+ * auto-pipeline, connect.ts); returns the writes' replies.
  */
 export async function replicated(redis: RedisClient, durability: Durability | undefined, write: string, build: (pipeline: ChainableCommander) => void): Promise<unknown[]> {
   const pipeline = redis.pipeline();

@@ -16,8 +16,8 @@ export function userKeys(userId: string) {
   const name = userTag(userId);
   const tag = slot(name);
   return {
-    /** The user's tag (user-tag.ts). */
-    tag: name,
+    /** The user's tag (user-tag.ts), as generations.ts names a slot's marker. */
+    userTag: name,
     /** Whether a family's keys share this slot (false for a family from before tags). */
     holdsFamily: (familyId: string) => familyTag(familyId) === name,
     /** A revoked access token of this subject. */

@@ -77,8 +77,9 @@ export class RedisRevocationFeed implements RevocationFeed {
 
   private startReading(): void {
     // Its own connection, with a command timeout longer than the block, and the same target,
-    // prefix and credentials as the shared one.
-    const timeouts = { commandTimeout: BLOCK_MS + 5000, lazyConnect: true };
+    // prefix and credentials as the shared one; one blocking command at a time, so nothing to
+    // auto-pipeline.
+    const timeouts = { commandTimeout: BLOCK_MS + 5000, lazyConnect: true, enableAutoPipelining: false };
     const reader = isCluster(this.redis) ? this.redis.duplicate(undefined, { redisOptions: { ...this.redis.options.redisOptions, ...timeouts } }) : this.redis.duplicate(timeouts);
     reader.on('error', () => undefined);
     this.reader = reader;

@@ -79,7 +79,7 @@ export class RedisRevocations implements RevocationStore {
     const [read, apartState] = await Promise.all([this.scripts.revocationState(stateKeys, family.length === 1 ? '1' : '0'), familyApart ? this.redis.hget(keys.family(familyId), 'state') : undefined]);
     const [generation, blacklist, userEpoch, clientEpoch, familyRead, legacyBlacklist, legacyUserEpoch, legacyClientEpoch] = read;
     // Missing: the marker (and so perhaps revocations) is gone, or this is the first read ever.
-    const lostBefore = await this.generations.startFrom(user.tag, generation);
+    const lostBefore = await this.generations.startFrom(user.userTag, generation);
     const familyState = familyApart ? apartState : familyRead;
     const until = (reply: unknown) => Number(reply ?? 0);
     return {
