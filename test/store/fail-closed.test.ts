@@ -8,6 +8,7 @@ import { StoreUnavailableError } from '../../src/store/unavailable';
 import { Redis } from 'ioredis';
 import { freePort, startRedis } from '../support/backends';
 import { rawRedis, testConfig, uniqueName } from '../support/env';
+import { until } from '../support/process';
 
 // The store boundary decides what an outage is, so nothing above it knows the backend's errors.
 
@@ -86,6 +87,27 @@ describe('redisOutage against real Redis', () => {
       expect(redisOutage(client)(error)).toBe(true);
     } finally {
       process.kill(pid, 'SIGCONT');
+      client.disconnect();
+      await server.destroy();
+    }
+  });
+
+  it('a command refused while the connection was down is an outage, also when the client is ready again by the time it is judged', async () => {
+    const server = await startRedis();
+    const client = createRedisClient({ url: server.url, keyPrefix: 'x:' });
+    const raw = new Redis(server.url);
+    try {
+      await client.connect();
+      await raw.client('KILL', 'ID', String(await client.client('ID')));
+      await until(() => client.status !== 'ready', 5000);
+      // Issued while reconnecting (no offline queue): refused without being sent.
+      const error: unknown = await client.get('k').catch((thrown: unknown) => thrown);
+      await until(() => client.status === 'ready', 5000);
+      // Outside round: the request's error handler judged it after the quick reconnect (a 500).
+      expect((error as Error).message).toMatch(/enableOfflineQueue/);
+      expect(redisOutage(client)(error)).toBe(true);
+    } finally {
+      raw.disconnect();
       client.disconnect();
       await server.destroy();
     }

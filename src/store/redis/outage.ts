@@ -11,6 +11,11 @@ const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLIC
 // ioredis rejects a command with this when the connection closed under it.
 const CONNECTION_CLOSED = 'Connection is closed.';
 
+// ioredis rejects a command with this when it was issued while the connection was down (no
+// offline queue). With auto-pipelining the rejection can come a turn later, once the client has
+// reconnected and is 'ready' again (outside round: a dropped connection answered 500).
+const NOT_WRITABLE = "Stream isn't writeable and enableOfflineQueue options is false";
+
 // ioredis rejects a command with this when the server did not answer within commandTimeout.
 const TIMED_OUT = 'Command timed out';
 
@@ -30,7 +35,7 @@ export function redisOutage(redis: { readonly status: string }): OutageTest {
     if (error.name === 'ReplyError') return TRANSIENT_REPLY.test(error.message);
     if (CLUSTER_GAVE_UP.test(error.message) || error.name === 'ClusterAllFailedError' || error.message === TIMED_OUT) return true;
     if (redis.status !== 'ready') return true;
-    if (error.name === 'MaxRetriesPerRequestError' || error.message === CONNECTION_CLOSED) return true;
+    if (error.name === 'MaxRetriesPerRequestError' || error.message === CONNECTION_CLOSED || error.message === NOT_WRITABLE) return true;
     const code = (error as NodeJS.ErrnoException).code;
     return code !== undefined && TRANSPORT_CODES.has(code);
   };
