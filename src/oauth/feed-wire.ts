@@ -14,6 +14,8 @@ function data(entry: RevocationEntry): Record<string, string | number> {
       return { sub: entry.sub, epoch: entry.epoch, until: entry.until };
     case 'client':
       return { client_id: entry.clientId, epoch: entry.epoch, until: entry.until };
+    case 'lost':
+      return { before: entry.before, until: entry.until };
   }
 }
 

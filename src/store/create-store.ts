@@ -56,28 +56,38 @@ export async function createStores(config: Config, log: Logger): Promise<Stores>
   });
   redis.on('ready', () => outages.up());
   redis.once('ready', () => void warnEvictionPolicy(redis, log).catch(() => undefined));
+  // Made below, before the first connection (whose check of the markers may find a loss).
+  let revocationFeed: RevocationFeed | undefined;
   const { storage, families, revocations, codes, browserSessions } = redisTokenStores(redis, {
     ...config.redisWait,
     onShortfall: (write, acknowledged) =>
       log.warn({ event: 'redis.unreplicated', write, acknowledged, wanted: config.redisWait.replicas, timeoutMs: config.redisWait.timeoutMs }, 'a token-state write was acknowledged by fewer replicas than REDIS_WAIT_REPLICAS within REDIS_WAIT_TIMEOUT_MS; a failover now could lose it'),
   }, {
-    onDataLost: (loss) =>
-      log.error({ event: 'redis.data_lost', lostTags: loss.lostTags, revokedBefore: new Date(loss.revokedBeforeMs).toISOString() }, 'redis lost its data (restarted empty or failed over to an empty replica): tokens issued before now count as revoked, their sessions are gone'),
+    onDataLost: (loss) => {
+      log.error({ event: 'redis.data_lost', lostTags: loss.lostTags, revokedBefore: new Date(loss.revokedBeforeMs).toISOString() }, 'redis lost its data (restarted empty or failed over to an empty replica): tokens issued before now count as revoked, their sessions are gone');
+      // The feed's stream went with the data: a verifier that replays it now would learn of no
+      // revocation from before the loss. This entry makes it refuse what the service refuses.
+      const until = Math.floor(loss.revokedBeforeMs / 1000) + config.accessTokenTtlSec;
+      revocationFeed?.publish({ type: 'lost', before: loss.revokedBeforeMs, until }).catch((error: unknown) => {
+        log.error({ event: 'revocation_feed.publish_failed', entry: 'lost', err: { message: (error as Error).message } }, 'could not tell the revocation feed about the data loss; verifiers in push mode that replay the feed now accept tokens from before it');
+      });
+    },
   });
+  // While Redis cannot answer, whatever needs it fails closed with 503 (http/middleware/errors.ts).
+  const isOutage = redisOutage(redis);
+  const feed = failClosed<RevocationFeed>(new RedisRevocationFeed(redis, config.accessTokenTtlSec), isOutage, outages);
+  revocationFeed = feed;
   try {
     await storage.connect();
   } catch (error) {
     // The client's error event usually came first, with the node's own reply: that reason stays.
     outages.down(`not reachable at start (retrying in the background): ${(error as Error).message}`);
   }
-  // While Redis cannot answer, whatever needs it fails closed with 503 (http/middleware/errors.ts).
-  const isOutage = redisOutage(redis);
-  const revocationFeed = failClosed<RevocationFeed>(new RedisRevocationFeed(redis, config.accessTokenTtlSec), isOutage, outages);
-  const published = publishingRevocations({ families: failClosed<FamilyStore>(families, isOutage, outages), revocations: failClosed<RevocationStore>(revocations, isOutage, outages) }, revocationFeed, config.accessTokenTtlSec);
+  const published = publishingRevocations({ families: failClosed<FamilyStore>(families, isOutage, outages), revocations: failClosed<RevocationStore>(revocations, isOutage, outages) }, feed, config.accessTokenTtlSec);
   return {
     storage: failClosed<StoreConnection>(storage, isOutage, outages),
     ...published,
-    revocationFeed,
+    revocationFeed: feed,
     codes: failClosed<CodeStore>(codes, isOutage, outages),
     browserSessions: failClosed<BrowserSessionStore>(browserSessions, isOutage, outages),
     throttle: failClosed<ThrottleStore>(new RedisThrottleStore(redis), isOutage, outages),

@@ -17,7 +17,14 @@ export type RevocationEntry =
   /** Tokens of user `sub` issued at or before `epoch` (Unix ms). */
   | { readonly type: 'user'; readonly sub: string; readonly epoch: number; readonly until: number }
   /** Tokens issued to `clientId` at or before `epoch` (Unix ms): a deleted client. */
-  | { readonly type: 'client'; readonly clientId: string; readonly epoch: number; readonly until: number };
+  | { readonly type: 'client'; readonly clientId: string; readonly epoch: number; readonly until: number }
+  /**
+   * Every token issued before `before` (Unix ms): the store lost its data then (a Redis restarted
+   * empty), and with it every revocation, and this feed's own entries. Written once the service
+   * sees the loss (store/redis/generations.ts), so a subscriber whose replay starts after it
+   * refuses those tokens as the service does.
+   */
+  | { readonly type: 'lost'; readonly before: number; readonly until: number };
 
 export interface FeedEvent {
   readonly id: string;
@@ -68,6 +75,8 @@ export function encodeEntry(entry: RevocationEntry): string[] {
       return ['t', 'user', 'i', entry.sub, 'e', String(entry.epoch), 'u', String(entry.until)];
     case 'client':
       return ['t', 'client', 'i', entry.clientId, 'e', String(entry.epoch), 'u', String(entry.until)];
+    case 'lost':
+      return ['t', 'lost', 'i', '*', 'e', String(entry.before), 'u', String(entry.until)];
   }
 }
 
@@ -87,6 +96,8 @@ export function decodeEntry(fields: readonly string[]): RevocationEntry | undefi
       return Number.isFinite(epoch) ? { type: 'user', sub: id, epoch, until } : undefined;
     case 'client':
       return Number.isFinite(epoch) ? { type: 'client', clientId: id, epoch, until } : undefined;
+    case 'lost':
+      return Number.isFinite(epoch) ? { type: 'lost', before: epoch, until } : undefined;
     default:
       return undefined;
   }

@@ -1,4 +1,8 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { decodeJwt } from 'jose';
+import { createRequestVerifier, type RequestVerifier } from '@portcullis/verifier/core';
 import type Koa from 'koa';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/config';
@@ -92,5 +96,40 @@ describe('Redis data loss: tokens issued before it are refused', () => {
     expect((await verify(before.access_token)).status).toBe(401);
     const after = await login();
     expect((await verify(after.access_token)).status).toBe(204);
+  });
+  it('the revocation feed carries the loss: a jwks-mode verifier in push mode that replays it afterwards refuses a token revoked before it', async () => {
+    const server = createServer(app.callback());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const verifiers: RequestVerifier[] = [];
+    const pushVerifier = (audience: string) => {
+      const created = createRequestVerifier({ mode: 'jwks', issuer: ISSUER, audience, jwksUri: `${url}/.well-known/jwks.json`, revocations: 'push', revocationFeedUrl: `${url}/oauth/revocations`, clientId: 'rs', clientSecret: RS_SECRET });
+      verifiers.push(created);
+      return created;
+    };
+    const status = async (rs: RequestVerifier, token: string) => {
+      const result = await rs.verify({ headers: { authorization: `Bearer ${token}` } });
+      return result.ok ? 200 : result.status;
+    };
+    try {
+      const revoked = await login();
+      const audience = String(decodeJwt(revoked.access_token).aud);
+      const revokedRes = await http().post('/oauth/revoke').type('form').send({ client_id: 'app', token: revoked.access_token });
+      expect(revokedRes.status).toBe(200);
+      const lossesBefore = logs.events('redis.data_lost').length;
+
+      // The revocation, and the feed entry that carried it, go with the data.
+      await admin.flushall();
+      expect((await verify(revoked.access_token)).status).toBe(401);
+      expect(logs.events('redis.data_lost').length).toBe(lossesBefore + 1);
+
+      const rs = pushVerifier(audience);
+      const after = await login();
+      await until(async () => (await status(rs, after.access_token)) === 200, 10_000, { what: 'the verifier to replay the feed and accept a token issued after the loss' });
+      expect(await status(rs, revoked.access_token)).toBe(401);
+    } finally {
+      for (const created of verifiers) created.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

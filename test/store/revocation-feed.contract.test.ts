@@ -57,12 +57,14 @@ describe.each(storeContractKinds())('revocation feed contract (%s)', (kind) => {
     await feed.publish({ type: 'sid', sid: 's1', until });
     await feed.publish({ type: 'user', sub: 'u1', epoch: 1_800_000_000_123, until });
     await feed.publish({ type: 'client', clientId: 'c1', epoch: 1_800_000_000_456, until });
+    await feed.publish({ type: 'lost', before: 1_800_000_000_789, until });
     const replayed = await other.replay(undefined, now());
     expect(replayed.map((event) => event.entry)).toEqual([
       { type: 'jti', jti: 'j1', until },
       { type: 'sid', sid: 's1', until },
       { type: 'user', sub: 'u1', epoch: 1_800_000_000_123, until },
       { type: 'client', clientId: 'c1', epoch: 1_800_000_000_456, until },
+      { type: 'lost', before: 1_800_000_000_789, until },
     ]);
     for (let i = 1; i < replayed.length; i += 1) expect(compareFeedIds(replayed[i - 1]!.id, replayed[i]!.id)).toBeLessThan(0);
   });

@@ -67,6 +67,18 @@ describe('the deny-set', () => {
     expect(set.denies(claims({ jti: v7(epoch) }), now)).toBe(true);
   });
 
+  it('a loss of the server\'s data revokes every token issued before it, until the entry lapses', () => {
+    const set = new DenySet(10);
+    const before = now * 1000 + 500;
+    set.addLost(before, now + 300, now);
+    expect(set.denies(claims({ jti: v7(before - 1) }), now)).toBe(true);
+    expect(set.denies(claims({ jti: v7(before) }), now)).toBe(false);
+    // An older loss replayed later does not move it back.
+    set.addLost(before - 10_000, now + 300, now);
+    expect(set.denies(claims({ jti: v7(before - 1) }), now)).toBe(true);
+    expect(set.denies(claims({ jti: v7(before - 1) }), now + 300)).toBe(false);
+  });
+
   it('is bounded: beyond its size, once nothing has expired, it says it overflowed', () => {
     const set = new DenySet(2);
     set.addJti('a', now + 1, now);

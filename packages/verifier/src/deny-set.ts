@@ -29,6 +29,8 @@ export class DenySet {
   private readonly sids = new Map<string, number>();
   private readonly users = new Map<string, Epoch>();
   private readonly clients = new Map<string, Epoch>();
+  /** The server's store lost its data: every token issued before `before` (Unix ms) is revoked. */
+  private lost: { before: number; until: number } | undefined;
   /** More live entries arrived than the bound: this set can no longer vouch for a token. */
   overflowed = false;
 
@@ -54,11 +56,18 @@ export class DenySet {
     this.moveEpoch(this.clients, clientId, epoch, until, nowSec);
   }
 
+  /** The server lost its revocations (a Redis restarted empty): tokens issued before then count as revoked. */
+  addLost(before: number, until: number, nowSec: number): void {
+    if (until <= nowSec) return;
+    this.lost = { before: Math.max(before, this.lost?.before ?? 0), until: Math.max(until, this.lost?.until ?? 0) };
+  }
+
   /** The token is revoked by something pushed here (and still current). */
   denies(claims: RevocableClaims, nowSec: number): boolean {
     if (live(this.jtis.get(claims.jti), nowSec)) return true;
     if (claims.sid !== undefined && live(this.sids.get(claims.sid), nowSec)) return true;
     const issued = issuedAtMs(claims.jti, claims.iat);
+    if (this.lost && live(this.lost.until, nowSec) && issued < this.lost.before) return true;
     const user = this.users.get(claims.sub);
     if (user && live(user.until, nowSec) && issued <= user.epoch) return true;
     const client = this.clients.get(claims.client_id);
@@ -89,6 +98,7 @@ export class DenySet {
     for (const [key, exp] of this.jtis) if (exp <= nowSec) this.jtis.delete(key);
     for (const [key, until] of this.sids) if (until <= nowSec) this.sids.delete(key);
     for (const map of [this.users, this.clients]) for (const [key, entry] of map) if (entry.until <= nowSec) map.delete(key);
+    if (this.lost && this.lost.until <= nowSec) this.lost = undefined;
   }
 }
 

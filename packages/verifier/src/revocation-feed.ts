@@ -27,6 +27,7 @@ interface Payload {
   readonly sub?: unknown;
   readonly client_id?: unknown;
   readonly epoch?: unknown;
+  readonly before?: unknown;
   readonly until?: unknown;
 }
 
@@ -140,5 +141,6 @@ export class RevocationFeedSubscription {
     else if (type === 'sid' && str(p.sid) && num(p.until)) this.deny.addSid(p.sid, p.until, now);
     else if (type === 'user' && str(p.sub) && num(p.epoch) && num(p.until)) this.deny.addUserEpoch(p.sub, p.epoch, p.until, now);
     else if (type === 'client' && str(p.client_id) && num(p.epoch) && num(p.until)) this.deny.addClientEpoch(p.client_id, p.epoch, p.until, now);
+    else if (type === 'lost' && num(p.before) && num(p.until)) this.deny.addLost(p.before, p.until, now);
   }
 }
