@@ -1,6 +1,8 @@
 import request from 'supertest';
 import { apiFixture, type ApiFixture } from '../support/api-fixture';
-import { basic } from '../support/oauth-fixture';
+import { createApp } from '../../src/http/app';
+import type { FakeClock } from '../support/clock';
+import { basic, RS_SECRET } from '../support/oauth-fixture';
 
 describe('admin API /admin/clients', () => {
   let f: ApiFixture;
@@ -94,6 +96,29 @@ describe('admin API /admin/clients', () => {
     expect((await api().get('/admin/clients/reports').set(bearer(token))).status).toBe(404);
     expect((await api().delete('/admin/clients/reports').set(bearer(token))).status).toBe(404);
     expect((await clientCredentials('reports', secret)).status).toBe(401);
+  });
+
+  it('deleting a client also ends the tokens another instance issues to it from its client cache afterwards', async () => {
+    const token = await f.token('clientadmin');
+    const created = await api().post('/admin/clients').set(bearer(token)).send({ id: 'leaked', type: 'confidential', grantTypes: ['client_credentials'], scopes: ['reports:read'], defaultScopes: ['reports:read'] });
+    expect(created.status).toBe(201);
+    const secret = created.body.client_secret as string;
+    // Another instance (its own client cache) has the client cached.
+    const otherInstance = createApp(f.deps).callback();
+    const issueThere = () => request(otherInstance).post('/oauth/token').type('form').set('Authorization', basic('leaked', secret)).send({ grant_type: 'client_credentials' });
+    const before = await issueThere();
+    expect(before.status).toBe(200);
+
+    expect((await api().delete('/admin/clients/leaked').set(bearer(token))).status).toBe(204);
+    // Within CLIENT_CACHE_TTL the other instance still knows the client and issues a token...
+    (f.deps.clock as FakeClock).advance(2000);
+    const after = await issueThere();
+    expect(after.status).toBe(200);
+    // ...which, like the one before, is refused everywhere.
+    for (const issued of [before.body.access_token as string, after.body.access_token as string]) {
+      expect((await introspectAs('rs', RS_SECRET, issued)).body).toEqual({ active: false });
+      expect((await request(otherInstance).get('/oauth/verify').set(bearer(issued))).status).toBe(401);
+    }
   });
 
   describe('clients of the authorization-code flow (issue 14)', () => {
