@@ -107,7 +107,8 @@ export interface ClientAuthOptions {
 /**
  * RFC 6749 §2.3: confidential clients authenticate with client_secret_basic or
  * client_secret_post (never both at once); public clients identify themselves with client_id.
- * Every failure is the same 401 invalid_client, with a Basic challenge when Basic was tried.
+ * Every failure is the same 401 invalid_client, with a Basic challenge when Basic was tried or
+ * no credentials came at all.
  * A confidential client may present any of its active secrets (client-secret-store.ts).
  */
 export async function authenticateClient(clients: ClientSource, authorization: string | undefined, params: OAuthParams, { now, throttling, uses }: ClientAuthOptions): Promise<AuthenticatedClient> {
@@ -123,7 +124,9 @@ export async function authenticateClient(clients: ClientSource, authorization: s
   } else if (postId !== undefined) {
     credentials = { id: postId, secret: postSecret, method: postSecret === undefined ? 'none' : 'client_secret_post' };
   } else {
-    throw new OAuthError('invalid_client', 'client authentication is required');
+    // RFC 7235 §3.1: a 401 names the scheme that would do (outside round: introspection and the
+    // revocation feed answered a request without credentials with no challenge).
+    throw new OAuthError('invalid_client', 'client authentication is required', { wwwAuthenticate: 'Basic realm="portcullis"' });
   }
 
   throttling?.guard.check(credentials.id, throttling.address, throttling.requestId);

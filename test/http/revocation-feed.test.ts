@@ -59,6 +59,8 @@ describe('GET /oauth/revocations (revocation feed)', () => {
     const wrong = await request(server).get('/oauth/revocations').set('Authorization', basic('rs', 'not-the-secret-of-rs-at-all-32-chars!!'));
     expect(wrong.status).toBe(401);
     expect(wrong.body.error).toBe('invalid_client');
+    // README and RFC 7235 §3.1: with the challenge, also when no credentials came.
+    for (const res of [none, wrong]) expect(res.headers['www-authenticate']).toBe('Basic realm="portcullis"');
   });
 
   it('RFC 7662 §2.1: a client not allowed to introspect gets the refusal introspection gives', async () => {

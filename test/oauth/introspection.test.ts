@@ -40,12 +40,15 @@ describe.each(storeKinds())('RFC 7662 introspection (%s store)', (store) => {
       const none = await post('/oauth/introspect', { token });
       expect(none.status).toBe(401);
       expect(none.body.error).toBe('invalid_client');
+      // RFC 7235 §3.1: every 401 names the scheme that would do.
+      expect(none.headers['www-authenticate']).toBe('Basic realm="portcullis"');
       const wrong = await post('/oauth/introspect', { token }, basic('rs', 'not-the-secret'));
       expect(wrong.status).toBe(401);
       expect(wrong.headers['www-authenticate']).toMatch(/^Basic /);
       const publicClient = await post('/oauth/introspect', { token, client_id: 'spa' });
       expect(publicClient.status).toBe(401);
       expect(publicClient.body.error).toBe('invalid_client');
+      expect(publicClient.headers['www-authenticate']).toBe('Basic realm="portcullis"');
     });
 
     it('must be allowed to introspect: an authenticated client without the permission is 403', async () => {
