@@ -3,6 +3,10 @@ import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 import { parseDuration } from './duration';
 
+/** The longest ACCESS_TOKEN_TTL allowed: revocation epochs are kept this long, whatever the
+ *  writer's own setting (a CLI run or an instance mid-rollout may have a shorter one). */
+export const LONGEST_ACCESS_TOKEN_TTL_SEC = 86_400;
+
 /** A value as a config problem quotes it: whole when short, else its start and its length (a
  *  100 KB value was echoed whole, twice, into the one-line error). */
 function shown(raw: string | undefined): string {
@@ -280,7 +284,7 @@ export const envSchema = z.object({
   CLIENTS_FILE_PRUNE: boolean(),
   SHUTDOWN_TIMEOUT: duration('10s', { min: 1, max: 300 }),
   READINESS_TIMEOUT_MS: integer(1000, 50, 30000),
-  ACCESS_TOKEN_TTL: duration('15m', { min: 30, max: 86400 }),
+  ACCESS_TOKEN_TTL: duration('15m', { min: 30, max: LONGEST_ACCESS_TOKEN_TTL_SEC }),
   DEFAULT_AUDIENCE: optionalText,
   REFRESH_TOKEN_TTL: duration('30d', { min: 60, max: 366 * 86400 }),
   REFRESH_IDLE_TTL: duration('7d', { min: 60, max: 366 * 86400 }),

@@ -1,11 +1,12 @@
 import { nowSeconds, type Clock } from '../clock';
 import type { Config } from '../config/config';
+import { LONGEST_ACCESS_TOKEN_TTL_SEC } from '../config/schema';
 import type { RevocationStore } from '../store/revocations';
 
 export interface ClientLifecycleDeps {
   readonly revocations: Pick<RevocationStore, 'revokeClientTokensBefore'>;
   readonly clock: Clock;
-  readonly config: Pick<Config, 'accessTokenTtlSec' | 'clientCacheTtlSec'>;
+  readonly config: Pick<Config, 'clientCacheTtlSec'>;
 }
 
 /** Beyond CLIENT_CACHE_TTL, for clocks a little apart between instances. */
@@ -21,6 +22,7 @@ const SKEW_MS = 1000;
  */
 export async function revokeClientTokens(deps: ClientLifecycleDeps, clientId: string): Promise<void> {
   const cachedForMs = deps.config.clientCacheTtlSec * 1000 + SKEW_MS;
-  const ttlSec = deps.config.accessTokenTtlSec + Math.ceil(cachedForMs / 1000);
+  // As long as any instance's access token can live (not this process's ACCESS_TOKEN_TTL).
+  const ttlSec = LONGEST_ACCESS_TOKEN_TTL_SEC + Math.ceil(cachedForMs / 1000);
   await deps.revocations.revokeClientTokensBefore(clientId, deps.clock.now() + cachedForMs, ttlSec, nowSeconds(deps.clock));
 }

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import { nowSeconds } from '../clock';
 import type { Config } from '../config/config';
+import { LONGEST_ACCESS_TOKEN_TTL_SEC } from '../config/schema';
 import type { Database } from '../db/database';
 import { familyPolicy } from '../oauth/refresh-policy';
 import type { BrowserSessionStore } from '../store/browser-sessions';
@@ -27,12 +28,15 @@ export type UserRef = string | { readonly id: string };
 
 // Changes that end a user's access at once. The database is the record; the revocation epoch in
 // the token store is what introspection reads (no database on that hot path), so both are
-// written here, at the moment of the change. The epoch lives as long as an access token can.
+// written here, at the moment of the change. The epoch lives as long as any access token can.
 /** What ending a user's access needs: their families, browser sessions, revocation epoch, the clock. */
 export type AccessEndDeps = Pick<LifecycleDeps, 'families' | 'revocations' | 'browserSessions' | 'clock'> & { readonly config: Pick<Config, 'accessTokenTtlSec' | 'refresh'> };
 
 async function revokeAccessTokens(deps: AccessEndDeps, userId: string): Promise<void> {
-  await deps.revocations.revokeUserTokensBefore(userId, deps.clock.now(), deps.config.accessTokenTtlSec, nowSeconds(deps.clock));
+  // Kept for the longest access-token lifetime allowed, not this process's ACCESS_TOKEN_TTL: a
+  // CLI run with a shorter one than the service's let the epoch lapse while the user's tokens
+  // still lived (outside round: a disabled user's token active again after 95 s).
+  await deps.revocations.revokeUserTokensBefore(userId, deps.clock.now(), LONGEST_ACCESS_TOKEN_TTL_SEC, nowSeconds(deps.clock));
 }
 
 /**

@@ -5,6 +5,7 @@ import { newBrowserSessionCookie } from '../../src/tokens/browser-session-cookie
 import { hashRefreshSecret, newFamilyId, newRefreshToken } from '../../src/tokens/refresh-token';
 import { createTestDeps, type TestDeps } from '../support/deps';
 import { storeKinds, uniqueName } from '../support/env';
+import type { FakeClock } from '../support/clock';
 
 const HOUR = 3_600_000;
 
@@ -43,6 +44,16 @@ describe.each(storeKinds())('ending a user\'s access ends their browser sessions
     for (const id of mine) expect(await live(id)).toBe(false);
     expect(await live(theirs)).toBe(true);
   }
+
+  it('the user\'s epoch outlasts any access token, whatever ACCESS_TOKEN_TTL the writer runs with (a CLI run with a shorter one)', async () => {
+    const claims = { jti: uniqueName('jti'), iat: Math.floor(deps.clock.now() / 1000) };
+    await setUserDisabled({ ...deps, config: { ...deps.config, accessTokenTtlSec: 30 } }, username, true);
+    // A token of the service's (say ACCESS_TOKEN_TTL=1d) issued just before is still revoked
+    // long after the writer's 30 s.
+    (deps.clock as FakeClock).advanceSeconds(12 * 3600);
+    const state = await deps.revocations.revocationState(claims.jti, userId, Math.floor(deps.clock.now() / 1000));
+    expect(state.userRevokedBefore).toBeGreaterThanOrEqual(claims.iat * 1000);
+  });
 
   it('disabling the user', async () => {
     await setUserDisabled(deps, username, true);
