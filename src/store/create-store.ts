@@ -56,8 +56,10 @@ export async function createStores(config: Config, log: Logger): Promise<Stores>
   });
   redis.on('ready', () => outages.up());
   redis.once('ready', () => void warnEvictionPolicy(redis, log).catch(() => undefined));
-  // Made below, before the first connection (whose check of the markers may find a loss).
-  let revocationFeed: RevocationFeed | undefined;
+  // While Redis cannot answer, whatever needs it fails closed with 503 (http/middleware/errors.ts).
+  const isOutage = redisOutage(redis);
+  // Made before the first connection, whose check of the markers may find a loss to publish.
+  const feed = failClosed<RevocationFeed>(new RedisRevocationFeed(redis, config.accessTokenTtlSec), isOutage, outages);
   const { storage, families, revocations, codes, browserSessions } = redisTokenStores(redis, {
     ...config.redisWait,
     onShortfall: (write, acknowledged) =>
@@ -68,15 +70,11 @@ export async function createStores(config: Config, log: Logger): Promise<Stores>
       // The feed's stream went with the data: a verifier that replays it now would learn of no
       // revocation from before the loss. This entry makes it refuse what the service refuses.
       const until = Math.floor(loss.revokedBeforeMs / 1000) + config.accessTokenTtlSec;
-      revocationFeed?.publish({ type: 'lost', before: loss.revokedBeforeMs, until }).catch((error: unknown) => {
+      feed.publish({ type: 'lost', before: loss.revokedBeforeMs, until }).catch((error: unknown) => {
         log.error({ event: 'revocation_feed.publish_failed', entry: 'lost', err: { message: (error as Error).message } }, 'could not tell the revocation feed about the data loss; verifiers in push mode that replay the feed now accept tokens from before it');
       });
     },
   });
-  // While Redis cannot answer, whatever needs it fails closed with 503 (http/middleware/errors.ts).
-  const isOutage = redisOutage(redis);
-  const feed = failClosed<RevocationFeed>(new RedisRevocationFeed(redis, config.accessTokenTtlSec), isOutage, outages);
-  revocationFeed = feed;
   try {
     await storage.connect();
   } catch (error) {
