@@ -7,6 +7,10 @@ import { parseDuration } from './duration';
  *  writer's own setting (a CLI run or an instance mid-rollout may have a shorter one). */
 export const LONGEST_ACCESS_TOKEN_TTL_SEC = 86_400;
 
+/** The longest CLIENT_CACHE_TTL allowed: a deleted client's epoch is set this far ahead, whatever
+ *  the deleting process's own setting (another instance may cache clients longer). */
+export const LONGEST_CLIENT_CACHE_TTL_SEC = 300;
+
 /** A value as a config problem quotes it: whole when short, else its start and its length (a
  *  100 KB value was echoed whole, twice, into the one-line error). */
 function shown(raw: string | undefined): string {
@@ -292,7 +296,7 @@ export const envSchema = z.object({
   REFRESH_SUBJECT_MAX_AGE: duration('1h', { min: 0, max: 366 * 86400 }),
   MAX_SESSIONS_PER_USER: integer(100, 1, 10000),
   JWKS_MAX_AGE: duration('5m', { min: 0, max: 86400 }),
-  CLIENT_CACHE_TTL: duration('10s', { min: 0, max: 300 }),
+  CLIENT_CACHE_TTL: duration('10s', { min: 0, max: LONGEST_CLIENT_CACHE_TTL_SEC }),
   CLIENT_SECRET_OVERLAP: duration('7d', { min: 0, max: 366 * 86400 }),
   ALLOW_HS256: boolean(),
   // OWASP's minimum argon2id settings (19 MiB, 2 passes, 1 lane). Production refuses anything

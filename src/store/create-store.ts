@@ -16,6 +16,7 @@ import type { ThrottleStore } from './throttle';
 import { publishingRevocations } from './feed-publishing';
 import { MemoryRevocationFeed } from './memory/memory-revocation-feed';
 import type { RevocationFeed } from './revocation-feed';
+import { LONGEST_ACCESS_TOKEN_TTL_SEC } from '../config/schema';
 import { RedisRevocationFeed } from './redis/redis-revocation-feed';
 import { MemoryThrottleStore } from './memory/memory-throttle';
 import { RedisThrottleStore } from './redis/redis-throttle';
@@ -58,9 +59,12 @@ export async function createStores(config: Config, log: Logger): Promise<Stores>
   redis.once('ready', () => void warnEvictionPolicy(redis, log).catch(() => undefined));
   // While Redis cannot answer, whatever needs it fails closed with 503 (http/middleware/errors.ts).
   const isOutage = redisOutage(redis);
-  // Made before the first connection, whose check of the markers may find a loss to publish.
-  const feed = failClosed<RevocationFeed>(new RedisRevocationFeed(redis, config.accessTokenTtlSec), isOutage, outages);
-  const { storage, families, revocations, codes, browserSessions } = redisTokenStores(redis, {
+  // Made before the first connection, whose check of the markers may find a loss to publish. It
+  // keeps entries for the longest access-token life any writer may use, not this process's: its
+  // trimming also drops what other instances wrote (outside round: a CLI run with a 30 s TTL
+  // trimmed a `lost`, a `user` and 129 `jti` entries that were still relevant).
+  const stream = new RedisRevocationFeed(redis, LONGEST_ACCESS_TOKEN_TTL_SEC);
+  const { storage, families, revocations, codes, browserSessions, generations } = redisTokenStores(redis, {
     ...config.redisWait,
     onShortfall: (write, acknowledged) =>
       log.warn({ event: 'redis.unreplicated', write, acknowledged, wanted: config.redisWait.replicas, timeoutMs: config.redisWait.timeoutMs }, 'a token-state write was acknowledged by fewer replicas than REDIS_WAIT_REPLICAS within REDIS_WAIT_TIMEOUT_MS; a failover now could lose it'),
@@ -70,7 +74,7 @@ export async function createStores(config: Config, log: Logger): Promise<Stores>
       // The feed's stream went with the data: a verifier that replays it now would learn of no
       // revocation from before the loss. This entry makes it refuse what the service refuses.
       const until = Math.floor(loss.revokedBeforeMs / 1000) + config.accessTokenTtlSec;
-      feed.publish({ type: 'lost', before: loss.revokedBeforeMs, until }).catch((error: unknown) => {
+      stream.publish({ type: 'lost', before: loss.revokedBeforeMs, until }).catch((error: unknown) => {
         log.error({ event: 'revocation_feed.publish_failed', entry: 'lost', err: { message: (error as Error).message } }, 'could not tell the revocation feed about the data loss; verifiers in push mode that replay the feed now accept tokens from before it');
       });
     },
@@ -81,6 +85,22 @@ export async function createStores(config: Config, log: Logger): Promise<Stores>
     // The client's error event usually came first, with the node's own reply: that reason stays.
     outages.down(`not reachable at start (retrying in the background): ${(error as Error).message}`);
   }
+  // A replay is when a verifier learns what is revoked: the markers are checked first, so a loss
+  // no token check has run into yet (a FLUSHALL between two) is on the feed before the replay
+  // reads it (outside round: a verifier started then accepted a token revoked before the flush).
+  const feed = failClosed<RevocationFeed>(
+    {
+      publish: (entry) => stream.publish(entry),
+      replay: async (after, now) => {
+        await generations.verify();
+        return stream.replay(after, now);
+      },
+      subscribe: (listener) => stream.subscribe(listener),
+      close: () => stream.close(),
+    },
+    isOutage,
+    outages,
+  );
   const published = publishingRevocations({ families: failClosed<FamilyStore>(families, isOutage, outages), revocations: failClosed<RevocationStore>(revocations, isOutage, outages) }, feed, config.accessTokenTtlSec);
   return {
     storage: failClosed<StoreConnection>(storage, isOutage, outages),

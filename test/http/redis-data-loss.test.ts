@@ -97,7 +97,7 @@ describe('Redis data loss: tokens issued before it are refused', () => {
     const after = await login();
     expect((await verify(after.access_token)).status).toBe(204);
   });
-  it('the revocation feed carries the loss: a jwks-mode verifier in push mode that replays it afterwards refuses a token revoked before it', async () => {
+  it('the revocation feed carries the loss: a jwks-mode verifier in push mode that replays it afterwards (no token checked since) refuses a token revoked before it', async () => {
     const server = createServer(app.callback());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -118,18 +118,33 @@ describe('Redis data loss: tokens issued before it are refused', () => {
       expect(revokedRes.status).toBe(200);
       const lossesBefore = logs.events('redis.data_lost').length;
 
-      // The revocation, and the feed entry that carried it, go with the data.
+      // The revocation, and the feed entry that carried it, go with the data. No token is checked
+      // in between: the verifier's replay itself must find the loss.
       await admin.flushall();
-      expect((await verify(revoked.access_token)).status).toBe(401);
-      expect(logs.events('redis.data_lost').length).toBe(lossesBefore + 1);
-
       const rs = pushVerifier(audience);
       const after = await login();
       await until(async () => (await status(rs, after.access_token)) === 200, 10_000, { what: 'the verifier to replay the feed and accept a token issued after the loss' });
       expect(await status(rs, revoked.access_token)).toBe(401);
+      expect(logs.events('redis.data_lost').length).toBe(lossesBefore + 1);
+      expect((await verify(revoked.access_token)).status).toBe(401);
     } finally {
       for (const created of verifiers) created.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+  it('the feed keeps what is still relevant whatever the writer\'s ACCESS_TOKEN_TTL: a process with 30 s does not trim ten-minute-old entries', async () => {
+    const short = await buildDeps(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', DATA_DIR: tempDir(), REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'trimtest:', ISSUER, ACCESS_TOKEN_TTL: '30s' }), { logDestination: logs });
+    try {
+      // 150 entries written ten minutes ago by a service with longer tokens (more than one stream
+      // node, so an approximate trim could drop the first whole).
+      const old = Date.now() - 10 * 60_000;
+      const stream = `${short.config.redisKeyPrefix}{revocation-feed}:stream`;
+      for (let i = 0; i < 150; i++) await admin.xadd(stream, `${old + i}-0`, 't', 'jti', 'i', `old-${i}`, 'u', String(Math.floor(Date.now() / 1000) + 3600));
+      const lengthBefore = await admin.xlen(stream);
+      await short.revocations.blacklistAccessToken('jti-short', 'someone', Math.floor(Date.now() / 1000) + 30, Math.floor(Date.now() / 1000));
+      expect(await admin.xlen(stream)).toBe(lengthBefore + 1);
+    } finally {
+      await closeDeps(short);
     }
   });
 });

@@ -9,7 +9,7 @@ import { allTags, tagName, userTag, USER_TAG_COUNT } from '../../src/store/user-
 import { FakeClock } from '../support/clock';
 import { redisUrl, testConfig, uniqueName } from '../support/env';
 import { PreviousRelease, previousKeys } from './previous-release';
-import { LONGEST_ACCESS_TOKEN_TTL_SEC } from '../../src/config/schema';
+import { LONGEST_ACCESS_TOKEN_TTL_SEC, LONGEST_CLIENT_CACHE_TTL_SEC } from '../../src/config/schema';
 
 // A rolling upgrade over commit 1ce0071 (user tags) on one node, as the store sees it: state the
 // previous release wrote (keys without tags, families with 22-character ids) must keep working
@@ -193,9 +193,9 @@ describe('Redis token store across the upgrade to user tags (standalone)', () =>
     it('writes its epoch under every one of the 1,024 user tags, so any user\'s token of it reads revoked', async () => {
       const clock = new FakeClock(now);
       const clientId = uniqueName('doomed-');
-      await revokeClientTokens({ revocations: stores.revocations, clock, config: { clientCacheTtlSec: 0 } }, clientId);
-      // Past the other instances' client caches (none here) and a second of clock skew.
-      const epoch = now + 1000;
+      await revokeClientTokens({ revocations: stores.revocations, clock }, clientId);
+      // Past the longest client cache any instance may keep, and a second of clock skew.
+      const epoch = now + LONGEST_CLIENT_CACHE_TTL_SEC * 1000 + 1000;
 
       const tags = allTags();
       expect(new Set(tags).size).toBe(USER_TAG_COUNT);
@@ -204,7 +204,7 @@ describe('Redis token store across the upgrade to user tags (standalone)', () =>
       const replies = (await pipeline.exec()) ?? [];
       expect(replies).toHaveLength(2 * USER_TAG_COUNT);
       for (let i = 0; i < USER_TAG_COUNT; i += 1) {
-        expect([tags[i], replies[2 * i]?.[1]]).toEqual([tags[i], { epoch: String(epoch), exp: String(sec(now) + LONGEST_ACCESS_TOKEN_TTL_SEC + 1) }]);
+        expect([tags[i], replies[2 * i]?.[1]]).toEqual([tags[i], { epoch: String(epoch), exp: String(sec(now) + LONGEST_ACCESS_TOKEN_TTL_SEC + LONGEST_CLIENT_CACHE_TTL_SEC + 1) }]);
         expect(replies[2 * i + 1]?.[1]).toBeGreaterThan(LONGEST_ACCESS_TOKEN_TTL_SEC - 10);
       }
       // And nothing else by that name: one copy per tag.
