@@ -16,7 +16,7 @@ import type { ThrottleStore } from './throttle';
 import { publishingRevocations } from './feed-publishing';
 import { MemoryRevocationFeed } from './memory/memory-revocation-feed';
 import type { RevocationFeed } from './revocation-feed';
-import { LONGEST_ACCESS_TOKEN_TTL_SEC } from '../config/schema';
+import { LONGEST_ACCESS_TOKEN_TTL_SEC, LONGEST_CLIENT_CACHE_TTL_SEC } from '../config/schema';
 import { RedisRevocationFeed } from './redis/redis-revocation-feed';
 import { MemoryThrottleStore } from './memory/memory-throttle';
 import { RedisThrottleStore } from './redis/redis-throttle';
@@ -60,10 +60,11 @@ export async function createStores(config: Config, log: Logger): Promise<Stores>
   // While Redis cannot answer, whatever needs it fails closed with 503 (http/middleware/errors.ts).
   const isOutage = redisOutage(redis);
   // Made before the first connection, whose check of the markers may find a loss to publish. It
-  // keeps entries for the longest access-token life any writer may use, not this process's: its
-  // trimming also drops what other instances wrote (outside round: a CLI run with a 30 s TTL
-  // trimmed a `lost`, a `user` and 129 `jti` entries that were still relevant).
-  const stream = new RedisRevocationFeed(redis, LONGEST_ACCESS_TOKEN_TTL_SEC);
+  // keeps entries for the longest access-token life any writer may use (and a deleted client's
+  // epoch runs the longest client cache ahead), not this process's: its trimming also drops what
+  // other instances wrote (outside round: a CLI run with a 30 s TTL trimmed a `lost`, a `user`
+  // and 129 `jti` entries that were still relevant).
+  const stream = new RedisRevocationFeed(redis, LONGEST_ACCESS_TOKEN_TTL_SEC + LONGEST_CLIENT_CACHE_TTL_SEC);
   const { storage, families, revocations, codes, browserSessions, generations } = redisTokenStores(redis, {
     ...config.redisWait,
     onShortfall: (write, acknowledged) =>
@@ -73,7 +74,9 @@ export async function createStores(config: Config, log: Logger): Promise<Stores>
       log.error({ event: 'redis.data_lost', lostTags: loss.lostTags, revokedBefore: new Date(loss.revokedBeforeMs).toISOString() }, 'redis lost its data (restarted empty or failed over to an empty replica): tokens issued before now count as revoked, their sessions are gone');
       // The feed's stream went with the data: a verifier that replays it now would learn of no
       // revocation from before the loss. This entry makes it refuse what the service refuses.
-      const until = Math.floor(loss.revokedBeforeMs / 1000) + config.accessTokenTtlSec;
+      // Until any instance's tokens from before it have expired, not only this one's (third
+      // outside round: found by an instance with a 30 s TTL, it lapsed under 15-minute tokens).
+      const until = Math.floor(loss.revokedBeforeMs / 1000) + LONGEST_ACCESS_TOKEN_TTL_SEC;
       stream.publish({ type: 'lost', before: loss.revokedBeforeMs, until }).catch((error: unknown) => {
         log.error({ event: 'revocation_feed.publish_failed', entry: 'lost', err: { message: (error as Error).message } }, 'could not tell the revocation feed about the data loss; verifiers in push mode that replay the feed now accept tokens from before it');
       });

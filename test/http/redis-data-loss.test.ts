@@ -147,4 +147,19 @@ describe('Redis data loss: tokens issued before it are refused', () => {
       await closeDeps(short);
     }
   });
+  it('the loss entry lasts as long as any instance\'s tokens, also when an instance with a 30 s ACCESS_TOKEN_TTL finds it', async () => {
+    const short = await buildDeps(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', DATA_DIR: tempDir(), REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'losttest:', ISSUER, ACCESS_TOKEN_TTL: '30s' }), { logDestination: logs });
+    try {
+      await until(async () => (await admin.exists('losttest:{u:AA}:gen')) === 1, 5000, { what: 'the markers to be written' });
+      await short.revocations.revocationState('j', 'someone', Math.floor(Date.now() / 1000));
+      await admin.flushall();
+      // No token checked: the replay finds the loss itself.
+      const replayed = await short.revocationFeed!.replay(undefined, Math.floor(Date.now() / 1000));
+      const lost = replayed.map((event) => event.entry).find((entry) => entry.type === 'lost');
+      expect(lost).toBeDefined();
+      if (lost?.type === 'lost') expect(lost.until).toBeGreaterThanOrEqual(Math.floor(lost.before / 1000) + 86_400);
+    } finally {
+      await closeDeps(short);
+    }
+  });
 });
