@@ -56,13 +56,11 @@ function inferAlg(jwk: JsonWebKey): SigningAlg | undefined {
   return undefined;
 }
 
-/** Imports one JWK of the set; returns problems instead of throwing, to report them all. */
-/** The key the JWK's public members alone describe. */
-function publicPartOf(jwk: JsonWebKey): KeyObject {
-  const members = PUBLIC_MEMBERS[String(jwk.kty)] ?? [];
-  const publicOnly: JsonWebKey = { kty: jwk.kty };
-  for (const member of members) if (jwk[member] !== undefined) publicOnly[member] = jwk[member];
-  return createPublicKey({ key: publicOnly, format: 'jwk' });
+/** The JWK's public members (PUBLIC_MEMBERS of its kty), those it has, and nothing else. */
+function publicMembers(jwk: JsonWebKey): JsonWebKey {
+  const only: JsonWebKey = {};
+  for (const member of PUBLIC_MEMBERS[String(jwk.kty)] ?? []) if (jwk[member] !== undefined) only[member] = jwk[member];
+  return only;
 }
 
 /** Whether a signature by `signingKey` verifies with `verifyKey` (one sign and verify, at load). */
@@ -76,6 +74,7 @@ function signsForItself(signingKey: KeyObject, verifyKey: KeyObject, alg: string
   }
 }
 
+/** Imports one JWK of the set; returns problems instead of throwing, to report them all. */
 export function importJwk(jwk: JsonWebKey & { kid?: unknown; alg?: unknown; state?: unknown; use?: unknown }, defaultState: KeyState | undefined, allowHs256: boolean): RingKey | string {
   const kid = typeof jwk.kid === 'string' && /^[\x21-\x7E]{1,128}$/.test(jwk.kid) ? jwk.kid : undefined;
   if (!kid) return 'every key needs a kid (1-128 printable characters)';
@@ -105,11 +104,9 @@ export function importJwk(jwk: JsonWebKey & { kid?: unknown; alg?: unknown; stat
     // The JWK's halves must belong together: with an EC key Node keeps the given x and y, so
     // such a key signed tokens its published JWK never verified; with Ed25519 the published key
     // would silently differ from the configured x.
-    if (signingKey && !signsForItself(signingKey, publicPartOf(jwk), alg)) return `key ${kid}: its private part does not match its public part: tokens it signs would not verify`;
+    if (signingKey && !signsForItself(signingKey, createPublicKey({ key: publicMembers(jwk), format: 'jwk' }), alg)) return `key ${kid}: its private part does not match its public part: tokens it signs would not verify`;
     // Publish only the public members, whatever else the configured JWK carried.
-    const exported = verifyKey.export({ format: 'jwk' });
-    const publicJwk: JsonWebKey = { kid, alg, use: 'sig' };
-    for (const member of PUBLIC_MEMBERS[String(exported.kty)] ?? []) publicJwk[member] = exported[member];
+    const publicJwk: JsonWebKey = { kid, alg, use: 'sig', ...publicMembers(verifyKey.export({ format: 'jwk' })) };
     return { kid, alg, state, signingKey, verifyKey, publicJwk };
   } catch (error) {
     return `key ${kid}: not a valid key (${(error as Error).message})`;
