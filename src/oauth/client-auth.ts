@@ -140,14 +140,18 @@ export async function authenticateClient(clients: ClientSource, authorization: s
   // cached, on another instance or by the CLI, so the client is read once more (client-cache.ts
   // bounds how often). Unknown ids take this path too: the time of the answer must not tell
   // which client ids exist.
+  // A right secret: the pair's failures are forgiven and the secret's use recorded, alike.
+  const success = async (matched: ClientWithSecret, secretId: string): Promise<AuthenticatedClient> => {
+    await throttling?.guard.succeeded?.(credentials.id, throttling.address);
+    uses?.record(secretId);
+    return { client: matched, method: credentials.method, secretId };
+  };
   const retryFresh = async (secret: string): Promise<AuthenticatedClient> => {
     const fresh = clients.reload ? await clients.reload(credentials.id, since) : undefined;
     const freshId = fresh?.type === 'confidential' ? matchClientSecret(secret, fresh, now) : undefined;
     known ||= fresh !== undefined;
     if (!fresh || freshId === undefined) return failure();
-    await throttling?.guard.succeeded?.(credentials.id, throttling.address);
-    uses?.record(freshId);
-    return { client: fresh, method: credentials.method, secretId: freshId };
+    return success(fresh, freshId);
   };
   const since = performance.now();
   const client = await clients.find(credentials.id);
@@ -169,9 +173,7 @@ export async function authenticateClient(clients: ClientSource, authorization: s
   const secretId = recalled ?? matchClientSecret(credentials.secret, client, now);
   if (secretId !== undefined) {
     if (recalled === undefined) rememberSecret(client, digest, secretId);
-    await throttling?.guard.succeeded?.(credentials.id, throttling.address);
-    uses?.record(secretId);
-    return { client, method: credentials.method, secretId };
+    return success(client, secretId);
   }
   return retryFresh(credentials.secret);
 }
