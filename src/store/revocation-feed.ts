@@ -4,8 +4,9 @@
  * 'push'`) can keep a deny-set. Entries carry identifiers only, never a token or a secret.
  *
  * Each entry lives until the tokens it affects would have expired anyway (`until`, Unix s): an
- * access token's own `exp`; a family, user or client epoch ACCESS_TOKEN_TTL after it was written
- * (access tokens of it issued before then are gone by that time). Ids are Redis stream ids
+ * access token's own `exp`; a family ACCESS_TOKEN_TTL after it was revoked; a user or client
+ * epoch, and a data loss, a day after it (the longest ACCESS_TOKEN_TTL allowed: whoever wrote it,
+ * a CLI run included, any instance's tokens from before it are gone by then). Ids are Redis stream ids
  * (`<ms>-<seq>`) on both backends, so a subscriber's Last-Event-ID means the same everywhere.
  */
 

@@ -34,7 +34,8 @@ export class RedisRevocationFeed implements RevocationFeed {
   private reader: Redis | Cluster | undefined;
   private closed = false;
 
-  /** `retentionSec`: the longest any entry lives (ACCESS_TOKEN_TTL, with the clock tolerance). */
+  /** `retentionSec`: the longest any entry lives, whoever wrote it (create-store.ts: the longest
+   *  ACCESS_TOKEN_TTL allowed, plus the longest client cache a client epoch runs ahead by). */
   constructor(
     private readonly redis: RedisClient,
     private readonly retentionSec: number,
