@@ -42,6 +42,10 @@ describe('Redis data loss: tokens issued before it are refused', () => {
   const verify = (token: string) => http().get('/oauth/verify').set('Authorization', `Bearer ${token}`);
   const refresh = (token: string) => http().post('/oauth/token').type('form').send({ grant_type: 'refresh_token', client_id: 'app', refresh_token: token });
 
+  /** Another instance (or a CLI run) on the same Redis, under its own key prefix, whose tokens live 30 s. */
+  const shortLivedInstance = (prefix: string) =>
+    buildDeps(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', DATA_DIR: tempDir(), REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix, ISSUER, ACCESS_TOKEN_TTL: '30s' }), { logDestination: logs });
+
   beforeAll(async () => {
     redis = await startRedis();
     admin = new Redis(redis.url);
@@ -133,7 +137,7 @@ describe('Redis data loss: tokens issued before it are refused', () => {
     }
   });
   it('the feed keeps what is still relevant whatever the writer\'s ACCESS_TOKEN_TTL: a process with 30 s does not trim ten-minute-old entries', async () => {
-    const short = await buildDeps(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', DATA_DIR: tempDir(), REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'trimtest:', ISSUER, ACCESS_TOKEN_TTL: '30s' }), { logDestination: logs });
+    const short = await shortLivedInstance('trimtest:');
     try {
       // 150 entries written ten minutes ago by a service with longer tokens (more than one stream
       // node, so an approximate trim could drop the first whole).
@@ -148,7 +152,7 @@ describe('Redis data loss: tokens issued before it are refused', () => {
     }
   });
   it('the loss entry lasts as long as any instance\'s tokens, also when an instance with a 30 s ACCESS_TOKEN_TTL finds it', async () => {
-    const short = await buildDeps(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', DATA_DIR: tempDir(), REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'losttest:', ISSUER, ACCESS_TOKEN_TTL: '30s' }), { logDestination: logs });
+    const short = await shortLivedInstance('losttest:');
     try {
       await until(async () => (await admin.exists('losttest:{u:AA}:gen')) === 1, 5000, { what: 'the markers to be written' });
       await short.revocations.revocationState('j', 'someone', Math.floor(Date.now() / 1000));
